@@ -1,0 +1,81 @@
+"""Greedy coalition weapon assignment ("any sensor, best shooter"), foundation level.
+
+Each decision cycle gathers every (shooter, threat) pair that its nation's picture, its authority
+and its airspace allow and whose engagement window is open, then serves threats in order of
+urgency (the threat whose last feasible intercept comes soonest first) and gives each the
+available shooter with the best score ``pk - COST_WEIGHT * cost / 1e6``; ties go to the earliest
+intercept, which leaves room for a second shot after a miss (shoot-look-shoot). A shooter fires
+one round per threat per cycle; a threat with an interceptor in flight is not engaged again until
+that shot is assessed. The exact and large-neighbourhood solvers of the assignment issue will
+replace this behind the same inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+COST_WEIGHT = 0.02  # pk points per US$1M: a $3.5M interceptor "costs" 0.07 of kill probability
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Feasible pairs: shooter, threat, earliest and latest feasible look-ahead step, pk."""
+
+    shooter: np.ndarray
+    threat: np.ndarray
+    first_step: np.ndarray
+    last_step: np.ndarray
+    pk: np.ndarray
+    cost_usd: np.ndarray
+
+    @staticmethod
+    def concat(parts: list[Candidates]) -> Candidates:
+        if not parts:
+            z = np.zeros(0, dtype=np.int64)
+            return Candidates(z, z, z, z, z.astype(float), z.astype(float))
+        return Candidates(*(np.concatenate(c) for c in zip(*(astuple(p) for p in parts),
+                                                            strict=True)))
+
+
+def astuple(c: Candidates) -> tuple[np.ndarray, ...]:
+    return (c.shooter, c.threat, c.first_step, c.last_step, c.pk, c.cost_usd)
+
+
+def candidates_from_windows(
+    shooter_idx: np.ndarray, threat_idx: np.ndarray, window: np.ndarray, pk: np.ndarray,
+    cost_usd: np.ndarray,
+) -> Candidates:
+    """Pairs with any feasible step in ``window`` ``(s, m, L)``; ``pk`` is ``(s, m)``."""
+    any_ok = window.any(axis=2)
+    s, m = np.nonzero(any_ok)
+    first = np.argmax(window[s, m], axis=1)
+    last = window.shape[2] - 1 - np.argmax(window[s, m, ::-1], axis=1)
+    return Candidates(shooter_idx[s], threat_idx[m], first, last, pk[s, m], cost_usd[s])
+
+
+def greedy_assign(
+    cand: Candidates, rounds_left: np.ndarray, channels_free: np.ndarray
+) -> list[tuple[int, int, int]]:
+    """Choose (shooter, threat, step) shots. ``rounds_left`` and ``channels_free`` are per
+    shooter and are not modified. At most one shot per threat per call."""
+    if cand.shooter.size == 0:
+        return []
+    rounds = rounds_left.copy()
+    free = channels_free.copy()
+    score = cand.pk - COST_WEIGHT * cand.cost_usd / 1e6
+    urgency = np.full(cand.threat.max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(urgency, cand.threat, cand.last_step)
+    # order pairs by (threat urgency, threat, -score, first step) and take the first usable pair
+    order = np.lexsort((cand.first_step, -score, cand.threat, urgency[cand.threat]))
+    shots, served = [], set()
+    for i in order:
+        j, s = int(cand.threat[i]), int(cand.shooter[i])
+        if j in served or rounds[s] <= 0 or free[s] <= 0:
+            continue
+        shots.append((s, j, int(cand.first_step[i])))
+        served.add(j)
+        rounds[s] -= 1
+        free[s] -= 1
+    return shots

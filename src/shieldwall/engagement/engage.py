@@ -1,0 +1,116 @@
+"""Shots: assignment each decision cycle, interceptors in flight, kill draws.
+
+The kill draw of a shot is made when it is fired, from the shooter's own random stream, and is
+revealed at the intercept time (the simulator then records an intercept or a miss). Drawing at
+fire time in fire order keeps every shooter's draws independent of the others' (common random
+numbers across variants).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldwall.engagement.airspace import airspace_grid
+from shieldwall.engagement.assign import Candidates, candidates_from_windows, greedy_assign
+from shieldwall.engagement.feasibility import LOOKAHEAD_S, feasible_windows, predict_paths
+from shieldwall.engagement.shooters import authorities, shooters
+from shieldwall.rng import stream
+from shieldwall.scenario import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    engagement_id: int
+    shooter: int
+    threat: int
+    nation: int
+    source_nation: int
+    t_fire_s: float
+    t_intercept_s: float
+    kill: bool
+    pk: float
+    cost_usd: float
+    lat_deg: float
+    lon_deg: float
+    alt_m: float
+
+
+class Engagements:
+    """The coalition's shooters, their magazines and channels, and the shots in flight."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.shooters = shooters(scenario)
+        self.auth = authorities(scenario)
+        r = scenario.region
+        restricted = any(a is not None for a in self.auth.airspace)
+        self.grid = airspace_grid(r.lat_min, r.lat_max, r.lon_min, r.lon_max) if (
+            restricted and self.shooters.n) else None
+        self.rounds = self.shooters.magazine.copy()
+        self.busy = np.zeros(self.shooters.n, dtype=np.int64)
+        self.rngs = [stream(seed, "shooter", i) for i in self.shooters.ids]
+        self.in_flight: list[Shot] = []
+        self.fired: list[Shot] = []
+        self.declined_airspace = np.zeros(len(scenario.nations), dtype=np.int64)
+
+    def pending(self) -> bool:
+        return bool(self.in_flight)
+
+    def due(self, t_s: float) -> list[Shot]:
+        """Shots whose intercept time has come, in time order; frees their channels."""
+        done = sorted((s for s in self.in_flight if s.t_intercept_s <= t_s),
+                      key=lambda s: (s.t_intercept_s, s.engagement_id))
+        self.in_flight = [s for s in self.in_flight if s.t_intercept_s > t_s]
+        for s in done:
+            self.busy[s.shooter] -= 1
+        return done
+
+    def assign(self, t_s: float, pictures, class_code: np.ndarray, open_: np.ndarray) -> list[Shot]:
+        """Fire this cycle's shots. ``open_`` marks threats not known dead and not engaged."""
+        engaged = np.zeros(class_code.size, dtype=bool)
+        engaged[[s.threat for s in self.in_flight]] = True
+        parts, paths_by_nation = [], {}
+        sh = self.shooters
+        ready = (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (
+            t_s <= sh.until_s)
+        for a, pic in enumerate(pictures):
+            mine = np.flatnonzero(ready & (sh.owner == a) & (self.auth.from_s[a] <= t_s))
+            cls_ok = self.auth.classes[a][class_code]
+            m = np.flatnonzero(pic.has_track & open_ & ~engaged & cls_ok)
+            if mine.size == 0 or m.size == 0:
+                continue
+            paths = predict_paths(pic.x[m], class_code[m] == 0)
+            window = feasible_windows(sh, mine, paths, class_code[m])
+            window &= self._airspace_ok(a, paths)[None]
+            parts.append(candidates_from_windows(mine, m, window, sh.pk[mine][:, class_code[m]],
+                                                 sh.cost_usd))
+            paths_by_nation[a] = (m, paths, pic.source)
+        shots = greedy_assign(Candidates.concat(parts), self.rounds, sh.channels - self.busy)
+        return [self._fire(t_s, s, j, k, paths_by_nation, class_code) for s, j, k in shots]
+
+    def _airspace_ok(self, nation: int, paths) -> np.ndarray:
+        allowed = self.auth.airspace[nation]
+        if allowed is None or self.grid is None:
+            return np.ones(paths.alt_m.shape, dtype=bool)
+        codes = self.grid.lookup(paths.lat_deg, paths.lon_deg)
+        return self.grid.allowed_mask(allowed)[codes]
+
+    def _fire(self, t_s, s, j, k, paths_by_nation, class_code) -> Shot:
+        sh = self.shooters
+        a = int(sh.owner[s])
+        m, paths, source = paths_by_nation[a]
+        row = int(np.flatnonzero(m == j)[0])
+        pk = float(sh.pk[s, class_code[j]])
+        shot = Shot(
+            engagement_id=len(self.fired), shooter=s, threat=j, nation=a,
+            source_nation=int(source[j]), t_fire_s=t_s, t_intercept_s=t_s + LOOKAHEAD_S[k],
+            kill=bool(self.rngs[s].random() < pk), pk=pk, cost_usd=float(sh.cost_usd[s]),
+            lat_deg=float(paths.lat_deg[row, k]), lon_deg=float(paths.lon_deg[row, k]),
+            alt_m=float(paths.alt_m[row, k]),
+        )
+        self.rounds[s] -= 1
+        self.busy[s] += 1
+        self.in_flight.append(shot)
+        self.fired.append(shot)
+        return shot

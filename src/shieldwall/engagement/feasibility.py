@@ -1,0 +1,84 @@
+"""Engagement windows: where and when each shooter can meet each tracked threat.
+
+The threat's future path is predicted from the picture's estimate on a look-ahead grid
+(``LOOKAHEAD_S``): ballistic tracks fall under inverse-square gravity (RK4), others keep their
+velocity. A shooter can intercept at look-ahead time ``tau`` when the predicted point is inside
+its altitude band and range ring and its interceptor (or aircraft) can get there in time:
+``reaction_s + d / speed <= tau`` (straight fly-out at average speed, the usual first-order
+engagement-window model, e.g. Zarchan, *Tactical and Strategic Missile Guidance*, ch. 1).
+Everything is vectorised over (shooter, threat, tau).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldwall.engagement.shooters import Shooters
+from shieldwall.geo import ecef_to_geodetic
+from shieldwall.tracking.kalman import gravity_ecef
+
+STEP_S = 5.0
+LOOKAHEAD_S = np.arange(1, 121) * STEP_S  # 5 s .. 600 s
+
+
+@dataclass(frozen=True, slots=True)
+class PredictedPaths:
+    """Predicted positions ``(m, L, 3)`` and geodetic coordinates ``(m, L)`` of m threats on
+    the look-ahead grid; ``airborne`` is false once a prediction reaches the ground."""
+
+    pos_ecef_m: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    alt_m: np.ndarray
+    airborne: np.ndarray
+
+
+def _rk4_gravity(p: np.ndarray, v: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """One RK4 step of ``r'' = -mu r / |r|^3`` for stacked states (Press et al., sec. 17.1)."""
+    k1v, k1p = gravity_ecef(p), v
+    k2v, k2p = gravity_ecef(p + 0.5 * h * k1p), v + 0.5 * h * k1v
+    k3v, k3p = gravity_ecef(p + 0.5 * h * k2p), v + 0.5 * h * k2v
+    k4v, k4p = gravity_ecef(p + h * k3p), v + h * k3v
+    p_new = p + h / 6.0 * (k1p + 2 * k2p + 2 * k3p + k4p)
+    v_new = v + h / 6.0 * (k1v + 2 * k2v + 2 * k3v + k4v)
+    return p_new, v_new
+
+
+def predict_paths(x: np.ndarray, ballistic: np.ndarray) -> PredictedPaths:
+    """Predict states ``x`` ``(m, 6)`` along ``LOOKAHEAD_S``."""
+    m, L = x.shape[0], LOOKAHEAD_S.size
+    pos = x[:, None, :3] + LOOKAHEAD_S[None, :, None] * x[:, None, 3:]
+    if np.any(ballistic):
+        p, v = x[ballistic, :3], x[ballistic, 3:]
+        out = np.empty((p.shape[0], L, 3))
+        for k in range(L):
+            p, v = _rk4_gravity(p, v, STEP_S)
+            out[:, k] = p
+        pos[ballistic] = out
+    lat, lon, alt = ecef_to_geodetic(pos.reshape(-1, 3))
+    lat, lon, alt = (a.reshape(m, L) for a in (lat, lon, alt))
+    airborne = np.logical_and.accumulate(alt > 0.0, axis=1)
+    return PredictedPaths(pos, lat, lon, alt, airborne)
+
+
+def feasible_windows(
+    shooters: Shooters, idx: np.ndarray, paths: PredictedPaths, class_code: np.ndarray
+) -> np.ndarray:
+    """Bool ``(s, m, L)``: shooter ``idx[s]`` can intercept threat m at look-ahead step L."""
+    d = np.linalg.norm(
+        paths.pos_ecef_m[None, :, :, :] - shooters.pos_ecef_m[idx][:, None, None, :], axis=-1
+    )
+    alt = paths.alt_m[None]
+    sh = (slice(None), None, None)
+    ok = (
+        paths.airborne[None]
+        & (alt >= shooters.min_alt_m[idx][sh])
+        & (alt <= shooters.max_alt_m[idx][sh])
+        & (d >= shooters.min_range_m[idx][sh])
+        & (d <= shooters.max_range_m[idx][sh])
+        & (shooters.reaction_s[idx][sh] + d / shooters.speed_m_s[idx][sh] <= LOOKAHEAD_S)
+    )
+    can_kill = shooters.pk[idx][:, class_code] > 0.0
+    return ok & can_kill[:, :, None]

@@ -1,0 +1,50 @@
+"""shieldwall.geo: WGS84 frames, great-circle legs, line of sight and country polygons."""
+
+from shieldwall.geo.borders import INTL, countries, country_at, country_names
+from shieldwall.geo.los import EFFECTIVE_EARTH_K, line_of_sight, radar_horizon_m
+from shieldwall.geo.wgs84 import (
+    EARTH_MEAN_RADIUS_M,
+    MU_EARTH_M3_S2,
+    WGS84_A_M,
+    WGS84_E2,
+    WGS84_F,
+    aer_to_enu,
+    destination_point,
+    ecef_delta_to_enu,
+    ecef_to_enu,
+    ecef_to_geodetic,
+    enu_delta_to_ecef,
+    enu_to_aer,
+    enu_to_ecef,
+    geodetic_to_ecef,
+    great_circle_distance_m,
+    great_circle_interpolate,
+    initial_bearing_deg,
+)
+
+__all__ = [
+    "EARTH_MEAN_RADIUS_M",
+    "EFFECTIVE_EARTH_K",
+    "INTL",
+    "MU_EARTH_M3_S2",
+    "WGS84_A_M",
+    "WGS84_E2",
+    "WGS84_F",
+    "aer_to_enu",
+    "countries",
+    "country_at",
+    "country_names",
+    "destination_point",
+    "ecef_delta_to_enu",
+    "ecef_to_enu",
+    "ecef_to_geodetic",
+    "enu_delta_to_ecef",
+    "enu_to_aer",
+    "enu_to_ecef",
+    "geodetic_to_ecef",
+    "great_circle_distance_m",
+    "great_circle_interpolate",
+    "initial_bearing_deg",
+    "line_of_sight",
+    "radar_horizon_m",
+]

@@ -1,0 +1,70 @@
+"""Radar horizon and line of sight over a 4/3 effective-Earth sphere.
+
+Standard atmospheric refraction bends radar rays towards the ground; the classical model
+replaces the Earth (radius R) by a sphere of radius k R with k = 4/3, over which rays travel
+in straight lines (M. Skolnik, *Introduction to Radar Systems*, 3rd ed., 2001, sec. 8.2;
+*Radar Handbook*, 3rd ed., 2008, ch. 26). R here is the mean Earth radius 6,371,008.8 m.
+Terrain is ignored: heights are above the WGS84 ellipsoid, and heights below it (e.g. the
+Dead Sea shore) are treated as zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from shieldwall.geo.wgs84 import EARTH_MEAN_RADIUS_M, ecef_to_geodetic, great_circle_distance_m
+
+EFFECTIVE_EARTH_K = 4.0 / 3.0
+"""Effective Earth radius factor for a standard atmosphere (Skolnik 2001, eq. 8.1)."""
+
+
+def radar_horizon_m(
+    h_sensor_m: ArrayLike, h_target_m: ArrayLike, k: float = EFFECTIVE_EARTH_K
+) -> NDArray[np.float64]:
+    """Maximum ground distance (m) at which a target is above the radar horizon.
+
+    d = sqrt(2 k R h1) + sqrt(2 k R h2)  (Skolnik, *Introduction to Radar Systems*, eq. 8.2;
+    small-angle form of the tangent-line distance, accurate to ~h/(kR)). Negative heights
+    are clipped to zero. Broadcasts.
+    """
+    kr = k * EARTH_MEAN_RADIUS_M
+    h1 = np.clip(np.asarray(h_sensor_m, dtype=np.float64), 0.0, None)
+    h2 = np.clip(np.asarray(h_target_m, dtype=np.float64), 0.0, None)
+    return np.sqrt(2.0 * kr * h1) + np.sqrt(2.0 * kr * h2)
+
+
+def line_of_sight(
+    sensor_ecef: ArrayLike, target_ecef: ArrayLike, k: float = EFFECTIVE_EARTH_K
+) -> NDArray[np.bool_]:
+    """True where the straight ray from sensor to target clears the k R effective Earth.
+
+    Shapes: ``sensor_ecef (..., 3)`` and ``target_ecef (..., 3)`` broadcast (e.g. sensors
+    ``(S, 1, 3)`` against targets ``(1, N, 3)`` gives ``(S, N)``).
+
+    Method (documented approximation): take both geodetic heights h1, h2 (clipped at 0) and
+    the great-circle ground distance d between the sub-points on the mean-radius sphere; place
+    the two points on the effective sphere at radii r_i = kR + h_i separated by the central
+    angle theta = d / (kR) (so the ground distance is kept and the curvature reduced by k);
+    the ray clears the Earth when its closest approach to the centre is >= kR. For a tangent
+    ray this reduces to d = sqrt(2kR h1) + sqrt(2kR h2) to first order in h / kR, i.e. to
+    :func:`radar_horizon_m`, but it stays correct for high targets (ballistic apogees,
+    satellites). Ignores terrain and the ellipsoid's varying curvature (~0.3 %).
+    """
+    s = np.asarray(sensor_ecef, dtype=np.float64)
+    t = np.asarray(target_ecef, dtype=np.float64)
+    lat1, lon1, h1 = ecef_to_geodetic(s)
+    lat2, lon2, h2 = ecef_to_geodetic(t)
+    kr = k * EARTH_MEAN_RADIUS_M
+    theta = great_circle_distance_m(lat1, lon1, lat2, lon2) / kr
+    r1 = kr + np.clip(h1, 0.0, None)
+    r2 = kr + np.clip(h2, 0.0, None)
+    # 2-D geometry in the plane of the two points: P1 = (r1, 0), P2 = r2 (cos th, sin th).
+    dx = r2 * np.cos(theta) - r1
+    dy = r2 * np.sin(theta)
+    seg2 = dx * dx + dy * dy
+    # closest point P1 + t (P2 - P1), t = -P1.(P2 - P1) / |P2 - P1|^2 clamped to [0, 1]
+    t_star = np.clip(-r1 * dx / np.where(seg2 > 0.0, seg2, 1.0), 0.0, 1.0)
+    min_r = np.hypot(r1 + t_star * dx, t_star * dy)
+    # 1 mm slack so two points on the surface at the same spot still see each other
+    return min_r >= kr - 1e-3

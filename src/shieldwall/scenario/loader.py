@@ -1,0 +1,573 @@
+"""Load scenario files into :class:`~shieldwall.scenario.models.Scenario`, with errors that name
+the file, the line and the field.
+
+Scenario files are read as YAML 1.2 with ruamel.yaml's round-trip loader (never PyYAML: YAML 1.1
+reads the nation code ``NO`` as ``False``). The round-trip tree keeps the line of every key and
+list item, so each pydantic error ``loc`` (a tuple of keys and indices) is walked down that tree
+to the deepest node that exists; cross-reference errors from ``Scenario._cross_references`` carry
+their dotted path at the start of each problem instead.
+
+The scenario's optional ``catalog:`` mapping is merged section by section over the built-in
+catalog before validation: user entries add to or replace built-in ones of the same name, so
+``Scenario.catalog`` is always the resolved catalog and :func:`scenario_to_yaml` writes it whole.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import functools
+import io
+import math
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarbool import ScalarBoolean
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+from shieldwall.scenario.models import Catalog, Scenario
+
+__all__ = [
+    "ScenarioError",
+    "builtin_catalog",
+    "builtin_scenarios",
+    "load_catalog",
+    "load_scenario",
+    "scenario_json_schema",
+    "scenario_to_yaml",
+]
+
+DATA_DIR = Path(__file__).parent / "data"
+SCENARIO_DIR = DATA_DIR / "scenarios"
+CATALOG_FILE = DATA_DIR / "catalog.yaml"
+CATALOG_SECTIONS = ("threat_types", "sensor_types", "interceptor_types", "fighter_types")
+HEADER = "# Resolved shieldwall scenario (notional figures). Valid input for `shieldwall run`.\n"
+# Strings that a YAML 1.1 reader would take for booleans or null: quote them on output.
+M = TypeVar("M", bound=BaseModel)
+_YAML11_SPECIAL = re.compile(
+    r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    r"|~|null|Null|NULL|)$"
+)
+
+
+class ScenarioError(Exception):
+    """A scenario (or catalog) that cannot be loaded.
+
+    ``problems``: one line each, ``'<file>:<line>: <dotted.field.path>: <message>'``; the line is
+    omitted when unknown; the file is the path given, ``'<builtin:NAME>'`` or ``'<dict>'``.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        lines = [" ".join(str(p).splitlines()) for p in problems]
+        self.problems: list[str] = list(dict.fromkeys(lines)) or ["scenario: unknown problem"]
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def builtin_scenarios() -> list[str]:
+    """Names of the scenarios shipped with shieldwall (``data/scenarios/*.yaml``), sorted."""
+    if not SCENARIO_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+@functools.cache
+def builtin_catalog() -> Catalog:
+    """The equipment catalog shipped with shieldwall (``data/catalog.yaml``)."""
+    return load_catalog(CATALOG_FILE, label="<builtin:catalog>")
+
+
+def load_catalog(source: str | os.PathLike | Mapping, *, label: str | None = None) -> Catalog:
+    """A catalog from a YAML file or a mapping; raises :class:`ScenarioError`."""
+    name, tree = _read(source, label=label, builtin_names=None)
+    return _validate(Catalog, _plain_tree(tree, name), tree, name)
+
+
+def load_scenario(
+    source: str | os.PathLike | Mapping, *, catalog: Catalog | None = None
+) -> Scenario:
+    """Load a scenario from a built-in name (``'april-2024'``), a ``.yaml``/``.yml`` path, or a
+    mapping; raises :class:`ScenarioError` listing every problem found.
+
+    ``catalog``: the base catalog the file's ``catalog:`` entries are merged over (default: the
+    built-in one; tests pass their own).
+    """
+    name, tree = _read(source, label=None, builtin_names=builtin_scenarios())
+    data = _plain_tree(tree, name)
+    base = builtin_catalog() if catalog is None else catalog
+    data = _merge_catalog(data, base.model_dump(by_alias=True))
+    return _validate(Scenario, data, tree, name)
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """The fully resolved scenario (merged catalog included) as YAML 1.2 text; loading that text
+    again gives an equal :class:`Scenario`."""
+    data = scenario.model_dump(mode="json", by_alias=True)
+    yaml = YAML(typ="rt")
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.representer.add_representer(
+        type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
+    buf = io.StringIO()
+    buf.write(HEADER)
+    yaml.dump(_for_dump(data), buf)
+    return buf.getvalue()
+
+
+def scenario_json_schema() -> dict:
+    """JSON Schema (2020-12) of a scenario file, for editors and validators."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    head = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:shieldwall:scenario",
+        "title": "shieldwall scenario",
+        "description": (
+            "A shieldwall coalition air and missile defense scenario (notional figures). "
+            "The optional 'catalog' mapping is merged over the built-in catalog, entry by entry."
+        ),
+    }
+    return {**head, **{k: v for k, v in schema.items() if k not in head}}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and parsing
+# --------------------------------------------------------------------------------------------
+
+
+def _read(source: Any, *, label: str | None, builtin_names: list[str] | None) -> tuple[str, Any]:
+    """(label for messages, round-trip tree or mapping) for any accepted source; ``builtin_names``
+    is None when reading a catalog."""
+    if isinstance(source, Mapping):
+        return label or "<dict>", source
+    if not isinstance(source, str | os.PathLike):
+        raise ScenarioError(
+            [
+                f"<{type(source).__name__}>: expected a built-in scenario name, a path to a .yaml"
+                " file or a mapping"
+            ]
+        )
+    if isinstance(source, str) and source in (builtin_names or ()):
+        path, name = SCENARIO_DIR / f"{source}.yaml", label or f"<builtin:{source}>"
+    else:
+        path, name = Path(os.fsdecode(source)), label or os.fsdecode(source)
+    return name, _parse(_read_text(path, name, source, builtin_names), name)
+
+
+def _read_text(path: Path, name: str, source: Any, builtin_names: list[str] | None) -> str:
+    known = ", ".join(builtin_names or ()) or "none installed"
+    try:
+        if path.is_dir():
+            raise ScenarioError([f"{name}: is a directory; give the path of a .yaml file"])
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if builtin_names is None:
+            raise ScenarioError([f"{name}: no such file"]) from None
+        bare = isinstance(source, str) and os.sep not in source and "/" not in source
+        if bare and path.suffix.lower() not in (".yaml", ".yml"):
+            msg = f"unknown scenario '{source}': neither a file nor a built-in scenario"
+        else:
+            msg = "no such file"
+        raise ScenarioError([f"{name}: {msg}; built-in scenarios are: {known}"]) from None
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise ScenarioError([f"{name}: cannot read the file ({reason})"]) from None
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ScenarioError(
+            [
+                f"{name}:{line}: file is not UTF-8 text (byte 0x{data[e.start]:02x}); "
+                "save it as UTF-8"
+            ]
+        ) from None
+
+
+def _parse(text: str, name: str) -> Any:
+    """The ruamel round-trip tree of ``text`` (a mapping), or ScenarioError."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = YAML(typ="rt").load(text)
+    except MarkedYAMLError as e:
+        raise ScenarioError([_yaml_problem(e, name)]) from None
+    except YAMLError as e:
+        pos = getattr(e, "position", None)
+        line = f"{text[:pos].count(chr(10)) + 1}:" if isinstance(pos, int) else ""
+        reason = getattr(e, "reason", None) or str(e).splitlines()[0]
+        problem = f"{name}:{line} YAML error: {reason}; remove that character"
+        raise ScenarioError([problem]) from None
+    except RecursionError:
+        raise ScenarioError([f"{name}: YAML nests too deeply"]) from None
+    except Exception as e:  # ruamel raises a few plain exceptions on odd input
+        problem = f"{name}: could not read the YAML ({type(e).__name__}: {e})"
+        raise ScenarioError([problem]) from None
+    if tree is None:
+        raise ScenarioError(
+            [f"{name}: file is empty; a scenario needs at least name, region, nations and raid"]
+        )
+    if not isinstance(tree, Mapping):
+        kind = _show(_plain(tree))
+        line = getattr(getattr(tree, "lc", None), "line", 0) + 1
+        raise ScenarioError(
+            [f"{name}:{line}: the top level must be a mapping of 'field: value' lines, got {kind}"]
+        )
+    return tree
+
+
+def _yaml_problem(e: MarkedYAMLError, name: str) -> str:
+    mark = e.problem_mark or e.context_mark
+    where = f"{name}:{mark.line + 1}:" if mark is not None else f"{name}:"
+    problem = " ".join(str(e.problem or e.context or "syntax error").split())
+    dup = re.match(r'found duplicate key "(.*)" with value', problem)
+    if dup:
+        return f"{where} duplicate key '{dup.group(1)}'; each key may appear once per mapping"
+    if "another document" in problem:
+        return f"{where} a scenario file holds one YAML document; remove the extra '---' line"
+    context = ""
+    if e.context and e.context_mark is not None and e.problem_mark is not None:
+        context = f" ({e.context} on line {e.context_mark.line + 1})"
+    return f"{where} YAML syntax error: {problem}{context}; check indentation, colons and quotes"
+
+
+class _ComplexKeyError(Exception):
+    def __init__(self, node: Any) -> None:
+        self.line = getattr(getattr(node, "lc", None), "line", None)
+
+
+def _plain(node: Any) -> Any:
+    """Plain dicts, lists, str, int, float and bool from a ruamel round-trip tree."""
+    if isinstance(node, Mapping):
+        if any(isinstance(k, Mapping | list | tuple) for k in node):
+            raise _ComplexKeyError(node)
+        return {_plain(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_plain(v) for v in node]
+    if isinstance(node, ScalarBoolean):
+        return bool(node)
+    for kind in (bool, int, float, str):
+        if isinstance(node, kind):
+            return kind(node)
+    return node
+
+
+def _plain_tree(tree: Any, name: str) -> dict:
+    try:
+        return _plain(tree)
+    except RecursionError:
+        raise ScenarioError([f"{name}: an alias refers to itself or nests too deeply"]) from None
+    except _ComplexKeyError as e:
+        where = f"{name}:{e.line + 1}" if e.line is not None else name
+        problem = f"{where}: a mapping key is a list or mapping; keys must be plain text"
+        raise ScenarioError([problem]) from None
+
+
+def _merge_catalog(data: dict, base: dict) -> dict:
+    """``data`` with its ``catalog`` merged section by section over ``base`` (plain dicts)."""
+    user = data.get("catalog")
+    if user is None:
+        return {**data, "catalog": base}
+    if not isinstance(user, dict):
+        return data  # let validation report the wrong type
+    merged = dict(base)
+    for key, value in user.items():
+        if key in CATALOG_SECTIONS and isinstance(value, dict):
+            merged[key] = {**base.get(key, {}), **value}
+        else:
+            merged[key] = value
+    return {**data, "catalog": merged}
+
+
+# --------------------------------------------------------------------------------------------
+# Validation and error mapping
+# --------------------------------------------------------------------------------------------
+
+
+def _validate(model: type[M], data: Any, tree: Any, name: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors(include_url=False):
+            problems += _problems_of(model, e, tree, name)
+        raise ScenarioError(problems) from None
+    except RecursionError:
+        raise ScenarioError([f"{name}: the data nests too deeply"]) from None
+
+
+def _problems_of(model: type[BaseModel], e: Any, tree: Any, name: str) -> list[str]:
+    loc = tuple(e["loc"])
+    if not loc and e["type"] == "value_error":
+        # Scenario._cross_references: "path: message; path: message"
+        out = []
+        for part in _split_problems(str(e["ctx"]["error"])):
+            path, text = _split_path(part)
+            line = _line_of(tree, tuple(path.split("."))) if path else _line_of(tree, ())
+            prefix = f"{path}: " if path else ""
+            out.append(_fmt(name, line, prefix + _did_you_mean(text)))
+        return out
+    path, text = _describe(model, e)
+    keys = tuple(p for p in loc if p != "[key]")
+    return [_fmt(name, _line_of(tree, keys), f"{path}: {text}")]
+
+
+def _fmt(name: str, line: int | None, text: str) -> str:
+    return f"{name}:{line}: {text}" if line is not None else f"{name}: {text}"
+
+
+def _line_of(tree: Any, loc: tuple) -> int | None:
+    """1-based line of the deepest node of ``tree`` on the path ``loc`` (None without lines)."""
+    lc = getattr(tree, "lc", None)
+    if lc is None:
+        return None
+    node, line, i = tree, lc.line + 1, 0
+    while i < len(loc):
+        if isinstance(node, CommentedMap):
+            key, used = _match_key(node, loc, i)
+            if used == 0:
+                break
+            pos = node.lc.data.get(key)
+        elif isinstance(node, CommentedSeq) and str(loc[i]).isdigit() and int(loc[i]) < len(node):
+            key, used = int(loc[i]), 1
+            pos = node.lc.data.get(key)
+        else:
+            break
+        if pos:
+            line = pos[0] + 1
+        node, i = node[key], i + used
+    return line
+
+
+def _match_key(node: CommentedMap, loc: tuple, i: int) -> tuple[Any, int]:
+    """(key, number of loc parts it spans) of the mapping key matching ``loc[i:]``; a dotted
+    cross-reference path may split a key that itself holds dots (a group named 'a.b')."""
+    part = loc[i]
+    candidates = [part, str(part)]
+    if isinstance(part, str) and re.fullmatch(r"-?\d+", part):
+        candidates.append(int(part))
+    for key in candidates:
+        try:
+            if key in node:
+                return key, 1
+        except TypeError:
+            continue
+    for j in range(len(loc), i + 1, -1):
+        joined = ".".join(str(p) for p in loc[i:j])
+        if joined in node:
+            return joined, j - i
+    return None, 0
+
+
+# --------------------------------------------------------------------------------------------
+# Dumping
+# --------------------------------------------------------------------------------------------
+
+
+def _for_dump(node: Any) -> Any:
+    """ruamel nodes for ``node``: key order kept, short scalar lists in flow style, and strings a
+    YAML 1.1 reader would misread quoted."""
+    if isinstance(node, dict):
+        out = CommentedMap()
+        for k, v in node.items():
+            out[k] = _for_dump(v)
+        return out
+    if isinstance(node, list | tuple):
+        seq = CommentedSeq(_for_dump(v) for v in node)
+        if all(not isinstance(v, dict | list | tuple) for v in node):
+            seq.fa.set_flow_style()
+        return seq
+    if isinstance(node, str) and _YAML11_SPECIAL.match(node):
+        return SingleQuotedScalarString(node)
+    if isinstance(node, float) and not math.isfinite(node):
+        raise ValueError(f"cannot write a non-finite number ({node}) to a scenario file")
+    return node
+
+
+# --------------------------------------------------------------------------------------------
+# Readable messages
+# --------------------------------------------------------------------------------------------
+
+_PATH_LED = re.compile(r"^([A-Za-z0-9_][\w.\-]*): (.+)$", re.S)
+_ID_HELP = "use letters, digits, '-', '_' and '.', starting with a letter or digit"
+_EXPECTED = {
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "finite_number": "expected a finite number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected text",
+    "dict_type": "expected a mapping of 'key: value' lines",
+    "model_type": "expected a mapping of 'field: value' lines",
+    "model_attributes_type": "expected a mapping of 'field: value' lines",
+    "list_type": "expected a list",
+    "tuple_type": "expected a list",
+}
+_BOUNDS = {
+    "greater_than_equal": ("ge", ">="),
+    "greater_than": ("gt", ">"),
+    "less_than_equal": ("le", "<="),
+    "less_than": ("lt", "<"),
+}
+
+
+def _split_problems(message: str) -> list[str]:
+    """Split ``'a.b: x; c.d: y; move it'`` at each ``'; '`` that starts a new dotted path."""
+    return re.split(r"; (?=[A-Za-z0-9_][\w.\-]*: )", message)
+
+
+def _split_path(problem: str) -> tuple[str, str]:
+    m = _PATH_LED.match(problem)
+    return (m.group(1), m.group(2)) if m else ("", problem)
+
+
+def _did_you_mean(text: str) -> str:
+    """Append a close match to 'unknown X 'v' (known: a, b)' messages."""
+    m = re.match(r"unknown .+? '(.*)' \(known: (.*)\)$", text)
+    if m:
+        close = difflib.get_close_matches(m.group(1), m.group(2).split(", "), n=1, cutoff=0.6)
+        if close:
+            return f"{text}; did you mean '{close[0]}'?"
+    return text
+
+
+def _show(value: Any) -> str:
+    """A short description of an input value for 'got ...'."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, float) and not math.isfinite(value):
+        return {math.inf: ".inf", -math.inf: "-.inf"}.get(value, ".nan")
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(model: type[BaseModel], e: Any) -> tuple[str, str]:
+    """(dotted path, readable message with a fix) for one pydantic error."""
+    loc = tuple(e["loc"])
+    kind, ctx, value = e["type"], e.get("ctx") or {}, e.get("input")
+    is_key = bool(loc) and loc[-1] == "[key]"
+    loc = tuple(p for p in loc if p != "[key]")
+    path = ".".join(str(p) for p in loc) or "(top level)"
+    got = _show(value)
+    if is_key:
+        return path, f"'{loc[-1]}' is not allowed as a key here: " + _describe_value(
+            kind, ctx, got, e
+        )
+    if kind == "missing":
+        if loc and isinstance(loc[-1], int):
+            return path, f"item {loc[-1]} is missing; give all the values this list needs"
+        field = _field_at(model, loc)
+        hint = f" ({field.description})" if field is not None and field.description else ""
+        return path, f"required field is missing; add '{loc[-1]}: ...'{hint}"
+    if kind == "extra_forbidden":
+        names = _field_names(model, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+        if close:
+            return path, f"unknown field '{loc[-1]}'; did you mean '{close[0]}'?"
+        return path, f"unknown field '{loc[-1]}'; remove it (fields here: {', '.join(names)})"
+    if kind == "invalid_key":
+        return path, f"key {got} must be text; put it in quotes"
+    return path, _describe_value(kind, ctx, got, e)
+
+
+def _describe_value(kind: str, ctx: dict, got: str, e: Any) -> str:
+    if kind in _EXPECTED:
+        fix = "; put it in quotes if it is meant as text" if kind == "string_type" else ""
+        return f"{_EXPECTED[kind]}, got {got}{fix}"
+    if kind in _BOUNDS:
+        key, op = _BOUNDS[kind]
+        return f"must be {op} {ctx.get(key)}, got {got}"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("True", "true").replace("False", "false")
+        options = re.findall(r"'([^']*)'", expected)
+        close = difflib.get_close_matches(str(e.get("input")), options, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"must be {expected or 'one of the allowed values'}, got {got}{hint}"
+    if kind == "string_pattern_mismatch":
+        return f"{got} is not a valid identifier; {_ID_HELP}"
+    if kind == "too_short":
+        n = ctx.get("min_length")
+        return f"needs at least {n} item{'s' if n != 1 else ''}, got {ctx.get('actual_length')}"
+    if kind == "too_long":
+        return f"has {ctx.get('actual_length')} items, at most {ctx.get('max_length')} allowed"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"is too long; at most {ctx.get('max_length')} characters"
+    if kind in ("value_error", "assertion_error"):
+        return _did_you_mean(str(ctx.get("error", e["msg"])))
+    return f"{e['msg'][:1].lower()}{e['msg'][1:]}, got {got}"
+
+
+def _field_at(model: type[BaseModel], loc: tuple) -> Any:
+    """The pydantic FieldInfo that ``loc`` ends on, or None."""
+    parent = _type_at(model, loc[:-1])
+    if isinstance(parent, type) and issubclass(parent, BaseModel):
+        for name, field in parent.model_fields.items():
+            if loc[-1] in (name, field.alias):
+                return field
+    return None
+
+
+def _field_names(model: type[BaseModel], loc: tuple) -> list[str]:
+    """YAML field names (aliases) of the model at ``loc``."""
+    found = _type_at(model, loc)
+    if isinstance(found, type) and issubclass(found, BaseModel):
+        return [f.alias or n for n, f in found.model_fields.items()]
+    return []
+
+
+def _type_at(model: Any, loc: tuple) -> Any:
+    """The annotated type found by following ``loc`` down from ``model`` (None if lost)."""
+    tp = model
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = _field_at(tp, (part,))
+            tp = field.annotation if field is not None else None
+        elif get_origin(tp) in (list, tuple):
+            tp = get_args(tp)[0] if get_args(tp) else None
+        elif get_origin(tp) is dict:
+            tp = get_args(tp)[1]
+        else:
+            return None
+    return _unwrap(tp)
+
+
+def _unwrap(tp: Any) -> Any:
+    """``X`` from ``Annotated[X, ...]`` or ``X | None``."""
+    while True:
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if get_origin(tp) is Union or type(tp).__name__ == "UnionType":
+            if len(args) != 1:
+                return None
+            tp = args[0]
+        elif hasattr(tp, "__metadata__"):
+            tp = tp.__origin__
+        else:
+            return tp

@@ -1,0 +1,455 @@
+"""Scenario and catalog models (pydantic v2, ``extra="forbid"``, frozen).
+
+Scenario files use human units with the unit in the field name (``max_range_km``,
+``speed_m_s``, ``latency_s``); the ``*_m`` / ``*_rad`` properties below are the only place where
+they become SI. Everything downstream of ``scenario/`` reads SI values.
+
+Cross-references (a battery naming its interceptor type, an agreement naming nations, a salvo
+aiming at an asset) are checked in :class:`Scenario` so that a bad name is an error naming the
+field, never a ``KeyError`` deep inside the simulation.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+THREAT_CLASSES = ("ballistic", "cruise", "drone")
+ThreatClass = Literal["ballistic", "cruise", "drone"]
+Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="geodetic latitude, degrees")]
+Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="longitude, degrees east")]
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+Id = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+        description="identifier: letters, digits, '-', '_', '.'",
+    ),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Catalog
+# --------------------------------------------------------------------------------------------
+
+
+class ThreatType(_Model):
+    """A class of attacking weapon; figures are notional, public, approximate."""
+
+    threat_class: ThreatClass = Field(alias="class")
+    label: str = ""
+    speed_m_s: float | None = Field(
+        default=None, gt=0, description="cruise speed (cruise missiles, drones)"
+    )
+    cruise_alt_m: float = Field(default=100.0, ge=0, le=30000, description="height above ellipsoid")
+    max_range_km: float = Field(gt=0, le=20000)
+    boost_s: float = Field(default=0.0, ge=0, le=600, description="ballistic boost duration")
+    rcs_m2: float = Field(gt=0, le=1000, description="radar cross section (mean)")
+    cep_m: float = Field(default=50.0, ge=0, le=100000, description="circular error probable")
+    reliability: Prob = Field(default=1.0, description="probability of a successful flight")
+    cost_usd: float = Field(ge=0, description="notional unit cost")
+    source: str = Field(min_length=1, description="where the figures come from")
+
+    @model_validator(mode="after")
+    def _speed_for_air_breathers(self) -> ThreatType:
+        if self.threat_class != "ballistic" and self.speed_m_s is None:
+            raise ValueError("speed_m_s is required for cruise missiles and drones")
+        return self
+
+    @property
+    def max_range_m(self) -> float:
+        return self.max_range_km * 1e3
+
+
+class SensorType(_Model):
+    """A sensor class. ``ref_range_km``: range at which a 1 m^2 target is detected with
+    probability 0.9 at false-alarm probability ``pfa`` (radar-equation scaling reference)."""
+
+    kind: Literal["radar", "aew", "space_ir"]
+    label: str = ""
+    ref_range_km: float = Field(gt=0, le=50000)
+    max_range_km: float = Field(gt=0, le=50000, description="instrumented range")
+    pfa: float = Field(default=1e-6, gt=0, lt=1)
+    sector_deg: float = Field(default=360.0, gt=0, le=360, description="azimuth coverage width")
+    min_elev_deg: float = Field(default=0.0, ge=-10, le=90)
+    max_elev_deg: float = Field(default=90.0, ge=-10, le=90)
+    revisit_s: float = Field(default=5.0, gt=0, le=3600)
+    sigma_range_m: float = Field(default=50.0, ge=0)
+    sigma_az_deg: float = Field(default=0.2, ge=0)
+    sigma_el_deg: float = Field(default=0.2, ge=0)
+    height_m: float = Field(default=10.0, ge=0, le=50000, description="antenna or platform height")
+    pd_ir: Prob = Field(default=0.95, description="space IR: per-look detection of a boosting BM")
+    source: str = Field(min_length=1)
+
+    @property
+    def ref_range_m(self) -> float:
+        return self.ref_range_km * 1e3
+
+    @property
+    def max_range_m(self) -> float:
+        return self.max_range_km * 1e3
+
+
+class InterceptorType(_Model):
+    """A ground or ship-based interceptor missile class."""
+
+    label: str = ""
+    layer: Literal["upper", "middle", "lower", "point"] = "lower"
+    min_alt_km: float = Field(ge=0, le=2000)
+    max_alt_km: float = Field(gt=0, le=2000)
+    min_range_km: float = Field(default=0.0, ge=0)
+    max_range_km: float = Field(gt=0, le=5000)
+    speed_m_s: float = Field(gt=0, le=10000, description="average fly-out speed")
+    reaction_s: float = Field(default=10.0, ge=0, le=600, description="decision to launch")
+    pk: dict[ThreatClass, Prob] = Field(description="single-shot kill probability per class")
+    cost_usd: float = Field(ge=0)
+    channels: int = Field(default=4, ge=1, le=1000, description="simultaneous engagements")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _band(self) -> InterceptorType:
+        if self.max_alt_km <= self.min_alt_km:
+            raise ValueError("max_alt_km must be above min_alt_km")
+        if self.max_range_km <= self.min_range_km:
+            raise ValueError("max_range_km must be above min_range_km")
+        return self
+
+
+class FighterType(_Model):
+    """Fighter aircraft on a combat air patrol; engages drones and cruise missiles."""
+
+    label: str = ""
+    shots_per_sortie: int = Field(ge=1, le=64)
+    radius_km: float = Field(gt=0, le=2000, description="engagement radius around the station")
+    speed_m_s: float = Field(gt=0, le=1500, description="average dash plus missile fly-out speed")
+    max_alt_km: float = Field(default=15.0, gt=0, le=30)
+    reaction_s: float = Field(default=30.0, ge=0, le=3600)
+    pk: dict[ThreatClass, Prob]
+    cost_usd: float = Field(ge=0, description="notional cost per shot (missile plus sortie share)")
+    channels: int = Field(default=2, ge=1, le=100, description="simultaneous engagements")
+    source: str = Field(min_length=1)
+
+
+class Catalog(_Model):
+    """The equipment catalog: notional, class-level figures with their public sources."""
+
+    notice: str = ""
+    threat_types: dict[Id, ThreatType] = Field(default_factory=dict)
+    sensor_types: dict[Id, SensorType] = Field(default_factory=dict)
+    interceptor_types: dict[Id, InterceptorType] = Field(default_factory=dict)
+    fighter_types: dict[Id, FighterType] = Field(default_factory=dict)
+
+    def merged(self, extra: Catalog) -> Catalog:
+        """This catalog with ``extra``'s entries added or replacing same-named ones."""
+        return Catalog(
+            notice=self.notice,
+            threat_types={**self.threat_types, **extra.threat_types},
+            sensor_types={**self.sensor_types, **extra.sensor_types},
+            interceptor_types={**self.interceptor_types, **extra.interceptor_types},
+            fighter_types={**self.fighter_types, **extra.fighter_types},
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario parts
+# --------------------------------------------------------------------------------------------
+
+
+class Region(_Model):
+    """Map bounds: every placed unit, asset and launch area must lie inside."""
+
+    lat_min: Lat
+    lat_max: Lat
+    lon_min: Lon
+    lon_max: Lon
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Region:
+        if self.lat_max <= self.lat_min or self.lon_max <= self.lon_min:
+            raise ValueError("region needs lat_min < lat_max and lon_min < lon_max")
+        return self
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return self.lat_min <= lat <= self.lat_max and self.lon_min <= lon <= self.lon_max
+
+
+class Nation(_Model):
+    id: Id
+    name: str = Field(min_length=1)
+    anonymous: bool = Field(default=False, description="partners see 'a partner', not its name")
+
+
+class Point(_Model):
+    lat_deg: Lat
+    lon_deg: Lon
+
+
+class Asset(_Model):
+    id: Id
+    name: str = ""
+    owner: Id
+    lat_deg: Lat
+    lon_deg: Lon
+    radius_m: float = Field(default=2000.0, gt=0, le=100000, description="an impact inside hits")
+    value: float = Field(default=1.0, ge=0)
+
+
+class Outage(_Model):
+    from_s: float = Field(ge=0)
+    until_s: float | None = Field(default=None, ge=0)
+
+
+class Sensor(_Model):
+    id: Id
+    type: Id
+    owner: Id
+    lat_deg: Lat
+    lon_deg: Lon
+    alt_m: float = Field(default=0.0, ge=-500, le=40000, description="site or orbit altitude")
+    azimuth_deg: float = Field(default=0.0, ge=-360, le=360, description="sector boresight")
+    outages: list[Outage] = Field(default_factory=list)
+
+
+class Battery(_Model):
+    id: Id
+    type: Id
+    owner: Id
+    lat_deg: Lat
+    lon_deg: Lon
+    magazine: int = Field(ge=0, le=100000, description="interceptors ready")
+    channels: int | None = Field(default=None, ge=1, le=1000)
+
+
+class Patrol(_Model):
+    id: Id
+    type: Id
+    owner: Id
+    lat_deg: Lat
+    lon_deg: Lon
+    aircraft: int = Field(ge=1, le=200)
+    from_s: float = Field(default=0.0, ge=0, description="on station from")
+    until_s: float | None = Field(default=None, ge=0, description="on station until")
+
+
+Audience = Id  # a nation id, a group name, or "coalition"
+
+
+class Agreement(_Model):
+    """A directed release of one nation's tracks to others."""
+
+    id: Id
+    from_nation: Id = Field(alias="from")
+    to: list[Audience] = Field(min_length=1)
+    classes: list[ThreatClass] = Field(default_factory=lambda: list(THREAT_CLASSES))
+    latency_s: float = Field(default=5.0, ge=0, le=3600)
+    anonymous: bool = False
+    from_s: float | None = Field(default=None, description="valid from")
+    until_s: float | None = Field(default=None, description="valid until")
+
+
+class Letters(_Model):
+    """The exchange of letters: a host's request and the helper's acknowledgement."""
+
+    request_s: float
+    ack_s: float
+
+    @model_validator(mode="after")
+    def _order(self) -> Letters:
+        if self.ack_s < self.request_s:
+            raise ValueError("ack_s must not be before request_s")
+        return self
+
+
+class Authority(_Model):
+    """Who may engage what, over whose airspace, defending whom."""
+
+    nation: Id
+    classes: list[ThreatClass] = Field(default_factory=lambda: list(THREAT_CLASSES))
+    airspace: list[str] = Field(
+        default_factory=lambda: ["any"],
+        description="ISO 3166 alpha-3 codes, 'INTL' for international airspace, or 'any'",
+    )
+    requires_invitation: bool = False
+    letters: Letters | None = None
+
+    @model_validator(mode="after")
+    def _letters(self) -> Authority:
+        if self.requires_invitation and self.letters is None:
+            raise ValueError("requires_invitation is true but no letters are given")
+        return self
+
+    @property
+    def authorised_from_s(self) -> float:
+        """Time from which this nation may fire (both letters exist), or -inf."""
+        if not self.requires_invitation:
+            return -math.inf
+        assert self.letters is not None
+        return max(self.letters.request_s, self.letters.ack_s)
+
+
+class LaunchArea(_Model):
+    lat_deg: Lat
+    lon_deg: Lon
+    radius_km: float = Field(default=20.0, ge=0, le=500)
+    name: str = ""
+
+
+class Salvo(_Model):
+    id: Id
+    threat: Id
+    count: int = Field(ge=1, le=10000)
+    launch: LaunchArea
+    window_s: tuple[float, float] = Field(description="launch times spread over [start, end]")
+    aim: list[Id] = Field(min_length=1, description="asset ids, aimed at in turn")
+    waypoints: list[Point] = Field(default_factory=list, description="cruise/drone route")
+    reliability: Prob | None = Field(default=None, description="overrides the type's")
+
+    @field_validator("window_s")
+    @classmethod
+    def _window(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[1] < v[0] or v[0] < 0:
+            raise ValueError("window_s must be [start, end] with 0 <= start <= end")
+        return v
+
+
+class Raid(_Model):
+    salvos: list[Salvo] = Field(min_length=1)
+
+
+class SimSettings(_Model):
+    step_s: float = Field(default=1.0, gt=0, le=60)
+    decision_period_s: float = Field(default=5.0, gt=0, le=600)
+    end_s: float | None = Field(default=None, gt=0, description="stop time; default: raid over")
+    drop_track_s: float = Field(default=30.0, gt=0, description="delete a track unseen this long")
+    confirm_hits: int = Field(default=2, ge=1, le=20, description="detections to confirm a track")
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario root
+# --------------------------------------------------------------------------------------------
+
+
+class Scenario(_Model):
+    """A whole coalition scenario. ``catalog`` holds the resolved equipment catalog: the
+    built-in one with any entries the scenario file adds or replaces (see ``loader``)."""
+
+    name: Id
+    description: str = ""
+    notional: Literal[True] = Field(
+        default=True, description="parameters are public, approximate, class-level"
+    )
+    seed: int = Field(default=0, ge=0, description="default seed when none is given")
+    region: Region
+    sim: SimSettings = Field(default_factory=SimSettings)
+    catalog: Catalog = Field(default_factory=Catalog)
+    nations: list[Nation] = Field(min_length=1)
+    groups: dict[Id, list[Id]] = Field(default_factory=dict, description="named audiences")
+    assets: list[Asset] = Field(default_factory=list)
+    sensors: list[Sensor] = Field(default_factory=list)
+    batteries: list[Battery] = Field(default_factory=list)
+    patrols: list[Patrol] = Field(default_factory=list)
+    agreements: list[Agreement] = Field(default_factory=list)
+    authorities: list[Authority] = Field(default_factory=list)
+    raid: Raid
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        problems: list[str] = []
+        problems += _unique_ids(self)
+        nation_ids = {n.id for n in self.nations}
+        audiences = nation_ids | set(self.groups) | {"coalition"}
+        cat = self.catalog
+
+        def need(value: str, known: set[str] | dict, where: str, what: str) -> None:
+            if value not in known:
+                options = ", ".join(sorted(known)) or "none defined"
+                problems.append(f"{where}: unknown {what} '{value}' (known: {options})")
+
+        for g, members in self.groups.items():
+            for i, m in enumerate(members):
+                need(m, nation_ids, f"groups.{g}.{i}", "nation")
+        for i, a in enumerate(self.assets):
+            need(a.owner, nation_ids, f"assets.{i}.owner", "nation")
+        units = [
+            ("sensors", self.sensors, cat.sensor_types, "sensor type"),
+            ("batteries", self.batteries, cat.interceptor_types, "interceptor type"),
+            ("patrols", self.patrols, cat.fighter_types, "fighter type"),
+        ]
+        for field, items, types, what in units:
+            for i, u in enumerate(items):
+                need(u.type, types, f"{field}.{i}.type", what)
+                need(u.owner, nation_ids, f"{field}.{i}.owner", "nation")
+        placed = [("assets", self.assets), *[(f, items) for f, items, _, _ in units]]
+        for field, items in placed:
+            for i, u in enumerate(items):
+                if not self.region.contains(u.lat_deg, u.lon_deg):
+                    problems.append(
+                        f"{field}.{i}: ({u.lat_deg}, {u.lon_deg}) lies outside the map region;"
+                        " move it or widen 'region'"
+                    )
+        for i, ag in enumerate(self.agreements):
+            need(ag.from_nation, nation_ids, f"agreements.{i}.from", "nation")
+            for j, to in enumerate(ag.to):
+                need(to, audiences, f"agreements.{i}.to.{j}", "nation or group")
+        for i, au in enumerate(self.authorities):
+            need(au.nation, nation_ids, f"authorities.{i}.nation", "nation")
+        asset_ids = {a.id for a in self.assets}
+        for i, s in enumerate(self.raid.salvos):
+            need(s.threat, cat.threat_types, f"raid.salvos.{i}.threat", "threat type")
+            for j, aim in enumerate(s.aim):
+                need(aim, asset_ids, f"raid.salvos.{i}.aim.{j}", "asset")
+            if not self.region.contains(s.launch.lat_deg, s.launch.lon_deg):
+                problems.append(
+                    f"raid.salvos.{i}.launch: launch area lies outside the map region;"
+                    " move it or widen 'region'"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # Convenience look-ups used by the pipeline (names are validated above).
+    def nation_index(self) -> dict[str, int]:
+        return {n.id: i for i, n in enumerate(self.nations)}
+
+    def audience_members(self, audience: str) -> list[str]:
+        """Nation ids an agreement audience stands for."""
+        if audience == "coalition":
+            return [n.id for n in self.nations]
+        if audience in self.groups:
+            return list(self.groups[audience])
+        return [audience]
+
+
+def _unique_ids(s: Scenario) -> list[str]:
+    problems = []
+    for field in ("nations", "assets", "sensors", "batteries", "patrols", "agreements"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(s, field)):
+            if item.id in seen:
+                problems.append(f"{field}.{i}.id: '{item.id}' is used twice; ids must be unique")
+            seen.add(item.id)
+    seen = set()
+    for i, salvo in enumerate(s.raid.salvos):
+        if salvo.id in seen:
+            problems.append(f"raid.salvos.{i}.id: '{salvo.id}' is used twice; ids must be unique")
+        seen.add(salvo.id)
+    unit_field: dict[str, str] = {}
+    for field in ("sensors", "batteries", "patrols"):
+        for i, unit in enumerate(getattr(s, field)):
+            other = unit_field.setdefault(unit.id, field)
+            if other != field:
+                problems.append(
+                    f"{field}.{i}.id: '{unit.id}' is already used in {other};"
+                    " unit ids must be unique across sensors, batteries and patrols"
+                )
+    return problems

@@ -1,0 +1,102 @@
+"""What became of each threat: exactly one terminal event among intercept, leak and fail.
+
+A leaker is a threat that reached the end of its trajectory (the ground) without being killed;
+it also gets an ``impact`` event, and hits every defended asset whose radius contains the impact
+point. A failed threat broke up at launch or in flight (the raid's reliability draw).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shieldwall.engagement import Shot
+from shieldwall.geo import great_circle_distance_m
+from shieldwall.scenario import Scenario
+from shieldwall.sensors import Detections, SensorArray
+from shieldwall.sim.events import EventLog
+from shieldwall.threats import Truth
+
+ALIVE, INTERCEPTED, LEAKED, FAILED = 0, 1, 2, 3
+
+
+class Outcome:
+    """Per-threat fate: ``state`` (ALIVE / INTERCEPTED / LEAKED / FAILED) and ``death_t_s``."""
+
+    def __init__(self, n: int) -> None:
+        self.state = np.full(n, ALIVE, dtype=np.int8)
+        self.death_t_s = np.full(n, np.inf)
+        self.hit_asset = np.full(n, -1, dtype=np.int64)
+
+    @property
+    def intercepted(self) -> np.ndarray:
+        return self.state == INTERCEPTED
+
+    def resolve_shots(self, shots: list[Shot], truth: Truth, log: EventLog, scenario) -> None:
+        """Reveal the kill draws of shots whose intercept time has come."""
+        for s in shots:
+            j, ti = s.threat, s.t_intercept_s
+            flying = truth.t0_s[j] <= ti < truth.end_t_s[j] and ti < self.death_t_s[j]
+            common = dict(nation=scenario.nations[s.nation].id,
+                          unit_id=_shooter_id(scenario, s.shooter), engagement_id=s.engagement_id,
+                          pk=s.pk)
+            if flying and s.kill:
+                self.state[j], self.death_t_s[j] = INTERCEPTED, ti
+                log.add(ti, "intercept", j, **common)
+            else:
+                log.add(ti, "miss", j, **common, detail="kill draw failed" if flying else
+                        "target no longer flying")
+
+
+def _shooter_id(scenario: Scenario, s: int) -> str:
+    units = [b.id for b in scenario.batteries] + [p.id for p in scenario.patrols]
+    return units[s]
+
+
+def record_terminal(t_s: float, truth: Truth, outcome: Outcome, log: EventLog,
+                    scenario: Scenario) -> None:
+    """End threats whose trajectory ended by ``t_s``: a failure, or a leak with its impact."""
+    ended = np.flatnonzero((outcome.state == ALIVE) & (truth.end_t_s <= t_s))
+    if ended.size == 0:
+        return
+    th = truth.threats
+    failed = ended[th.fails[ended]]
+    leaked = ended[~th.fails[ended]]
+    outcome.state[failed], outcome.death_t_s[failed] = FAILED, truth.end_t_s[failed]
+    outcome.state[leaked], outcome.death_t_s[leaked] = LEAKED, truth.end_t_s[leaked]
+    for j in failed.tolist():
+        log.add(truth.end_t_s[j], "fail", j, detail="launch or in-flight failure")
+    hit = asset_hit(th.impact_lat_deg[leaked], th.impact_lon_deg[leaked], scenario)
+    outcome.hit_asset[leaked] = hit
+    for j, a in zip(leaked.tolist(), hit.tolist(), strict=True):
+        pos = dict(lat_deg=th.impact_lat_deg[j], lon_deg=th.impact_lon_deg[j], alt_m=0.0)
+        log.add(truth.end_t_s[j], "leak", j, **pos)
+        log.add(truth.end_t_s[j], "impact", j, **pos,
+                detail=scenario.assets[a].id if a >= 0 else "open ground")
+
+
+def asset_hit(lat_deg: np.ndarray, lon_deg: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Index of the (nearest) defended asset whose radius contains each point, or -1."""
+    if not scenario.assets or np.size(lat_deg) == 0:
+        return np.full(np.size(lat_deg), -1, dtype=np.int64)
+    a_lat = np.array([a.lat_deg for a in scenario.assets])
+    a_lon = np.array([a.lon_deg for a in scenario.assets])
+    radius = np.array([a.radius_m for a in scenario.assets])
+    d = great_circle_distance_m(lat_deg[:, None], lon_deg[:, None], a_lat[None], a_lon[None])
+    inside = d <= radius[None]
+    nearest = np.argmin(np.where(inside, d, np.inf), axis=1)
+    return np.where(inside.any(axis=1), nearest, -1)
+
+
+def record_detections(dets: Detections, sensors: SensorArray, outcome: Outcome, log: EventLog,
+                      scenario: Scenario) -> None:
+    """One ``detect`` event per (sensor, threat): the sensor's first report of that threat while
+    it was still flying. IR reports are launch warnings (``detail``)."""
+    live = dets.t_s < outcome.death_t_s[dets.threat]
+    key = dets.sensor[live].astype(np.int64) * (outcome.state.size + 1) + dets.threat[live]
+    _, first = np.unique(key, return_index=True)
+    idx = np.flatnonzero(live)[first]
+    for i in idx.tolist():
+        s = int(dets.sensor[i])
+        log.add(dets.t_s[i], "detect", int(dets.threat[i]),
+                nation=scenario.nations[int(sensors.owner[s])].id, unit_id=sensors.ids[s],
+                detail="launch warning" if dets.kind[i] else None)

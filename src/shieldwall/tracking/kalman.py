@@ -1,0 +1,75 @@
+"""Batched Kalman filter for 6-state (position, velocity) tracks in ECEF.
+
+Every function works on stacks of tracks: ``x`` is ``(m, 6)``, ``P`` is ``(m, 6, 6)``, ``dt_s``
+is ``(m,)``. Equations follow Bar-Shalom, Li & Kirubarajan, *Estimation with Applications to
+Tracking and Navigation* (2001): the discretised continuous white-noise acceleration model
+(sec. 6.2.2) and the Joseph-form covariance update (eq. 5.2.3-18). A ballistic track adds
+inverse-square gravity to the prediction of its mean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MU_EARTH_M3_S2 = 3.986004418e14
+
+
+def transition(dt_s: np.ndarray) -> np.ndarray:
+    """Constant-velocity transition matrices ``F`` ``(m, 6, 6)``."""
+    F = np.broadcast_to(np.eye(6), (dt_s.size, 6, 6)).copy()
+    idx = np.arange(3)
+    F[:, idx, idx + 3] = dt_s[:, None]
+    return F
+
+
+def process_noise(dt_s: np.ndarray, q_m2_s3: np.ndarray) -> np.ndarray:
+    """White-noise-acceleration ``Q`` ``(m, 6, 6)`` with spectral density ``q`` (m^2/s^3):
+    ``Q = q [[dt^3/3 I, dt^2/2 I], [dt^2/2 I, dt I]]`` (Bar-Shalom et al. eq. 6.2.2-12)."""
+    dt = dt_s[:, None, None]
+    q = q_m2_s3[:, None, None]
+    eye = np.eye(3)[None]
+    top = np.concatenate([dt**3 / 3 * eye, dt**2 / 2 * eye], axis=2)
+    bottom = np.concatenate([dt**2 / 2 * eye, dt * eye], axis=2)
+    return q * np.concatenate([top, bottom], axis=1)
+
+
+def gravity_ecef(pos_m: np.ndarray) -> np.ndarray:
+    """Inverse-square gravitational acceleration ``-mu r / |r|^3`` (m/s^2), ``(m, 3)``."""
+    r = np.linalg.norm(pos_m, axis=-1, keepdims=True)
+    return -MU_EARTH_M3_S2 * pos_m / np.maximum(r, 1.0) ** 3
+
+
+def predict(
+    x: np.ndarray, P: np.ndarray, dt_s: np.ndarray, q_m2_s3: np.ndarray, ballistic: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predict tracks ``dt_s`` ahead. Ballistic tracks (bool mask) also fall under gravity:
+    ``p += v dt + a dt^2 / 2``, ``v += a dt`` with ``a`` at the start of the interval."""
+    F = transition(dt_s)
+    # x = F x (+ gravity for ballistic tracks)
+    x_new = np.einsum("mij,mj->mi", F, x)
+    if np.any(ballistic):
+        a = gravity_ecef(x[:, :3]) * ballistic[:, None]
+        dt = dt_s[:, None]
+        x_new[:, :3] += 0.5 * a * dt**2
+        x_new[:, 3:] += a * dt
+    # P = F P F' + Q
+    P_new = np.einsum("mij,mjk,mlk->mil", F, P, F) + process_noise(dt_s, q_m2_s3)
+    return x_new, P_new
+
+
+def update_position(
+    x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Update with position measurements ``z`` ``(m, 3)`` of covariance ``R`` ``(m, 3, 3)``;
+    ``H = [I 0]``. Joseph form keeps ``P`` symmetric positive definite."""
+    # y = z - H x ; S = H P H' + R ; K = P H' S^-1
+    y = z - x[:, :3]
+    S = P[:, :3, :3] + R
+    # K' = S^-1 H P (S and P symmetric)
+    K = np.linalg.solve(S, P[:, :3, :]).transpose(0, 2, 1)
+    x_new = x + np.einsum("mij,mj->mi", K, y)
+    # P = (I - K H) P (I - K H)' + K R K'
+    IKH = np.broadcast_to(np.eye(6), P.shape).copy()
+    IKH[:, :, :3] -= K
+    P_new = np.einsum("mij,mjk,mlk->mil", IKH, P, IKH) + np.einsum("mij,mjk,mlk->mil", K, R, K)
+    return x_new, 0.5 * (P_new + P_new.transpose(0, 2, 1))
