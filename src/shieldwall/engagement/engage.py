@@ -78,6 +78,7 @@ class Engagements:
             mine = np.flatnonzero(ready & (sh.owner == a) & (self.auth.from_s[a] <= t_s))
             cls_ok = self.auth.classes[a][class_code]
             m = np.flatnonzero(pic.has_track & open_ & ~engaged & cls_ok)
+            m = m[self._within_reach(mine, pic.x[m])]
             if mine.size == 0 or m.size == 0:
                 continue
             paths = predict_paths(pic.x[m], class_code[m] == 0)
@@ -88,6 +89,14 @@ class Engagements:
             paths_by_nation[a] = (m, paths, pic.source)
         shots = greedy_assign(Candidates.concat(parts), self.rounds, sh.channels - self.busy)
         return [self._fire(t_s, s, j, k, paths_by_nation, class_code) for s, j, k in shots]
+
+    def _within_reach(self, mine: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Threats (states ``x``) that could enter some shooter's range within the look-ahead:
+        a cheap bound that spares the full window computation for far-away threats."""
+        sh = self.shooters
+        d = np.linalg.norm(x[None, :, :3] - sh.pos_ecef_m[mine][:, None], axis=-1)
+        travel = np.linalg.norm(x[:, 3:], axis=-1) * LOOKAHEAD_S[-1]
+        return (d <= sh.max_range_m[mine][:, None] + travel[None] + 10e3).any(axis=0)
 
     def _airspace_ok(self, nation: int, paths) -> np.ndarray:
         allowed = self.auth.airspace[nation]

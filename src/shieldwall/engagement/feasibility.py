@@ -57,7 +57,7 @@ def predict_paths(x: np.ndarray, ballistic: np.ndarray) -> PredictedPaths:
             p, v = _rk4_gravity(p, v, STEP_S)
             out[:, k] = p
         pos[ballistic] = out
-    lat, lon, alt = ecef_to_geodetic(pos.reshape(-1, 3))
+    lat, lon, alt = ecef_to_geodetic(pos.reshape(-1, 3), iterations=1)
     lat, lon, alt = (a.reshape(m, L) for a in (lat, lon, alt))
     airborne = np.logical_and.accumulate(alt > 0.0, axis=1)
     return PredictedPaths(pos, lat, lon, alt, airborne)

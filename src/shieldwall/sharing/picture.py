@@ -62,8 +62,11 @@ def released_view(
     n = class_code.size
     sl = slice(terms.source * n, (terms.source + 1) * n)
     ok = (snap["status"][sl] == CONFIRMED) & terms.class_mask[class_code]
-    dt = np.where(ok, np.maximum(t_s - snap["t_s"][sl], 0.0), 0.0)
-    x, P = predict(snap["x"][sl], snap["P"][sl], dt, Q_BY_CLASS[class_code], class_code == 0)
+    x, P = snap["x"][sl].copy(), snap["P"][sl].copy()
+    if ok.any():
+        cls = class_code[ok]
+        dt = np.maximum(t_s - snap["t_s"][sl][ok], 0.0)
+        x[ok], P[ok] = predict(x[ok], P[ok], dt, Q_BY_CLASS[cls], cls == 0)
     return ok, x, P
 
 

@@ -68,9 +68,10 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         t = min(t, t_end)
         outcome.resolve_shots(eng.due(t), truth, log, scenario)
         record_terminal(t, truth, outcome, log, scenario)
-        sel = radar & (dets.t_s > t_prev) & (dets.t_s <= t)
-        sel[sel] &= dets.t_s[sel] < outcome.death_t_s[dets.threat[sel]]
-        if sel.any():
+        lo, hi = np.searchsorted(dets.t_s, [t_prev, t], side="right")
+        sel = np.arange(lo, hi)
+        sel = sel[radar[sel] & (dets.t_s[sel] < outcome.death_t_s[dets.threat[sel]])]
+        if sel.size:
             ch = nodes.ingest(dets.t_s[sel], det_owner[sel], dets.threat[sel],
                               dets.z_ecef_m[sel], dets.r_ecef_m2[sel])
             _track_events(log, "track_start", ch.started, nodes, scenario)

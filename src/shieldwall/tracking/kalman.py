@@ -44,16 +44,23 @@ def predict(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predict tracks ``dt_s`` ahead. Ballistic tracks (bool mask) also fall under gravity:
     ``p += v dt + a dt^2 / 2``, ``v += a dt`` with ``a`` at the start of the interval."""
-    F = transition(dt_s)
-    # x = F x (+ gravity for ballistic tracks)
-    x_new = np.einsum("mij,mj->mi", F, x)
+    dt = dt_s[:, None]
+    # x = F x with F = [[I, dt I], [0, I]] (+ gravity for ballistic tracks)
+    x_new = x.copy()
+    x_new[:, :3] += dt * x[:, 3:]
     if np.any(ballistic):
         a = gravity_ecef(x[:, :3]) * ballistic[:, None]
-        dt = dt_s[:, None]
         x_new[:, :3] += 0.5 * a * dt**2
         x_new[:, 3:] += a * dt
-    # P = F P F' + Q
-    P_new = np.einsum("mij,mjk,mlk->mil", F, P, F) + process_noise(dt_s, q_m2_s3)
+    # P = F P F' + Q, written out in 3x3 blocks (F is block upper triangular)
+    d = dt[:, :, None]
+    P11, P12, P21, P22 = P[:, :3, :3], P[:, :3, 3:], P[:, 3:, :3], P[:, 3:, 3:]
+    P_new = np.empty_like(P)
+    P_new[:, :3, :3] = P11 + d * (P12 + P21) + d**2 * P22
+    P_new[:, :3, 3:] = P12 + d * P22
+    P_new[:, 3:, :3] = P21 + d * P22
+    P_new[:, 3:, 3:] = P22
+    P_new += process_noise(dt_s, q_m2_s3)
     return x_new, P_new
 
 

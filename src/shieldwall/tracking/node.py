@@ -112,9 +112,11 @@ class NodeTracks:
         nation's tracks predicted to ``t_s``."""
         sl = slice(nation * self.n_threats, (nation + 1) * self.n_threats)
         ok = self.status[sl] == CONFIRMED
-        dt = np.where(ok, np.maximum(t_s - self.t_s[sl], 0.0), 0.0)
-        cls = self.class_code[sl]
-        x, P = predict(self.x[sl], self.P[sl], dt, Q_BY_CLASS[cls], cls == 0)
+        x, P = self.x[sl].copy(), self.P[sl].copy()
+        if ok.any():
+            cls = self.class_code[sl][ok]
+            dt = np.maximum(t_s - self.t_s[sl][ok], 0.0)
+            x[ok], P[ok] = predict(x[ok], P[ok], dt, Q_BY_CLASS[cls], cls == 0)
         return ok, x, P
 
     def snapshot(self) -> dict[str, np.ndarray]:
