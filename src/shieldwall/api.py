@@ -1,0 +1,73 @@
+"""The Python entry points: ``shieldwall.run`` and ``shieldwall.load_scenario``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import pyarrow as pa
+
+from shieldwall.io.maplayers import map_layers
+from shieldwall.io.mapplot import render_map
+from shieldwall.io.runfolder import (
+    close_run_dir,
+    open_run_dir,
+    write_json,
+    write_parquet,
+    write_text,
+)
+from shieldwall.scenario import Scenario, load_scenario, scenario_to_yaml
+from shieldwall.sensors import interpolate_truth
+from shieldwall.sim import SimResult, simulate
+from shieldwall.sim.summary import summarize
+from shieldwall.geo import ecef_to_geodetic
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One run: ``summary`` (the ``summary.json`` dict), ``events`` (pyarrow Table, the
+    ``events.parquet`` contents), ``sim`` (the full simulation state) and the run folder."""
+
+    summary: dict
+    events: pa.Table
+    sim: SimResult
+    run_dir: Path | None = None
+
+
+def events_table(result: SimResult) -> pa.Table:
+    truth = result.truth
+
+    def locate(threat, t_s):
+        return ecef_to_geodetic(interpolate_truth(truth, threat, t_s))
+
+    return result.events.table(truth.threats.threat_id, truth.threats.threat_class(), locate)
+
+
+def run(
+    scenario: str | PathLike | Mapping | Scenario,
+    seed: int | None = None,
+    out: str | PathLike | None = None,
+    force: bool = False,
+    progress: Callable[[float, float], None] | None = None,
+) -> RunResult:
+    """Run a scenario once. ``scenario``: a built-in name, a YAML path, a dict or a Scenario.
+    ``seed`` defaults to the scenario's. With ``out``, writes the run folder there."""
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    seed = sc.seed if seed is None else int(seed)
+    run_dir = open_run_dir(Path(out), force=force) if out is not None else None
+    if run_dir is not None:
+        write_text(run_dir / "scenario.yaml", scenario_to_yaml(sc))
+    sim = simulate(sc, seed, progress=progress)
+    summary = summarize(sim)
+    events = events_table(sim)
+    if run_dir is not None:
+        write_json(run_dir / "summary.json", summary)
+        write_parquet(run_dir / "events.parquet", events)
+        render_map(run_dir / "map.png", map_layers(sim))
+        close_run_dir(run_dir)
+    return RunResult(summary, events, sim, run_dir)
+
+
+__all__ = ["RunResult", "events_table", "load_scenario", "run"]

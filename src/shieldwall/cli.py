@@ -1,0 +1,165 @@
+"""The ``shieldwall`` command line (typer + rich). Thin: it calls the stages' public functions.
+
+Every user error (bad scenario, unusable output folder) prints one line per problem to stderr
+and exits with status 2; an interrupt exits with 130 and leaves the run folder marked
+incomplete. No traceback reaches the user for either.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from shieldwall.io.runfolder import RunFolderError, default_run_dir
+from shieldwall.io.tables import catalog_tables, run_tables, scenario_tables
+from shieldwall.scenario import (
+    ScenarioError,
+    builtin_catalog,
+    builtin_scenarios,
+    load_scenario,
+    scenario_json_schema,
+)
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Coalition air and missile defense network modelling (defensive, notional).",
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+PROGRESS_AFTER_S = 2.0
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_USER_ERROR)
+
+
+def _load(source: str):
+    try:
+        return load_scenario(source)
+    except ScenarioError as exc:
+        _fail(exc.problems)
+
+
+class _LazyProgress:
+    """A progress bar in simulated time that appears only once a run has taken 2 s."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.bar: Progress | None = None
+        self.task = None
+
+    def __call__(self, t_s: float, t_end_s: float) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.start < PROGRESS_AFTER_S:
+                return
+            self.bar = Progress(
+                TextColumn("simulating"), BarColumn(),
+                TextColumn("t = {task.completed:,.0f} / {task.total:,.0f} s"),
+                TimeElapsedColumn(), console=err_console, transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("sim", total=t_end_s)
+        self.bar.update(self.task, completed=t_s)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
+    seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
+    out: Annotated[Path | None, typer.Option(help="run folder (default runs/<name>-<seed>-<time>)")] = None,
+    force: Annotated[bool, typer.Option(help="write into an existing non-empty --out folder")] = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Run a scenario once and write its run folder."""
+    from shieldwall.api import run as run_scenario
+
+    sc = _load(scenario)
+    seed = sc.seed if seed is None else seed
+    run_dir = out if out is not None else default_run_dir(Path("runs"), sc.name, seed)
+    progress = _LazyProgress(enabled=not quiet)
+    try:
+        result = run_scenario(sc, seed=seed, out=run_dir, force=force, progress=progress)
+    except RunFolderError as exc:
+        _fail([str(exc)])
+    except KeyboardInterrupt:
+        progress.stop()
+        err_console.print(f"interrupted: {run_dir} is marked INCOMPLETE")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        progress.stop()
+    if as_json:
+        sys.stdout.write(json.dumps(result.summary, indent=2) + "\n")
+        return
+    for table in run_tables(result.summary):
+        out_console.print(table)
+    acc = result.summary["threats"]
+    balanced = result.summary["accounting"]["balanced"]
+    mark = "[green]OK[/]" if balanced else "[bold red]NOT BALANCED[/]"
+    out_console.print(
+        f"Accounting {mark}: launched {acc['launched']} = intercepted {acc['intercepted']}"
+        f" + leaked {acc['leaked']} + failed {acc['failed']}"
+    )
+    out_console.print(f"Run folder: {result.run_dir}")
+
+
+@app.command("list")
+def list_() -> None:
+    """Show the built-in scenarios and the equipment catalog."""
+    for table in catalog_tables(builtin_catalog(), builtin_scenarios()):
+        out_console.print(table)
+
+
+@app.command()
+def show(scenario: Annotated[str, typer.Argument(help="built-in name or YAML file")]) -> None:
+    """Print a scenario's nations, assets, sensors, batteries, agreements and raid."""
+    for table in scenario_tables(_load(scenario)):
+        out_console.print(table)
+
+
+@app.command()
+def validate(scenario: Annotated[str, typer.Argument(help="built-in name or YAML file")]) -> None:
+    """Check a scenario file; prints one line per problem and exits non-zero if any."""
+    sc = _load(scenario)
+    out_console.print(f"{scenario}: valid scenario '{sc.name}' "
+                      f"({sum(s.count for s in sc.raid.salvos)} threats, "
+                      f"{len(sc.nations)} nations)")
+
+
+@app.command()
+def schema() -> None:
+    """Print the scenario file's JSON Schema (for editor autocompletion)."""
+    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The run summary: what leaked, what it cost, who fired what (the ``summary.json`` contents)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from shieldwall._version import __version__
+from shieldwall.scenario import THREAT_CLASSES
+from shieldwall.sim.engine import SimResult
+from shieldwall.sim.outcome import FAILED, INTERCEPTED, LEAKED
+
+FATES = (("intercepted", INTERCEPTED), ("leaked", LEAKED), ("failed", FAILED))
+
+
+def _fates(state: np.ndarray) -> dict[str, int]:
+    out = {"launched": int(state.size)}
+    out.update({name: int(np.sum(state == code)) for name, code in FATES})
+    return out
+
+
+def summarize(result: SimResult) -> dict:
+    """A JSON-ready summary. No wall-clock time or file path goes in, so the same scenario and
+    seed give a byte-identical file."""
+    sc, th, state = result.scenario, result.truth.threats, result.outcome.state
+    threats = _fates(state)
+    threats["by_class"] = {c: _fates(state[th.class_code == k]) for k, c in
+                           enumerate(THREAT_CLASSES)}
+    accounted = threats["intercepted"] + threats["leaked"] + threats["failed"]
+    hits = np.bincount(result.outcome.hit_asset[result.outcome.hit_asset >= 0],
+                       minlength=len(sc.assets))
+    assets = {a.id: {"hits": int(hits[i]), "owner": a.owner, "value": a.value,
+                     "value_hit": float(hits[i] > 0) * a.value} for i, a in enumerate(sc.assets)}
+    attack_cost = float(np.sum(th.cost_usd))
+    inter = _interceptors(result)
+    return {
+        "scenario": sc.name,
+        "seed": result.seed,
+        "shieldwall_version": __version__,
+        "notional": True,
+        "threats": threats,
+        "accounting": {"balanced": accounted == threats["launched"],
+                       "rule": "launched = intercepted + leaked + failed"},
+        "assets": assets,
+        "interceptors": inter,
+        "attack": {"cost_usd": attack_cost},
+        "cost_exchange_ratio": inter["cost_usd"] / attack_cost if attack_cost > 0 else None,
+    }
+
+
+def _interceptors(result: SimResult) -> dict:
+    sc, eng = result.scenario, result.engagements
+    by = defaultdict(lambda: defaultdict(lambda: {"fired": 0, "cost_usd": 0.0}))
+    remote = 0
+    for shot in eng.fired:
+        row = by[sc.nations[shot.nation].id][eng.shooters.type_ids[shot.shooter]]
+        row["fired"] += 1
+        row["cost_usd"] += shot.cost_usd
+        remote += shot.source_nation != shot.nation
+    kills = int(np.sum(result.outcome.state == INTERCEPTED))
+    return {
+        "fired": len(eng.fired),
+        "cost_usd": float(sum(s.cost_usd for s in eng.fired)),
+        "kills": kills,
+        "launch_on_remote": int(remote),
+        "by_nation": {n: {t: dict(v) for t, v in sorted(types.items())}
+                      for n, types in sorted(by.items())},
+    }
