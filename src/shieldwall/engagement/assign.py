@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 COST_WEIGHT = 0.02  # pk points per US$1M: a $3.5M interceptor "costs" 0.07 of kill probability
+MIN_PK = 0.3  # doctrine: no shot with a lower single-shot kill probability
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,10 @@ def greedy_assign(
 ) -> list[tuple[int, int, int]]:
     """Choose (shooter, threat, step) shots. ``rounds_left`` and ``channels_free`` are per
     shooter and are not modified. At most one shot per threat per call."""
+    if cand.shooter.size == 0:
+        return []
+    keep = cand.pk >= MIN_PK
+    cand = Candidates(*(a[keep] for a in astuple(cand)))
     if cand.shooter.size == 0:
         return []
     rounds = rounds_left.copy()

@@ -14,7 +14,7 @@ import numpy as np
 
 from shieldwall.engagement.airspace import airspace_grid
 from shieldwall.engagement.assign import Candidates, candidates_from_windows, greedy_assign
-from shieldwall.engagement.feasibility import LOOKAHEAD_S, feasible_windows, predict_paths
+from shieldwall.engagement.feasibility import LOOKAHEAD_S, STEP_S, feasible_windows, predict_paths
 from shieldwall.engagement.shooters import authorities, shooters
 from shieldwall.rng import stream
 from shieldwall.scenario import Scenario
@@ -52,6 +52,7 @@ class Engagements:
         self.rngs = [stream(seed, "shooter", i) for i in self.shooters.ids]
         self.in_flight: list[Shot] = []
         self.fired: list[Shot] = []
+        self.slack_s = scenario.sim.decision_period_s + 2 * STEP_S
         self.declined_airspace = np.zeros(len(scenario.nations), dtype=np.int64)
 
     def pending(self) -> bool:
@@ -82,7 +83,7 @@ class Engagements:
             if mine.size == 0 or m.size == 0:
                 continue
             paths = predict_paths(pic.x[m], class_code[m] == 0)
-            window = feasible_windows(sh, mine, paths, class_code[m])
+            window = feasible_windows(sh, mine, paths, class_code[m], self.slack_s)
             window &= self._airspace_ok(a, paths)[None]
             parts.append(candidates_from_windows(mine, m, window, sh.pk[mine][:, class_code[m]],
                                                  sh.cost_usd))

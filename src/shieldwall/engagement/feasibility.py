@@ -6,7 +6,8 @@ velocity. A shooter can intercept at look-ahead time ``tau`` when the predicted 
 its altitude band and range ring and its interceptor (or aircraft) can get there in time:
 ``reaction_s + d / speed <= tau`` (straight fly-out at average speed, the usual first-order
 engagement-window model, e.g. Zarchan, *Tactical and Strategic Missile Guidance*, ch. 1).
-Everything is vectorised over (shooter, threat, tau).
+A shot is only taken when its launch is due now (see ``feasible_windows``). Everything is
+vectorised over (shooter, threat, tau).
 """
 
 from __future__ import annotations
@@ -64,9 +65,13 @@ def predict_paths(x: np.ndarray, ballistic: np.ndarray) -> PredictedPaths:
 
 
 def feasible_windows(
-    shooters: Shooters, idx: np.ndarray, paths: PredictedPaths, class_code: np.ndarray
+    shooters: Shooters, idx: np.ndarray, paths: PredictedPaths, class_code: np.ndarray,
+    slack_s: float = 2 * STEP_S,
 ) -> np.ndarray:
-    """Bool ``(s, m, L)``: shooter ``idx[s]`` can intercept threat m at look-ahead step L."""
+    """Bool ``(s, m, L)``: shooter ``idx[s]``, firing *now*, can intercept threat m at
+    look-ahead step L. Firing now means arriving no later than ``slack_s`` after the fastest
+    possible fly-out: ``0 <= tau - (reaction + d / speed) <= slack_s``. A shot whose intercept
+    lies further out waits for a later cycle, which keeps the threat open to other shooters."""
     d = np.linalg.norm(
         paths.pos_ecef_m[None, :, :, :] - shooters.pos_ecef_m[idx][:, None, None, :], axis=-1
     )
@@ -78,7 +83,8 @@ def feasible_windows(
         & (alt <= shooters.max_alt_m[idx][sh])
         & (d >= shooters.min_range_m[idx][sh])
         & (d <= shooters.max_range_m[idx][sh])
-        & (shooters.reaction_s[idx][sh] + d / shooters.speed_m_s[idx][sh] <= LOOKAHEAD_S)
     )
+    spare = LOOKAHEAD_S - (shooters.reaction_s[idx][sh] + d / shooters.speed_m_s[idx][sh])
+    ok &= (spare >= 0.0) & (spare <= slack_s)
     can_kill = shooters.pk[idx][:, class_code] > 0.0
     return ok & can_kill[:, :, None]
