@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from shieldwall.geo import ecef_to_geodetic
 from shieldwall.io.maplayers import map_layers
 from shieldwall.io.mapplot import render_map
 from shieldwall.io.runfolder import (
@@ -22,7 +23,6 @@ from shieldwall.scenario import Scenario, load_scenario, scenario_to_yaml
 from shieldwall.sensors import interpolate_truth
 from shieldwall.sim import SimResult, simulate
 from shieldwall.sim.summary import summarize
-from shieldwall.geo import ecef_to_geodetic
 
 
 @dataclass(frozen=True, slots=True)

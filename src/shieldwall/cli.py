@@ -70,9 +70,12 @@ class _LazyProgress:
             if time.monotonic() - self.start < PROGRESS_AFTER_S:
                 return
             self.bar = Progress(
-                TextColumn("simulating"), BarColumn(),
+                TextColumn("simulating"),
+                BarColumn(),
                 TextColumn("t = {task.completed:,.0f} / {task.total:,.0f} s"),
-                TimeElapsedColumn(), console=err_console, transient=True,
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
             )
             self.bar.start()
             self.task = self.bar.add_task("sim", total=t_end_s)
@@ -87,8 +90,12 @@ class _LazyProgress:
 def run(
     scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
-    out: Annotated[Path | None, typer.Option(help="run folder (default runs/<name>-<seed>-<time>)")] = None,
-    force: Annotated[bool, typer.Option(help="write into an existing non-empty --out folder")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="run folder (default runs/<name>-<seed>-<time>)")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="write into an existing non-empty --out folder")
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
@@ -142,9 +149,11 @@ def show(scenario: Annotated[str, typer.Argument(help="built-in name or YAML fil
 def validate(scenario: Annotated[str, typer.Argument(help="built-in name or YAML file")]) -> None:
     """Check a scenario file; prints one line per problem and exits non-zero if any."""
     sc = _load(scenario)
-    out_console.print(f"{scenario}: valid scenario '{sc.name}' "
-                      f"({sum(s.count for s in sc.raid.salvos)} threats, "
-                      f"{len(sc.nations)} nations)")
+    out_console.print(
+        f"{scenario}: valid scenario '{sc.name}' "
+        f"({sum(s.count for s in sc.raid.salvos)} threats, "
+        f"{len(sc.nations)} nations)"
+    )
 
 
 @app.command()

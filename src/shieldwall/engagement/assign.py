@@ -36,8 +36,9 @@ class Candidates:
         if not parts:
             z = np.zeros(0, dtype=np.int64)
             return Candidates(z, z, z, z, z.astype(float), z.astype(float))
-        return Candidates(*(np.concatenate(c) for c in zip(*(astuple(p) for p in parts),
-                                                            strict=True)))
+        return Candidates(
+            *(np.concatenate(c) for c in zip(*(astuple(p) for p in parts), strict=True))
+        )
 
 
 def astuple(c: Candidates) -> tuple[np.ndarray, ...]:
@@ -45,10 +46,14 @@ def astuple(c: Candidates) -> tuple[np.ndarray, ...]:
 
 
 def candidates_from_windows(
-    shooter_idx: np.ndarray, threat_idx: np.ndarray, window: np.ndarray, pk: np.ndarray,
+    shooter_idx: np.ndarray,
+    threat_idx: np.ndarray,
+    window: np.ndarray,
+    pk: np.ndarray,
     cost_usd: np.ndarray,
 ) -> Candidates:
-    """Pairs with any feasible step in ``window`` ``(s, m, L)``; ``pk`` is ``(s, m)``."""
+    """Pairs with any feasible step in ``window`` ``(s, m, L)``; ``pk`` is ``(s, m)`` and
+    ``cost_usd`` ``(s,)``, both for the shooters ``shooter_idx``."""
     any_ok = window.any(axis=2)
     s, m = np.nonzero(any_ok)
     first = np.argmax(window[s, m], axis=1)

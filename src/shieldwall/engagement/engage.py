@@ -45,8 +45,11 @@ class Engagements:
         self.auth = authorities(scenario)
         r = scenario.region
         restricted = any(a is not None for a in self.auth.airspace)
-        self.grid = airspace_grid(r.lat_min, r.lat_max, r.lon_min, r.lon_max) if (
-            restricted and self.shooters.n) else None
+        self.grid = (
+            airspace_grid(r.lat_min, r.lat_max, r.lon_min, r.lon_max)
+            if (restricted and self.shooters.n)
+            else None
+        )
         self.rounds = self.shooters.magazine.copy()
         self.busy = np.zeros(self.shooters.n, dtype=np.int64)
         self.rngs = [stream(seed, "shooter", i) for i in self.shooters.ids]
@@ -60,8 +63,10 @@ class Engagements:
 
     def due(self, t_s: float) -> list[Shot]:
         """Shots whose intercept time has come, in time order; frees their channels."""
-        done = sorted((s for s in self.in_flight if s.t_intercept_s <= t_s),
-                      key=lambda s: (s.t_intercept_s, s.engagement_id))
+        done = sorted(
+            (s for s in self.in_flight if s.t_intercept_s <= t_s),
+            key=lambda s: (s.t_intercept_s, s.engagement_id),
+        )
         self.in_flight = [s for s in self.in_flight if s.t_intercept_s > t_s]
         for s in done:
             self.busy[s.shooter] -= 1
@@ -73,8 +78,9 @@ class Engagements:
         engaged[[s.threat for s in self.in_flight]] = True
         parts, paths_by_nation = [], {}
         sh = self.shooters
-        ready = (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (
-            t_s <= sh.until_s)
+        ready = (
+            (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (t_s <= sh.until_s)
+        )
         for a, pic in enumerate(pictures):
             mine = np.flatnonzero(ready & (sh.owner == a) & (self.auth.from_s[a] <= t_s))
             cls_ok = self.auth.classes[a][class_code]
@@ -85,8 +91,11 @@ class Engagements:
             paths = predict_paths(pic.x[m], class_code[m] == 0)
             window = feasible_windows(sh, mine, paths, class_code[m], self.slack_s)
             window &= self._airspace_ok(a, paths)[None]
-            parts.append(candidates_from_windows(mine, m, window, sh.pk[mine][:, class_code[m]],
-                                                 sh.cost_usd))
+            parts.append(
+                candidates_from_windows(
+                    mine, m, window, sh.pk[mine][:, class_code[m]], sh.cost_usd[mine]
+                )
+            )
             paths_by_nation[a] = (m, paths, pic.source)
         shots = greedy_assign(Candidates.concat(parts), self.rounds, sh.channels - self.busy)
         return [self._fire(t_s, s, j, k, paths_by_nation, class_code) for s, j, k in shots]
@@ -113,10 +122,18 @@ class Engagements:
         row = int(np.flatnonzero(m == j)[0])
         pk = float(sh.pk[s, class_code[j]])
         shot = Shot(
-            engagement_id=len(self.fired), shooter=s, threat=j, nation=a,
-            source_nation=int(source[j]), t_fire_s=t_s, t_intercept_s=t_s + LOOKAHEAD_S[k],
-            kill=bool(self.rngs[s].random() < pk), pk=pk, cost_usd=float(sh.cost_usd[s]),
-            lat_deg=float(paths.lat_deg[row, k]), lon_deg=float(paths.lon_deg[row, k]),
+            engagement_id=len(self.fired),
+            shooter=s,
+            threat=j,
+            nation=a,
+            source_nation=int(source[j]),
+            t_fire_s=t_s,
+            t_intercept_s=t_s + LOOKAHEAD_S[k],
+            kill=bool(self.rngs[s].random() < pk),
+            pk=pk,
+            cost_usd=float(sh.cost_usd[s]),
+            lat_deg=float(paths.lat_deg[row, k]),
+            lon_deg=float(paths.lon_deg[row, k]),
             alt_m=float(paths.alt_m[row, k]),
         )
         self.rounds[s] -= 1

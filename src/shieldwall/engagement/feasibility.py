@@ -2,8 +2,9 @@
 
 The threat's future path is predicted from the picture's estimate on a look-ahead grid
 (``LOOKAHEAD_S``): ballistic tracks fall under inverse-square gravity (RK4), others keep their
-velocity. A shooter can intercept at look-ahead time ``tau`` when the predicted point is inside
-its altitude band and range ring and its interceptor (or aircraft) can get there in time:
+velocity and height. A shooter can intercept at look-ahead time ``tau`` when the predicted
+point is inside its altitude band and range ring and its interceptor (or aircraft) can get
+there in time:
 ``reaction_s + d / speed <= tau`` (straight fly-out at average speed, the usual first-order
 engagement-window model, e.g. Zarchan, *Tactical and Strategic Missile Guidance*, ch. 1).
 A shot is only taken when its launch is due now (see ``feasible_windows``). Everything is
@@ -51,6 +52,10 @@ def predict_paths(x: np.ndarray, ballistic: np.ndarray) -> PredictedPaths:
     """Predict states ``x`` ``(m, 6)`` along ``LOOKAHEAD_S``."""
     m, L = x.shape[0], LOOKAHEAD_S.size
     pos = x[:, None, :3] + LOOKAHEAD_S[None, :, None] * x[:, None, 3:]
+    # air-breathers hold their height: keep the geocentric radius (a straight ECEF line would
+    # climb d^2 / 2R above the curving Earth, 1.6 km after 144 km)
+    r0 = np.linalg.norm(x[:, :3], axis=1)
+    pos *= (r0[:, None] / np.linalg.norm(pos, axis=2))[:, :, None]
     if np.any(ballistic):
         p, v = x[ballistic, :3], x[ballistic, 3:]
         out = np.empty((p.shape[0], L, 3))
@@ -65,7 +70,10 @@ def predict_paths(x: np.ndarray, ballistic: np.ndarray) -> PredictedPaths:
 
 
 def feasible_windows(
-    shooters: Shooters, idx: np.ndarray, paths: PredictedPaths, class_code: np.ndarray,
+    shooters: Shooters,
+    idx: np.ndarray,
+    paths: PredictedPaths,
+    class_code: np.ndarray,
     slack_s: float = 2 * STEP_S,
 ) -> np.ndarray:
     """Bool ``(s, m, L)``: shooter ``idx[s]``, firing *now*, can intercept threat m at

@@ -58,29 +58,75 @@ def shooters(scenario: Scenario) -> Shooters:
     rows = []
     for b in scenario.batteries:
         t = cat.interceptor_types[b.type]
-        rows.append((b.id, b.type, KIND_BATTERY, nat[b.owner], b.lat_deg, b.lon_deg,
-                     t.min_range_km * 1e3, t.max_range_km * 1e3, t.min_alt_km * 1e3,
-                     t.max_alt_km * 1e3, t.speed_m_s, t.reaction_s,
-                     [t.pk.get(c, 0.0) for c in THREAT_CLASSES], t.cost_usd,
-                     b.channels or t.channels, b.magazine, 0.0, np.inf))
+        rows.append(
+            (
+                b.id,
+                b.type,
+                KIND_BATTERY,
+                nat[b.owner],
+                b.lat_deg,
+                b.lon_deg,
+                t.min_range_km * 1e3,
+                t.max_range_km * 1e3,
+                t.min_alt_km * 1e3,
+                t.max_alt_km * 1e3,
+                t.speed_m_s,
+                t.reaction_s,
+                [t.pk.get(c, 0.0) for c in THREAT_CLASSES],
+                t.cost_usd,
+                b.channels or t.channels,
+                b.magazine,
+                0.0,
+                np.inf,
+            )
+        )
     for p in scenario.patrols:
         t = cat.fighter_types[p.type]
-        rows.append((p.id, p.type, KIND_PATROL, nat[p.owner], p.lat_deg, p.lon_deg,
-                     0.0, t.radius_km * 1e3, 0.0, t.max_alt_km * 1e3, t.speed_m_s,
-                     t.reaction_s, [t.pk.get(c, 0.0) for c in THREAT_CLASSES], t.cost_usd,
-                     t.channels * p.aircraft, t.shots_per_sortie * p.aircraft, p.from_s,
-                     np.inf if p.until_s is None else p.until_s))
+        rows.append(
+            (
+                p.id,
+                p.type,
+                KIND_PATROL,
+                nat[p.owner],
+                p.lat_deg,
+                p.lon_deg,
+                0.0,
+                t.radius_km * 1e3,
+                0.0,
+                t.max_alt_km * 1e3,
+                t.speed_m_s,
+                t.reaction_s,
+                [t.pk.get(c, 0.0) for c in THREAT_CLASSES],
+                t.cost_usd,
+                t.channels * p.aircraft,
+                t.shots_per_sortie * p.aircraft,
+                p.from_s,
+                np.inf if p.until_s is None else p.until_s,
+            )
+        )
     cols = list(zip(*rows, strict=True)) if rows else [()] * 18
     arr = [None, None] + [np.asarray(c, dtype=float) for c in cols[2:]]
     lat, lon = arr[4], arr[5]
     return Shooters(
-        ids=tuple(cols[0]), type_ids=tuple(cols[1]), kind=arr[2].astype(np.int8),
-        owner=arr[3].astype(np.int32), lat_deg=lat, lon_deg=lon,
+        ids=tuple(cols[0]),
+        type_ids=tuple(cols[1]),
+        kind=arr[2].astype(np.int8),
+        owner=arr[3].astype(np.int32),
+        lat_deg=lat,
+        lon_deg=lon,
         pos_ecef_m=geodetic_to_ecef(lat, lon, np.zeros_like(lat)).reshape(len(rows), 3),
-        min_range_m=arr[6], max_range_m=arr[7], min_alt_m=arr[8], max_alt_m=arr[9],
-        speed_m_s=arr[10], reaction_s=arr[11], pk=arr[12].reshape(len(rows), 3),
-        cost_usd=arr[13], channels=arr[14].astype(np.int64),
-        magazine=arr[15].astype(np.int64), from_s=arr[16], until_s=arr[17],
+        min_range_m=arr[6],
+        max_range_m=arr[7],
+        min_alt_m=arr[8],
+        max_alt_m=arr[9],
+        speed_m_s=arr[10],
+        reaction_s=arr[11],
+        pk=arr[12].reshape(len(rows), 3),
+        cost_usd=arr[13],
+        channels=arr[14].astype(np.int64),
+        magazine=arr[15].astype(np.int64),
+        from_s=arr[16],
+        until_s=arr[17],
     )
 
 

@@ -31,8 +31,10 @@ def map_layers(result: SimResult) -> MapLayers:
     return MapLayers(
         region=(r.lat_min, r.lat_max, r.lon_min, r.lon_max),
         title=f"{sc.name}  seed {result.seed}",
-        launch_areas=tuple((s.launch.lat_deg, s.launch.lon_deg, s.launch.radius_km,
-                            s.launch.name or s.id) for s in sc.raid.salvos),
+        launch_areas=tuple(
+            (s.launch.lat_deg, s.launch.lon_deg, s.launch.radius_km, s.launch.name or s.id)
+            for s in sc.raid.salvos
+        ),
         tracks=tracks,
         sensors=tuple((s.lat_deg, s.lon_deg, s.id, s.owner) for s in sc.sensors),
         batteries=tuple((b.lat_deg, b.lon_deg, b.id, b.owner) for b in sc.batteries),

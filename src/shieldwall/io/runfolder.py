@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,7 +24,7 @@ class RunFolderError(Exception):
 
 
 def default_run_dir(base: Path, scenario: str, seed: int) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = base / f"{scenario}-{seed}-{stamp}"
     k = 1
     while path.exists():
@@ -69,8 +69,12 @@ def write_json(path: Path, data: dict) -> None:
 
 def write_parquet(path: Path, table: pa.Table) -> None:
     """Deterministic Parquet (no creation timestamp varies; fixed compression)."""
-    _atomic(path, lambda p: pq.write_table(table, p, compression="zstd",
-                                           store_schema=True, write_statistics=True))
+    _atomic(
+        path,
+        lambda p: pq.write_table(
+            table, p, compression="zstd", store_schema=True, write_statistics=True
+        ),
+    )
 
 
 def close_run_dir(path: Path) -> None:

@@ -13,25 +13,35 @@ def _usd(x: float) -> str:
 
 def run_tables(summary: dict) -> list[Table]:
     th = summary["threats"]
-    fates = Table(title=f"{summary['scenario']} (seed {summary['seed']}): threats",
-                  caption="notional, public-figure model")
+    fates = Table(
+        title=f"{summary['scenario']} (seed {summary['seed']}): threats",
+        caption="notional, public-figure model",
+    )
     for col in ("class", "launched", "intercepted", "leaked", "failed"):
-        fates.add_column(col, justify="left" if col == "class" else "right")
+        fates.add_column(col, overflow="fold", justify="left" if col == "class" else "right")
     for c in THREAT_CLASSES:
         row = th["by_class"][c]
         fates.add_row(c, *(str(row[k]) for k in ("launched", "intercepted", "leaked", "failed")))
-    fates.add_row("total", *(str(th[k]) for k in ("launched", "intercepted", "leaked", "failed")),
-                  style="bold")
+    fates.add_row(
+        "total",
+        *(str(th[k]) for k in ("launched", "intercepted", "leaked", "failed")),
+        style="bold",
+    )
     assets = Table(title="Defended assets")
     for col in ("asset", "owner", "value", "hits"):
-        assets.add_column(col, justify="left" if col in ("asset", "owner") else "right")
+        assets.add_column(
+            col, overflow="fold", justify="left" if col in ("asset", "owner") else "right"
+        )
     for aid, a in summary["assets"].items():
-        assets.add_row(aid, a["owner"], f"{a['value']:g}", str(a["hits"]),
-                       style="red" if a["hits"] else None)
+        assets.add_row(
+            aid, a["owner"], f"{a['value']:g}", str(a["hits"]), style="red" if a["hits"] else None
+        )
     inter = summary["interceptors"]
     fired = Table(title="Interceptors fired")
     for col in ("nation", "type", "fired", "cost"):
-        fired.add_column(col, justify="left" if col in ("nation", "type") else "right")
+        fired.add_column(
+            col, overflow="fold", justify="left" if col in ("nation", "type") else "right"
+        )
     for nation, types in inter["by_nation"].items():
         for typ, row in types.items():
             fired.add_row(nation, typ, str(row["fired"]), _usd(row["cost_usd"]))
@@ -40,41 +50,62 @@ def run_tables(summary: dict) -> list[Table]:
     cost.add_row("defense (interceptors)", _usd(inter["cost_usd"]))
     cost.add_row("attack (threats launched)", _usd(summary["attack"]["cost_usd"]))
     ratio = summary["cost_exchange_ratio"]
-    cost.add_row("cost-exchange ratio (defense / attack)",
-                 "n/a" if ratio is None else f"{ratio:.2f}", style="bold")
+    cost.add_row(
+        "cost-exchange ratio (defense / attack)",
+        "n/a" if ratio is None else f"{ratio:.2f}",
+        style="bold",
+    )
     cost.add_row("shots fired on a partner's track", str(inter["launch_on_remote"]))
     return [fates, assets, fired, cost]
 
 
 def catalog_tables(catalog: Catalog, scenarios: list[str]) -> list[Table]:
     sc = Table(title="Built-in scenarios")
-    sc.add_column("name")
+    sc.add_column("name", overflow="fold")
     for name in scenarios:
         sc.add_row(name)
     thr = Table(title="Threat types (notional)")
     for col in ("id", "class", "range km", "speed m/s", "RCS m2", "reliability", "cost"):
-        thr.add_column(col)
+        thr.add_column(col, overflow="fold")
     for tid, t in catalog.threat_types.items():
-        thr.add_row(tid, t.threat_class, f"{t.max_range_km:g}",
-                    "-" if t.speed_m_s is None else f"{t.speed_m_s:g}", f"{t.rcs_m2:g}",
-                    f"{t.reliability:g}", _usd(t.cost_usd))
+        thr.add_row(
+            tid,
+            t.threat_class,
+            f"{t.max_range_km:g}",
+            "-" if t.speed_m_s is None else f"{t.speed_m_s:g}",
+            f"{t.rcs_m2:g}",
+            f"{t.reliability:g}",
+            _usd(t.cost_usd),
+        )
     sen = Table(title="Sensor types (notional)")
     for col in ("id", "kind", "Pd 0.9 @ 1 m2, km", "max km", "sector deg", "revisit s"):
-        sen.add_column(col)
+        sen.add_column(col, overflow="fold")
     for sid, s in catalog.sensor_types.items():
-        sen.add_row(sid, s.kind, f"{s.ref_range_km:g}", f"{s.max_range_km:g}",
-                    f"{s.sector_deg:g}", f"{s.revisit_s:g}")
+        sen.add_row(
+            sid,
+            s.kind,
+            f"{s.ref_range_km:g}",
+            f"{s.max_range_km:g}",
+            f"{s.sector_deg:g}",
+            f"{s.revisit_s:g}",
+        )
     itc = Table(title="Interceptor types (notional)")
     for col in ("id", "layer", "alt km", "range km", "speed m/s", "Pk b/c/d", "cost"):
-        itc.add_column(col)
+        itc.add_column(col, overflow="fold")
     for iid, t in catalog.interceptor_types.items():
         pk = "/".join(f"{t.pk.get(c, 0):.2f}" for c in THREAT_CLASSES)
-        itc.add_row(iid, t.layer, f"{t.min_alt_km:g}-{t.max_alt_km:g}",
-                    f"{t.min_range_km:g}-{t.max_range_km:g}", f"{t.speed_m_s:g}", pk,
-                    _usd(t.cost_usd))
+        itc.add_row(
+            iid,
+            t.layer,
+            f"{t.min_alt_km:g}-{t.max_alt_km:g}",
+            f"{t.min_range_km:g}-{t.max_range_km:g}",
+            f"{t.speed_m_s:g}",
+            pk,
+            _usd(t.cost_usd),
+        )
     fig = Table(title="Fighter types (notional)")
     for col in ("id", "shots/sortie", "radius km", "Pk b/c/d", "cost/shot"):
-        fig.add_column(col)
+        fig.add_column(col, overflow="fold")
     for fid, f in catalog.fighter_types.items():
         pk = "/".join(f"{f.pk.get(c, 0):.2f}" for c in THREAT_CLASSES)
         fig.add_row(fid, str(f.shots_per_sortie), f"{f.radius_km:g}", pk, _usd(f.cost_usd))
@@ -84,36 +115,77 @@ def catalog_tables(catalog: Catalog, scenarios: list[str]) -> list[Table]:
 def scenario_tables(s: Scenario) -> list[Table]:
     head = Table(title=f"Scenario {s.name}", show_header=False)
     head.add_row("description", s.description.strip() or "-")
-    head.add_row("region", f"lat {s.region.lat_min}..{s.region.lat_max}, "
-                 f"lon {s.region.lon_min}..{s.region.lon_max}")
-    head.add_row("nations", ", ".join(f"{n.id}{' (anonymous)' if n.anonymous else ''}"
-                                      for n in s.nations))
-    assets = _rows("Defended assets", ("id", "owner", "lat", "lon", "radius m", "value"),
-                   [(a.id, a.owner, a.lat_deg, a.lon_deg, a.radius_m, a.value) for a in s.assets])
-    sensors = _rows("Sensors", ("id", "type", "owner", "lat", "lon"),
-                    [(x.id, x.type, x.owner, x.lat_deg, x.lon_deg) for x in s.sensors])
-    bats = _rows("Batteries and patrols", ("id", "type", "owner", "lat", "lon", "rounds"),
-                 [(b.id, b.type, b.owner, b.lat_deg, b.lon_deg, b.magazine) for b in s.batteries]
-                 + [(p.id, p.type, p.owner, p.lat_deg, p.lon_deg,
-                     f"{p.aircraft} aircraft") for p in s.patrols])
-    ags = _rows("Sharing agreements", ("id", "from", "to", "classes", "latency s", "anonymous"),
-                [(a.id, a.from_nation, ",".join(a.to), ",".join(a.classes), a.latency_s,
-                  a.anonymous) for a in s.agreements])
-    auth = _rows("Engagement authorities", ("nation", "classes", "airspace", "letters"),
-                 [(a.nation, ",".join(a.classes), ",".join(a.airspace),
-                   f"request {a.letters.request_s:g} s, ack {a.letters.ack_s:g} s"
-                   if a.letters else "-") for a in s.authorities])
-    raid = _rows("Raid", ("salvo", "threat", "count", "launch", "window s", "aim"),
-                 [(v.id, v.threat, v.count, v.launch.name or f"{v.launch.lat_deg},"
-                   f"{v.launch.lon_deg}", f"{v.window_s[0]:g}-{v.window_s[1]:g}",
-                   ",".join(v.aim)) for v in s.raid.salvos])
+    head.add_row(
+        "region",
+        f"lat {s.region.lat_min}..{s.region.lat_max}, lon {s.region.lon_min}..{s.region.lon_max}",
+    )
+    head.add_row(
+        "nations", ", ".join(f"{n.id}{' (anonymous)' if n.anonymous else ''}" for n in s.nations)
+    )
+    assets = _rows(
+        "Defended assets",
+        ("id", "owner", "lat", "lon", "radius m", "value"),
+        [(a.id, a.owner, a.lat_deg, a.lon_deg, a.radius_m, a.value) for a in s.assets],
+    )
+    sensors = _rows(
+        "Sensors",
+        ("id", "type", "owner", "lat", "lon"),
+        [(x.id, x.type, x.owner, x.lat_deg, x.lon_deg) for x in s.sensors],
+    )
+    bats = _rows(
+        "Batteries and patrols",
+        ("id", "type", "owner", "lat", "lon", "rounds"),
+        [(b.id, b.type, b.owner, b.lat_deg, b.lon_deg, b.magazine) for b in s.batteries]
+        + [
+            (p.id, p.type, p.owner, p.lat_deg, p.lon_deg, f"{p.aircraft} aircraft")
+            for p in s.patrols
+        ],
+    )
+    ags = _rows(
+        "Sharing agreements",
+        ("id", "from", "to", "classes", "latency s", "anonymous"),
+        [
+            (a.id, a.from_nation, ",".join(a.to), ",".join(a.classes), a.latency_s, a.anonymous)
+            for a in s.agreements
+        ],
+    )
+    auth = _rows(
+        "Engagement authorities",
+        ("nation", "classes", "airspace", "letters"),
+        [
+            (
+                a.nation,
+                ",".join(a.classes),
+                ",".join(a.airspace),
+                f"request {a.letters.request_s:g} s, ack {a.letters.ack_s:g} s"
+                if a.letters
+                else "-",
+            )
+            for a in s.authorities
+        ],
+    )
+    raid = _rows(
+        "Raid",
+        ("salvo", "threat", "count", "launch", "window s", "aim"),
+        [
+            (
+                v.id,
+                v.threat,
+                v.count,
+                v.launch.name or f"{v.launch.lat_deg},{v.launch.lon_deg}",
+                f"{v.window_s[0]:g}-{v.window_s[1]:g}",
+                ",".join(v.aim),
+            )
+            for v in s.raid.salvos
+        ],
+    )
     return [head, assets, sensors, bats, ags, auth, raid]
 
 
 def _rows(title: str, cols: tuple[str, ...], rows: list[tuple]) -> Table:
     t = Table(title=title)
     for c in cols:
-        t.add_column(c)
+        t.add_column(c, overflow="fold")
     for r in rows:
         t.add_row(*(f"{v:g}" if isinstance(v, float) else str(v) for v in r))
     return t

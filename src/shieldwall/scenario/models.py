@@ -401,8 +401,15 @@ class Scenario(_Model):
             need(ag.from_nation, nation_ids, f"agreements.{i}.from", "nation")
             for j, to in enumerate(ag.to):
                 need(to, audiences, f"agreements.{i}.to.{j}", "nation or group")
+        seen_auth: set[str] = set()
         for i, au in enumerate(self.authorities):
             need(au.nation, nation_ids, f"authorities.{i}.nation", "nation")
+            if au.nation in seen_auth:
+                problems.append(
+                    f"authorities.{i}.nation: '{au.nation}' already has an authority entry;"
+                    " merge them into one (classes, airspace and letters apply together)"
+                )
+            seen_auth.add(au.nation)
         asset_ids = {a.id for a in self.assets}
         for i, s in enumerate(self.raid.salvos):
             need(s.threat, cat.threat_types, f"raid.salvos.{i}.threat", "threat type")

@@ -109,8 +109,12 @@ def _radar_looks(
     pd = radar_pd(rng_m, truth.threats.rcs_m2[threat], sensors.ref_range_m[s], sensors.pfa[s])
     detected = seen & (rng.random(t_s.size) < pd)
     cov_enu = aer_covariance_enu(
-        np.deg2rad(az), np.deg2rad(el), rng_m,
-        sensors.sigma_range_m[s], sensors.sigma_az_rad[s], sensors.sigma_el_rad[s],
+        np.deg2rad(az),
+        np.deg2rad(el),
+        rng_m,
+        sensors.sigma_range_m[s],
+        sensors.sigma_az_rad[s],
+        sensors.sigma_el_rad[s],
     )
     noise = rng.standard_normal((t_s.size, 3))
     chol = np.linalg.cholesky(cov_enu + np.eye(3) * 1e-6)
@@ -163,5 +167,11 @@ def detect_all(
 
 def _empty() -> Detections:
     z = np.zeros(0)
-    return Detections(z, z.astype(np.int32), z.astype(np.int64), np.zeros((0, 3)),
-                      np.zeros((0, 3, 3)), z.astype(np.int8))
+    return Detections(
+        z,
+        z.astype(np.int32),
+        z.astype(np.int64),
+        np.zeros((0, 3)),
+        np.zeros((0, 3, 3)),
+        z.astype(np.int8),
+    )

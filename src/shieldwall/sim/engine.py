@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldwall.engagement import Engagements
+from shieldwall.rng import stream
 from shieldwall.scenario import Scenario
 from shieldwall.sensors import KIND_IR, detect_all, sensor_array
 from shieldwall.sharing import DelayLine, build_picture, resolve_agreements
 from shieldwall.sharing.picture import released_view
 from shieldwall.sim.events import EventLog
 from shieldwall.sim.outcome import Outcome, record_detections, record_terminal
-from shieldwall.rng import stream
 from shieldwall.threats import Truth, build_raid, build_truth
 from shieldwall.tracking import NodeTracks
 
@@ -50,8 +50,9 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     sensors = sensor_array(scenario)
     dets = detect_all(sensors, truth, t_end, [stream(seed, "sensor", i) for i in sensors.ids])
     n_nat = len(scenario.nations)
-    nodes = NodeTracks(n_nat, threats.class_code, scenario.sim.confirm_hits,
-                       scenario.sim.drop_track_s)
+    nodes = NodeTracks(
+        n_nat, threats.class_code, scenario.sim.confirm_hits, scenario.sim.drop_track_s
+    )
     terms = resolve_agreements(scenario)
     delay = DelayLine(max([t.latency_s for t in terms], default=0.0) + 60.0)
     eng = Engagements(scenario, seed)
@@ -72,25 +73,43 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         sel = np.arange(lo, hi)
         sel = sel[radar[sel] & (dets.t_s[sel] < outcome.death_t_s[dets.threat[sel]])]
         if sel.size:
-            ch = nodes.ingest(dets.t_s[sel], det_owner[sel], dets.threat[sel],
-                              dets.z_ecef_m[sel], dets.r_ecef_m2[sel])
+            ch = nodes.ingest(
+                dets.t_s[sel],
+                det_owner[sel],
+                dets.threat[sel],
+                dets.z_ecef_m[sel],
+                dets.r_ecef_m2[sel],
+            )
             _track_events(log, "track_start", ch.started, nodes, scenario)
         ch = nodes.drop(t, dead=outcome.intercepted)
         _track_events(log, "track_end", ch.ended, nodes, scenario, at=t)
         delay.push(t, nodes.snapshot())
         pictures = [
-            build_picture(a, t, nodes.estimates(a, t),
-                          _releases(a, t, terms, delay, threats.class_code, released, log,
-                                    scenario))
+            build_picture(
+                a,
+                t,
+                nodes.estimates(a, t),
+                _releases(a, t, terms, delay, threats.class_code, released, log, scenario),
+            )
             for a in range(n_nat)
         ]
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
         for shot in eng.assign(t, pictures, threats.class_code, open_):
-            log.add(t, "engage", shot.threat, nation=scenario.nations[shot.nation].id,
-                    unit_id=eng.shooters.ids[shot.shooter], engagement_id=shot.engagement_id,
-                    source_nation=scenario.nations[shot.source_nation].id, pk=shot.pk,
-                    cost_usd=shot.cost_usd, lat_deg=shot.lat_deg, lon_deg=shot.lon_deg,
-                    alt_m=shot.alt_m, detail=f"intercept planned at t={shot.t_intercept_s:.0f} s")
+            log.add(
+                t,
+                "engage",
+                shot.threat,
+                nation=scenario.nations[shot.nation].id,
+                unit_id=eng.shooters.ids[shot.shooter],
+                engagement_id=shot.engagement_id,
+                source_nation=scenario.nations[shot.source_nation].id,
+                pk=shot.pk,
+                cost_usd=shot.cost_usd,
+                lat_deg=shot.lat_deg,
+                lon_deg=shot.lon_deg,
+                alt_m=shot.alt_m,
+                detail=f"intercept planned at t={shot.t_intercept_s:.0f} s",
+            )
         if progress is not None:
             progress(t, t_end)
         t_prev, t = t, _next_time(t, period, truth, outcome, eng, dets.t_s)
@@ -111,8 +130,9 @@ def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng, det
     return max(nxt, np.floor(first / period) * period)
 
 
-def _track_events(log: EventLog, kind: str, pairs, nodes: NodeTracks, scenario: Scenario,
-                  at: float | None = None) -> None:
+def _track_events(
+    log: EventLog, kind: str, pairs, nodes: NodeTracks, scenario: Scenario, at: float | None = None
+) -> None:
     nation, threat = pairs
     for a, j in zip(nation.tolist(), threat.tolist(), strict=True):
         t_s = at if at is not None else nodes.t_s[nodes.key(np.int64(a), np.int64(j))]
@@ -132,8 +152,14 @@ def _releases(a, t, terms, delay, class_code, released, log, scenario):
         new = [j for j in np.flatnonzero(mask).tolist() if (k, a, j) not in released]
         for j in new:
             released.add((k, a, j))
-            log.add(t, "release", j, nation=scenario.nations[term.source].id,
-                    to_nation=scenario.nations[a].id, agreement_id=term.agreement_id,
-                    detail="anonymous" if term.anonymous else None)
+            log.add(
+                t,
+                "release",
+                j,
+                nation=scenario.nations[term.source].id,
+                to_nation=scenario.nations[a].id,
+                agreement_id=term.agreement_id,
+                detail="anonymous" if term.anonymous else None,
+            )
         out.append((term.source, mask, x, P))
     return out

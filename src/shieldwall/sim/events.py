@@ -10,28 +10,39 @@ import numpy as np
 import pyarrow as pa
 
 EVENT_KINDS = (
-    "launch", "detect", "track_start", "track_end", "release", "engage", "intercept", "miss",
-    "leak", "impact", "fail",
+    "launch",
+    "detect",
+    "track_start",
+    "track_end",
+    "release",
+    "engage",
+    "intercept",
+    "miss",
+    "leak",
+    "impact",
+    "fail",
 )
 
-SCHEMA = pa.schema([
-    pa.field("t_s", pa.float64(), metadata={"unit": "s", "doc": "seconds from scenario start"}),
-    pa.field("event", pa.string()),
-    pa.field("threat_id", pa.string()),
-    pa.field("threat_class", pa.string()),
-    pa.field("nation", pa.string(), metadata={"doc": "acting nation, or null"}),
-    pa.field("unit_id", pa.string(), metadata={"doc": "sensor or shooter, or null"}),
-    pa.field("lat_deg", pa.float64()),
-    pa.field("lon_deg", pa.float64()),
-    pa.field("alt_m", pa.float64()),
-    pa.field("to_nation", pa.string(), metadata={"doc": "receiver of a release"}),
-    pa.field("agreement_id", pa.string()),
-    pa.field("source_nation", pa.string(), metadata={"doc": "whose track a shot was fired on"}),
-    pa.field("engagement_id", pa.int64()),
-    pa.field("pk", pa.float64()),
-    pa.field("cost_usd", pa.float64()),
-    pa.field("detail", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        pa.field("t_s", pa.float64(), metadata={"unit": "s", "doc": "seconds from scenario start"}),
+        pa.field("event", pa.string()),
+        pa.field("threat_id", pa.string()),
+        pa.field("threat_class", pa.string()),
+        pa.field("nation", pa.string(), metadata={"doc": "acting nation, or null"}),
+        pa.field("unit_id", pa.string(), metadata={"doc": "sensor or shooter, or null"}),
+        pa.field("lat_deg", pa.float64()),
+        pa.field("lon_deg", pa.float64()),
+        pa.field("alt_m", pa.float64()),
+        pa.field("to_nation", pa.string(), metadata={"doc": "receiver of a release"}),
+        pa.field("agreement_id", pa.string()),
+        pa.field("source_nation", pa.string(), metadata={"doc": "whose track a shot was fired on"}),
+        pa.field("engagement_id", pa.int64()),
+        pa.field("pk", pa.float64()),
+        pa.field("cost_usd", pa.float64()),
+        pa.field("detail", pa.string()),
+    ]
+)
 
 
 class EventLog:
@@ -53,9 +64,12 @@ class EventLog:
 
     def add_many(self, t_s: np.ndarray, event: str, threat: np.ndarray, **cols) -> None:
         for k in range(np.size(t_s)):
-            self.add(t_s[k], event, int(threat[k]),
-                     **{c: (v[k] if isinstance(v, np.ndarray | list) else v)
-                        for c, v in cols.items()})
+            self.add(
+                t_s[k],
+                event,
+                int(threat[k]),
+                **{c: (v[k] if isinstance(v, np.ndarray | list) else v) for c, v in cols.items()},
+            )
 
     def __len__(self) -> int:
         return len(self._threat)
@@ -76,7 +90,13 @@ class EventLog:
         rows["threat_id"] = np.where(has, threat_ids[np.maximum(thr, 0)], None).tolist()
         rows["threat_class"] = np.where(has, threat_class[np.maximum(thr, 0)], None).tolist()
         order = np.argsort(t, kind="stable")
-        cols = {name: pa.array([rows[name][i] for i in order] if not isinstance(rows[name],
-                               np.ndarray) else rows[name][order], type=SCHEMA.field(name).type)
-                for name in SCHEMA.names}
+        cols = {
+            name: pa.array(
+                [rows[name][i] for i in order]
+                if not isinstance(rows[name], np.ndarray)
+                else rows[name][order],
+                type=SCHEMA.field(name).type,
+            )
+            for name in SCHEMA.names
+        }
         return pa.table(cols, schema=SCHEMA)

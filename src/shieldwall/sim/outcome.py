@@ -36,15 +36,23 @@ class Outcome:
         for s in shots:
             j, ti = s.threat, s.t_intercept_s
             flying = truth.t0_s[j] <= ti < truth.end_t_s[j] and ti < self.death_t_s[j]
-            common = dict(nation=scenario.nations[s.nation].id,
-                          unit_id=_shooter_id(scenario, s.shooter), engagement_id=s.engagement_id,
-                          pk=s.pk)
+            common = dict(
+                nation=scenario.nations[s.nation].id,
+                unit_id=_shooter_id(scenario, s.shooter),
+                engagement_id=s.engagement_id,
+                pk=s.pk,
+            )
             if flying and s.kill:
                 self.state[j], self.death_t_s[j] = INTERCEPTED, ti
                 log.add(ti, "intercept", j, **common)
             else:
-                log.add(ti, "miss", j, **common, detail="kill draw failed" if flying else
-                        "target no longer flying")
+                log.add(
+                    ti,
+                    "miss",
+                    j,
+                    **common,
+                    detail="kill draw failed" if flying else "target no longer flying",
+                )
 
 
 def _shooter_id(scenario: Scenario, s: int) -> str:
@@ -52,8 +60,9 @@ def _shooter_id(scenario: Scenario, s: int) -> str:
     return units[s]
 
 
-def record_terminal(t_s: float, truth: Truth, outcome: Outcome, log: EventLog,
-                    scenario: Scenario) -> None:
+def record_terminal(
+    t_s: float, truth: Truth, outcome: Outcome, log: EventLog, scenario: Scenario
+) -> None:
     """End threats whose trajectory ended by ``t_s``: a failure, or a leak with its impact."""
     ended = np.flatnonzero((outcome.state == ALIVE) & (truth.end_t_s <= t_s))
     if ended.size == 0:
@@ -70,8 +79,13 @@ def record_terminal(t_s: float, truth: Truth, outcome: Outcome, log: EventLog,
     for j, a in zip(leaked.tolist(), hit.tolist(), strict=True):
         pos = dict(lat_deg=th.impact_lat_deg[j], lon_deg=th.impact_lon_deg[j], alt_m=0.0)
         log.add(truth.end_t_s[j], "leak", j, **pos)
-        log.add(truth.end_t_s[j], "impact", j, **pos,
-                detail=scenario.assets[a].id if a >= 0 else "open ground")
+        log.add(
+            truth.end_t_s[j],
+            "impact",
+            j,
+            **pos,
+            detail=scenario.assets[a].id if a >= 0 else "open ground",
+        )
 
 
 def asset_hit(lat_deg: np.ndarray, lon_deg: np.ndarray, scenario: Scenario) -> np.ndarray:
@@ -87,8 +101,9 @@ def asset_hit(lat_deg: np.ndarray, lon_deg: np.ndarray, scenario: Scenario) -> n
     return np.where(inside.any(axis=1), nearest, -1)
 
 
-def record_detections(dets: Detections, sensors: SensorArray, outcome: Outcome, log: EventLog,
-                      scenario: Scenario) -> None:
+def record_detections(
+    dets: Detections, sensors: SensorArray, outcome: Outcome, log: EventLog, scenario: Scenario
+) -> None:
     """One ``detect`` event per (sensor, threat): the sensor's first report of that threat while
     it was still flying. IR reports are launch warnings (``detail``)."""
     live = dets.t_s < outcome.death_t_s[dets.threat]
@@ -97,6 +112,11 @@ def record_detections(dets: Detections, sensors: SensorArray, outcome: Outcome, 
     idx = np.flatnonzero(live)[first]
     for i in idx.tolist():
         s = int(dets.sensor[i])
-        log.add(dets.t_s[i], "detect", int(dets.threat[i]),
-                nation=scenario.nations[int(sensors.owner[s])].id, unit_id=sensors.ids[s],
-                detail="launch warning" if dets.kind[i] else None)
+        log.add(
+            dets.t_s[i],
+            "detect",
+            int(dets.threat[i]),
+            nation=scenario.nations[int(sensors.owner[s])].id,
+            unit_id=sensors.ids[s],
+            detail="launch warning" if dets.kind[i] else None,
+        )

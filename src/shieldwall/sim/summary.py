@@ -25,13 +25,22 @@ def summarize(result: SimResult) -> dict:
     seed give a byte-identical file."""
     sc, th, state = result.scenario, result.truth.threats, result.outcome.state
     threats = _fates(state)
-    threats["by_class"] = {c: _fates(state[th.class_code == k]) for k, c in
-                           enumerate(THREAT_CLASSES)}
+    threats["by_class"] = {
+        c: _fates(state[th.class_code == k]) for k, c in enumerate(THREAT_CLASSES)
+    }
     accounted = threats["intercepted"] + threats["leaked"] + threats["failed"]
-    hits = np.bincount(result.outcome.hit_asset[result.outcome.hit_asset >= 0],
-                       minlength=len(sc.assets))
-    assets = {a.id: {"hits": int(hits[i]), "owner": a.owner, "value": a.value,
-                     "value_hit": float(hits[i] > 0) * a.value} for i, a in enumerate(sc.assets)}
+    hits = np.bincount(
+        result.outcome.hit_asset[result.outcome.hit_asset >= 0], minlength=len(sc.assets)
+    )
+    assets = {
+        a.id: {
+            "hits": int(hits[i]),
+            "owner": a.owner,
+            "value": a.value,
+            "value_hit": float(hits[i] > 0) * a.value,
+        }
+        for i, a in enumerate(sc.assets)
+    }
     attack_cost = float(np.sum(th.cost_usd))
     inter = _interceptors(result)
     return {
@@ -40,8 +49,10 @@ def summarize(result: SimResult) -> dict:
         "shieldwall_version": __version__,
         "notional": True,
         "threats": threats,
-        "accounting": {"balanced": accounted == threats["launched"],
-                       "rule": "launched = intercepted + leaked + failed"},
+        "accounting": {
+            "balanced": accounted == threats["launched"],
+            "rule": "launched = intercepted + leaked + failed",
+        },
         "assets": assets,
         "interceptors": inter,
         "attack": {"cost_usd": attack_cost},
@@ -64,6 +75,7 @@ def _interceptors(result: SimResult) -> dict:
         "cost_usd": float(sum(s.cost_usd for s in eng.fired)),
         "kills": kills,
         "launch_on_remote": int(remote),
-        "by_nation": {n: {t: dict(v) for t, v in sorted(types.items())}
-                      for n, types in sorted(by.items())},
+        "by_nation": {
+            n: {t: dict(v) for t, v in sorted(types.items())} for n, types in sorted(by.items())
+        },
     }

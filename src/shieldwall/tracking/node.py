@@ -2,7 +2,8 @@
 
 Foundation-level tracker: measurement-to-track association is by the detection's true object
 (a perfect associator), one Kalman filter per (nation, object). Tracks start tentative, are
-confirmed after ``confirm_hits`` updates (an M-of-M rule) and are deleted when unseen for
+confirmed after ``confirm_hits`` detections (an N-hits rule; misses
+do not reset the count, M-of-N arrives with the tracking issue) and are deleted when unseen for
 ``drop_track_s``. Detections of one batch are applied in time order in *rounds*: round r holds
 the r-th detection of every (nation, object) key, so each round is one vectorised update and
 there is no Python loop over tracks.
@@ -56,7 +57,11 @@ class NodeTracks:
         return key // self.n_threats, key % self.n_threats
 
     def ingest(
-        self, t_s: np.ndarray, nation: np.ndarray, threat: np.ndarray, z: np.ndarray,
+        self,
+        t_s: np.ndarray,
+        nation: np.ndarray,
+        threat: np.ndarray,
+        z: np.ndarray,
         R: np.ndarray,
     ) -> TrackChanges:
         """Apply detections (sorted by time) to the nations' tracks."""
@@ -121,5 +126,9 @@ class NodeTracks:
 
     def snapshot(self) -> dict[str, np.ndarray]:
         """Copy of the state (for delayed releases to partners)."""
-        return {"x": self.x.copy(), "P": self.P.copy(), "t_s": self.t_s.copy(),
-                "status": self.status.copy()}
+        return {
+            "x": self.x.copy(),
+            "P": self.P.copy(),
+            "t_s": self.t_s.copy(),
+            "status": self.status.copy(),
+        }
