@@ -56,7 +56,6 @@ class Engagements:
         self.in_flight: list[Shot] = []
         self.fired: list[Shot] = []
         self.slack_s = scenario.sim.decision_period_s + 2 * STEP_S
-        self.declined_airspace = np.zeros(len(scenario.nations), dtype=np.int64)
 
     def pending(self) -> bool:
         return bool(self.in_flight)

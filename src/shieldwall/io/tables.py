@@ -11,14 +11,28 @@ def _usd(x: float) -> str:
     return f"${x / 1e6:,.1f}M" if x >= 1e5 else f"${x:,.0f}"
 
 
+def _table(title: str, cols: tuple[str, ...], left: tuple[str, ...] | None = None, **kw) -> Table:
+    """A table whose cells fold rather than truncate; columns not in ``left`` (when given)
+    are right-aligned numbers."""
+    t = Table(title=title, **kw)
+    for c in cols:
+        t.add_column(c, overflow="fold", justify="left" if left is None or c in left else "right")
+    return t
+
+
+def _pk_text(pk: dict) -> str:
+    """Kill probabilities as 'ballistic/cruise/drone'."""
+    return "/".join(f"{pk.get(c, 0):.2f}" for c in THREAT_CLASSES)
+
+
 def run_tables(summary: dict) -> list[Table]:
     th = summary["threats"]
-    fates = Table(
-        title=f"{summary['scenario']} (seed {summary['seed']}): threats",
+    fates = _table(
+        f"{summary['scenario']} (seed {summary['seed']}): threats",
+        ("class", "launched", "intercepted", "leaked", "failed"),
+        left=("class",),
         caption="notional, public-figure model",
     )
-    for col in ("class", "launched", "intercepted", "leaked", "failed"):
-        fates.add_column(col, overflow="fold", justify="left" if col == "class" else "right")
     for c in THREAT_CLASSES:
         row = th["by_class"][c]
         fates.add_row(c, *(str(row[k]) for k in ("launched", "intercepted", "leaked", "failed")))
@@ -27,21 +41,15 @@ def run_tables(summary: dict) -> list[Table]:
         *(str(th[k]) for k in ("launched", "intercepted", "leaked", "failed")),
         style="bold",
     )
-    assets = Table(title="Defended assets")
-    for col in ("asset", "owner", "value", "hits"):
-        assets.add_column(
-            col, overflow="fold", justify="left" if col in ("asset", "owner") else "right"
-        )
+    assets = _table("Defended assets", ("asset", "owner", "value", "hits"), left=("asset", "owner"))
     for aid, a in summary["assets"].items():
         assets.add_row(
             aid, a["owner"], f"{a['value']:g}", str(a["hits"]), style="red" if a["hits"] else None
         )
     inter = summary["interceptors"]
-    fired = Table(title="Interceptors fired")
-    for col in ("nation", "type", "fired", "cost"):
-        fired.add_column(
-            col, overflow="fold", justify="left" if col in ("nation", "type") else "right"
-        )
+    fired = _table(
+        "Interceptors fired", ("nation", "type", "fired", "cost"), left=("nation", "type")
+    )
     for nation, types in inter["by_nation"].items():
         for typ, row in types.items():
             fired.add_row(nation, typ, str(row["fired"]), _usd(row["cost_usd"]))
@@ -60,13 +68,13 @@ def run_tables(summary: dict) -> list[Table]:
 
 
 def catalog_tables(catalog: Catalog, scenarios: list[str]) -> list[Table]:
-    sc = Table(title="Built-in scenarios")
-    sc.add_column("name", overflow="fold")
+    sc = _table("Built-in scenarios", ("name",))
     for name in scenarios:
         sc.add_row(name)
-    thr = Table(title="Threat types (notional)")
-    for col in ("id", "class", "range km", "speed m/s", "RCS m2", "reliability", "cost"):
-        thr.add_column(col, overflow="fold")
+    thr = _table(
+        "Threat types (notional)",
+        ("id", "class", "range km", "speed m/s", "RCS m2", "reliability", "cost"),
+    )
     for tid, t in catalog.threat_types.items():
         thr.add_row(
             tid,
@@ -77,9 +85,10 @@ def catalog_tables(catalog: Catalog, scenarios: list[str]) -> list[Table]:
             f"{t.reliability:g}",
             _usd(t.cost_usd),
         )
-    sen = Table(title="Sensor types (notional)")
-    for col in ("id", "kind", "Pd 0.9 @ 1 m2, km", "max km", "sector deg", "revisit s"):
-        sen.add_column(col, overflow="fold")
+    sen = _table(
+        "Sensor types (notional)",
+        ("id", "kind", "Pd 0.9 @ 1 m2, km", "max km", "sector deg", "revisit s"),
+    )
     for sid, s in catalog.sensor_types.items():
         sen.add_row(
             sid,
@@ -89,26 +98,27 @@ def catalog_tables(catalog: Catalog, scenarios: list[str]) -> list[Table]:
             f"{s.sector_deg:g}",
             f"{s.revisit_s:g}",
         )
-    itc = Table(title="Interceptor types (notional)")
-    for col in ("id", "layer", "alt km", "range km", "speed m/s", "Pk b/c/d", "cost"):
-        itc.add_column(col, overflow="fold")
+    itc = _table(
+        "Interceptor types (notional)",
+        ("id", "layer", "alt km", "range km", "speed m/s", "Pk b/c/d", "cost"),
+    )
     for iid, t in catalog.interceptor_types.items():
-        pk = "/".join(f"{t.pk.get(c, 0):.2f}" for c in THREAT_CLASSES)
         itc.add_row(
             iid,
             t.layer,
             f"{t.min_alt_km:g}-{t.max_alt_km:g}",
             f"{t.min_range_km:g}-{t.max_range_km:g}",
             f"{t.speed_m_s:g}",
-            pk,
+            _pk_text(t.pk),
             _usd(t.cost_usd),
         )
-    fig = Table(title="Fighter types (notional)")
-    for col in ("id", "shots/sortie", "radius km", "Pk b/c/d", "cost/shot"):
-        fig.add_column(col, overflow="fold")
+    fig = _table(
+        "Fighter types (notional)", ("id", "shots/sortie", "radius km", "Pk b/c/d", "cost/shot")
+    )
     for fid, f in catalog.fighter_types.items():
-        pk = "/".join(f"{f.pk.get(c, 0):.2f}" for c in THREAT_CLASSES)
-        fig.add_row(fid, str(f.shots_per_sortie), f"{f.radius_km:g}", pk, _usd(f.cost_usd))
+        fig.add_row(
+            fid, str(f.shots_per_sortie), f"{f.radius_km:g}", _pk_text(f.pk), _usd(f.cost_usd)
+        )
     return [sc, thr, sen, itc, fig]
 
 
@@ -183,9 +193,7 @@ def scenario_tables(s: Scenario) -> list[Table]:
 
 
 def _rows(title: str, cols: tuple[str, ...], rows: list[tuple]) -> Table:
-    t = Table(title=title)
-    for c in cols:
-        t.add_column(c, overflow="fold")
+    t = _table(title, cols)
     for r in rows:
         t.add_row(*(f"{v:g}" if isinstance(v, float) else str(v) for v in r))
     return t

@@ -130,7 +130,6 @@ def _ir_looks(
     """Space IR launch warning: a boosting ballistic missile inside the coverage is seen with
     probability ``pd_ir`` per look; its position is reported with ``sigma_range_m`` per axis."""
     p = interpolate_truth(truth, threat, t_s)
-    lat, lon, _ = ecef_to_geodetic(p)
     enu = ecef_to_enu(p, sensors.lat_deg[s], sensors.lon_deg[s], 0.0)
     ground_m = np.hypot(enu[:, 0], enu[:, 1])
     inside = ground_m <= sensors.max_range_m[s]

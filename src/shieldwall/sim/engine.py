@@ -62,12 +62,12 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
     radar = dets.kind != KIND_IR
     det_owner = sensors.owner[dets.sensor]
-    released: set[tuple[int, int, int]] = set()
+    released = np.zeros((len(terms), n_nat, threats.n), dtype=bool)  # first release logged
     period = scenario.sim.decision_period_s
     t_prev, t = -np.inf, 0.0
     while t_prev < t_end:
         t = min(t, t_end)
-        outcome.resolve_shots(eng.due(t), truth, log, scenario)
+        outcome.resolve_shots(eng.due(t), eng.shooters.ids, truth, log, scenario)
         record_terminal(t, truth, outcome, log, scenario)
         lo, hi = np.searchsorted(dets.t_s, [t_prev, t], side="right")
         sel = np.arange(lo, hi)
@@ -149,9 +149,9 @@ def _releases(a, t, terms, delay, class_code, released, log, scenario):
         if snap is None:
             continue
         mask, x, P = released_view(snap, term, class_code, t)
-        new = [j for j in np.flatnonzero(mask).tolist() if (k, a, j) not in released]
-        for j in new:
-            released.add((k, a, j))
+        new = np.flatnonzero(mask & ~released[k, a])
+        released[k, a, new] = True
+        for j in new.tolist():
             log.add(
                 t,
                 "release",

@@ -62,15 +62,6 @@ class EventLog:
         if cols:
             raise TypeError(f"unknown event columns: {sorted(cols)}")
 
-    def add_many(self, t_s: np.ndarray, event: str, threat: np.ndarray, **cols) -> None:
-        for k in range(np.size(t_s)):
-            self.add(
-                t_s[k],
-                event,
-                int(threat[k]),
-                **{c: (v[k] if isinstance(v, np.ndarray | list) else v) for c, v in cols.items()},
-            )
-
     def __len__(self) -> int:
         return len(self._threat)
 

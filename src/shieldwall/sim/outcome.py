@@ -31,14 +31,21 @@ class Outcome:
     def intercepted(self) -> np.ndarray:
         return self.state == INTERCEPTED
 
-    def resolve_shots(self, shots: list[Shot], truth: Truth, log: EventLog, scenario) -> None:
+    def resolve_shots(
+        self,
+        shots: list[Shot],
+        shooter_ids: tuple[str, ...],
+        truth: Truth,
+        log: EventLog,
+        scenario: Scenario,
+    ) -> None:
         """Reveal the kill draws of shots whose intercept time has come."""
         for s in shots:
             j, ti = s.threat, s.t_intercept_s
             flying = truth.t0_s[j] <= ti < truth.end_t_s[j] and ti < self.death_t_s[j]
             common = dict(
                 nation=scenario.nations[s.nation].id,
-                unit_id=_shooter_id(scenario, s.shooter),
+                unit_id=shooter_ids[s.shooter],
                 engagement_id=s.engagement_id,
                 pk=s.pk,
             )
@@ -53,11 +60,6 @@ class Outcome:
                     **common,
                     detail="kill draw failed" if flying else "target no longer flying",
                 )
-
-
-def _shooter_id(scenario: Scenario, s: int) -> str:
-    units = [b.id for b in scenario.batteries] + [p.id for p in scenario.patrols]
-    return units[s]
 
 
 def record_terminal(
