@@ -285,3 +285,40 @@ def test_package_data_small_and_licensed():
     assert 0 < len(blob) < 400 * 1024
     lic = data.joinpath("DATA_LICENSES.md").read_text("utf-8")
     assert "Natural Earth" in lic and "world-atlas" in lic
+
+
+_lat = st.floats(-89.9, 89.9)
+_lon = st.floats(-180.0, 180.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lat=_lat,
+    lon=_lon,
+    alt=st.floats(-1_000.0, 2_000_000.0),
+    lat0=_lat,
+    lon0=_lon,
+    alt0=st.floats(-400.0, 10_000.0),
+)
+def test_ecef_enu_roundtrip_property(lat, lon, alt, lat0, lon0, alt0):
+    xyz = geodetic_to_ecef(lat, lon, alt)
+    enu = ecef_to_enu(xyz, lat0, lon0, alt0)
+    np.testing.assert_allclose(enu_to_ecef(enu, lat0, lon0, alt0), xyz, rtol=0, atol=MM)
+    # a rotation plus a shift: distance to the origin is kept
+    origin = geodetic_to_ecef(lat0, lon0, alt0)
+    assert np.linalg.norm(enu) == pytest.approx(np.linalg.norm(xyz - origin), abs=MM)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lat1=_lat,
+    lon1=_lon,
+    h1=st.floats(-500.0, 20_000.0),
+    bearing=st.floats(0.0, 360.0),
+    dist_m=st.floats(0.0, 2_000e3),
+    h2=st.floats(-500.0, 1_000e3),
+)
+def test_line_of_sight_symmetric_property(lat1, lon1, h1, bearing, dist_m, h2):
+    a = geodetic_to_ecef(lat1, lon1, h1)
+    b = _point_at(lat1, lon1, bearing, dist_m, h2)
+    assert bool(line_of_sight(a, b)) == bool(line_of_sight(b, a))

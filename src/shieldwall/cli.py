@@ -162,6 +162,52 @@ def schema() -> None:
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
 
 
+@app.command()
+def coverage(
+    sensor_type: Annotated[str, typer.Argument(help="catalog sensor type id, e.g. tpy-2")],
+    at: Annotated[str, typer.Option(help="site as LAT,LON in degrees, e.g. 31.0,34.9")],
+    antenna_m: Annotated[
+        float | None, typer.Option(help="antenna (or AEW platform) height, m; default: catalog")
+    ] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="use this scenario's catalog (name or YAML file)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the ranges as JSON")] = False,
+    png: Annotated[Path | None, typer.Option(help="also plot the coverage to this PNG")] = None,
+) -> None:
+    """Detection range against target altitude: radar horizon and Pd 0.5 range per threat."""
+    from shieldwall.io.coverageplot import RING_ALTITUDES_M, coverage_tables, render_coverage
+    from shieldwall.sensors.coverage import (
+        PLOT_ALTITUDES_M,
+        coverage_json,
+        coverage_request,
+        radar_coverage,
+    )
+
+    catalog = builtin_catalog() if scenario is None else _load(scenario).catalog
+    try:
+        site = coverage_request(catalog, sensor_type, at, antenna_m)
+    except ValueError as exc:
+        _fail([str(exc)])
+    sensor, lat, lon, height = site
+    args = (sensor_type, sensor, catalog.threat_types, height, lat, lon)
+    cov = radar_coverage(*args)
+    if png is not None:
+        try:
+            rings = radar_coverage(*args, alt_m=RING_ALTITUDES_M)
+            render_coverage(png, radar_coverage(*args, alt_m=PLOT_ALTITUDES_M), rings)
+        except OSError as exc:
+            reason = exc.strerror or exc
+            _fail([f"--png: cannot write {png} ({reason}); choose a writable file path"])
+    if as_json:
+        sys.stdout.write(json.dumps(coverage_json(cov), indent=2) + "\n")
+        return
+    for table in coverage_tables(cov):
+        out_console.print(table)
+    if png is not None:
+        out_console.print(f"Coverage plot: {png}")
+
+
 def main() -> None:
     try:
         app()
