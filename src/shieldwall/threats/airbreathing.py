@@ -2,10 +2,14 @@
 
 Model: the route is launch -> waypoints -> impact, each leg a great circle on the mean sphere;
 the ground track is flown at constant ``speed_m_s``; the height above the ellipsoid climbs
-linearly from 0 to ``cruise_alt_m`` over the first ``CLIMB_S`` seconds and dives linearly to 0
-over the last ``DIVE_M`` metres of track:
+linearly from 0 to ``cruise_alt_m`` over the first ``CLIMB_S`` seconds and, when the type has a
+terminal dive (``dive_km`` > 0, default ``DIVE_M``), dives linearly to 0 over the last ``dive``
+metres of track:
 
-    alt(t) = cruise_alt * clip(min(t / CLIMB_S, distance_to_go / DIVE_M), 0, 1)
+    alt(t) = cruise_alt * clip(min(t / CLIMB_S, distance_to_go / dive), 0, 1)
+
+Without a dive (``dive_km`` 0) the threat holds its height to the aim point, where it ends
+(an air burst, or a strike from level flight).
 
 Latitudes are treated as spherical on the great circles and handed back as geodetic with a
 height above the WGS 84 ellipsoid, so routes start and end exactly on the given points (the
@@ -124,7 +128,11 @@ def _along_route(points_u: np.ndarray, s_rad: np.ndarray) -> np.ndarray:
 
 
 def airbreathing_tracks(
-    points_u: np.ndarray, speed_m_s: float, cruise_alt_m: float, dt_max_s: float
+    points_u: np.ndarray,
+    speed_m_s: float,
+    cruise_alt_m: float,
+    dt_max_s: float,
+    dive_m: float = DIVE_M,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sampled tracks for routes ``points_u`` (n, P, 3) flown by one threat type.
 
@@ -141,7 +149,8 @@ def airbreathing_tracks(
     total_m = route_length_m(points_u)[:, None]
     s_m = np.minimum(t * speed_m_s, total_m)
     lat, lon = latlon_deg(_along_route(points_u, s_m / EARTH_MEAN_RADIUS_M))
-    # alt = cruise_alt * clip(min(t / CLIMB_S, to_go / DIVE_M), 0, 1)
-    frac = np.minimum(t / CLIMB_S, (total_m - s_m) / DIVE_M)
+    # alt = cruise_alt * clip(min(t / CLIMB_S, to_go / dive), 0, 1)
+    to_go = (total_m - s_m) / dive_m if dive_m > 0 else np.inf
+    frac = np.minimum(t / CLIMB_S, to_go)
     alt = cruise_alt_m * np.clip(frac, 0.0, 1.0)
     return dt, n_steps + 1, lat, lon, alt

@@ -16,15 +16,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from shieldwall.scenario.models import Salvo, Scenario, ThreatType
-from shieldwall.threats.airbreathing import (
-    central_angle_rad,
-    destination_point,
-    route_flight_time_s,
-    route_points,
-    unit_vectors,
-)
-from shieldwall.threats.ballistic import min_energy_flight_time_s
+from shieldwall.scenario.models import Scenario
+from shieldwall.threats.airbreathing import destination_point
 
 CLASS_CODES = {"ballistic": 0, "cruise": 1, "drone": 2}
 CLASS_NAMES = np.array(["ballistic", "cruise", "drone"])
@@ -39,7 +32,8 @@ class ThreatSet:
     """Every threat of a raid, one row each, ordered by (launch time, salvo, index in salvo).
 
     Arrays are read-only, all of length ``n``. Positions in degrees (geodetic), times in
-    seconds from scenario start. ``fail_t_s`` is nan for threats that do not fail.
+    seconds from scenario start. ``fail_frac`` is the fraction of its flight time at which a
+    failing threat breaks up (nan for threats that do not fail); truth turns it into a time.
     """
 
     threat_id: np.ndarray
@@ -53,7 +47,7 @@ class ThreatSet:
     impact_lat_deg: np.ndarray
     impact_lon_deg: np.ndarray
     fails: np.ndarray
-    fail_t_s: np.ndarray
+    fail_frac: np.ndarray
     rcs_m2: np.ndarray
     cost_usd: np.ndarray
 
@@ -70,25 +64,9 @@ class ThreatSet:
         same = [
             np.array_equal(getattr(self, f.name), getattr(other, f.name))
             for f in fields(self)
-            if f.name != "fail_t_s"
+            if f.name != "fail_frac"
         ]
-        return all(same) and np.array_equal(self.fail_t_s, other.fail_t_s, equal_nan=True)
-
-
-def nominal_flight_time_s(
-    ttype: ThreatType, salvo: Salvo, launch_u: np.ndarray, impact_u: np.ndarray
-) -> np.ndarray:
-    """(n,) flight time of the nominal trajectory, as :func:`build_truth` flies it.
-
-    Ballistic: closed-form minimum-energy free-flight time (no boost time added); cruise and
-    drones: great-circle route length through the salvo's waypoints / speed.
-    """
-    if ttype.threat_class == "ballistic":
-        return min_energy_flight_time_s(central_angle_rad(launch_u, impact_u))
-    wps = [(p.lat_deg, p.lon_deg) for p in salvo.waypoints]
-    wp_u = unit_vectors(*np.array(wps).reshape(-1, 2).T)
-    assert ttype.speed_m_s is not None  # checked by the ThreatType validator
-    return route_flight_time_s(route_points(launch_u, wp_u, impact_u), ttype.speed_m_s)
+        return all(same) and np.array_equal(self.fail_frac, other.fail_frac, equal_nan=True)
 
 
 def _launch_times(
@@ -134,9 +112,6 @@ def _draw_salvo(scenario: Scenario, j: int, rng: np.random.Generator) -> dict[st
     reliability = salvo.reliability if salvo.reliability is not None else ttype.reliability
     fails = rng.random(c) < 1.0 - reliability
     fail_frac = rng.random(c)  # drawn for every threat so later draws do not shift
-    t_nom = nominal_flight_time_s(
-        ttype, salvo, unit_vectors(launch_lat, launch_lon), unit_vectors(impact_lat, impact_lon)
-    )
     width = max(3, len(str(c - 1)))
     return {
         "threat_id": np.array([f"{salvo.id}-{k:0{width}d}" for k in range(c)]),
@@ -150,7 +125,7 @@ def _draw_salvo(scenario: Scenario, j: int, rng: np.random.Generator) -> dict[st
         "impact_lat_deg": impact_lat,
         "impact_lon_deg": impact_lon,
         "fails": fails,
-        "fail_t_s": np.where(fails, launch_t + fail_frac * FAIL_WINDOW * t_nom, np.nan),
+        "fail_frac": np.where(fails, fail_frac * FAIL_WINDOW, np.nan),
         "rcs_m2": np.full(c, ttype.rcs_m2),
         "cost_usd": np.full(c, ttype.cost_usd),
         "_index": np.arange(c),

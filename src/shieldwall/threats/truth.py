@@ -5,7 +5,7 @@ sample is the launch point and the last valid one the impact point. Rows are pad
 length ``K`` with their last valid sample. Queries interpolate linearly between the bracketing
 samples, vectorised over threats (and over times for :meth:`Truth.positions_ecef`).
 
-A threat that ``fails`` keeps its nominal samples but its trajectory ends at ``fail_t_s``: it
+A threat that ``fails`` keeps its nominal samples but its trajectory ends at ``end_t_s``: it
 vanishes there (breaks up or falls harmlessly; no impact). Positions asked for outside
 ``[t0_s, end_t_s]`` are clamped to the launch or end point, with the in-flight mask false.
 """
@@ -17,17 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import pymap3d
 
+from shieldwall.geo import geodetic_to_ecef
 from shieldwall.scenario.models import Scenario
-from shieldwall.threats.airbreathing import (
-    airbreathing_tracks,
-    central_angle_rad,
-    latlon_deg,
-    route_points,
-    slerp,
-    unit_vectors,
-)
-from shieldwall.threats.ballistic import EARTH_MEAN_RADIUS_M, PSI_MIN_RAD, ballistic_arcs
+from shieldwall.threats.airbreathing import airbreathing_tracks, route_points, unit_vectors
+from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Flight, Vehicle, sample
 from shieldwall.threats.raid import CLASS_CODES, ThreatSet
+from shieldwall.threats.targeting import solve
 
 DT_MAX_S = {"ballistic": 1.0, "cruise": 5.0, "drone": 10.0}
 
@@ -106,16 +101,53 @@ class Truth:
         return lat, lon
 
 
-def _ballistic_part(threats: ThreatSet, idx: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Minimum-energy arcs mapped onto the launch -> impact great circle: ``theta / psi`` of
-    the way along it (slerp), at height ``r - R`` above the ellipsoid."""
-    lu = unit_vectors(threats.launch_lat_deg[idx], threats.launch_lon_deg[idx])
-    iu = unit_vectors(threats.impact_lat_deg[idx], threats.impact_lon_deg[idx])
-    psi = np.maximum(central_angle_rad(lu, iu), PSI_MIN_RAD)
-    dt, n_samples, r, theta = ballistic_arcs(psi, DT_MAX_S["ballistic"])
-    frac = np.clip(theta / psi[:, None], 0.0, 1.0)
-    lat, lon = latlon_deg(slerp(lu[:, None, :], iu[:, None, :], frac))
-    return dt, n_samples, lat, lon, r - EARTH_MEAN_RADIUS_M
+def _vehicles(
+    scenario: Scenario, threats: ThreatSet, idx: np.ndarray
+) -> tuple[Vehicle, np.ndarray]:
+    """Vehicle arrays and catalog max ranges (m) of threats ``idx`` (one catalog look-up per
+    type, broadcast to rows)."""
+    types = scenario.catalog.threat_types
+    names, inverse = np.unique(threats.type_id[idx], return_inverse=True)
+    col = lambda f: np.array([f(types[str(t)]) for t in names], dtype=float)[inverse]  # noqa: E731
+    veh = Vehicle(col(lambda t: t.boost_s), col(lambda t: t.mass_ratio),
+                  col(lambda t: t.beta_kg_m2))  # fmt: skip
+    return veh, col(lambda t: t.max_range_m)
+
+
+def _ballistic_part(scenario: Scenario, threats: ThreatSet, idx: np.ndarray):
+    """Powered and free flight of ballistic threats ``idx`` to their impact points, solved per
+    salvo profile (:mod:`shieldwall.threats.targeting`), sampled every ``DT_MAX_S`` at most.
+    Returns (dt, n_samples, ECEF (m, K, 3), flight time)."""
+    veh, max_range = _vehicles(scenario, threats, idx)
+    t_flight = np.empty(idx.size)
+    flights: list[tuple[np.ndarray, Flight]] = []
+    salvos = scenario.raid.salvos
+    shapes = [(s.profile, s.apogee_km, s.flight_time_s) for s in salvos]
+    row_shape = np.array([shapes.index(shapes[j]) for j in range(len(salvos))])[threats.salvo[idx]]
+    for g in np.unique(row_shape):
+        rows = np.flatnonzero(row_shape == g)
+        profile, apogee_km, time_s = shapes[int(g)]
+        sol = solve(
+            threats.launch_lat_deg[idx][rows], threats.launch_lon_deg[idx][rows],
+            threats.impact_lat_deg[idx][rows], threats.impact_lon_deg[idx][rows],
+            _take(veh, rows), max_range[rows], profile,
+            None if apogee_km is None else apogee_km * 1e3, time_s,
+        )  # fmt: skip
+        t_flight[rows] = sol.flight.impact_t_s
+        flights.append((rows, sol.flight))
+    n_steps = np.maximum(np.ceil(t_flight / DT_MAX_S["ballistic"] - 1e-9), 1).astype(np.int64)
+    dt = t_flight / n_steps
+    k_max = int(n_steps.max())
+    pos = np.empty((idx.size, k_max + 1, 3))
+    for rows, flight in flights:
+        t = np.minimum(np.arange(k_max + 1)[None, :] * dt[rows, None], t_flight[rows, None])
+        pos[rows] = sample(flight, t, OMEGA_EARTH_RAD_S)[0]
+    return dt, n_steps + 1, pos
+
+
+def _take(veh: Vehicle, rows: np.ndarray) -> Vehicle:
+    return Vehicle(veh.boost_s[rows], veh.mass_ratio[rows], veh.beta_kg_m2[rows], veh.drag,
+                   veh.rotation, veh.j2)  # fmt: skip
 
 
 def _airbreathing_part(scenario: Scenario, threats: ThreatSet, idx: np.ndarray, j: int):
@@ -130,35 +162,39 @@ def _airbreathing_part(scenario: Scenario, threats: ThreatSet, idx: np.ndarray, 
     )
     assert ttype.speed_m_s is not None
     dt_max = DT_MAX_S[ttype.threat_class]
-    return airbreathing_tracks(pts, ttype.speed_m_s, ttype.cruise_alt_m, dt_max)
+    dive_m = ttype.dive_km * 1e3
+    return airbreathing_tracks(pts, ttype.speed_m_s, ttype.cruise_alt_m, dt_max, dive_m)
 
 
 def build_truth(scenario: Scenario, threats: ThreatSet) -> Truth:
     """Sample every threat's trajectory (ballistic: 1 s; cruise: 5 s; drones: 10 s at most).
 
-    Ballistic threats are integrated together; cruise missiles and drones one salvo at a
-    time (a salvo shares its waypoints). ``end_t_s`` is the impact time, or ``fail_t_s``.
+    Ballistic threats are solved and flown together (one batch per salvo profile); cruise
+    missiles and drones one salvo at a time (a salvo shares its waypoints). ``end_t_s`` is the
+    impact time, or for a failing threat ``fail_frac`` of the way through its flight.
     """
     n = threats.n
     parts = []
     bal = np.flatnonzero(threats.class_code == CLASS_CODES["ballistic"])
     if bal.size:
-        parts.append((bal, *_ballistic_part(threats, bal)))
+        parts.append((bal, *_ballistic_part(scenario, threats, bal)))
     for j in np.unique(threats.salvo[threats.class_code != CLASS_CODES["ballistic"]]):
         idx = np.flatnonzero(threats.salvo == j)
-        parts.append((idx, *_airbreathing_part(scenario, threats, idx, int(j))))
-    k_max = max(p[2].max() for p in parts)
+        dt_p, ns_p, lat, lon, alt = _airbreathing_part(scenario, threats, idx, int(j))
+        parts.append((idx, dt_p, ns_p, geodetic_to_ecef(lat, lon, alt)))
+    k_max = max(p[3].shape[1] for p in parts)
     pos = np.empty((n, k_max, 3))
     dt, n_samples = np.empty(n), np.empty(n, dtype=np.int64)
-    for idx, dt_p, ns_p, lat, lon, alt in parts:
-        x, y, z = pymap3d.geodetic2ecef(lat, lon, alt)
-        k = lat.shape[1]
-        pos[idx, :k] = np.stack([x, y, z], axis=-1)
-        pos[idx, k:] = pos[idx, k - 1 : k]
+    for idx, dt_p, ns_p, pos_p in parts:
+        k = pos_p.shape[1]
+        pos[idx, :k] = pos_p
+        pos[idx, k:] = pos_p[:, k - 1 : k]
         dt[idx], n_samples[idx] = dt_p, ns_p
     t0 = np.asarray(threats.launch_t_s, dtype=float)
-    end = np.where(threats.fails, threats.fail_t_s, t0 + dt * (n_samples - 1))
-    boost = np.array([scenario.catalog.threat_types[t].boost_s for t in threats.type_id])
+    t_flight = dt * (n_samples - 1)
+    end = t0 + np.where(threats.fails, threats.fail_frac * t_flight, t_flight)
+    names, inverse = np.unique(threats.type_id, return_inverse=True)
+    boost = np.array([scenario.catalog.threat_types[str(t)].boost_s for t in names])[inverse]
     boost_end = np.where(threats.class_code == CLASS_CODES["ballistic"], t0 + boost, t0)
     arrays = [t0.copy(), dt, n_samples, pos, end, boost_end]
     for a in arrays:
