@@ -14,6 +14,15 @@ from shieldwall.scenario.fields import Id, Prob, ThreatClass, _Model
 # --------------------------------------------------------------------------------------------
 
 
+class RcsAspect(_Model):
+    """Radar cross section (m^2) seen from the nose (aspect 0 deg), the side (90 deg) and the
+    tail (180 deg); the simulator interpolates linearly in dB over the aspect angle."""
+
+    nose: float = Field(gt=0, le=1000, description="RCS seen head-on, m^2")
+    side: float = Field(gt=0, le=1000, description="RCS seen broadside, m^2")
+    tail: float = Field(gt=0, le=1000, description="RCS seen from behind, m^2")
+
+
 class ThreatType(_Model):
     """A class of attacking weapon; figures are notional, public, approximate."""
 
@@ -25,7 +34,20 @@ class ThreatType(_Model):
     cruise_alt_m: float = Field(default=100.0, ge=0, le=30000, description="height above ellipsoid")
     max_range_km: float = Field(gt=0, le=20000)
     boost_s: float = Field(default=0.0, ge=0, le=600, description="ballistic boost duration")
+    mass_ratio: float = Field(
+        default=4.0, gt=1, le=30, description="ballistic: lift-off / burnout mass (thrust law)"
+    )
+    beta_kg_m2: float = Field(
+        default=5000.0, gt=0, le=1e6, description="ballistic: reentry m / (C_D A), kg/m^2"
+    )
+    dive_km: float = Field(
+        default=5.0, ge=0, le=200, description="cruise/drone: terminal dive length (0: none)"
+    )
     rcs_m2: float = Field(gt=0, le=1000, description="radar cross section (mean)")
+    rcs_aspect_m2: RcsAspect | None = Field(
+        default=None,
+        description="RCS by aspect (nose/side/tail, m^2); rcs_m2 is used when absent",
+    )
     cep_m: float = Field(default=50.0, ge=0, le=100000, description="circular error probable")
     reliability: Prob = Field(default=1.0, description="probability of a successful flight")
     cost_usd: float = Field(ge=0, description="notional unit cost")
@@ -59,8 +81,34 @@ class SensorType(_Model):
     sigma_az_deg: float = Field(default=0.2, ge=0)
     sigma_el_deg: float = Field(default=0.2, ge=0)
     height_m: float = Field(default=10.0, ge=0, le=50000, description="antenna or platform height")
+    false_alarms_per_scan: float = Field(
+        default=0.0, ge=0, le=1000, description="radar: mean (Poisson) false alarms per scan"
+    )
     pd_ir: Prob = Field(default=0.95, description="space IR: per-look detection of a boosting BM")
+    plume_alt_km: float = Field(
+        default=3.0, ge=0, le=100, description="space IR: plume seen above this altitude"
+    )
+    launch_point_sigma_km: float = Field(
+        default=2.0, ge=0, le=500, description="space IR: launch point error, per horizontal axis"
+    )
+    launch_time_sigma_s: float = Field(
+        default=5.0, ge=0, le=600, description="space IR: launch time error"
+    )
+    launch_azimuth_sigma_deg: float = Field(
+        default=5.0, ge=0, le=180, description="space IR: error of the reported flight bearing"
+    )
     source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> SensorType:
+        if self.kind == "space_ir" and self.false_alarms_per_scan > 0:
+            raise ValueError(
+                "false_alarms_per_scan applies to radars (radar, aew); a space_ir sensor reports"
+                " launch warnings only, so leave it at 0"
+            )
+        if self.max_elev_deg < self.min_elev_deg:
+            raise ValueError("max_elev_deg must not be below min_elev_deg")
+        return self
 
     @property
     def ref_range_m(self) -> float:

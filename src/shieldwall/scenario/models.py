@@ -78,8 +78,28 @@ class Asset(_Model):
 
 
 class Outage(_Model):
+    """The sensor is dark (failed, jammed, off station) from ``from_s`` until ``until_s``
+    (for good when ``until_s`` is absent)."""
+
     from_s: float = Field(ge=0)
     until_s: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> Outage:
+        if self.until_s is not None and self.until_s <= self.from_s:
+            raise ValueError("until_s must be after from_s")
+        return self
+
+
+class Orbit(_Model):
+    """A racetrack flown by an airborne sensor, centred on the sensor's placed point: two
+    straight legs ``length_km`` long along ``heading_deg`` and its reverse, joined by
+    half-circle right turns of diameter ``width_km``, flown at constant ``speed_m_s``."""
+
+    heading_deg: float = Field(ge=0, lt=360, description="course of the first straight leg")
+    length_km: float = Field(ge=0, le=1000, description="straight-leg length (0: a circle)")
+    width_km: float = Field(gt=0, le=500, description="distance between the legs (turn diameter)")
+    speed_m_s: float = Field(gt=0, le=1000, description="ground speed on the orbit")
 
 
 class Sensor(_Model):
@@ -90,6 +110,7 @@ class Sensor(_Model):
     lon_deg: Lon
     alt_m: float = Field(default=0.0, ge=-500, le=40000, description="site or orbit altitude")
     azimuth_deg: float = Field(default=0.0, ge=-360, le=360, description="sector boresight")
+    orbit: Orbit | None = Field(default=None, description="airborne (aew) sensors: racetrack")
     outages: list[Outage] = Field(default_factory=list)
 
 
@@ -186,6 +207,29 @@ class Salvo(_Model):
     aim: list[Id] = Field(min_length=1, description="asset ids, aimed at in turn")
     waypoints: list[Point] = Field(default_factory=list, description="cruise/drone route")
     reliability: Prob | None = Field(default=None, description="overrides the type's")
+    profile: Literal["min-energy", "lofted", "depressed"] = Field(
+        default="min-energy", description="ballistic trajectory shape"
+    )
+    apogee_km: float | None = Field(
+        default=None, gt=0, le=5000, description="lofted/depressed: apogee height"
+    )
+    flight_time_s: float | None = Field(
+        default=None, gt=0, le=7200, description="lofted/depressed: launch-to-impact time"
+    )
+
+    @model_validator(mode="after")
+    def _profile_target(self) -> Salvo:
+        given = (self.apogee_km is not None) + (self.flight_time_s is not None)
+        if self.profile == "min-energy" and given:
+            raise ValueError(
+                "apogee_km / flight_time_s shape lofted or depressed shots; set profile to"
+                " 'lofted' or 'depressed', or remove them"
+            )
+        if self.profile != "min-energy" and given != 1:
+            raise ValueError(
+                f"a {self.profile} salvo needs exactly one of apogee_km or flight_time_s"
+            )
+        return self
 
     @field_validator("window_s")
     @classmethod
@@ -262,6 +306,13 @@ class Scenario(_Model):
             for i, u in enumerate(items):
                 need(u.type, types, f"{field}.{i}.type", what)
                 need(u.owner, nation_ids, f"{field}.{i}.owner", "nation")
+        for i, s in enumerate(self.sensors):
+            kind = cat.sensor_types[s.type].kind if s.type in cat.sensor_types else "aew"
+            if s.orbit is not None and kind != "aew":
+                problems.append(
+                    f"sensors.{i}.orbit: only airborne (aew) sensors fly an orbit;"
+                    f" '{s.type}' is a {kind} sensor"
+                )
         placed = [("assets", self.assets), *[(f, items) for f, items, _, _ in units]]
         for field, items in placed:
             for i, u in enumerate(items):
@@ -286,6 +337,12 @@ class Scenario(_Model):
         asset_ids = {a.id for a in self.assets}
         for i, s in enumerate(self.raid.salvos):
             need(s.threat, cat.threat_types, f"raid.salvos.{i}.threat", "threat type")
+            ttype = cat.threat_types.get(s.threat)
+            if s.profile != "min-energy" and ttype and ttype.threat_class != "ballistic":
+                problems.append(
+                    f"raid.salvos.{i}.profile: '{s.profile}' applies to ballistic missiles"
+                    f" only; remove it from this {ttype.threat_class} salvo"
+                )
             for j, aim in enumerate(s.aim):
                 need(aim, asset_ids, f"raid.salvos.{i}.aim.{j}", "asset")
             if not self.region.contains(s.launch.lat_deg, s.launch.lon_deg):
