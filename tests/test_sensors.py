@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from sensor_truth import static_truth
 from shieldwall.geo import (
     aer_to_enu,
     ecef_delta_to_enu,
@@ -40,7 +41,7 @@ from shieldwall.sensors.detection import (
     swerling1_pd,
 )
 from shieldwall.sensors.placement import enu_to_ecef_rotation
-from shieldwall.threats import ThreatSet, Truth, build_raid, build_truth
+from shieldwall.threats import build_raid, build_truth
 
 SITE = (31.2, 35.0)  # Negev, notional site used by the synthetic-truth tests
 
@@ -295,9 +296,12 @@ def test_detect_all_sorted_and_shaped(raid):
     key = np.lexsort((dets.threat, dets.sensor, dets.t_s))
     np.testing.assert_array_equal(key, np.arange(dets.n))
     assert dets.z_ecef_m.shape == (dets.n, 3) and dets.r_ecef_m2.shape == (dets.n, 3, 3)
-    # every detection is of a threat in flight
-    assert np.all(dets.t_s >= truth.t0_s[dets.threat])
-    assert np.all(dets.t_s < truth.end_t_s[dets.threat])
+    # every detection of a real object is of a threat in flight; the rest are false alarms
+    real = dets.threat >= 0
+    assert np.all(dets.t_s[real] >= truth.t0_s[dets.threat[real]])
+    assert np.all(dets.t_s[real] < truth.end_t_s[dets.threat[real]])
+    assert np.all(dets.threat[~real] == -1) and np.all(dets.kind[~real] == KIND_RADAR)
+    assert 0 < (~real).sum() < dets.n
 
 
 def _truth_at(truth, threat, t_s):
@@ -311,7 +315,7 @@ def test_radar_detections_inside_coverage(raid):
     """No radar report from beyond max range, outside the sector, below the minimum elevation
     or beyond the 4/3-Earth radar horizon (Skolnik eq. 8.2)."""
     sensors, truth, dets, _ = raid
-    radar = dets.kind == 0
+    radar = (dets.kind == 0) & (dets.threat >= 0)
     seen_by = set(dets.sensor[radar].tolist())
     assert seen_by == {0, 1, 2, 3}  # every radar saw something, so the checks bite
     for s in range(4):
@@ -369,28 +373,16 @@ def test_adding_a_sensor_keeps_others_detections(raid):
 
 def _static_truth(pos_ecef, rcs_m2, end_s=1e5, class_code=2):
     """Truth for n stationary targets (two identical samples each), in flight [0, end_s)."""
-    n = len(pos_ecef)
-    pos = np.repeat(np.asarray(pos_ecef, dtype=float)[:, None, :], 2, axis=1)
-    z = np.zeros(n)
-    threats = ThreatSet(
-        threat_id=np.array([f"t{i}" for i in range(n)]), salvo=np.zeros(n, dtype=np.int64),
-        type_id=np.array(["x"] * n), class_code=np.full(n, class_code, dtype=np.int64),
-        launch_t_s=z, launch_lat_deg=z, launch_lon_deg=z, aim_asset=np.zeros(n, dtype=np.int64),
-        impact_lat_deg=z, impact_lon_deg=z, fails=np.zeros(n, dtype=bool), fail_t_s=z + np.nan,
-        rcs_m2=np.broadcast_to(np.asarray(rcs_m2, dtype=float), (n,)).copy(),
-        cost_usd=z,
-    )  # fmt: skip
-    return Truth(
-        threats=threats, t0_s=z.copy(), dt_s=np.full(n, end_s), n_samples=np.full(n, 2),
-        pos_ecef_m=pos, end_t_s=np.full(n, end_s), boost_end_t_s=z.copy(),
-    )  # fmt: skip
+    return static_truth(pos_ecef, rcs_m2, end_s=end_s, class_code=class_code)
 
 
-def _tpy2_only(outages=None):
+def _tpy2_only(outages=None, false_alarms_per_scan=0.0):
+    """The tpy-2 alone; false alarms off unless asked for, so counts are of real targets."""
     sa = sensor_array(_sensor_scenario(outages=outages))
-    return dataclasses.replace(
+    one = dataclasses.replace(
         sa, **{f.name: getattr(sa, f.name)[:1] for f in dataclasses.fields(sa)}
     )
+    return dataclasses.replace(one, false_alarms_per_scan=np.array([false_alarms_per_scan]))
 
 
 def _points_aer(sa, az_deg, el_deg, range_m):

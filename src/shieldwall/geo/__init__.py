@@ -1,7 +1,13 @@
 """shieldwall.geo: WGS84 frames, great-circle legs, line of sight and country polygons."""
 
 from shieldwall.geo.borders import INTL, countries, country_at, country_names
-from shieldwall.geo.los import EFFECTIVE_EARTH_K, line_of_sight, radar_horizon_m
+from shieldwall.geo.los import (
+    EFFECTIVE_EARTH_K,
+    clears_effective_earth,
+    geodetic_up_and_height,
+    line_of_sight,
+    radar_horizon_m,
+)
 from shieldwall.geo.wgs84 import (
     EARTH_MEAN_RADIUS_M,
     MU_EARTH_M3_S2,
@@ -31,6 +37,7 @@ __all__ = [
     "WGS84_E2",
     "WGS84_F",
     "aer_to_enu",
+    "clears_effective_earth",
     "countries",
     "country_at",
     "country_names",
@@ -41,6 +48,7 @@ __all__ = [
     "enu_delta_to_ecef",
     "enu_to_aer",
     "enu_to_ecef",
+    "geodetic_up_and_height",
     "geodetic_to_ecef",
     "great_circle_distance_m",
     "great_circle_interpolate",

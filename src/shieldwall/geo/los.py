@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from shieldwall.geo.wgs84 import EARTH_MEAN_RADIUS_M, ecef_to_geodetic, great_circle_distance_m
+from shieldwall.geo.wgs84 import EARTH_MEAN_RADIUS_M, ecef_to_geodetic
 
 EFFECTIVE_EARTH_K = 4.0 / 3.0
 """Effective Earth radius factor for a standard atmosphere (Skolnik 2001, eq. 8.1)."""
@@ -51,14 +51,38 @@ def line_of_sight(
     :func:`radar_horizon_m`, but it stays correct for high targets (ballistic apogees,
     satellites). Ignores terrain and the ellipsoid's varying curvature (~0.3 %).
     """
-    s = np.asarray(sensor_ecef, dtype=np.float64)
-    t = np.asarray(target_ecef, dtype=np.float64)
-    lat1, lon1, h1 = ecef_to_geodetic(s)
-    lat2, lon2, h2 = ecef_to_geodetic(t)
+    up1, h1 = geodetic_up_and_height(sensor_ecef)
+    up2, h2 = geodetic_up_and_height(target_ecef)
+    return clears_effective_earth(up1, h1, up2, h2, k)
+
+
+def geodetic_up_and_height(xyz_m: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Geodetic up unit vector ``(..., 3)`` (the ellipsoid normal) and height (m) of ECEF points.
+
+    Compute once per object and reuse with :func:`clears_effective_earth` for every pair: the
+    iterative geodetic conversion is the expensive part of a line-of-sight test."""
+    lat, lon, h = ecef_to_geodetic(xyz_m)
+    la, lo = np.radians(lat), np.radians(lon)
+    up = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+    return up, h
+
+
+def clears_effective_earth(
+    up1: ArrayLike, h1_m: ArrayLike, up2: ArrayLike, h2_m: ArrayLike, k: float = EFFECTIVE_EARTH_K
+) -> NDArray[np.bool_]:
+    """The core of :func:`line_of_sight` on precomputed up vectors and heights (broadcasts).
+
+    The ground distance is R times the angle between the two up vectors, which equals the
+    haversine distance of the geodetic sub-points: 2 asin(|u2 - u1| / 2) (chord form, accurate
+    at small angles). The rest is the effective-sphere closest approach described there.
+    """
+    u1, u2 = np.asarray(up1, dtype=np.float64), np.asarray(up2, dtype=np.float64)
+    diff = u2 - u1
+    chord = np.sqrt(np.sum(diff * diff, axis=-1))
     kr = k * EARTH_MEAN_RADIUS_M
-    theta = great_circle_distance_m(lat1, lon1, lat2, lon2) / kr
-    r1 = kr + np.clip(h1, 0.0, None)
-    r2 = kr + np.clip(h2, 0.0, None)
+    theta = 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) / k
+    r1 = kr + np.clip(h1_m, 0.0, None)
+    r2 = kr + np.clip(h2_m, 0.0, None)
     # 2-D geometry in the plane of the two points: P1 = (r1, 0), P2 = r2 (cos th, sin th).
     dx = r2 * np.cos(theta) - r1
     dy = r2 * np.sin(theta)

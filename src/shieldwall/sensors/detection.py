@@ -14,6 +14,17 @@ Radar Signal Processing*, eq. 6.64)
     Pd = Pfa ** (1 / (1 + SNR)),
 
 and so ``SNR_ref = ln(Pfa) / ln(0.9) - 1``.
+
+Target RCS may vary with aspect (the angle between the target's velocity and the line from the
+target to the radar: 0 nose-on, 90 deg broadside, 180 deg tail-on). Catalog entries give the
+nose, side and tail values; between them the RCS is interpolated linearly in dB, the usual way of
+tabulating measured RCS against aspect (Richards, *Fundamentals*, sec. 2.7; Knott, Shaeffer &
+Tuley, *Radar Cross Section*, 2nd ed., ch. 1).
+
+Measurements are drawn in the radar's own coordinates (range, azimuth, elevation) with
+independent Gaussian errors and converted exactly to ENU; the reported covariance is the
+first-order one, ``J diag(sr^2, saz^2, sel^2) J^T`` (Bar-Shalom, Li & Kirubarajan sec. 10.4.3),
+evaluated at the measured point because the sensor does not know the truth.
 """
 
 from __future__ import annotations
@@ -37,8 +48,62 @@ def swerling1_pd(snr: np.ndarray, pfa: float) -> np.ndarray:
 def radar_pd(range_m: np.ndarray, rcs_m2: np.ndarray, ref_range_m: float, pfa: float) -> np.ndarray:
     """Pd at ``range_m`` for targets of mean RCS ``rcs_m2`` (broadcast), radar-equation scaling."""
     r = np.maximum(np.asarray(range_m, dtype=float), 1.0)
-    snr = snr_reference(pfa) * np.asarray(rcs_m2, dtype=float) * (ref_range_m / r) ** 4
+    snr_ref = np.log(pfa) / np.log(PD_REF) - 1.0  # snr_reference, broadcast over pfa arrays
+    snr = snr_ref * np.asarray(rcs_m2, dtype=float) * (ref_range_m / r) ** 4
     return swerling1_pd(snr, pfa)
+
+
+def aspect_angle_rad(vel_ecef: np.ndarray, to_sensor_ecef: np.ndarray) -> np.ndarray:
+    """Angle (rad, [0, pi]) between the target velocity and the target->sensor line, ``(...)``.
+
+    ``atan2(|v x l|, v . l)``: 0 when the sensor is dead ahead (nose-on). Zero velocity gives 0
+    (callers treat a motionless target as aspect-free).
+    """
+    v, line = np.asarray(vel_ecef, dtype=float), np.asarray(to_sensor_ecef, dtype=float)
+    cross = np.cross(v, line)
+    return np.arctan2(np.sqrt(np.sum(cross * cross, axis=-1)), np.sum(v * line, axis=-1))
+
+
+def aspect_rcs_m2(aspect_rad: np.ndarray, rcs_aspect_m2: np.ndarray) -> np.ndarray:
+    """RCS (m^2) at aspect ``aspect_rad`` ``(...)`` from nose/side/tail values ``(..., 3)``.
+
+    Piecewise linear in dB with knots at 0, pi/2 and pi:
+    ``sigma_dB(a) = sigma_dB(k) + (a - a_k) / (pi/2) * (sigma_dB(k+1) - sigma_dB(k))``.
+    """
+    db = 10.0 * np.log10(np.asarray(rcs_aspect_m2, dtype=float))
+    f = np.clip(np.asarray(aspect_rad, dtype=float), 0.0, np.pi) / (np.pi / 2.0)
+    front = f <= 1.0
+    lo = np.where(front, db[..., 0], db[..., 1])
+    hi = np.where(front, db[..., 1], db[..., 2])
+    return 10.0 ** ((lo + (hi - lo) * np.where(front, f, f - 1.0)) / 10.0)
+
+
+def aer_sqrt_covariance_ecef(
+    az_rad: np.ndarray,
+    el_rad: np.ndarray,
+    range_m: np.ndarray,
+    sigmas: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rot_enu: np.ndarray,
+) -> np.ndarray:
+    """Square root ``A`` ``(..., 3, 3)`` of the ECEF covariance ``A A^T`` of an AER measurement.
+
+    ``A = rot_enu^T J diag(sr, saz, sel)``: the Jacobian columns of
+    ``e = r cos(el) sin(az), n = r cos(el) cos(az), u = r sin(el)`` scaled by each error
+    (Bar-Shalom, Li & Kirubarajan sec. 10.4.3) and turned into ECEF; ``rot_enu`` ``(..., 3, 3)``
+    has the east, north and up unit vectors (ECEF) as rows. All arguments broadcast.
+    """
+    sa, ca = np.sin(az_rad), np.cos(az_rad)
+    se, ce = np.sin(el_rad), np.cos(el_rad)
+    s_r, s_az, s_el = sigmas
+    zero = np.zeros_like(se)
+    cols = (
+        (s_r * ce * sa, s_r * ce * ca, s_r * se),  # d/d range
+        (s_az * range_m * ce * ca, -s_az * range_m * ce * sa, zero),  # d/d az
+        (-s_el * range_m * se * sa, -s_el * range_m * se * ca, s_el * range_m * ce),  # d/d el
+    )
+    rot = np.asarray(rot_enu, dtype=float)
+    out = [sum(c[k][..., None] * rot[..., k, :] for k in range(3)) for c in cols]
+    return np.stack(out, axis=-1)
 
 
 def aer_covariance_enu(
@@ -62,5 +127,5 @@ def aer_covariance_enu(
     jac[..., 0, :] = np.stack([ce * sa, r * ce * ca, -r * se * sa], axis=-1)
     jac[..., 1, :] = np.stack([ce * ca, -r * ce * sa, -r * se * ca], axis=-1)
     jac[..., 2, :] = np.stack([se, np.zeros_like(r), r * ce], axis=-1)
-    d = np.array([sigma_range_m**2, sigma_az_rad**2, sigma_el_rad**2])
-    return np.einsum("...ij,j,...kj->...ik", jac, d, jac)
+    d = np.stack(np.broadcast_arrays(sigma_range_m**2, sigma_az_rad**2, sigma_el_rad**2), -1)
+    return np.einsum("...ij,...j,...kj->...ik", jac, d, jac)

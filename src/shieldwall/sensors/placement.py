@@ -37,7 +37,16 @@ class SensorArray:
     sigma_range_m: np.ndarray
     sigma_az_rad: np.ndarray
     sigma_el_rad: np.ndarray
+    false_alarms_per_scan: np.ndarray  # Poisson mean per scan (radars)
     pd_ir: np.ndarray
+    plume_alt_m: np.ndarray  # space IR: plume visible above this altitude
+    launch_point_sigma_m: np.ndarray  # space IR: per horizontal axis
+    launch_time_sigma_s: np.ndarray
+    launch_azimuth_sigma_rad: np.ndarray
+    orbit_heading_rad: np.ndarray  # racetrack (speed 0: fixed at the placed point)
+    orbit_length_m: np.ndarray
+    orbit_width_m: np.ndarray
+    orbit_speed_m_s: np.ndarray
     outages: tuple[tuple[tuple[float, float], ...], ...]
 
     @property
@@ -77,12 +86,32 @@ def sensor_array(scenario: Scenario) -> SensorArray:
         sigma_range_m=col(lambda s, t: t.sigma_range_m),
         sigma_az_rad=np.deg2rad(col(lambda s, t: t.sigma_az_deg)),
         sigma_el_rad=np.deg2rad(col(lambda s, t: t.sigma_el_deg)),
+        false_alarms_per_scan=col(lambda s, t: t.false_alarms_per_scan),
         pd_ir=col(lambda s, t: t.pd_ir),
+        plume_alt_m=col(lambda s, t: t.plume_alt_km * 1e3),
+        launch_point_sigma_m=col(lambda s, t: t.launch_point_sigma_km * 1e3),
+        launch_time_sigma_s=col(lambda s, t: t.launch_time_sigma_s),
+        launch_azimuth_sigma_rad=np.deg2rad(col(lambda s, t: t.launch_azimuth_sigma_deg)),
+        **_orbits([s for s, _ in rows]),
         outages=tuple(
             tuple((o.from_s, np.inf if o.until_s is None else o.until_s) for o in s.outages)
             for s, _ in rows
         ),
     )
+
+
+def _orbits(sensors: list) -> dict[str, np.ndarray]:
+    """Racetrack columns in SI; zeros for sensors without an orbit (speed 0 = fixed)."""
+
+    def col(name: str) -> np.ndarray:
+        return np.array([0.0 if s.orbit is None else getattr(s.orbit, name) for s in sensors])
+
+    return {
+        "orbit_heading_rad": np.deg2rad(col("heading_deg")),
+        "orbit_length_m": col("length_km") * 1e3,
+        "orbit_width_m": col("width_km") * 1e3,
+        "orbit_speed_m_s": col("speed_m_s"),
+    }
 
 
 def enu_to_ecef_rotation(lat_deg: float, lon_deg: float) -> np.ndarray:
@@ -92,3 +121,15 @@ def enu_to_ecef_rotation(lat_deg: float, lon_deg: float) -> np.ndarray:
     la, lo = np.deg2rad(lat_deg), np.deg2rad(lon_deg)
     sl, cl, so, co = np.sin(la), np.cos(la), np.sin(lo), np.cos(lo)
     return np.array([[-so, -sl * co, cl * co], [co, -sl * so, cl * so], [0.0, cl, sl]])
+
+
+def rcs_aspect_table_m2(scenario: Scenario, type_id: np.ndarray, rcs_m2: np.ndarray) -> np.ndarray:
+    """Nose/side/tail RCS ``(n, 3)`` (m^2) of threats of catalog types ``type_id``; a type
+    without ``rcs_aspect_m2`` shows its mean ``rcs_m2`` from every aspect."""
+    types = scenario.catalog.threat_types
+    table = np.repeat(np.asarray(rcs_m2, dtype=float)[:, None], 3, axis=1)
+    for name in np.unique(type_id):
+        aspect = types[str(name)].rcs_aspect_m2 if str(name) in types else None
+        if aspect is not None:
+            table[type_id == name] = (aspect.nose, aspect.side, aspect.tail)
+    return table

@@ -3,9 +3,11 @@
 Sensors only look at truth, so all their scans can be evaluated up front, vectorised over
 (scan, threat) pairs. The simulator later discards detections of threats already destroyed.
 A coarse pass over each threat's trajectory samples finds when it could possibly be in a
-sensor's cover; only those (scan, threat) pairs are evaluated exactly. Each sensor draws from
-its own random stream, so adding a sensor never changes another sensor's detections
-(common random numbers across what-if variants).
+sensor's cover; only those (scan, threat) pairs are evaluated exactly, by the vectorised core
+(:func:`shieldwall.sensors.core.radar_scan`). Radars add false alarms (``threat == -1``); space
+IR sensors add launch-warning reports (:class:`LaunchWarnings`). Each sensor draws from its own
+random stream, so adding a sensor never changes another sensor's detections (common random
+numbers across what-if variants).
 """
 
 from __future__ import annotations
@@ -14,18 +16,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.geo import ecef_to_enu, ecef_to_geodetic, enu_to_aer, line_of_sight, radar_horizon_m
-from shieldwall.sensors.detection import aer_covariance_enu, radar_pd
-from shieldwall.sensors.placement import KIND_IR, SensorArray, enu_to_ecef_rotation
+from shieldwall.geo import ecef_to_geodetic, radar_horizon_m
+from shieldwall.sensors.core import Observers, RadarParams, Targets, radar_scan
+from shieldwall.sensors.falsealarm import false_alarms
+from shieldwall.sensors.ir import LaunchWarnings, ir_looks, launch_warnings
+from shieldwall.sensors.placement import KIND_IR, SensorArray
+from shieldwall.sensors.platform import platform_frames
 from shieldwall.threats import Truth
 
 BALLISTIC = 0
+FALSE_ALARM = -1
+"""``Detections.threat`` of a false alarm."""
 
 
 @dataclass(frozen=True, slots=True)
 class Detections:
-    """Sensor reports, sorted by time. ``z_ecef_m`` is the measured position and ``r_ecef_m2``
-    its covariance (ECEF). ``kind`` is 0 for radar-quality reports, 1 for IR launch warnings."""
+    """Sensor reports, sorted by (time, sensor, threat). ``z_ecef_m`` is the measured position
+    and ``r_ecef_m2`` its covariance (ECEF). ``kind`` is 0 for radar-quality reports, 1 for IR
+    looks. ``threat`` is -1 (:data:`FALSE_ALARM`) for a radar false alarm."""
 
     t_s: np.ndarray
     sensor: np.ndarray
@@ -38,9 +46,28 @@ class Detections:
     def n(self) -> int:
         return int(self.t_s.size)
 
+    @property
+    def is_false_alarm(self) -> np.ndarray:
+        return self.threat == FALSE_ALARM
 
-def interpolate_truth(truth: Truth, threat: np.ndarray, t_s: np.ndarray) -> np.ndarray:
-    """Positions ``(p, 3)`` of threats ``threat[k]`` at times ``t_s[k]`` (linear in samples)."""
+    def false_alarm_counts(self, n_sensors: int) -> np.ndarray:
+        """Number of false alarms of each sensor ``(n_sensors,)``."""
+        return np.bincount(self.sensor[self.is_false_alarm], minlength=n_sensors)
+
+
+@dataclass(frozen=True, slots=True)
+class SensorReports:
+    """Everything the sensors report over a run."""
+
+    detections: Detections
+    launch_warnings: LaunchWarnings
+
+
+def interpolate_truth(
+    truth: Truth, threat: np.ndarray, t_s: np.ndarray, with_velocity: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Positions ``(p, 3)`` of threats ``threat[k]`` at times ``t_s[k]`` (linear in samples);
+    with ``with_velocity`` also the velocity ``(p, 3)`` of the bracketing sample interval."""
     u = (t_s - truth.t0_s[threat]) / truth.dt_s[threat]
     last = np.maximum(truth.n_samples[threat] - 1, 0)
     u = np.clip(u, 0.0, last)
@@ -49,7 +76,10 @@ def interpolate_truth(truth: Truth, threat: np.ndarray, t_s: np.ndarray) -> np.n
     k1 = np.minimum(k0 + 1, last)
     p0 = truth.pos_ecef_m[threat, k0]
     p1 = truth.pos_ecef_m[threat, k1]
-    return p0 + w * (p1 - p0)
+    pos = p0 + w * (p1 - p0)
+    if not with_velocity:
+        return pos
+    return pos, (p1 - p0) / truth.dt_s[threat][:, None]
 
 
 def _candidate_pairs(
@@ -65,8 +95,10 @@ def _candidate_pairs(
         near = (dist <= sensors.max_range_m[s] + 50e3) & valid
         ok = boost & near.any(axis=1)
     else:
-        reach = radar_horizon_m(sensors.height_m[s], np.maximum(alt_m, 0.0)) + 20e3
-        near = (dist <= np.minimum(reach, sensors.max_range_m[s] + 20e3)) & valid
+        # slack: 20 km, plus the farthest an orbiting platform gets from its placed point
+        slack = 20e3 + (sensors.orbit_length_m[s] + sensors.orbit_width_m[s]) / 2.0
+        reach = radar_horizon_m(sensors.height_m[s], np.maximum(alt_m, 0.0)) + slack
+        near = (dist <= np.minimum(reach, sensors.max_range_m[s] + slack)) & valid
         ok = near.any(axis=1)
         first = np.argmax(near, axis=1)
         last = near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)
@@ -90,87 +122,80 @@ def _in_outage(sensors: SensorArray, s: int, t_s: np.ndarray) -> np.ndarray:
     return dark
 
 
-def _radar_looks(
-    sensors: SensorArray, s: int, truth: Truth, threat: np.ndarray, t_s: np.ndarray, rng
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact radar evaluation: returns (detected mask, measured ECEF, ECEF covariance)."""
-    p = interpolate_truth(truth, threat, t_s)
-    lat0, lon0, h0 = sensors.lat_deg[s], sensors.lon_deg[s], sensors.alt_m[s]
-    enu = ecef_to_enu(p, lat0, lon0, h0)
-    az, el, rng_m = enu_to_aer(enu)
-    off = (np.deg2rad(az) - sensors.boresight_rad[s] + np.pi) % (2 * np.pi) - np.pi
-    seen = (
-        (rng_m <= sensors.max_range_m[s])
-        & (np.abs(off) <= sensors.half_sector_rad[s])
-        & (np.deg2rad(el) >= sensors.min_el_rad[s])
-        & (np.deg2rad(el) <= sensors.max_el_rad[s])
-        & line_of_sight(sensors.pos_ecef_m[s], p)
+def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table) -> tuple:
+    """Detections of radar ``s`` among its candidate looks, then its false alarms."""
+    pos, vel = interpolate_truth(truth, threat, t_s, with_velocity=True)
+    moving = sensors.orbit_speed_m_s[s] > 0
+    obs = Observers(*platform_frames(sensors, s, t_s if moving else np.zeros(())))
+    table = None if rcs_table is None else rcs_table[threat]
+    tgt = Targets.at(pos, vel, truth.threats.rcs_m2[threat], table)
+    u = rng.random(t_s.size)
+    normals = rng.standard_normal((t_s.size, 3))
+    looks = radar_scan(obs, tgt, RadarParams.of(sensors, s), u, normals)
+    fa_t, fa_z, fa_r = false_alarms(sensors, s, t_end_s, rng)
+    return (
+        np.concatenate([t_s[looks.index], fa_t]),
+        np.concatenate([threat[looks.index], np.full(fa_t.size, FALSE_ALARM)]),
+        np.concatenate([looks.z_ecef_m, fa_z]),
+        np.concatenate([looks.r_ecef_m2, fa_r]),
     )
-    pd = radar_pd(rng_m, truth.threats.rcs_m2[threat], sensors.ref_range_m[s], sensors.pfa[s])
-    detected = seen & (rng.random(t_s.size) < pd)
-    cov_enu = aer_covariance_enu(
-        np.deg2rad(az),
-        np.deg2rad(el),
-        rng_m,
-        sensors.sigma_range_m[s],
-        sensors.sigma_az_rad[s],
-        sensors.sigma_el_rad[s],
-    )
-    noise = rng.standard_normal((t_s.size, 3))
-    chol = np.linalg.cholesky(cov_enu + np.eye(3) * 1e-6)
-    rot = enu_to_ecef_rotation(lat0, lon0)
-    z = p + np.einsum("ij,pjk,pk->pi", rot, chol, noise)
-    r_ecef = np.einsum("ij,pjk,lk->pil", rot, cov_enu, rot)
-    return detected, z, r_ecef
 
 
-def _ir_looks(
-    sensors: SensorArray, s: int, truth: Truth, threat: np.ndarray, t_s: np.ndarray, rng
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Space IR launch warning: a boosting ballistic missile inside the coverage is seen with
-    probability ``pd_ir`` per look; its position is reported with ``sigma_range_m`` per axis."""
-    p = interpolate_truth(truth, threat, t_s)
-    enu = ecef_to_enu(p, sensors.lat_deg[s], sensors.lon_deg[s], 0.0)
-    ground_m = np.hypot(enu[:, 0], enu[:, 1])
-    inside = ground_m <= sensors.max_range_m[s]
-    boosting = (t_s >= truth.t0_s[threat]) & (t_s <= truth.boost_end_t_s[threat])
-    detected = inside & boosting & (rng.random(t_s.size) < sensors.pd_ir[s])
-    sigma = sensors.sigma_range_m[s]
-    z = p + sigma * rng.standard_normal((t_s.size, 3))
-    r_ecef = np.broadcast_to(np.eye(3) * sigma**2, (t_s.size, 3, 3)).copy()
-    return detected, z, r_ecef
+def _ir_part(sensors, s, truth, threat, t_s, rng) -> tuple[tuple, LaunchWarnings]:
+    """IR looks of sensor ``s`` and its launch warnings."""
+    pos = interpolate_truth(truth, threat, t_s)
+    detected, z, r = ir_looks(sensors, s, truth, threat, t_s, pos, rng)
+    warn = launch_warnings(sensors, s, truth, threat[detected], t_s[detected], rng)
+    return (t_s[detected], threat[detected], z[detected], r[detected]), warn
 
 
-def detect_all(
-    sensors: SensorArray, truth: Truth, t_end_s: float, rngs: list[np.random.Generator]
-) -> Detections:
-    """All detections of all sensors from t=0 to ``t_end_s``, sorted by (time, sensor, threat)."""
-    _, _, alt_m = ecef_to_geodetic(truth.pos_ecef_m)
-    parts = []
+def scan_all(
+    sensors: SensorArray,
+    truth: Truth,
+    t_end_s: float,
+    rngs: list[np.random.Generator],
+    rcs_aspect_m2: np.ndarray | None = None,
+) -> SensorReports:
+    """All reports of all sensors from t=0 to ``t_end_s``: detections sorted by (time, sensor,
+    threat), false alarms included, and the IR launch warnings. ``rngs[s]`` is sensor ``s``'s
+    stream; ``rcs_aspect_m2`` ``(n_threats, 3)`` the nose/side/tail RCS (default: the mean
+    ``rcs_m2`` from every aspect)."""
+    _, _, alt_m = ecef_to_geodetic(truth.pos_ecef_m, iterations=1)
+    parts, warnings = [], []
     for s in range(sensors.n):
         threat, t_s = _candidate_pairs(sensors, s, truth, alt_m, t_end_s)
         live = (t_s >= truth.t0_s[threat]) & (t_s < truth.end_t_s[threat])
         live &= ~_in_outage(sensors, s, t_s)
         threat, t_s = threat[live], t_s[live]
-        look = _ir_looks if sensors.kind[s] == KIND_IR else _radar_looks
-        detected, z, r = look(sensors, s, truth, threat, t_s, rngs[s])
-        kind = np.full(int(detected.sum()), sensors.kind[s], dtype=np.int8)
-        sensor = np.full(kind.size, s, dtype=np.int32)
-        parts.append((t_s[detected], sensor, threat[detected], z[detected], r[detected], kind))
+        if sensors.kind[s] == KIND_IR:
+            part, warn = _ir_part(sensors, s, truth, threat, t_s, rngs[s])
+            warnings.append(warn)
+        else:
+            part = _radar_part(sensors, s, truth, threat, t_s, t_end_s, rngs[s], rcs_aspect_m2)
+        kind = np.full(part[0].size, sensors.kind[s], dtype=np.int8)
+        parts.append((part[0], np.full(kind.size, s, dtype=np.int32), *part[1:], kind))
+    return SensorReports(_sorted(parts), LaunchWarnings.concat(warnings))
+
+
+def detect_all(
+    sensors: SensorArray,
+    truth: Truth,
+    t_end_s: float,
+    rngs: list[np.random.Generator],
+    rcs_aspect_m2: np.ndarray | None = None,
+) -> Detections:
+    """The detections of :func:`scan_all` (false alarms included, ``threat == -1``)."""
+    return scan_all(sensors, truth, t_end_s, rngs, rcs_aspect_m2).detections
+
+
+def _sorted(parts: list[tuple]) -> Detections:
     if not parts:
-        return _empty()
+        z = np.zeros(0)
+        return Detections(
+            z, z.astype(np.int32), z.astype(np.int64), np.zeros((0, 3)), np.zeros((0, 3, 3)),
+            z.astype(np.int8),
+        )  # fmt: skip
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    cols[2] = cols[2].astype(np.int64)
     order = np.lexsort((cols[2], cols[1], cols[0]))
     return Detections(*(c[order] for c in cols))
-
-
-def _empty() -> Detections:
-    z = np.zeros(0)
-    return Detections(
-        z,
-        z.astype(np.int32),
-        z.astype(np.int64),
-        np.zeros((0, 3)),
-        np.zeros((0, 3, 3)),
-        z.astype(np.int8),
-    )

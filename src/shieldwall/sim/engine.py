@@ -21,7 +21,7 @@ import numpy as np
 from shieldwall.engagement import Engagements
 from shieldwall.rng import stream
 from shieldwall.scenario import Scenario
-from shieldwall.sensors import KIND_IR, detect_all, sensor_array
+from shieldwall.sensors import KIND_IR, rcs_aspect_table_m2, scan_all, sensor_array
 from shieldwall.sharing import DelayLine, build_picture, resolve_agreements
 from shieldwall.sharing.picture import released_view
 from shieldwall.sim.events import EventLog
@@ -40,6 +40,7 @@ class SimResult:
     outcome: Outcome
     events: EventLog
     engagements: Engagements
+    false_alarms: dict[str, int]  # per sensor id: radar false alarms over the run
 
 
 def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) -> SimResult:
@@ -48,7 +49,10 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     truth = build_truth(scenario, threats)
     t_end = scenario.sim.end_s or float(truth.end_t_s.max(initial=0.0)) + 60.0
     sensors = sensor_array(scenario)
-    dets = detect_all(sensors, truth, t_end, [stream(seed, "sensor", i) for i in sensors.ids])
+    rcs_table = rcs_aspect_table_m2(scenario, threats.type_id, threats.rcs_m2)
+    rngs = [stream(seed, "sensor", i) for i in sensors.ids]
+    reports = scan_all(sensors, truth, t_end, rngs, rcs_table)
+    dets = reports.detections
     n_nat = len(scenario.nations)
     nodes = NodeTracks(
         n_nat, threats.class_code, scenario.sim.confirm_hits, scenario.sim.drop_track_s
@@ -60,7 +64,8 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     log = EventLog()
     for j in range(threats.n):
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
-    radar = dets.kind != KIND_IR
+    # the tracker associates by true object id for now: it gets radar reports of real objects
+    radar = (dets.kind != KIND_IR) & (dets.threat >= 0)
     det_owner = sensors.owner[dets.sensor]
     released = np.zeros((len(terms), n_nat, threats.n), dtype=bool)  # first release logged
     period = scenario.sim.decision_period_s
@@ -71,7 +76,8 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         record_terminal(t, truth, outcome, log, scenario)
         lo, hi = np.searchsorted(dets.t_s, [t_prev, t], side="right")
         sel = np.arange(lo, hi)
-        sel = sel[radar[sel] & (dets.t_s[sel] < outcome.death_t_s[dets.threat[sel]])]
+        sel = sel[radar[sel]]
+        sel = sel[dets.t_s[sel] < outcome.death_t_s[dets.threat[sel]]]
         if sel.size:
             ch = nodes.ingest(
                 dets.t_s[sel],
@@ -113,8 +119,9 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         if progress is not None:
             progress(t, t_end)
         t_prev, t = t, _next_time(t, period, truth, outcome, eng, dets.t_s)
-    record_detections(dets, sensors, outcome, log, scenario)
-    return SimResult(scenario, seed, truth, outcome, log, eng)
+    record_detections(dets, sensors, outcome, log, scenario, reports.launch_warnings)
+    false_alarms = dict(zip(sensors.ids, dets.false_alarm_counts(sensors.n).tolist(), strict=True))
+    return SimResult(scenario, seed, truth, outcome, log, eng, false_alarms)
 
 
 def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng, det_t) -> float:

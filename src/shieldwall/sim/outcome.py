@@ -12,7 +12,7 @@ import numpy as np
 from shieldwall.engagement import Shot
 from shieldwall.geo import great_circle_distance_m
 from shieldwall.scenario import Scenario
-from shieldwall.sensors import Detections, SensorArray
+from shieldwall.sensors import Detections, LaunchWarnings, SensorArray
 from shieldwall.sim.events import EventLog
 from shieldwall.threats import Truth
 
@@ -104,21 +104,52 @@ def asset_hit(lat_deg: np.ndarray, lon_deg: np.ndarray, scenario: Scenario) -> n
 
 
 def record_detections(
-    dets: Detections, sensors: SensorArray, outcome: Outcome, log: EventLog, scenario: Scenario
+    dets: Detections,
+    sensors: SensorArray,
+    outcome: Outcome,
+    log: EventLog,
+    scenario: Scenario,
+    warnings: LaunchWarnings | None = None,
 ) -> None:
     """One ``detect`` event per (sensor, threat): the sensor's first report of that threat while
-    it was still flying. IR reports are launch warnings (``detail``)."""
-    live = dets.t_s < outcome.death_t_s[dets.threat]
+    it was still flying. False alarms are not events. An IR report is a launch warning: its
+    ``detail`` gives the reported bearing of flight, launch time and launch point (from
+    ``warnings``)."""
+    live = dets.threat >= 0
+    live[live] = dets.t_s[live] < outcome.death_t_s[dets.threat[live]]
     key = dets.sensor[live].astype(np.int64) * (outcome.state.size + 1) + dets.threat[live]
     _, first = np.unique(key, return_index=True)
     idx = np.flatnonzero(live)[first]
+    warned = _warning_rows(warnings, outcome.state.size)
     for i in idx.tolist():
-        s = int(dets.sensor[i])
+        s, j = int(dets.sensor[i]), int(dets.threat[i])
+        extra: dict = {}
+        if dets.kind[i]:
+            extra["detail"] = "launch warning"
+            w = warned.get(s * (outcome.state.size + 1) + j)
+            if w is not None:
+                extra = _warning_fields(warnings, w)
         log.add(
             dets.t_s[i],
             "detect",
-            int(dets.threat[i]),
+            j,
             nation=scenario.nations[int(sensors.owner[s])].id,
             unit_id=sensors.ids[s],
-            detail="launch warning" if dets.kind[i] else None,
+            **extra,
         )
+
+
+def _warning_rows(warnings: LaunchWarnings | None, n_threats: int) -> dict[int, int]:
+    if warnings is None:
+        return {}
+    key = warnings.sensor.astype(np.int64) * (n_threats + 1) + warnings.threat
+    return {int(k): i for i, k in enumerate(key.tolist())}
+
+
+def _warning_fields(w: LaunchWarnings, i: int) -> dict:
+    return {
+        "detail": (
+            f"launch warning: az {w.azimuth_deg[i]:.0f} deg, launch t {w.launch_t_s[i]:.0f} s,"
+            f" from {w.launch_lat_deg[i]:.2f} N {w.launch_lon_deg[i]:.2f} E"
+        )
+    }

@@ -56,6 +56,7 @@ def summarize(result: SimResult) -> dict:
         "assets": assets,
         "interceptors": inter,
         "attack": {"cost_usd": attack_cost},
+        "sensors": {"false_alarms": dict(sorted(result.false_alarms.items()))},
         "cost_exchange_ratio": inter["cost_usd"] / attack_cost if attack_cost > 0 else None,
     }
 

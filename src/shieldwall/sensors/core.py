@@ -1,0 +1,219 @@
+"""The radar scan core: one vectorised evaluation of arbitrary (sensor, target) pairs.
+
+Every argument broadcasts, so the same code evaluates a sensor's looks along a raid (pairs
+``(p,)``, the sensor fixed or moving), or every sensor against every target at one instant
+(sensors ``(S, 1)`` against targets ``(1, N)``). Random draws come in as arrays (uniforms for the
+detection draw, standard normals for the measurement errors), so the core itself is a pure
+function: callers draw from each sensor's own stream, and tests can feed the same draws to a
+scalar reference (:mod:`shieldwall.sensors.reference`).
+
+A pair is *covered* when the target is within the instrumented range, inside the azimuth sector
+and the elevation limits (ENU of the sensor's geodetic position), and in line of sight over the
+4/3 effective Earth (Skolnik, *Introduction to Radar Systems*, sec. 8.2). A covered pair is
+detected with the Swerling 1 probability of the radar equation scaled from the reference
+(:mod:`shieldwall.sensors.detection`), using the target's RCS at its current aspect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from shieldwall.geo import clears_effective_earth, geodetic_up_and_height
+from shieldwall.sensors.detection import (
+    aer_sqrt_covariance_ecef,
+    aspect_angle_rad,
+    aspect_rcs_m2,
+    radar_pd,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Observers:
+    """Sensor end of each pair: ECEF position ``(..., 3)``, ENU rows ``(..., 3, 3)`` (east,
+    north, up unit vectors in ECEF) and height above the ellipsoid ``(...)``."""
+
+    pos_ecef_m: np.ndarray
+    rot_enu: np.ndarray
+    height_m: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Target end of each pair: ECEF position and velocity ``(..., 3)``, geodetic up unit
+    vector ``(..., 3)``, height ``(...)``, mean RCS ``(...)`` and RCS at nose/side/tail
+    ``(..., 3)`` (m^2; equal to the mean where the catalog gives no aspect values)."""
+
+    pos_ecef_m: np.ndarray
+    vel_ecef_m_s: np.ndarray
+    up: np.ndarray
+    height_m: np.ndarray
+    rcs_m2: np.ndarray
+    rcs_aspect_m2: np.ndarray
+
+    @classmethod
+    def at(cls, pos_ecef_m, vel_ecef_m_s, rcs_m2, rcs_aspect_m2=None) -> Targets:
+        """Targets with their geodetic up vector and height (one geodetic conversion each)."""
+        up, h = geodetic_up_and_height(pos_ecef_m)
+        rcs = np.asarray(rcs_m2, dtype=float)
+        table = np.repeat(rcs[..., None], 3, -1) if rcs_aspect_m2 is None else rcs_aspect_m2
+        return cls(np.asarray(pos_ecef_m), np.asarray(vel_ecef_m_s), up, h, rcs, table)
+
+
+@dataclass(frozen=True, slots=True)
+class RadarParams:
+    """Per-pair radar figures (SI, radians), each broadcastable against the pairs."""
+
+    max_range_m: np.ndarray
+    boresight_rad: np.ndarray
+    half_sector_rad: np.ndarray
+    min_el_rad: np.ndarray
+    max_el_rad: np.ndarray
+    ref_range_m: np.ndarray
+    pfa: np.ndarray
+    sigma_range_m: np.ndarray
+    sigma_az_rad: np.ndarray
+    sigma_el_rad: np.ndarray
+
+    @classmethod
+    def of(cls, sensors, index) -> RadarParams:
+        """Figures of sensors ``index`` (an int, or an index array shaped like the pairs)."""
+        return cls(*(getattr(sensors, f.name)[index] for f in fields(cls)))
+
+    def take(self, mask: np.ndarray) -> RadarParams:
+        """The figures of the pairs selected by boolean ``mask`` (flattened)."""
+        return RadarParams(
+            *(np.broadcast_to(getattr(self, f.name), mask.shape)[mask] for f in fields(self))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Looks:
+    """Result of a scan: ``detected`` ``(...)``; for the detected pairs only, in row-major
+    order: ``index`` (flat pair index), measured ECEF ``z_ecef_m (m, 3)``, covariance
+    ``r_ecef_m2 (m, 3, 3)``. ``covered`` and ``pd`` are kept for analysis."""
+
+    detected: np.ndarray
+    covered: np.ndarray
+    pd: np.ndarray
+    index: np.ndarray
+    z_ecef_m: np.ndarray
+    r_ecef_m2: np.ndarray
+
+
+def aer_of(obs: Observers, tgt: Targets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Azimuth (rad, clockwise from north, (-pi, pi]), elevation (rad) and range (m)."""
+    d = tgt.pos_ecef_m - obs.pos_ecef_m
+    rot = obs.rot_enu
+    e = np.sum(rot[..., 0, :] * d, axis=-1)
+    n = np.sum(rot[..., 1, :] * d, axis=-1)
+    u = np.sum(rot[..., 2, :] * d, axis=-1)
+    horiz = np.hypot(e, n)
+    return np.arctan2(e, n), np.arctan2(u, horiz), np.hypot(horiz, u)
+
+
+def covered(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray, ...]:
+    """Coverage mask and the pair geometry ``(covered, az_rad, el_rad, range_m)``."""
+    az, el, rng_m = aer_of(obs, tgt)
+    off = np.mod(az - prm.boresight_rad + np.pi, 2.0 * np.pi) - np.pi
+    inside = (
+        (rng_m <= prm.max_range_m)
+        & (np.abs(off) <= prm.half_sector_rad)
+        & (el >= prm.min_el_rad)
+        & (el <= prm.max_el_rad)
+    )
+    inside &= clears_effective_earth(obs.rot_enu[..., 2, :], obs.height_m, tgt.up, tgt.height_m)
+    return inside, az, el, rng_m
+
+
+def target_rcs_m2(obs: Observers, tgt: Targets) -> np.ndarray:
+    """RCS (m^2) of each target at its aspect from the sensor (a motionless target, whose
+    aspect is undefined, shows its mean RCS)."""
+    to_sensor = obs.pos_ecef_m - tgt.pos_ecef_m
+    aspect = aspect_angle_rad(tgt.vel_ecef_m_s, to_sensor)
+    still = np.sum(tgt.vel_ecef_m_s * tgt.vel_ecef_m_s, axis=-1) == 0.0
+    return np.where(still, tgt.rcs_m2, aspect_rcs_m2(aspect, tgt.rcs_aspect_m2))
+
+
+def measure(
+    obs: Observers, prm: RadarParams, aer: tuple[np.ndarray, ...], normals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Measured ECEF position and covariance from true ``aer`` and standard normals ``(..., 3)``.
+
+    ``(r, az, el)_meas = (r, az, el) + (sr, saz, sel) * n``, converted exactly to ENU
+    (``e = r cos(el) sin(az)``, ...) and to ECEF; covariance ``A A^T`` from
+    :func:`aer_sqrt_covariance_ecef` at the measured point.
+    """
+    az = aer[0] + prm.sigma_az_rad * normals[..., 1]
+    el = aer[1] + prm.sigma_el_rad * normals[..., 2]
+    r = np.abs(aer[2] + prm.sigma_range_m * normals[..., 0])
+    enu = np.stack([r * np.cos(el) * np.sin(az), r * np.cos(el) * np.cos(az), r * np.sin(el)], -1)
+    z = obs.pos_ecef_m + np.einsum("...ki,...k->...i", obs.rot_enu, enu)
+    a = aer_sqrt_covariance_ecef(
+        az, el, r, (prm.sigma_range_m, prm.sigma_az_rad, prm.sigma_el_rad), obs.rot_enu
+    )
+    return z, np.einsum("...ik,...jk->...ij", a, a)
+
+
+def radar_scan(
+    obs: Observers, tgt: Targets, prm: RadarParams, uniforms: np.ndarray, normals: np.ndarray
+) -> Looks:
+    """Evaluate every (sensor, target) pair: coverage, Pd, the detection draw
+    ``uniform < Pd``, and measurements of the detected pairs. Shapes broadcast to the pairs'
+    shape ``P``; ``uniforms`` is ``P`` and ``normals`` ``P + (3,)``."""
+    inside, az, el, rng_m = covered(obs, tgt, prm)
+    shape = inside.shape
+    pd = np.zeros(shape)
+    sel = np.flatnonzero(inside)
+    sub_obs, sub_tgt = _take_obs(obs, shape, sel), _take_tgt(tgt, shape, sel)
+    sub_prm = prm.take(inside)
+    rcs = target_rcs_m2(sub_obs, sub_tgt)
+    pd.flat[sel] = radar_pd(rng_m.flat[sel], rcs, sub_prm.ref_range_m, sub_prm.pfa)
+    detected = np.asarray(uniforms) < pd
+    hit = detected.flat[sel]
+    aer = (az.flat[sel][hit], el.flat[sel][hit], rng_m.flat[sel][hit])
+    z, r = measure(
+        _take_obs(sub_obs, sel.shape, np.flatnonzero(hit)),
+        _flat_params(sub_prm, hit),
+        aer,
+        np.reshape(normals, (-1, 3))[sel[hit]],
+    )
+    return Looks(detected, inside, pd, sel[hit], z, r)
+
+
+def _flat_params(prm: RadarParams, mask: np.ndarray) -> RadarParams:
+    return RadarParams(*(getattr(prm, f.name)[mask] for f in fields(prm)))
+
+
+def _pick(a: np.ndarray, shape: tuple, ndim_tail: int, multi: tuple) -> np.ndarray:
+    """Rows ``multi`` (a multi-index into ``shape``) of ``a``, which broadcasts to ``shape``
+    plus ``ndim_tail`` trailing axes, without materialising the broadcast array."""
+    a = np.asarray(a)
+    tail = a.shape[a.ndim - ndim_tail :]
+    lead = a.shape[: a.ndim - ndim_tail]
+    lead = (1,) * (len(shape) - len(lead)) + lead
+    zero = np.zeros_like(multi[0]) if multi else np.zeros(0, dtype=np.intp)
+    idx = tuple(m if d != 1 else zero for m, d in zip(multi, lead, strict=True))
+    return a.reshape(lead + tail)[idx] if idx else np.broadcast_to(a, (zero.size, *tail))
+
+
+def _take_obs(obs: Observers, shape: tuple, flat: np.ndarray) -> Observers:
+    multi = np.unravel_index(flat, shape)
+    return Observers(
+        _pick(obs.pos_ecef_m, shape, 1, multi),
+        _pick(obs.rot_enu, shape, 2, multi),
+        _pick(obs.height_m, shape, 0, multi),
+    )
+
+
+def _take_tgt(tgt: Targets, shape: tuple, flat: np.ndarray) -> Targets:
+    multi = np.unravel_index(flat, shape)
+    return Targets(
+        _pick(tgt.pos_ecef_m, shape, 1, multi),
+        _pick(tgt.vel_ecef_m_s, shape, 1, multi),
+        _pick(tgt.up, shape, 1, multi),
+        _pick(tgt.height_m, shape, 0, multi),
+        _pick(tgt.rcs_m2, shape, 0, multi),
+        _pick(tgt.rcs_aspect_m2, shape, 1, multi),
+    )
