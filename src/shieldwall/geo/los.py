@@ -77,8 +77,7 @@ def clears_effective_earth(
     at small angles). The rest is the effective-sphere closest approach described there.
     """
     u1, u2 = np.asarray(up1, dtype=np.float64), np.asarray(up2, dtype=np.float64)
-    diff = u2 - u1
-    chord = np.sqrt(np.sum(diff * diff, axis=-1))
+    chord = np.sqrt(sum((u2[..., i] - u1[..., i]) ** 2 for i in range(3)))
     kr = k * EARTH_MEAN_RADIUS_M
     theta = 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) / k
     r1 = kr + np.clip(h1_m, 0.0, None)

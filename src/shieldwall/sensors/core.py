@@ -103,12 +103,13 @@ class Looks:
 
 
 def aer_of(obs: Observers, tgt: Targets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Azimuth (rad, clockwise from north, (-pi, pi]), elevation (rad) and range (m)."""
-    d = tgt.pos_ecef_m - obs.pos_ecef_m
-    rot = obs.rot_enu
-    e = np.sum(rot[..., 0, :] * d, axis=-1)
-    n = np.sum(rot[..., 1, :] * d, axis=-1)
-    u = np.sum(rot[..., 2, :] * d, axis=-1)
+    """Azimuth (rad, clockwise from north, (-pi, pi]), elevation (rad) and range (m).
+
+    ``[e, n, u] = rows (t - o)`` written out per component (no reductions over a size-3 axis,
+    which numpy does slowly)."""
+    t, o, rot = tgt.pos_ecef_m, obs.pos_ecef_m, obs.rot_enu
+    dx, dy, dz = (t[..., k] - o[..., k] for k in range(3))
+    e, n, u = (rot[..., i, 0] * dx + rot[..., i, 1] * dy + rot[..., i, 2] * dz for i in range(3))
     horiz = np.hypot(e, n)
     return np.arctan2(e, n), np.arctan2(u, horiz), np.hypot(horiz, u)
 
@@ -123,7 +124,16 @@ def covered(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray,
         & (el >= prm.min_el_rad)
         & (el <= prm.max_el_rad)
     )
-    inside &= clears_effective_earth(obs.rot_enu[..., 2, :], obs.height_m, tgt.up, tgt.height_m)
+    # line of sight only where the cheap tests pass
+    sel = np.flatnonzero(inside)
+    multi = np.unravel_index(sel, inside.shape)
+    clear = clears_effective_earth(
+        _pick(obs.rot_enu[..., 2, :], inside.shape, 1, multi),
+        _pick(obs.height_m, inside.shape, 0, multi),
+        _pick(tgt.up, inside.shape, 1, multi),
+        _pick(tgt.height_m, inside.shape, 0, multi),
+    )
+    inside.flat[sel[~clear]] = False
     return inside, az, el, rng_m
 
 
