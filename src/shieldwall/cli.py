@@ -208,6 +208,79 @@ def coverage(
         out_console.print(f"Coverage plot: {png}")
 
 
+@app.command()
+def trajectory(
+    from_: Annotated[str, typer.Option("--from", help="launch point LAT,LON (deg)")],
+    to: Annotated[str, typer.Option(help="aim point LAT,LON (deg)")],
+    threat: Annotated[str, typer.Option(help="catalog ballistic threat type")] = "shahab-3",
+    profile: Annotated[str, typer.Option(help="min-energy, lofted or depressed")] = "min-energy",
+    apogee_km: Annotated[float | None, typer.Option(help="lofted/depressed: apogee")] = None,
+    flight_time_s: Annotated[
+        float | None, typer.Option(help="lofted/depressed: launch-to-impact time")
+    ] = None,
+    vacuum: Annotated[bool, typer.Option(help="no air, no J2, no boost phase")] = False,
+    no_rotation: Annotated[bool, typer.Option("--no-rotation", help="non-rotating Earth")] = False,
+    scenario: Annotated[str | None, typer.Option(help="use this scenario's catalog")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
+    csv: Annotated[
+        Path | None, typer.Option(help="write t_s,lat_deg,lon_deg,alt_m,speed_m_s")
+    ] = None,
+) -> None:
+    """Fly one ballistic missile: range, flight time, apogee, burnout and reentry speeds."""
+    from shieldwall.io.trajectoryout import trajectory_table, write_trajectory_csv
+    from shieldwall.threats.trajectory import TargetingError, fly
+
+    catalog = builtin_catalog() if scenario is None else _load(scenario).catalog
+    try:
+        args = _trajectory_args(catalog, from_, to, threat, profile, apogee_km, flight_time_s)
+        report = fly(*args, vacuum=vacuum, rotation=not no_rotation)
+    except (ValueError, TargetingError) as exc:
+        _fail([str(exc)])
+    if csv is not None:
+        try:
+            write_trajectory_csv(csv, report)
+        except OSError as exc:
+            _fail([f"--csv: cannot write {csv} ({exc.strerror or exc}); choose a writable path"])
+    if as_json:
+        sys.stdout.write(json.dumps(report.summary(), indent=2) + "\n")
+        return
+    out_console.print(trajectory_table(report, threat, profile, vacuum, not no_rotation))
+    if csv is not None:
+        out_console.print(f"Trajectory samples: {csv}")
+
+
+def _trajectory_args(catalog, from_, to, threat, profile, apogee_km, flight_time_s):
+    """Checked inputs of ``trajectory``; ValueError names the option and the fix."""
+    from shieldwall.sensors.coverage import parse_lat_lon
+
+    points = []
+    for name, text in (("--from", from_), ("--to", to)):
+        try:
+            points.append(parse_lat_lon(text))
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    ballistic = sorted(k for k, t in catalog.threat_types.items() if t.threat_class == "ballistic")
+    if threat not in ballistic:
+        raise ValueError(
+            f"--threat: '{threat}' is not a ballistic threat type (known: {', '.join(ballistic)})"
+        )
+    if profile not in ("min-energy", "lofted", "depressed"):
+        raise ValueError(f"--profile: '{profile}' is unknown; use min-energy, lofted or depressed")
+    given = (apogee_km is not None) + (flight_time_s is not None)
+    if profile == "min-energy" and given:
+        raise ValueError(
+            "--apogee-km / --flight-time-s shape lofted or depressed shots;"
+            " add --profile lofted or --profile depressed"
+        )
+    if profile != "min-energy" and given != 1:
+        raise ValueError(f"--profile {profile}: give exactly one of --apogee-km or --flight-time-s")
+    for name, value in (("--apogee-km", apogee_km), ("--flight-time-s", flight_time_s)):
+        if value is not None and not (0 < value < 1e5):
+            raise ValueError(f"{name}: must be a positive number, got {value:g}")
+    apogee_m = None if apogee_km is None else apogee_km * 1e3
+    return points[0], points[1], catalog.threat_types[threat], profile, apogee_m, flight_time_s
+
+
 def main() -> None:
     try:
         app()
