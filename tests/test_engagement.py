@@ -33,7 +33,7 @@ from shieldwall.engagement.shooters import KIND_BATTERY, KIND_PATROL, Shooters
 from shieldwall.geo import ecef_to_geodetic, enu_to_ecef, geodetic_to_ecef
 from shieldwall.scenario import load_scenario
 from shieldwall.sharing import Picture
-from shieldwall.tracking.kalman import MU_EARTH_M3_S2
+from shieldwall.tracking.kalman import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S
 
 SITE = (31.2, 35.0)
 REGION = {"lat_min": 31.0, "lat_max": 34.0, "lon_min": 33.5, "lon_max": 36.5}
@@ -172,9 +172,13 @@ def test_airbreather_paths_hold_height_along_their_heading():
 
 
 def _two_body_reference(x0):
+    """Two-body motion seen from the rotating Earth: gravity, Coriolis, centrifugal."""
+    w = np.array([0.0, 0.0, OMEGA_EARTH_RAD_S])
+
     def rhs(_, y):
-        r = y[:3]
-        return np.concatenate([y[3:], -MU_EARTH_M3_S2 * r / np.linalg.norm(r) ** 3])
+        r, v = y[:3], y[3:]
+        a = -MU_EARTH_M3_S2 * r / np.linalg.norm(r) ** 3 - 2 * np.cross(w, v)
+        return np.concatenate([v, a - np.cross(w, np.cross(w, r))])
 
     sol = solve_ivp(rhs, (0.0, LOOKAHEAD_S[-1]), x0, method="DOP853", t_eval=LOOKAHEAD_S,
                     rtol=1e-12, atol=1e-6)  # fmt: skip

@@ -20,6 +20,7 @@ from shieldwall.geo import geodetic_to_ecef
 from shieldwall.tracking import CONFIRMED, NONE, TENTATIVE, NodeTracks
 from shieldwall.tracking.kalman import (
     MU_EARTH_M3_S2,
+    OMEGA_EARTH_RAD_S,
     predict,
     process_noise,
     transition,
@@ -115,7 +116,9 @@ def test_batched_filter_matches_textbook_for_many_steps():
 
 
 def test_ballistic_prediction_adds_gravity():
-    """On the z axis at r = 7,000 km, a = -mu / r^2 z-hat: p += v dt + a dt^2/2, v += a dt."""
+    """On the z axis at r = 7,000 km, a = -mu / r^2 z-hat, plus the Coriolis term
+    -2 w x v = (0, -2 w v_x, 0) of the rotating frame (no centrifugal term on the axis):
+    p += v dt + a dt^2/2, v += a dt."""
     r = 7.0e6
     x = np.array([[0.0, 0.0, r, 100.0, 0.0, 50.0]])
     P = np.eye(6)[None] * 100.0
@@ -125,8 +128,11 @@ def test_ballistic_prediction_adds_gravity():
     xb, Pb = predict(x, P, np.array([dt]), np.array([400.0]), np.array([True]))
     xc, Pc = predict(x, P, np.array([dt]), np.array([400.0]), np.array([False]))
     np.testing.assert_allclose(xc[0], [200.0, 0.0, r + 100.0, 100.0, 0.0, 50.0], atol=1e-9)
+    ay = -2 * OMEGA_EARTH_RAD_S * 100.0  # -0.0146 m/s^2
     np.testing.assert_allclose(
-        xb[0], [200.0, 0.0, r + 100.0 - 0.5 * g * dt**2, 100.0, 0.0, 50.0 - g * dt], atol=1e-9
+        xb[0],
+        [200.0, 0.5 * ay * dt**2, r + 100.0 - 0.5 * g * dt**2, 100.0, ay * dt, 50.0 - g * dt],
+        atol=1e-9,
     )
     np.testing.assert_array_equal(Pb, Pc)  # gravity moves the mean only
 

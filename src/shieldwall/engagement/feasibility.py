@@ -38,11 +38,16 @@ class PredictedPaths:
 
 
 def _rk4_gravity(p: np.ndarray, v: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """One RK4 step of ``r'' = -mu r / |r|^3`` for stacked states (Press et al., sec. 17.1)."""
-    k1v, k1p = gravity_ecef(p), v
-    k2v, k2p = gravity_ecef(p + 0.5 * h * k1p), v + 0.5 * h * k1v
-    k3v, k3p = gravity_ecef(p + 0.5 * h * k2p), v + 0.5 * h * k2v
-    k4v, k4p = gravity_ecef(p + h * k3p), v + h * k3v
+    """One RK4 step of ``r'' = a(r, r')`` (gravity in the rotating frame, see
+    :func:`~shieldwall.tracking.kalman.gravity_ecef`) for stacked states (Press et al.,
+    sec. 17.1)."""
+    k1v, k1p = gravity_ecef(p, v), v
+    k2p = v + 0.5 * h * k1v
+    k2v = gravity_ecef(p + 0.5 * h * k1p, k2p)
+    k3p = v + 0.5 * h * k2v
+    k3v = gravity_ecef(p + 0.5 * h * k2p, k3p)
+    k4p = v + h * k3v
+    k4v = gravity_ecef(p + h * k3p, k4p)
     p_new = p + h / 6.0 * (k1p + 2 * k2p + 2 * k3p + k4p)
     v_new = v + h / 6.0 * (k1v + 2 * k2v + 2 * k3v + k4v)
     return p_new, v_new

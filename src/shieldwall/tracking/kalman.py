@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 MU_EARTH_M3_S2 = 3.986004418e14
+OMEGA_EARTH_RAD_S = 7.292115e-5  # WGS 84
 
 
 def transition(dt_s: np.ndarray) -> np.ndarray:
@@ -33,10 +34,18 @@ def process_noise(dt_s: np.ndarray, q_m2_s3: np.ndarray) -> np.ndarray:
     return q * np.concatenate([top, bottom], axis=1)
 
 
-def gravity_ecef(pos_m: np.ndarray) -> np.ndarray:
-    """Inverse-square gravitational acceleration ``-mu r / |r|^3`` (m/s^2), ``(m, 3)``."""
+def gravity_ecef(pos_m: np.ndarray, vel_m_s: np.ndarray) -> np.ndarray:
+    """Acceleration ``(m, 3)`` of a coasting body seen in the rotating ECEF frame: inverse-square
+    gravity plus the Coriolis and centrifugal terms,
+    ``a = -mu r / |r|^3 - 2 w x v - w x (w x r)``, ``w = (0, 0, omega)`` (Vallado, 4th ed.,
+    sec. 3.7; truth flies on the rotating Earth, so a ballistic track must too)."""
     r = np.linalg.norm(pos_m, axis=-1, keepdims=True)
-    return -MU_EARTH_M3_S2 * pos_m / np.maximum(r, 1.0) ** 3
+    a = -MU_EARTH_M3_S2 * pos_m / np.maximum(r, 1.0) ** 3
+    w = OMEGA_EARTH_RAD_S
+    # -2 w x v = 2 w (v_y, -v_x, 0); -w x (w x r) = w^2 (x, y, 0)
+    a[..., 0] += 2.0 * w * vel_m_s[..., 1] + w * w * pos_m[..., 0]
+    a[..., 1] += -2.0 * w * vel_m_s[..., 0] + w * w * pos_m[..., 1]
+    return a
 
 
 def predict(
@@ -49,7 +58,7 @@ def predict(
     x_new = x.copy()
     x_new[:, :3] += dt * x[:, 3:]
     if np.any(ballistic):
-        a = gravity_ecef(x[:, :3]) * ballistic[:, None]
+        a = gravity_ecef(x[:, :3], x[:, 3:]) * ballistic[:, None]
         x_new[:, :3] += 0.5 * a * dt**2
         x_new[:, 3:] += a * dt
     # P = F P F' + Q, written out in 3x3 blocks (F is block upper triangular)
