@@ -33,7 +33,14 @@ from shieldwall.geo import (
 )
 from shieldwall.rng import stream
 from shieldwall.scenario import load_scenario
-from shieldwall.sensors import KIND_IR, KIND_RADAR, detect_all, sensor_array
+from shieldwall.sensors import (
+    KIND_IR,
+    KIND_RADAR,
+    detect_all,
+    interpolate_truth,
+    scan_all,
+    sensor_array,
+)
 from shieldwall.sensors.detection import (
     aer_covariance_enu,
     radar_pd,
@@ -481,3 +488,21 @@ def test_outages_silence_the_sensor():
     # looks every 2 s at [0, 100) and [300, 900): 50 + 300
     assert t.size == 350
     assert t.min() == 0.0 and t.max() == 898.0
+
+
+def test_launch_warnings_on_a_real_raid(raid, scenario):
+    """Space IR warns of each boosting BM in its cover within a minute of launch (plume above
+    3 km, looks every 10 s), before burnout, and the same seed gives the same reports."""
+    sensors, truth, _, t_end = raid
+    rngs = [stream(3, "sensor", i) for i in sensors.ids]
+    w = scan_all(sensors, truth, t_end, rngs).launch_warnings
+    bm = np.flatnonzero(truth.threats.class_code == 0)
+    assert w.n > 0 and set(w.threat.tolist()) <= set(bm.tolist())
+    delay = w.t_s - truth.t0_s[w.threat]
+    assert delay.min() > 0 and delay.max() <= 60.0
+    assert np.all(w.t_s <= truth.boost_end_t_s[w.threat])
+    _, _, alt = ecef_to_geodetic(interpolate_truth(truth, w.threat, w.t_s))
+    assert alt.min() >= 3000.0
+    again = scan_all(sensors, truth, t_end, [stream(3, "sensor", i) for i in sensors.ids])
+    for f in dataclasses.fields(w):
+        np.testing.assert_array_equal(getattr(again.launch_warnings, f.name), getattr(w, f.name))

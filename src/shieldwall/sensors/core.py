@@ -43,19 +43,22 @@ class Observers:
 class Targets:
     """Target end of each pair: ECEF position and velocity ``(..., 3)``, geodetic up unit
     vector ``(..., 3)``, height ``(...)``, mean RCS ``(...)`` and RCS at nose/side/tail
-    ``(..., 3)`` (m^2; equal to the mean where the catalog gives no aspect values)."""
+    ``(..., 3)`` (m^2; equal to the mean where the catalog gives no aspect values). ``up`` and
+    ``height_m`` may be None: computed where needed."""
 
     pos_ecef_m: np.ndarray
     vel_ecef_m_s: np.ndarray
-    up: np.ndarray
-    height_m: np.ndarray
+    up: np.ndarray | None
+    height_m: np.ndarray | None
     rcs_m2: np.ndarray
     rcs_aspect_m2: np.ndarray
 
     @classmethod
-    def at(cls, pos_ecef_m, vel_ecef_m_s, rcs_m2, rcs_aspect_m2=None) -> Targets:
-        """Targets with their geodetic up vector and height (one geodetic conversion each)."""
-        up, h = geodetic_up_and_height(pos_ecef_m)
+    def at(cls, pos_ecef_m, vel_ecef_m_s, rcs_m2, rcs_aspect_m2=None, geodetic=True) -> Targets:
+        """Targets with their geodetic up vector and height (one geodetic conversion each).
+        ``geodetic=False`` defers the conversion to the pairs that pass the cheap tests (for
+        pairs of one sensor, where every target point is used once)."""
+        up, h = geodetic_up_and_height(pos_ecef_m) if geodetic else (None, None)
         rcs = np.asarray(rcs_m2, dtype=float)
         table = np.repeat(rcs[..., None], 3, -1) if rcs_aspect_m2 is None else rcs_aspect_m2
         return cls(np.asarray(pos_ecef_m), np.asarray(vel_ecef_m_s), up, h, rcs, table)
@@ -130,11 +133,16 @@ def covered(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray,
     clear = clears_effective_earth(
         _pick(obs.rot_enu[..., 2, :], inside.shape, 1, multi),
         _pick(obs.height_m, inside.shape, 0, multi),
-        _pick(tgt.up, inside.shape, 1, multi),
-        _pick(tgt.height_m, inside.shape, 0, multi),
+        *_target_up_height(tgt, inside.shape, multi),
     )
     inside.flat[sel[~clear]] = False
     return inside, az, el, rng_m
+
+
+def _target_up_height(tgt: Targets, shape: tuple, multi: tuple) -> tuple[np.ndarray, ...]:
+    if tgt.up is None:
+        return geodetic_up_and_height(_pick(tgt.pos_ecef_m, shape, 1, multi))
+    return _pick(tgt.up, shape, 1, multi), _pick(tgt.height_m, shape, 0, multi)
 
 
 def target_rcs_m2(obs: Observers, tgt: Targets) -> np.ndarray:
@@ -222,8 +230,8 @@ def _take_tgt(tgt: Targets, shape: tuple, flat: np.ndarray) -> Targets:
     return Targets(
         _pick(tgt.pos_ecef_m, shape, 1, multi),
         _pick(tgt.vel_ecef_m_s, shape, 1, multi),
-        _pick(tgt.up, shape, 1, multi),
-        _pick(tgt.height_m, shape, 0, multi),
+        None,
+        None,
         _pick(tgt.rcs_m2, shape, 0, multi),
         _pick(tgt.rcs_aspect_m2, shape, 1, multi),
     )

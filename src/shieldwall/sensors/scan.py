@@ -83,11 +83,14 @@ def interpolate_truth(
 
 
 def _candidate_pairs(
-    sensors: SensorArray, s: int, truth: Truth, alt_m: np.ndarray, t_end_s: float
+    sensors: SensorArray, s: int, truth: Truth, coarse: tuple, t_end_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(threat, scan time) pairs of sensor ``s`` worth an exact look (coarse, conservative)."""
-    pos = truth.pos_ecef_m
-    dist = np.linalg.norm(pos - sensors.pos_ecef_m[s], axis=-1)
+    """(threat, scan time) pairs of sensor ``s`` worth an exact look (coarse, conservative).
+    ``coarse``: each truth sample's altitude and squared geocentric radius ``(n, K)``."""
+    alt_m, pos_norm2 = coarse
+    pos, c = truth.pos_ecef_m, sensors.pos_ecef_m[s]
+    # |p - c|^2 = |p|^2 - 2 p.c + |c|^2 (metre-level rounding is fine for a coarse pass)
+    dist = np.sqrt(np.maximum(pos_norm2 - 2.0 * (pos @ c) + c @ c, 0.0))
     valid = np.arange(pos.shape[1])[None, :] < truth.n_samples[:, None]
     if sensors.kind[s] == KIND_IR:
         boost = truth.threats.class_code == BALLISTIC
@@ -128,7 +131,7 @@ def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table) -> tupl
     moving = sensors.orbit_speed_m_s[s] > 0
     obs = Observers(*platform_frames(sensors, s, t_s if moving else np.zeros(())))
     table = None if rcs_table is None else rcs_table[threat]
-    tgt = Targets.at(pos, vel, truth.threats.rcs_m2[threat], table)
+    tgt = Targets.at(pos, vel, truth.threats.rcs_m2[threat], table, geodetic=False)
     u = rng.random(t_s.size)
     normals = rng.standard_normal((t_s.size, 3))
     looks = radar_scan(obs, tgt, RadarParams.of(sensors, s), u, normals)
@@ -161,9 +164,10 @@ def scan_all(
     stream; ``rcs_aspect_m2`` ``(n_threats, 3)`` the nose/side/tail RCS (default: the mean
     ``rcs_m2`` from every aspect)."""
     _, _, alt_m = ecef_to_geodetic(truth.pos_ecef_m, iterations=1)
+    coarse = (alt_m, np.einsum("nki,nki->nk", truth.pos_ecef_m, truth.pos_ecef_m))
     parts, warnings = [], []
     for s in range(sensors.n):
-        threat, t_s = _candidate_pairs(sensors, s, truth, alt_m, t_end_s)
+        threat, t_s = _candidate_pairs(sensors, s, truth, coarse, t_end_s)
         live = (t_s >= truth.t0_s[threat]) & (t_s < truth.end_t_s[threat])
         live &= ~_in_outage(sensors, s, t_s)
         threat, t_s = threat[live], t_s[live]
