@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
 
 from shieldwall.geo import geodetic_to_ecef, great_circle_distance_m
 from shieldwall.geo.wgs84 import MU_EARTH_M3_S2, WGS84_A_M, destination_point
@@ -27,7 +26,6 @@ from shieldwall.threats.ballistic import (
     min_energy_flight_time_s,
 )
 from shieldwall.threats.flight import (
-    BOOST_BETA_KG_M2,
     J2_EARTH,
     OMEGA_EARTH_RAD_S,
     RHO0_KG_M3,
@@ -39,6 +37,7 @@ from shieldwall.threats.flight import (
     propagate,
     sample,
 )
+from shieldwall.threats.reference import reference_flight
 from shieldwall.threats.targeting import _solve_range, launch_frame, solve
 from shieldwall.threats.trajectory import fly
 
@@ -141,36 +140,10 @@ def test_reentry_deceleration_follows_allen_eggers():
 # --------------------------------------------------------------------------------------------
 
 
-def _reference_rates(t, y, p):
-    """The equations of motion of one missile, written out again (inertial frame)."""
-    r, v = y[:3], y[3:]
-    rn = math.sqrt(r @ r)
-    zr2 = (r[2] / rn) ** 2
-    k = 1.5 * J2_EARTH * (WGS84_A_M / rn) ** 2
-    j2_factor = np.array([1 + k * (1 - 5 * zr2)] * 2 + [1 + k * (3 - 5 * zr2)])
-    a = -MU_EARTH_M3_S2 / rn**3 * r * j2_factor
-    h = float(ellipsoid_height_m(r.reshape(3, 1))[0])
-    vrel = v - np.cross([0.0, 0.0, OMEGA_EARTH_RAD_S], r)
-    beta = BOOST_BETA_KG_M2 if t < p["tb"] else p["beta"]
-    rho = RHO0_KG_M3 * math.exp(-max(h, 0.0) / SCALE_HEIGHT_M)
-    a -= rho * np.linalg.norm(vrel) * vrel / (2 * beta)
-    if t < p["tb"]:
-        zeta, tv = 1 - 1 / p["mr"], min(10.0, 0.1 * p["tb"])
-        s = min(max((t - tv) / (p["tb"] - tv), 0.0), 1.0)
-        theta = p["theta"] + (math.pi / 2 - p["theta"]) * (1 - s) ** 2
-        mag = p["ve"] * zeta / p["tb"] / (1 - zeta * t / p["tb"])
-        a += mag * (math.cos(theta) * p["d"] + math.sin(theta) * p["up"])
-    return np.concatenate([v, a])
-
-
-def _to_ecef(r_eci: np.ndarray, t_s: float) -> np.ndarray:
-    c, s = math.cos(OMEGA_EARTH_RAD_S * t_s), math.sin(OMEGA_EARTH_RAD_S * t_s)
-    return np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]]) @ r_eci
-
-
 def test_propagator_matches_scipy_dop853():
     """RK4 with per-missile steps and Hermite refinement vs DOP853 (rtol 1e-11) on the full
-    model (boost, J2, drag, rotation): impact within 5 m and 0.05 s, samples within 5 m."""
+    model (boost, J2, drag, rotation), written out again in :mod:`shieldwall.threats.reference`:
+    impact within 5 m and 0.05 s, samples along the way within 5 m."""
     tt = CATALOG.threat_types["emad"]
     lat, lon = one(LAUNCH[0]), one(LAUNCH[1])
     alat, alon = aim_at(1400.0)
@@ -178,32 +151,17 @@ def test_propagator_matches_scipy_dop853():
     sol = solve(lat, lon, one(alat), one(alon), veh, one(tt.max_range_m))
     ctl = sol.controls
     r0, up = launch_frame(lat, lon)
-    az = ctl.az_rad[0]
-    north = np.array([-up[2, 0] * up[0, 0], -up[2, 0] * up[1, 0], up[0, 0] ** 2 + up[1, 0] ** 2])
-    north /= np.linalg.norm(north)
-    east = np.cross(north, up[:, 0])
-    p = {"tb": tt.boost_s, "mr": tt.mass_ratio, "beta": tt.beta_kg_m2, "ve": ctl.ve_m_s[0],
-         "theta": ctl.theta_rad[0], "up": up[:, 0],
-         "d": math.cos(az) * north + math.sin(az) * east}  # fmt: skip
-    y0 = np.concatenate([r0[:, 0], np.cross([0.0, 0.0, OMEGA_EARTH_RAD_S], r0[:, 0])])
-    kw = dict(method="DOP853", rtol=1e-11, atol=1e-6, args=(p,), dense_output=True)
-    boost = solve_ivp(_reference_rates, (0.0, tt.boost_s), y0, **kw)
-
-    def ground(t, y, p):
-        return ellipsoid_height_m(y[:3].reshape(3, 1))[0]
-
-    ground.terminal, ground.direction = True, -1
-    coast = solve_ivp(_reference_rates, (tt.boost_s, 3000.0), boost.y[:, -1], events=ground, **kw)
-    t_imp = coast.t_events[0][0]
-    impact_ref = _to_ecef(coast.y_events[0][0][:3], t_imp)
+    down = down_range_unit(up, ctl.az_rad)[:, 0]
+    t_imp, impact, position = reference_flight(
+        r0[:, 0], up[:, 0], down, tt.boost_s, tt.mass_ratio, tt.beta_kg_m2, ctl.ve_m_s[0],
+        ctl.theta_rad[0],
+    )  # fmt: skip
     assert sol.flight.impact_t_s[0] == pytest.approx(t_imp, abs=0.05)
-    assert np.linalg.norm(sol.flight.impact_ecef_m[0] - impact_ref) < 5.0
+    assert np.linalg.norm(sol.flight.impact_ecef_m[0] - impact) < 5.0
     t = np.array([30.0, tt.boost_s + 50, 300.0, t_imp - 20])
     pos, _ = sample(sol.flight, t[None], OMEGA_EARTH_RAD_S)
     for k, tk in enumerate(t):
-        seg = boost if tk <= tt.boost_s else coast
-        ref = _to_ecef(seg.sol(tk)[:3], tk)
-        assert np.linalg.norm(pos[0, k] - ref) < 5.0
+        assert np.linalg.norm(pos[0, k] - position(tk)) < 5.0
 
 
 # --------------------------------------------------------------------------------------------

@@ -277,3 +277,56 @@ def test_april_sized_build_is_fast():
           f"({tr.pos_ecef_m.nbytes / 1e6:.0f} MB), built in {elapsed:.2f} s")  # fmt: skip
     assert th.n == 320
     assert elapsed < 10.0
+
+
+def _with(sc: Scenario, salvo: int, **changes) -> Scenario:
+    data = sc.model_dump(by_alias=True)
+    data["raid"]["salvos"][salvo].update(changes)
+    return Scenario.model_validate(data)
+
+
+def test_lofted_and_timed_salvos_fly_their_profile():
+    """A lofted salvo by apogee and a depressed one by flight time reach what they ask for
+    (truth sampled every second: apogee within 20 m, flight time within 1 s)."""
+    base = make_scenario(n_bm=3, n_cm=1, n_uav=1, bm_rel=1.0, radius_km=0.0, cep_m=0.0)
+    lofted = _with(base, 0, profile="lofted", apogee_km=700.0)
+    th = build_raid(lofted, np.random.default_rng(4))
+    tr = build_truth(lofted, th)
+    bm = np.flatnonzero(th.class_code == CLASS_CODES["ballistic"])
+    _, _, alt = pymap3d.ecef2geodetic(*np.moveaxis(tr.pos_ecef_m[bm], -1, 0))
+    assert np.allclose(alt.max(axis=1), 700e3, atol=20.0)
+    me = build_truth(base, build_raid(base, np.random.default_rng(4)))
+    t_me = (me.end_t_s - me.t0_s)[bm]
+    timed = _with(base, 0, profile="depressed", flight_time_s=float(t_me.min() - 60.0))
+    tr2 = build_truth(timed, build_raid(timed, np.random.default_rng(4)))
+    assert np.allclose((tr2.end_t_s - tr2.t0_s)[bm], t_me.min() - 60.0, atol=1.0)
+
+
+def test_no_dive_holds_height_to_the_aim_point():
+    sc = make_scenario(n_bm=1, n_cm=2, n_uav=1, radius_km=0.0, cep_m=0.0)
+    data = sc.model_dump(by_alias=True)
+    data["catalog"]["threat_types"]["lacm"]["dive_km"] = 0.0
+    flat = Scenario.model_validate(data)
+    th = build_raid(flat, np.random.default_rng(0))
+    tr = build_truth(flat, th)
+    cm = np.flatnonzero(th.type_id == "lacm")
+    last = tr.pos_ecef_m[cm, tr.n_samples[cm] - 1]
+    _, _, alt = pymap3d.ecef2geodetic(*last.T)
+    assert np.allclose(alt, 50.0, atol=0.5)  # cruise height, no dive
+    dived = build_truth(sc, build_raid(sc, np.random.default_rng(0)))
+    last = dived.pos_ecef_m[cm, dived.n_samples[cm] - 1]
+    assert np.allclose(pymap3d.ecef2geodetic(*last.T)[2], 0.0, atol=0.5)
+
+
+@pytest.mark.parametrize(
+    ("salvo", "changes", "needle"),
+    [
+        (0, {"profile": "lofted"}, "exactly one of apogee_km or flight_time_s"),
+        (0, {"profile": "lofted", "apogee_km": 600, "flight_time_s": 900}, "exactly one"),
+        (0, {"apogee_km": 600}, "set profile"),
+        (1, {"profile": "lofted", "apogee_km": 600}, "ballistic missiles only"),
+    ],
+)
+def test_profile_fields_are_checked(salvo, changes, needle):
+    with pytest.raises(ValueError, match=needle):
+        _with(make_scenario(), salvo, **changes)

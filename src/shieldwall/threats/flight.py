@@ -132,14 +132,20 @@ def relative_velocity(r: np.ndarray, v: np.ndarray, omega: float) -> np.ndarray:
     return vr
 
 
+def down_range_unit(up: np.ndarray, az_rad: np.ndarray) -> np.ndarray:
+    """Horizontal unit vectors (3, n) at azimuth ``az_rad`` (clockwise from north) in the
+    planes normal to ``up`` (3, n): ``cos(az) north + sin(az) east``."""
+    north = np.stack([-up[2] * up[0], -up[2] * up[1], up[0] ** 2 + up[1] ** 2])
+    north /= np.linalg.norm(north, axis=0)
+    east = np.cross(north.T, up.T).T
+    return np.cos(az_rad) * north + np.sin(az_rad) * east
+
+
 class _Program:
     """Launch geometry and thrust law of n missiles (precomputed per propagation)."""
 
     def __init__(self, r0: np.ndarray, up: np.ndarray, veh: Vehicle, ctl: Controls) -> None:
-        north = np.stack([-up[2] * up[0], -up[2] * up[1], up[0] ** 2 + up[1] ** 2])
-        north /= np.linalg.norm(north, axis=0)
-        east = np.cross(north.T, up.T).T
-        self.down_range = np.cos(ctl.az_rad) * north + np.sin(ctl.az_rad) * east
+        self.down_range = down_range_unit(up, ctl.az_rad)
         self.up = up
         self.r0 = r0
         self.boost = veh.boost_s
