@@ -32,6 +32,7 @@ from shieldwall.threats.flight import (
     SCALE_HEIGHT_M,
     Controls,
     Vehicle,
+    down_range_unit,
     ellipsoid_height_m,
     gravity,
     propagate,
