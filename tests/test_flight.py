@@ -228,3 +228,22 @@ def test_launch_starts_at_rest_on_the_ground():
     d = great_circle_distance_m(rep.lat_deg[0], rep.lon_deg[0], *LAUNCH)
     assert d < 1e-3
     assert abs(rep.alt_m[-1]) < 1.0 and np.all(np.diff(rep.t_s) > 0)
+
+
+def test_tables_do_not_depend_on_their_batch(monkeypatch):
+    """Determinism: a vehicle's minimum-energy table is the same to the bit whether it was
+    solved alone or together with another vehicle's (so a warm cache changes nothing)."""
+    from shieldwall.threats import targeting
+
+    a = (110.0, 4.0, 3000.0, True, True, 1.3e6)
+    b = (70.0, 3.0, 8000.0, True, True, 1.45e6)
+    monkeypatch.setattr(targeting, "_TABLES", {})
+    alone = targeting._tables([a])[0]
+    monkeypatch.setattr(targeting, "_TABLES", {})
+    together = targeting._tables([b, a])[1]
+    for x, y in zip(alone, together, strict=True):
+        assert np.array_equal(x, y)
+    # and the tables are sensible: the optimal pitch falls with range, the energy rises
+    ranges, theta, ve = alone
+    assert np.all(np.diff(theta) < 0) and np.all(np.diff(ve) > 0)
+    assert np.all((np.degrees(theta) > 20) & (np.degrees(theta) < 55))

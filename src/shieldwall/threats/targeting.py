@@ -145,6 +145,10 @@ def _tables(keys: list[tuple]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]
         ctl, ok, _ = _solve_range(lat, lon, aim_lat, aim_lon, veh, tt, _ve_guess(rr, veh))
         ve = np.where(ok, ctl.ve_m_s, np.inf).reshape(len(todo) * N_RANGES, th.size)
         theta_opt, ve_opt = _parabola_vertex(th, ve)
+        # rounded far below any physical effect, so a table is the same to the bit whichever
+        # other vehicles shared its batch (vectorised transcendental functions may differ in
+        # the last place between SIMD lanes): the same seed gives the same run in any process
+        theta_opt, ve_opt = np.round(theta_opt, 9), np.round(ve_opt, 6)
         for i, k in enumerate(todo):
             sl = slice(i * N_RANGES, (i + 1) * N_RANGES)
             _TABLES[k] = (frac * k[5], theta_opt[sl], ve_opt[sl])
