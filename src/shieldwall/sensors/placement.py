@@ -87,17 +87,28 @@ def sensor_array(scenario: Scenario) -> SensorArray:
         sigma_az_rad=np.deg2rad(col(lambda s, t: t.sigma_az_deg)),
         sigma_el_rad=np.deg2rad(col(lambda s, t: t.sigma_el_deg)),
         false_alarms_per_scan=col(lambda s, t: t.false_alarms_per_scan),
-        pd_ir=col(lambda s, t: t.pd_ir),
-        plume_alt_m=col(lambda s, t: t.plume_alt_km * 1e3),
-        launch_point_sigma_m=col(lambda s, t: t.launch_point_sigma_km * 1e3),
-        launch_time_sigma_s=col(lambda s, t: t.launch_time_sigma_s),
-        launch_azimuth_sigma_rad=np.deg2rad(col(lambda s, t: t.launch_azimuth_sigma_deg)),
+        **_ir_columns([t for _, t in rows]),
         **_orbits([s for s, _ in rows]),
         outages=tuple(
             tuple((o.from_s, np.inf if o.until_s is None else o.until_s) for o in s.outages)
             for s, _ in rows
         ),
     )
+
+
+def _ir_columns(types: list) -> dict[str, np.ndarray]:
+    """Space IR figures in SI (read for IR sensors only)."""
+
+    def col(name: str) -> np.ndarray:
+        return np.array([getattr(t, name) for t in types], dtype=float)
+
+    return {
+        "pd_ir": col("pd_ir"),
+        "plume_alt_m": col("plume_alt_km") * 1e3,
+        "launch_point_sigma_m": col("launch_point_sigma_km") * 1e3,
+        "launch_time_sigma_s": col("launch_time_sigma_s"),
+        "launch_azimuth_sigma_rad": np.deg2rad(col("launch_azimuth_sigma_deg")),
+    }
 
 
 def _orbits(sensors: list) -> dict[str, np.ndarray]:
