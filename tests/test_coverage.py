@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 
 from shieldwall.cli import app
 from shieldwall.geo import destination_point, geodetic_to_ecef, line_of_sight, radar_horizon_m
+from shieldwall.geo.los import EFFECTIVE_EARTH_K
 from shieldwall.geo.wgs84 import EARTH_MEAN_RADIUS_M, ecef_to_enu, enu_to_aer
 from shieldwall.scenario import builtin_catalog
+from shieldwall.sensors.core import apparent_elevation_rad
 from shieldwall.sensors.coverage import (
     elevation_limit_ground_m,
     parse_lat_lon,
@@ -106,16 +108,46 @@ def test_slant_to_ground_against_enu_geometry():
 
 
 def test_elevation_limit_edge_has_that_elevation():
+    """The edge lies at apparent elevation e: the straight ray on the 4/3 effective sphere
+    (radius kR, same ground distance and heights; Skolnik sec. 8.2)."""
     h1, h2 = 10.0, np.array([100.0, 1e3, 10e3, 100e3])
+    kr = EFFECTIVE_EARTH_K * EARTH_MEAN_RADIUS_M
     for e_deg in (0.5, 2.0, -1.0):
         d = elevation_limit_ground_m(e_deg, h1, h2)
-        th = d / EARTH_MEAN_RADIUS_M
+        th = d / kr
+        r1, r2 = kr + h1, kr + h2
+        el = np.degrees(np.arctan2(r2 * np.cos(th) - r1, r2 * np.sin(th)))
+        np.testing.assert_allclose(el, e_deg, atol=1e-9)
+        # k = 1: the geometric limit on the mean sphere, always nearer (refraction lifts)
+        geo = elevation_limit_ground_m(e_deg, h1, h2, k=1.0)
+        th = geo / EARTH_MEAN_RADIUS_M
         r1, r2 = EARTH_MEAN_RADIUS_M + h1, EARTH_MEAN_RADIUS_M + h2
         el = np.degrees(np.arctan2(r2 * np.cos(th) - r1, r2 * np.sin(th)))
         np.testing.assert_allclose(el, e_deg, atol=1e-9)
+        assert np.all(d > geo)
     # same height, e = 0: only straight above the sensor
     assert elevation_limit_ground_m(0.0, 10.0, 10.0) == pytest.approx(0.0, abs=1e-3)
     assert elevation_limit_ground_m(1.0, 1000.0, 10.0) == 0.0  # target below, never above 1 deg
+
+
+def test_elevation_limit_matches_the_simulator_and_the_horizon():
+    """The coverage edge is where the scan core's apparent elevation reaches min_elev: a
+    target there, placed on the mean sphere and seen in ENU, has apparent elevation e to
+    1e-9 rad. At e = -dip = -acos(kR / (kR + h1)) and h2 = 0 the edge is the tangent distance,
+    which Skolnik's eq. 8.2 gives to first order in h / kR."""
+    h1, h2 = 10.0, np.array([30.0, 1e3, 10e3, 100e3])
+    for e_deg in (0.5, 2.0, -0.05):
+        th = elevation_limit_ground_m(e_deg, h1, h2) / EARTH_MEAN_RADIUS_M
+        r1, r2 = EARTH_MEAN_RADIUS_M + h1, EARTH_MEAN_RADIUS_M + h2
+        horiz, up = r2 * np.sin(th), r2 * np.cos(th) - r1
+        np.testing.assert_allclose(
+            apparent_elevation_rad(horiz, up, h1), np.radians(e_deg), rtol=0, atol=1e-9
+        )
+    kr = EFFECTIVE_EARTH_K * EARTH_MEAN_RADIUS_M
+    for h in (10.0, 100.0, 9000.0):
+        dip_deg = -np.degrees(np.arccos(kr / (kr + h)))
+        tangent = elevation_limit_ground_m(dip_deg, h, 0.0)
+        assert tangent == pytest.approx(radar_horizon_m(h, 0.0), rel=h / kr + 1e-9)
 
 
 def test_radar_coverage_is_the_minimum_of_its_limits():

@@ -20,6 +20,8 @@ from scipy import stats
 
 from sensor_truth import static_truth
 from shieldwall.geo import (
+    EARTH_MEAN_RADIUS_M,
+    EFFECTIVE_EARTH_K,
     aer_to_enu,
     ecef_delta_to_enu,
     ecef_to_enu,
@@ -41,6 +43,7 @@ from shieldwall.sensors import (
     scan_all,
     sensor_array,
 )
+from shieldwall.sensors.core import apparent_elevation_rad
 from shieldwall.sensors.detection import (
     aer_covariance_enu,
     radar_pd,
@@ -319,8 +322,8 @@ def _truth_at(truth, threat, t_s):
 
 
 def test_radar_detections_inside_coverage(raid):
-    """No radar report from beyond max range, outside the sector, below the minimum elevation
-    or beyond the 4/3-Earth radar horizon (Skolnik eq. 8.2)."""
+    """No radar report from beyond max range, outside the sector, outside the elevation limits
+    (on the apparent elevation) or beyond the 4/3-Earth radar horizon (Skolnik eq. 8.2)."""
     sensors, truth, dets, _ = raid
     radar = (dets.kind == 0) & (dets.threat >= 0)
     seen_by = set(dets.sensor[radar].tolist())
@@ -333,7 +336,14 @@ def test_radar_detections_inside_coverage(raid):
         assert rng_m.max() <= sensors.max_range_m[s] + 1e-6
         off = (np.radians(az) - sensors.boresight_rad[s] + np.pi) % (2 * np.pi) - np.pi
         assert np.abs(off).max() <= sensors.half_sector_rad[s] + 1e-9
-        assert np.radians(el).min() >= sensors.min_el_rad[s] - 1e-9
+        horiz = np.hypot(enu[:, 0], enu[:, 1])
+        el_app = apparent_elevation_rad(horiz, enu[:, 2], sensors.alt_m[s])
+        assert el_app.min() >= sensors.min_el_rad[s] - 1e-9
+        assert el_app.max() <= sensors.max_el_rad[s] + 1e-9
+        # independent bound on the refraction lift: (1 - 1/k) (1.1 rho + h1) / 2R (the first-
+        # order lift rho cos(el) (1 + sin^2 el) peaks at 1.09 rho; the u h1 term adds <= h1)
+        lift = (1 - 1 / EFFECTIVE_EARTH_K) * (1.1 * rng_m + sensors.alt_m[s]) / EARTH_MEAN_RADIUS_M
+        assert np.all(np.radians(el) >= sensors.min_el_rad[s] - lift / 2 - 1e-9)
         lat, lon, alt = ecef_to_geodetic(p)
         ground = great_circle_distance_m(sensors.lat_deg[s], sensors.lon_deg[s], lat, lon)
         horizon = radar_horizon_m(sensors.height_m[s], alt)

@@ -51,6 +51,8 @@ from shieldwall.sensors import (
     scan_all,
     sensor_array,
 )
+from shieldwall.sensors.core import apparent_elevation_rad
+from shieldwall.sensors.falsealarm import horizon_dip_rad
 from shieldwall.sensors.platform import (
     platform_frames,
     platform_lat_lon,
@@ -187,6 +189,13 @@ def test_false_alarm_count_is_poisson_at_stated_rate():
     np.testing.assert_array_equal(dets.false_alarm_counts(1), [counts.sum()])
 
 
+def _apparent_from(sa, s, pos, t_s):
+    """Apparent elevation (rad) of points seen from sensor ``s`` at times ``t_s``."""
+    p, rot, h = platform_frames(sa, s, t_s)
+    enu = np.einsum("...ij,...j->...i", rot, pos - p)
+    return apparent_elevation_rad(np.hypot(enu[:, 0], enu[:, 1]), enu[:, 2], h)
+
+
 def _aer_from(sa, s, pos, t_s):
     """AER of points seen from sensor ``s`` at times ``t_s`` (moving platforms included)."""
     p, rot, h = platform_frames(sa, s, t_s)
@@ -207,9 +216,15 @@ def test_false_alarms_lie_uniformly_inside_coverage(stype):
     assert rng_m.max() <= sa.max_range_m[0] * (1 + 1e-9)
     off = np.mod(np.radians(az) - sa.boresight_rad[0] + np.pi, 2 * np.pi) - np.pi
     assert np.abs(off).max() <= sa.half_sector_rad[0] + 1e-9
-    assert np.radians(el).min() >= sa.min_el_rad[0] - 1e-9
-    assert np.radians(el).max() <= sa.max_el_rad[0] + 1e-9
+    h1 = sa.alt_m[0]
+    el_app = _apparent_from(sa, 0, dets.z_ecef_m, dets.t_s)
+    el_lo = max(sa.min_el_rad[0], -horizon_dip_rad(h1))
+    assert el_app.min() >= el_lo - 1e-9
+    assert el_app.max() <= sa.max_el_rad[0] + 1e-9
     assert np.all(line_of_sight(p_sensor, dets.z_ecef_m))
+    # uniform in the radar's coordinates: sin(el_app) ~ U(sin el_lo, sin el_hi)
+    u_el = (np.sin(el_app) - np.sin(el_lo)) / (np.sin(sa.max_el_rad[0]) - np.sin(el_lo))
+    assert abs(u_el.mean() - 0.5) < 4 * math.sqrt(1 / 12 / n)
     # uniform in volume: (r / R)^3 ~ U(0, 1), mean 1/2 with sd sqrt(1/12 / n)
     u_r = (rng_m / sa.max_range_m[0]) ** 3
     assert abs(u_r.mean() - 0.5) < 4 * math.sqrt(1 / 12 / n)

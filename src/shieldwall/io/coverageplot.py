@@ -84,7 +84,7 @@ def _draw_curves(ax, cov: Coverage) -> None:
         color="#333333",
         lw=1.4,
         ls=":",
-        label=f"elevation ≥ {cov.min_elev_deg:g}° (geometric)",
+        label=f"elevation ≥ {cov.min_elev_deg:g}° (apparent, 4/3 Earth)",
         zorder=3,
     )
     ax.axvline(cov.max_range_m / 1e3, color="#c0392b", lw=1.0, ls="-.", label="instrumented range")

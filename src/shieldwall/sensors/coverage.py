@@ -11,8 +11,10 @@ Limits, each as a ground distance from the sensor to the point below the target:
   scaled from the reference (Skolnik eq. 2.1) with Swerling 1 detection (Richards,
   *Fundamentals of Radar Signal Processing*, eq. 6.64), see :func:`pd_range_m`;
 - the instrumented range ``max_range_km`` (slant);
-- the minimum elevation ``min_elev_deg`` (geometric, on the mean-radius sphere, like the
-  simulator's ENU elevation in ``sensors/scan.py``).
+- the minimum elevation ``min_elev_deg``, on the *apparent* (refracted) elevation like the
+  simulator (:func:`shieldwall.sensors.core.apparent_elevation_rad`): the elevation of the
+  straight ray over the same 4/3 effective Earth as the horizon, see
+  :func:`elevation_limit_ground_m`.
 
 Slant ranges are converted to ground distances on the mean-radius sphere
 (:func:`slant_to_ground_m`). The cone of silence above ``max_elev_deg`` and the azimuth sector
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from shieldwall.geo import EARTH_MEAN_RADIUS_M, radar_horizon_m
+from shieldwall.geo import EARTH_MEAN_RADIUS_M, EFFECTIVE_EARTH_K, radar_horizon_m
 from shieldwall.sensors.detection import snr_reference
 
 if TYPE_CHECKING:
@@ -73,21 +75,26 @@ def slant_to_ground_m(
 
 
 def elevation_limit_ground_m(
-    min_elev_deg: float, h_sensor_m: ArrayLike, h_target_m: ArrayLike
+    min_elev_deg: float, h_sensor_m: ArrayLike, h_target_m: ArrayLike, k: float = EFFECTIVE_EARTH_K
 ) -> FloatArray:
-    """Largest ground distance (m) at which a target at ``h_target_m`` is at or above
-    ``min_elev_deg`` as seen from ``h_sensor_m`` (geometric, mean-radius sphere, no refraction).
+    """Largest ground distance (m) at which a target at ``h_target_m`` is at or above the
+    apparent elevation ``min_elev_deg`` as seen from ``h_sensor_m``.
 
-    With r_i = Re + h_i and central angle th, the elevation e satisfies
-    r2 cos(th + e) = r1 cos(e), so the outer edge is th = arccos(r1 cos(e) / r2) - e; no
-    solution (or th < 0) means the target is never that high in the sky: 0. Broadcasts.
+    Refraction as the 4/3 effective Earth (Skolnik, *Introduction to Radar Systems*, 3rd ed.,
+    sec. 8.2), as in the simulator: on the sphere of radius kR, with r_i = kR + h_i and central
+    angle th' the straight ray's elevation e satisfies r2 cos(th' + e) = r1 cos(e), so the outer
+    edge is th' = arccos(r1 cos(e) / r2) - e and the ground distance kR th'. No solution (or
+    th' < 0) means the target is never that high in the sky: 0. With e the horizon dip
+    -arccos(kR / r1) and h2 = 0 this is the tangent distance (:func:`radar_horizon_m`, to first
+    order); ``k = 1`` gives the geometric limit. Broadcasts.
     """
     e = np.radians(min_elev_deg)
-    r1 = EARTH_MEAN_RADIUS_M + np.asarray(h_sensor_m, dtype=np.float64)
-    r2 = EARTH_MEAN_RADIUS_M + np.asarray(h_target_m, dtype=np.float64)
+    kr = k * EARTH_MEAN_RADIUS_M
+    r1 = kr + np.asarray(h_sensor_m, dtype=np.float64)
+    r2 = kr + np.asarray(h_target_m, dtype=np.float64)
     c = r1 * np.cos(e) / r2
     th = np.arccos(np.clip(c, -1.0, 1.0)) - e
-    return EARTH_MEAN_RADIUS_M * np.where(c <= 1.0, np.maximum(th, 0.0), 0.0)
+    return kr * np.where(c <= 1.0, np.maximum(th, 0.0), 0.0)
 
 
 @dataclass(frozen=True, slots=True)

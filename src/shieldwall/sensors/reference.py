@@ -3,7 +3,8 @@ the formulas: the independent check of the vectorised core (:mod:`shieldwall.sen
 and the per-pair baseline the benchmark measures the core against.
 
 Same model, same sources: geodetic from ECEF by Bowring's iteration (Bowring 1976), ENU
-rotation (Farrell 2008, eq. 2.30), 4/3-Earth line of sight (Skolnik 2001, sec. 8.2), RCS by
+rotation (Farrell 2008, eq. 2.30), 4/3-Earth line of sight and elevation limits on the apparent
+(refracted) elevation over the same effective Earth (Skolnik 2001, sec. 8.2), RCS by
 aspect interpolated in dB, Swerling 1 ``Pd = Pfa ** (1 / (1 + SNR))`` with the R^-4 radar
 equation scaled from the reference (Skolnik eqs. 2.1, 2.51), AER errors converted exactly and
 the first-order covariance ``J diag(s^2) J^T`` (Bar-Shalom, Li & Kirubarajan sec. 10.4.3).
@@ -89,6 +90,17 @@ def clears(lat1: float, lon1: float, h1: float, lat2: float, lon2: float, h2: fl
     return math.hypot(r1 + t * dx, t * dy) >= kr - 1e-3
 
 
+def apparent_elevation(horiz: float, up: float, h_sensor: float) -> float:
+    """Elevation (rad) of the straight ray on the 4/3 effective Earth: the target's ground
+    angle and radius on the mean sphere, ``th = atan2(x, R + h1 + u)``, carried to the sphere
+    of radius kR with the ground distance and heights kept (``th' = th / k``)."""
+    r1 = R_MEAN + h_sensor
+    th = math.atan2(horiz, r1 + up) / K_EFF
+    r2k = math.hypot(horiz, r1 + up) + (K_EFF - 1.0) * R_MEAN
+    r1k = r1 + (K_EFF - 1.0) * R_MEAN
+    return math.atan2(r2k * math.cos(th) - r1k, r2k * math.sin(th))
+
+
 def rcs_at_aspect(vel: Vec, to_sensor: Vec, mean_m2: float, nose_side_tail: Vec) -> float:
     """RCS (m^2) at the aspect angle; piecewise linear in dB over 0, 90, 180 deg."""
     if dot(vel, vel) == 0.0:
@@ -111,7 +123,8 @@ def look(
     uniform: float,
     normals: Vec,
 ) -> tuple[bool, list[float] | None, list[list[float]] | None]:
-    """One look: (detected, measured ECEF position, ECEF covariance) or (False, None, None)."""
+    """One look: (detected, measured ECEF position, ECEF covariance) or (False, None, None).
+    Limits on the apparent elevation; the measurement is of the geometric one."""
     lat0, lon0 = math.radians(radar.lat_deg), math.radians(radar.lon_deg)
     origin = ecef(lat0, lon0, radar.alt_m)
     rows = enu_rows(lat0, lon0)
@@ -119,11 +132,12 @@ def look(
     e, n, u = (dot(r, d) for r in rows)
     az, el, rng = math.atan2(e, n), math.atan2(u, math.hypot(e, n)), math.sqrt(dot(d, d))
     off = (az - radar.boresight_rad + math.pi) % (2 * math.pi) - math.pi
+    el_app = apparent_elevation(math.hypot(e, n), u, radar.alt_m)
     lat, lon, h = geodetic(*pos)
     if not (
         rng <= radar.max_range_m
         and abs(off) <= radar.half_sector_rad
-        and radar.min_el_rad <= el <= radar.max_el_rad
+        and radar.min_el_rad <= el_app <= radar.max_el_rad
         and clears(lat0, lon0, radar.alt_m, lat, lon, h)
     ):
         return False, None, None
