@@ -39,7 +39,7 @@ from shieldwall.threats.flight import (
     sample,
 )
 from shieldwall.threats.reference import reference_flight
-from shieldwall.threats.targeting import _solve_range, launch_frame, solve
+from shieldwall.threats.targeting import TargetingError, _solve_range, launch_frame, solve
 from shieldwall.threats.trajectory import fly
 
 CATALOG = builtin_catalog()
@@ -64,15 +64,18 @@ def aim_at(range_km: float, bearing_deg: float = 265.0) -> tuple[float, float]:
 
 @pytest.mark.parametrize("range_km", [500.0, 1000.0, 1300.0, 2000.0])
 def test_vacuum_min_energy_matches_closed_form(range_km):
-    """Free flight from the surface, no air, no J2, no rotation: burnout speed, flight time and
-    apogee within 1 % of the spherical-Earth closed form (the ellipsoid's 0.1 % shows)."""
+    """Free flight from the surface, no air, no J2, no rotation: burnout speed and flight time
+    within 0.5 %, apogee within 0.8 % of the spherical-Earth closed form (the issue asks for 1 %).
+    What is left is the ellipsoid: at 33 N the launch and aim points lie ~1.7 km above the
+    mean sphere, and the apogee is measured from the ellipsoid (measured: 0.2-0.3 % and
+    0.4-0.55 %)."""
     rep = fly(LAUNCH, aim_at(range_km), CATALOG.threat_types["shahab-3"], vacuum=True,
               rotation=False)  # fmt: skip
     psi = rep.ground_range_m / R
     v, _ = min_energy_burnout(psi)
-    assert rep.burnout_speed_m_s == pytest.approx(v, rel=0.01)
-    assert rep.flight_time_s == pytest.approx(min_energy_flight_time_s(psi), rel=0.01)
-    assert rep.apogee_m == pytest.approx(min_energy_apogee_m(psi), rel=0.01)
+    assert rep.burnout_speed_m_s == pytest.approx(v, rel=0.005)
+    assert rep.flight_time_s == pytest.approx(min_energy_flight_time_s(psi), rel=0.005)
+    assert rep.apogee_m == pytest.approx(min_energy_apogee_m(psi), rel=0.008)
     assert rep.impact_error_m < 1.0
 
 
@@ -141,15 +144,26 @@ def test_reentry_deceleration_follows_allen_eggers():
 # --------------------------------------------------------------------------------------------
 
 
-def test_propagator_matches_scipy_dop853():
+@pytest.mark.parametrize(
+    ("launch", "range_km", "bearing_deg", "profile", "apogee_km"),
+    [
+        (LAUNCH, 1400.0, 265.0, "min-energy", None),
+        (LAUNCH, 1100.0, 265.0, "lofted", 700.0),
+        ((88.5, 20.0), 900.0, 100.0, "min-energy", None),  # over the pole
+        ((10.0, 179.5), 1200.0, 90.0, "depressed", 150.0),  # across the antimeridian
+    ],
+)
+def test_propagator_matches_scipy_dop853(launch, range_km, bearing_deg, profile, apogee_km):
     """RK4 with per-missile steps and Hermite refinement vs DOP853 (rtol 1e-11) on the full
     model (boost, J2, drag, rotation), written out again in :mod:`shieldwall.threats.reference`:
-    impact within 5 m and 0.05 s, samples along the way within 5 m."""
+    impact within 1 m and 0.01 s, samples along the way within 1 m (measured: centimetres)."""
     tt = CATALOG.threat_types["emad"]
-    lat, lon = one(LAUNCH[0]), one(LAUNCH[1])
-    alat, alon = aim_at(1400.0)
+    lat, lon = one(launch[0]), one(launch[1])
+    alat, alon = destination_point(lat, lon, one(math.radians(bearing_deg)), one(range_km * 1e3))
     veh = Vehicle(one(tt.boost_s), one(tt.mass_ratio), one(tt.beta_kg_m2))
-    sol = solve(lat, lon, one(alat), one(alon), veh, one(tt.max_range_m))
+    apogee = None if apogee_km is None else apogee_km * 1e3
+    sol = solve(lat, lon, alat, alon, veh, one(tt.max_range_m), profile, apogee)
+    assert sol.converged[0]
     ctl = sol.controls
     r0, up = launch_frame(lat, lon)
     down = down_range_unit(up, ctl.az_rad)[:, 0]
@@ -157,12 +171,12 @@ def test_propagator_matches_scipy_dop853():
         r0[:, 0], up[:, 0], down, tt.boost_s, tt.mass_ratio, tt.beta_kg_m2, ctl.ve_m_s[0],
         ctl.theta_rad[0],
     )  # fmt: skip
-    assert sol.flight.impact_t_s[0] == pytest.approx(t_imp, abs=0.05)
-    assert np.linalg.norm(sol.flight.impact_ecef_m[0] - impact) < 5.0
-    t = np.array([30.0, tt.boost_s + 50, 300.0, t_imp - 20])
+    assert sol.flight.impact_t_s[0] == pytest.approx(t_imp, abs=0.01)
+    assert np.linalg.norm(sol.flight.impact_ecef_m[0] - impact) < 1.0
+    t = np.array([30.0, tt.boost_s + 50, 0.5 * t_imp, t_imp - 20])
     pos, _ = sample(sol.flight, t[None], OMEGA_EARTH_RAD_S)
     for k, tk in enumerate(t):
-        assert np.linalg.norm(pos[0, k] - position(tk)) < 5.0
+        assert np.linalg.norm(pos[0, k] - position(tk)) < 1.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -245,5 +259,34 @@ def test_tables_do_not_depend_on_their_batch(monkeypatch):
         assert np.array_equal(x, y)
     # and the tables are sensible: the optimal pitch falls with range, the energy rises
     ranges, theta, ve = alone
-    assert np.all(np.diff(theta) < 0) and np.all(np.diff(ve) > 0)
-    assert np.all((np.degrees(theta) > 20) & (np.degrees(theta) < 55))
+    ok = np.isfinite(ve)
+    assert ok.sum() >= 10 and ok[-1]  # all but the shortest ranges (lift-off thrust floor)
+    assert np.all(np.diff(theta[ok]) < 0) and np.all(np.diff(ve[ok]) > 0)
+    assert np.all((np.degrees(theta[ok]) > 20) & (np.degrees(theta[ok]) < 55))
+
+
+@pytest.mark.parametrize(
+    ("aim", "needle"),
+    [
+        ((33.0, 47.95), "outside what this missile type can fly"),  # 5 km: below the minimum
+        ((0.0, -170.0), "beyond this type's"),
+    ],  # fmt: skip
+)
+def test_impossible_shots_are_refused_cleanly(aim, needle):
+    """Too short for a full-duration boost, or beyond the type's range: a TargetingError, no
+    NaN, no warning (warnings are errors in this suite)."""
+    with pytest.raises(TargetingError, match=needle):
+        fly(LAUNCH, aim, CATALOG.threat_types["shahab-3"])
+
+
+def test_weak_boost_is_never_accepted():
+    """Energy below the lift-off thrust floor is never used: a too-short shot does not
+    "converge" by flying underground (the 3-D miss must be small, not just down/cross-range)."""
+    tt = CATALOG.threat_types["shahab-3"]
+    veh = Vehicle(one(tt.boost_s), one(tt.mass_ratio), one(tt.beta_kg_m2))
+    floor = veh.min_ve_m_s()[0]
+    assert floor == pytest.approx(1.2 * 9.80665 * 110 / 0.75)
+    r0, up = launch_frame(one(0.0), one(0.0))
+    weak = propagate(r0, up, veh, Controls(one(0.3 * floor), one(0.0), one(0.7)))
+    assert weak.impact_t_s[0] < tt.boost_s  # it lands during the boost, not below ground
+    assert abs(ellipsoid_height_m(weak.impact_ecef_m.T)[0]) < 1.0

@@ -330,3 +330,11 @@ def test_no_dive_holds_height_to_the_aim_point():
 def test_profile_fields_are_checked(salvo, changes, needle):
     with pytest.raises(ValueError, match=needle):
         _with(make_scenario(), salvo, **changes)
+
+
+def test_aim_beyond_the_type_range_is_a_validation_error():
+    sc = make_scenario()
+    data = sc.model_dump(by_alias=True)
+    data["catalog"]["threat_types"]["mrbm"]["max_range_km"] = 1000.0  # base1 is ~1,450 km away
+    with pytest.raises(ValueError, match=r"raid.salvos.0.aim.0: 'base1' is 1,4\d\d km"):
+        Scenario.model_validate(data)

@@ -26,6 +26,7 @@ from shieldwall.scenario import (
     load_scenario,
     scenario_json_schema,
 )
+from shieldwall.threats.targeting import TargetingError
 
 app = typer.Typer(
     add_completion=False,
@@ -108,7 +109,7 @@ def run(
     progress = _LazyProgress(enabled=not quiet)
     try:
         result = run_scenario(sc, seed=seed, out=run_dir, force=force, progress=progress)
-    except RunFolderError as exc:
+    except (RunFolderError, TargetingError) as exc:
         _fail([str(exc)])
     except KeyboardInterrupt:
         progress.stop()
@@ -228,7 +229,7 @@ def trajectory(
 ) -> None:
     """Fly one ballistic missile: range, flight time, apogee, burnout and reentry speeds."""
     from shieldwall.io.trajectoryout import trajectory_table, write_trajectory_csv
-    from shieldwall.threats.trajectory import TargetingError, fly
+    from shieldwall.threats.trajectory import fly
 
     catalog = builtin_catalog() if scenario is None else _load(scenario).catalog
     try:
@@ -274,9 +275,10 @@ def _trajectory_args(catalog, from_, to, threat, profile, apogee_km, flight_time
         )
     if profile != "min-energy" and given != 1:
         raise ValueError(f"--profile {profile}: give exactly one of --apogee-km or --flight-time-s")
-    for name, value in (("--apogee-km", apogee_km), ("--flight-time-s", flight_time_s)):
-        if value is not None and not (0 < value < 1e5):
-            raise ValueError(f"{name}: must be a positive number, got {value:g}")
+    if apogee_km is not None and not (0 < apogee_km <= 5000):
+        raise ValueError(f"--apogee-km: must be in (0, 5000], got {apogee_km:g}")
+    if flight_time_s is not None and not (0 < flight_time_s <= 3600):
+        raise ValueError(f"--flight-time-s: must be in (0, 3600], got {flight_time_s:g}")
     apogee_m = None if apogee_km is None else apogee_km * 1e3
     return points[0], points[1], catalog.threat_types[threat], profile, apogee_m, flight_time_s
 

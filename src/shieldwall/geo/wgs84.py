@@ -36,6 +36,8 @@ EARTH_MEAN_RADIUS_M = 6371008.8
 """IUGG mean Earth radius R1 = (2a + b) / 3 (m)."""
 MU_EARTH_M3_S2 = 3.986004418e14
 """Earth gravitational parameter GM (m^3 s^-2), WGS84."""
+OMEGA_EARTH_RAD_S = 7.292115e-5
+"""WGS 84 nominal mean angular velocity of the Earth, rad/s (NGA.STND.0036, 2014)."""
 
 _BOWRING_ITERATIONS = 4
 

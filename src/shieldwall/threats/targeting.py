@@ -105,7 +105,8 @@ def _solve_range(
     aim = geodetic_to_ecef(aim_lat, aim_lon, np.zeros_like(aim_lat)).reshape(-1, 3).T
     sin_psi = np.maximum(np.sin(central_angle(r0, aim)), 1e-6)
     az = np.radians(initial_bearing_deg(lat, lon, aim_lat, aim_lon))
-    ve, ve_prev, down_prev = ve0.copy(), None, None
+    ve_min = veh.min_ve_m_s()
+    ve, ve_prev, down_prev = np.maximum(ve0, ve_min), None, None
     for _ in range(MAX_ITER):
         ctl = Controls(ve, az, theta)
         flight = propagate(r0, up, veh, ctl)
@@ -120,7 +121,7 @@ def _solve_range(
             slope = np.where(np.abs(dd) > 1e-6, (ve - ve_prev) / np.where(dd != 0, dd, 1), 0.0)
         step = np.clip(-down * slope, -0.3 * ve, 0.3 * ve)
         ve_prev, down_prev = ve, down
-        ve = np.where(ok, ve, ve + step)
+        ve = np.where(ok, ve, np.maximum(ve + step, ve_min))
         az = np.where(ok, az, az + left / (EARTH_MEAN_RADIUS_M * sin_psi))
     return Controls(ve, az, theta), ok, flight
 
@@ -163,32 +164,46 @@ def _destination(lat, lon, bearing_deg, dist_m):
 
 def _parabola_vertex(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vertex of the parabola through the least of each row of ``y`` (r, k) on the uniform
-    grid ``x`` (k,) and its two neighbours: ``x_m - dx/2 (y+ - y-) / (y+ - 2 y_m + y-)``."""
+    grid ``x`` (k,) and its two neighbours: ``x_m - dx/2 (y+ - y-) / (y+ - 2 y_m + y-)``.
+    A row without such an interior minimum (its least point on the edge of the grid, or a
+    neighbour that could not reach the range, as when the lift-off thrust floor binds) has no
+    minimum-energy shot there: ``inf``."""
     j = np.clip(np.argmin(y, axis=1), 1, x.size - 2)
     rows = np.arange(y.shape[0])
     ym, yp, yl = y[rows, j], y[rows, j + 1], y[rows, j - 1]
-    curv = yp - 2.0 * ym + yl
-    dx = x[1] - x[0]
-    good = np.isfinite(curv) & (curv > 0)
+    good = np.isfinite(ym) & np.isfinite(yp) & np.isfinite(yl)
+    ym_, yp_, yl_ = (np.where(good, a, 0.0) for a in (ym, yp, yl))
+    curv = yp_ - 2.0 * ym_ + yl_
+    good &= curv > 0
     safe = np.where(good, curv, 1.0)
-    shift = np.where(good, np.clip(-0.5 * dx * (yp - yl) / safe, -dx, dx), 0.0)
-    return x[j] + shift, np.where(good, ym - (yp - yl) ** 2 / (8.0 * safe), ym)
+    dx = x[1] - x[0]
+    shift = np.where(good, np.clip(-0.5 * dx * (yp_ - yl_) / safe, -dx, dx), 0.0)
+    return x[j] + shift, np.where(good, ym_ - (yp_ - yl_) ** 2 / (8.0 * safe), np.inf)
 
 
 def min_energy_start(
     range_m: np.ndarray, veh: Vehicle, max_range_m: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tabulated minimum-energy pitch (rad) and energy for each missile's range; one table per
-    distinct vehicle (boost, mass ratio, ballistic coefficient, max range to 1 km)."""
+    distinct vehicle (boost, mass ratio, ballistic coefficient, max range to 1 km). Also the
+    (2, n) span of ranges each missile's vehicle can fly (the table's reachable part) and the
+    mask of missiles whose range lies inside it."""
     cols = np.stack([veh.boost_s, veh.mass_ratio, veh.beta_kg_m2, np.round(max_range_m, -3)])
     uniq, inverse = np.unique(cols, axis=1, return_inverse=True)
     keys = [(*map(float, u[:3]), veh.drag, veh.j2, float(u[3])) for u in uniq.T]
-    theta, ve = np.empty(range_m.size), np.empty(range_m.size)
+    theta, ve = np.zeros(range_m.size), np.ones(range_m.size)
+    span = np.zeros((2, range_m.size))
     for g, (ranges, th, v) in enumerate(_tables(keys)):  # a handful of vehicles per raid
         rows = inverse.ravel() == g
-        theta[rows] = np.interp(range_m[rows], ranges, th)
-        ve[rows] = np.interp(range_m[rows], ranges, v)
-    return theta, ve
+        ok = np.isfinite(v)
+        if ok.sum() < 2:
+            continue
+        r_ok = ranges[ok]
+        span[:, rows] = [[r_ok[0]], [r_ok[-1]]]
+        theta[rows] = np.interp(range_m[rows], r_ok, th[ok])
+        ve[rows] = np.interp(range_m[rows], r_ok, v[ok])
+    inside = (range_m >= span[0]) & (range_m <= span[1])
+    return theta, ve, span, inside
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,7 +230,13 @@ def solve(
     if profile not in PROFILES:
         raise TargetingError(f"unknown profile '{profile}' (use {', '.join(PROFILES)})")
     rng_m = _ground_range_m(lat, lon, aim_lat, aim_lon)
-    theta, ve = min_energy_start(rng_m, veh, max_range_m)
+    theta, ve, span, inside = min_energy_start(rng_m, veh, max_range_m)
+    if not inside.all():
+        i = int(np.flatnonzero(~inside)[0])
+        raise TargetingError(
+            f"a {rng_m[i] / 1e3:,.0f} km shot is outside what this missile type can fly"
+            f" ({span[0, i] / 1e3:,.0f}-{span[1, i] / 1e3:,.0f} km with its boost)"
+        )
     ctl, ok, _ = _solve_range(lat, lon, aim_lat, aim_lon, veh, theta, ve)
     if profile != "min-energy":
         ctl, ok = _solve_profile(lat, lon, aim_lat, aim_lon, veh, ctl, profile, apogee_m,
@@ -224,7 +245,8 @@ def solve(
     flight = propagate(r0, up, veh, ctl, history=True)
     aim = geodetic_to_ecef(aim_lat, aim_lon, np.zeros_like(aim_lat)).reshape(-1, 3).T
     miss = np.linalg.norm(flight.impact_ecef_m - aim.T, axis=1)
-    return Solution(ctl, flight, miss, ok & np.isfinite(miss))
+    converged = ok & np.isfinite(miss) & (miss < 2.0 * MISS_TOL_M)
+    return Solution(ctl, flight, np.where(np.isfinite(miss), miss, np.inf), converged)
 
 
 def _profile_residual(flight: Flight, apogee_m, flight_time_s) -> np.ndarray:
@@ -267,7 +289,7 @@ def _solve_profile(lat, lon, aim_lat, aim_lon, veh, me: Controls, profile, apoge
         det = np.where(np.abs(det) > 1e-30, det, 1e-30)
         s_ve = np.clip(-(d * d0 - b * g0) / det, -0.1 * ve, 0.1 * ve)
         s_th = np.clip(-(-c * d0 + a * g0) / det, -np.radians(4), np.radians(4))
-        ve = np.where(ok, ve, ve + s_ve)
+        ve = np.where(ok, ve, np.maximum(ve + s_ve, veh.min_ve_m_s()))
         theta = np.where(ok, theta, np.clip(theta + s_th, lo, hi))
         az = np.where(ok, az, az + left[:n] / (EARTH_MEAN_RADIUS_M * sin_psi))
     return Controls(ve, az, theta), ok

@@ -19,6 +19,7 @@ from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Vehicle, sample
 from shieldwall.threats.targeting import Solution, TargetingError, solve
 
 SAMPLE_STEP_S = 1.0
+RANGE_MARGIN = 1.1  # a shot may exceed the catalog's (approximate, public) range by 10 %
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,14 @@ def fly(
     ground = _ground_range_m(lat, lon, alat, alon)
     if ground < 1e3:
         raise TargetingError("launch and aim points are less than 1 km apart")
-    max_range = np.maximum(one(ttype.max_range_m), 1.2 * ground)
+    if not vacuum and ground > RANGE_MARGIN * ttype.max_range_m:
+        raise TargetingError(
+            f"a {ground / 1e3:,.0f} km shot is beyond this type's {ttype.max_range_km:,.0f} km"
+            " range; pick a nearer aim point or a longer-range --threat"
+        )
+    max_range = (
+        np.maximum(one(ttype.max_range_m), 1.2 * ground) if vacuum else one(ttype.max_range_m)
+    )
     sol = solve(lat, lon, alat, alon, veh, max_range, profile, apogee_m, flight_time_s)
     if not sol.converged[0]:
         raise TargetingError(_why(profile, apogee_m, flight_time_s))
@@ -87,7 +95,7 @@ def _ground_range_m(lat, lon, alat, alon) -> float:
 
 def _why(profile: str, apogee_m: float | None, flight_time_s: float | None) -> str:
     if profile == "min-energy":
-        return "no minimum-energy trajectory reaches the aim point (range too long?)"
+        return "the solver found no minimum-energy trajectory to the aim point (near-antipodal?)"
     target = (
         f"an apogee of {apogee_m / 1e3:g} km"
         if apogee_m is not None

@@ -22,7 +22,7 @@ from shieldwall.scenario.models import Scenario
 from shieldwall.threats.airbreathing import airbreathing_tracks, route_points, unit_vectors
 from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Flight, Vehicle, sample
 from shieldwall.threats.raid import CLASS_CODES, ThreatSet
-from shieldwall.threats.targeting import solve
+from shieldwall.threats.targeting import TargetingError, solve
 
 DT_MAX_S = {"ballistic": 1.0, "cruise": 5.0, "drone": 10.0}
 
@@ -127,12 +127,18 @@ def _ballistic_part(scenario: Scenario, threats: ThreatSet, idx: np.ndarray):
     for g in np.unique(row_shape):
         rows = np.flatnonzero(row_shape == g)
         profile, apogee_km, time_s = shapes[int(g)]
-        sol = solve(
-            threats.launch_lat_deg[idx][rows], threats.launch_lon_deg[idx][rows],
-            threats.impact_lat_deg[idx][rows], threats.impact_lon_deg[idx][rows],
-            _take(veh, rows), max_range[rows], profile,
-            None if apogee_km is None else apogee_km * 1e3, time_s,
-        )  # fmt: skip
+        try:
+            sol = solve(
+                threats.launch_lat_deg[idx][rows], threats.launch_lon_deg[idx][rows],
+                threats.impact_lat_deg[idx][rows], threats.impact_lon_deg[idx][rows],
+                _take(veh, rows), max_range[rows], profile,
+                None if apogee_km is None else apogee_km * 1e3, time_s,
+            )  # fmt: skip
+        except TargetingError as exc:
+            raise _salvo_error(salvos, threats, idx[rows], str(exc)) from None
+        if not sol.converged.all():
+            bad = idx[rows[~sol.converged]]
+            raise _salvo_error(salvos, threats, bad, _why(profile, apogee_km, time_s))
         t_flight[rows] = sol.flight.impact_t_s
         flights.append((rows, sol.flight))
     n_steps = np.maximum(np.ceil(t_flight / DT_MAX_S["ballistic"] - 1e-9), 1).astype(np.int64)
@@ -143,6 +149,24 @@ def _ballistic_part(scenario: Scenario, threats: ThreatSet, idx: np.ndarray):
         t = np.minimum(np.arange(k_max + 1)[None, :] * dt[rows, None], t_flight[rows, None])
         pos[rows] = sample(flight, t, OMEGA_EARTH_RAD_S)[0]
     return dt, n_steps + 1, pos
+
+
+def _salvo_error(salvos, threats: ThreatSet, bad: np.ndarray, why: str) -> TargetingError:
+    """A one-line error naming the salvo (scenario field path), its failing missiles and why."""
+    j = int(threats.salvo[bad[0]])
+    ids = ", ".join(map(str, threats.threat_id[bad[:3]])) + (", ..." if bad.size > 3 else "")
+    return TargetingError(f"raid.salvos.{j} ('{salvos[j].id}'): {why} ({bad.size} missiles: {ids})")
+
+
+def _why(profile: str, apogee_km: float | None, time_s: float | None) -> str:
+    if profile == "min-energy":
+        return "no minimum-energy trajectory reaches the aim point"
+    target = f"apogee_km {apogee_km:g}" if apogee_km is not None else f"flight_time_s {time_s:g}"
+    side = "above" if profile == "lofted" else "below"
+    return (
+        f"no {profile} trajectory with {target} reaches the aim point; it must lie {side} the"
+        " minimum-energy value (see `shieldwall trajectory`)"
+    )
 
 
 def _take(veh: Vehicle, rows: np.ndarray) -> Vehicle:

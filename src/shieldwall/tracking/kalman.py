@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MU_EARTH_M3_S2 = 3.986004418e14
-OMEGA_EARTH_RAD_S = 7.292115e-5  # WGS 84
+from shieldwall.geo.wgs84 import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S
 
 
 def transition(dt_s: np.ndarray) -> np.ndarray:
