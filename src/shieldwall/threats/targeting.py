@@ -112,7 +112,9 @@ def _solve_range(
         flight = propagate(r0, up, veh, ctl)
         down, left = miss_components(flight.impact_ecef_m, aim, r0)
         ok = np.hypot(down, left) < MISS_TOL_M
-        if ok.all():
+        # overshooting at the lift-off thrust floor: too short a shot for this boost, for good
+        stuck = (ve <= ve_min) & (down > MISS_TOL_M)
+        if (ok | stuck).all():
             break
         if ve_prev is None:
             slope = ve * 0.5 / (EARTH_MEAN_RADIUS_M * central_angle(r0, aim) + 1e5)  # dve/dR
