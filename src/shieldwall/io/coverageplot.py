@@ -8,7 +8,6 @@ threat RCS. Right panel: rings around the site on the shipped Natural Earth bord
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,8 @@ from matplotlib.figure import Figure
 from rich.table import Table
 
 from shieldwall.geo.wgs84 import destination_point
-from shieldwall.io.mapplot import _draw_countries, _format_axes
+from shieldwall.io.mapplot import draw_countries, format_axes
+from shieldwall.io.runfolder import write_atomic
 from shieldwall.sensors.coverage import LIMITS, Coverage
 
 NOTE = "Notional, public-figure model (not operational data). Borders: Natural Earth"
@@ -138,8 +138,8 @@ def _draw_map(ax, cov: Coverage, ring_cov: Coverage) -> None:
         cov.lon_deg + half_lon,
     )
     box = (max(box[0], -89.0), min(box[1], 89.0), box[2], box[3])
-    _format_axes(ax, *box)
-    _draw_countries(ax, *box)
+    format_axes(ax, *box)
+    draw_countries(ax, *box)
     smallest = int(np.argmin(ring_cov.rcs_m2))
     for i, (alt, ls) in enumerate(zip(ring_cov.alt_m, ("--", "-"), strict=True)):
         lat, lon = _ring(cov.lat_deg, cov.lon_deg, ring_cov.horizon_m[i])
@@ -180,10 +180,4 @@ def render_coverage(path: str | Path, cov: Coverage, ring_cov: Coverage, dpi: in
         fontsize=12,
     )
     fig.text(0.99, 0.01, NOTE, ha="right", va="bottom", fontsize=7, color="#555555")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=dpi)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))

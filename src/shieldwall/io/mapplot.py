@@ -8,7 +8,6 @@ from :func:`shieldwall.geo.borders.countries` (Natural Earth, public domain).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from shapely.geometry.polygon import orient
 
 from shieldwall.geo.borders import countries
 from shieldwall.geo.wgs84 import destination_point
+from shieldwall.io.runfolder import write_atomic
 
 FIGSIZE_IN = (11.0, 8.5)
 """Figure size in inches; the PNG is ``round(11 * dpi) x round(8.5 * dpi)`` pixels."""
@@ -86,7 +86,7 @@ def _polygon_path(poly: shapely.Polygon) -> MplPath:
     return MplPath(verts, codes)
 
 
-def _draw_countries(ax, lat_min, lat_max, lon_min, lon_max) -> None:
+def draw_countries(ax, lat_min, lat_max, lon_min, lon_max) -> None:
     margin = 1.0
     clip = box(lon_min - margin, lat_min - margin, lon_max + margin, lat_max + margin)
     patches = []
@@ -245,7 +245,7 @@ def _draw_points(ax, layers: MapLayers) -> list:
     return handles
 
 
-def _format_axes(ax, lat_min, lat_max, lon_min, lon_max) -> None:
+def format_axes(ax, lat_min, lat_max, lon_min, lon_max) -> None:
     ax.set_xlim(lon_min, lon_max)
     ax.set_ylim(lat_min, lat_max)
     ax.set_aspect(1.0 / np.cos(np.radians(0.5 * (lat_min + lat_max))))
@@ -273,8 +273,8 @@ def render_map(path: str | Path, layers: MapLayers, dpi: int = 130) -> None:
     fig = Figure(figsize=FIGSIZE_IN, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.06, 0.06, 0.76, 0.88))  # right margin holds the legend
-    _format_axes(ax, lat_min, lat_max, lon_min, lon_max)
-    _draw_countries(ax, lat_min, lat_max, lon_min, lon_max)
+    format_axes(ax, lat_min, lat_max, lon_min, lon_max)
+    draw_countries(ax, lat_min, lat_max, lon_min, lon_max)
     colors = _nation_colors(layers)
     handles = _draw_launch_areas(ax, layers)
     handles += _draw_tracks(ax, layers)
@@ -300,10 +300,4 @@ def render_map(path: str | Path, layers: MapLayers, dpi: int = 130) -> None:
     if layers.title:
         ax.set_title(layers.title, fontsize=12)
     fig.text(0.99, 0.01, NOTE, ha="right", va="bottom", fontsize=7, color="#555555")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=dpi)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))

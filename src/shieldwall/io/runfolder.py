@@ -49,7 +49,10 @@ def open_run_dir(path: Path, force: bool = False) -> Path:
     return path
 
 
-def _atomic(path: Path, write) -> None:
+def write_atomic(path: Path, write) -> None:
+    """Call ``write(tmp)`` on a temporary name beside ``path``, then rename it into place, so a
+    reader never sees half a file and a failed write leaves no debris (and no old file lost)."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         write(tmp)
@@ -60,7 +63,7 @@ def _atomic(path: Path, write) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+    write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -69,7 +72,7 @@ def write_json(path: Path, data: dict) -> None:
 
 def write_parquet(path: Path, table: pa.Table) -> None:
     """Deterministic Parquet (no creation timestamp varies; fixed compression)."""
-    _atomic(
+    write_atomic(
         path,
         lambda p: pq.write_table(
             table, p, compression="zstd", store_schema=True, write_statistics=True

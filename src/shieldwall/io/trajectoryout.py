@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from rich.table import Table
 
+from shieldwall.io.runfolder import write_atomic
 from shieldwall.threats.trajectory import TrajectoryReport
 
 CSV_HEADER = "t_s,lat_deg,lon_deg,alt_m,speed_m_s"
@@ -43,13 +42,8 @@ def write_trajectory_csv(path: Path, report: TrajectoryReport) -> None:
     cols = np.column_stack(
         [report.t_s, report.lat_deg, report.lon_deg, report.alt_m, report.speed_m_s]
     )
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            np.savetxt(f, cols, delimiter=",", header=CSV_HEADER, comments="",
-                       fmt=["%.3f", "%.7f", "%.7f", "%.2f", "%.2f"])  # fmt: skip
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fmt = ["%.3f", "%.7f", "%.7f", "%.2f", "%.2f"]
+    write_atomic(
+        Path(path),
+        lambda tmp: np.savetxt(tmp, cols, delimiter=",", header=CSV_HEADER, comments="", fmt=fmt),
+    )
