@@ -1,14 +1,68 @@
-"""Tracking: each nation's local tracks (batched Kalman filters, track management)."""
+"""Tracking: each nation's local tracks (batched Kalman filters, track management) and the
+multi-target tracker library (gating, GNN/JPDA association, EKF/IMM filters, M-of-N).
 
+Public tracker API::
+
+    from shieldwall.tracking import Tracker, TrackerConfig, TrackStates
+    trk = Tracker(TrackerConfig(associator="gnn", model="cv"))
+    states = trk.step(t_s, z_m, R_m2)  # (m, 3), (m, 3, 3) -> TrackStates
+"""
+
+from shieldwall.tracking.associate import (
+    Pairs,
+    candidate_pairs,
+    gate_threshold,
+    gnn_assign,
+    jpda_exact,
+    jpda_lbp,
+    jpda_weights,
+    pair_scores,
+)
+from shieldwall.tracking.filters import (
+    MotionModel,
+    combine,
+    imm_mix,
+    imm_model_probabilities,
+    predict_cv,
+    predict_model,
+)
 from shieldwall.tracking.kalman import predict, update_position
 from shieldwall.tracking.node import CONFIRMED, NONE, TENTATIVE, NodeTracks, TrackChanges
+from shieldwall.tracking.tracker import (
+    ASSOCIATORS,
+    Association,
+    Associator,
+    Tracker,
+    TrackerConfig,
+    TrackStates,
+)
 
 __all__ = [
+    "ASSOCIATORS",
     "CONFIRMED",
     "NONE",
     "TENTATIVE",
+    "Association",
+    "Associator",
+    "MotionModel",
     "NodeTracks",
+    "Pairs",
     "TrackChanges",
+    "Tracker",
+    "TrackerConfig",
+    "TrackStates",
+    "candidate_pairs",
+    "combine",
+    "gate_threshold",
+    "gnn_assign",
+    "imm_mix",
+    "imm_model_probabilities",
+    "jpda_exact",
+    "jpda_lbp",
+    "jpda_weights",
+    "pair_scores",
     "predict",
+    "predict_cv",
+    "predict_model",
     "update_position",
 ]

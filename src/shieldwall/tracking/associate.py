@@ -1,0 +1,197 @@
+"""Measurement-to-track association: Mahalanobis gating, global nearest neighbour, JPDA.
+
+Everything is sparse over *candidate pairs* ``(track i, detection j)``: a k-d tree over the
+detections (scipy.spatial.cKDTree) returns, per track, the detections within a Euclidean radius
+that bounds its chi-square gate, and only those pairs get a Mahalanobis distance. Pairs are
+then split into independent clusters (connected components of the track-detection graph);
+clusters of one track and one detection are solved in closed form, all at once.
+
+Pair score (Blackman & Popoli, *Design and Analysis of Modern Tracking Systems*, 1999, sec.
+6.3-6.4; the log-likelihood ratio of "detection j is track i's" against "track i missed and j is
+clutter or a new target"): ``score_ij = ln(Pd N(y_ij; 0, S_ij)) - ln((1 - Pd) lambda)`` with
+``lambda`` the clutter plus new-target density (per m^3).
+
+References: Blackman & Popoli 1999 (GNN, optimal assignment); Fortmann, Bar-Shalom & Scheffe,
+"Sonar tracking of multiple targets using joint probabilistic data association", IEEE J. Oceanic
+Eng. 8(3), 1983 (JPDA); Williams & Lau, "Approximate evaluation of marginal association
+probabilities with belief propagation", IEEE TAES 50(4), 2014 (large-cluster JPDA).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+from scipy.stats import chi2
+
+from shieldwall.tracking.filters import gaussian_loglik
+
+MAX_EXACT_EVENTS = 20_000  # JPDA: enumerate joint events only below this bound
+LBP_ITERATIONS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """Gated candidate pairs: track ``ti`` ``(p,)``, detection ``dj`` ``(p,)``, ``d2``
+    (squared Mahalanobis distance) and ``loglik`` (``ln N(y; 0, S)``)."""
+
+    ti: np.ndarray
+    dj: np.ndarray
+    d2: np.ndarray
+    loglik: np.ndarray
+
+
+def gate_threshold(gate_prob: float, dim: int = 3) -> float:
+    """Chi-square gate ``gamma`` with ``P(d2 <= gamma) = gate_prob`` (BLK sec. 2.7.2)."""
+    return float(chi2.ppf(gate_prob, dim))
+
+
+def candidate_pairs(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, gamma: float):
+    """Pairs ``(i, j)`` with ``d2_ij = y' S^-1 y <= gamma``, ``S_ij = P_i,pos + R_j``.
+
+    Prefilter: ``d2 <= gamma`` implies ``|y|^2 <= gamma lambda_max(S) <= gamma (tr P_i,pos +
+    max_j tr R_j)``, so a ball query of that radius around each predicted position loses no
+    pair. Shapes: ``x`` ``(k, 6)``, ``P`` ``(k, 6, 6)``, ``z`` ``(m, 3)``, ``R`` ``(m, 3, 3)``."""
+    empty = np.zeros(0, dtype=np.int64)
+    if x.shape[0] == 0 or z.shape[0] == 0:
+        return Pairs(empty, empty, np.zeros(0), np.zeros(0))
+    trace_p = np.einsum("kii->k", P[:, :3, :3])
+    radius = np.sqrt(gamma * (trace_p + np.einsum("mii->m", R).max()))
+    hits = cKDTree(z).query_ball_point(x[:, :3], radius, return_sorted=True)
+    counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
+    ti = np.repeat(np.arange(x.shape[0]), counts)
+    dj = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64, count=counts.sum())
+    y = z[dj] - x[ti, :3]
+    loglik, d2 = gaussian_loglik(y, P[ti, :3, :3] + R[dj])
+    keep = d2 <= gamma
+    return Pairs(ti[keep], dj[keep], d2[keep], loglik[keep])
+
+
+def pair_scores(pairs: Pairs, pd: float, density_m3: float) -> np.ndarray:
+    """``score_ij = ln(Pd N_ij / ((1 - Pd) lambda))`` (Blackman & Popoli 1999, eq. 6.16)."""
+    return pairs.loglik + np.log(pd) - np.log1p(-min(pd, 1.0 - 1e-12)) - np.log(density_m3)
+
+
+def clusters(ti: np.ndarray, dj: np.ndarray, n_tracks: int, n_dets: int) -> np.ndarray:
+    """Cluster label ``(p,)`` of each pair: connected components of the bipartite graph."""
+    n = n_tracks + n_dets
+    graph = coo_matrix((np.ones(ti.size), (ti, n_tracks + dj)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return labels[ti]
+
+
+def _split_by_label(labels: np.ndarray) -> list[np.ndarray]:
+    """Pair indices grouped by label, groups in ascending label order (deterministic)."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    return np.split(order, bounds)
+
+
+def _singletons(ti: np.ndarray, dj: np.ndarray, n_tracks: int, n_dets: int) -> np.ndarray:
+    """Mask of pairs whose track and detection appear in no other pair."""
+    nt = np.bincount(ti, minlength=n_tracks)
+    nd = np.bincount(dj, minlength=n_dets)
+    return (nt[ti] == 1) & (nd[dj] == 1)
+
+
+def gnn_assign(pairs: Pairs, score: np.ndarray, n_tracks: int, n_dets: int) -> np.ndarray:
+    """Global nearest neighbour: the assignment maximising the summed pair score, where leaving
+    a track unassigned (missed) or a detection unassigned (clutter / new track) scores 0
+    (Blackman & Popoli 1999, sec. 6.4). Solved per cluster with linear_sum_assignment on
+    ``min(-score, 0)``: any partial assignment is a full assignment padded with zero-cost
+    pairs, so this is the exact optimum. Returns the indices of the chosen pairs, sorted by
+    track."""
+    good = np.flatnonzero(score > 0.0)
+    ti, dj, s = pairs.ti[good], pairs.dj[good], score[good]
+    single = _singletons(ti, dj, n_tracks, n_dets)
+    chosen = [good[single]]
+    rest = np.flatnonzero(~single)
+    if rest.size:
+        labels = clusters(ti[rest], dj[rest], n_tracks, n_dets)
+        for group in _split_by_label(labels):
+            idx = rest[group]
+            tracks, it = np.unique(ti[idx], return_inverse=True)
+            dets, jd = np.unique(dj[idx], return_inverse=True)
+            cost = np.zeros((tracks.size, dets.size))
+            cost[it, jd] = -s[idx]
+            where = np.full((tracks.size, dets.size), -1)
+            where[it, jd] = good[idx]
+            rows, cols = linear_sum_assignment(cost)
+            use = cost[rows, cols] < 0.0
+            chosen.append(where[rows[use], cols[use]])
+    sel = np.concatenate(chosen)
+    return sel[np.argsort(pairs.ti[sel], kind="stable")]
+
+
+def jpda_exact(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact JPDA marginals of one cluster by enumerating joint events (Fortmann et al. 1983).
+
+    ``psi`` ``(n_t, n_d)`` holds ``Pd N_ij / ((1 - Pd) lambda)`` for gated pairs, 0 otherwise.
+    An event gives each track one gated detection or none, never one detection to two tracks;
+    its weight is ``prod_{assigned} psi_ij``. Returns ``beta`` ``(n_t, n_d)`` and ``beta0``
+    ``(n_t,)`` (probability that track i had no detection)."""
+    n_t, n_d = psi.shape
+    options = [np.concatenate([[-1], np.flatnonzero(psi[i] > 0)]) for i in range(n_t)]
+    events = np.array(list(itertools.product(*options)), dtype=np.int64).reshape(-1, n_t)
+    assigned = events >= 0
+    dets = np.where(assigned, events, n_d + np.arange(n_t))  # misses never collide
+    srt = np.sort(dets, axis=1)
+    valid = ~np.any(srt[:, 1:] == srt[:, :-1], axis=1)
+    events, assigned = events[valid], assigned[valid]
+    factor = np.where(assigned, psi[np.arange(n_t), np.maximum(events, 0)], 1.0)
+    w = np.prod(factor, axis=1)
+    w /= w.sum()
+    beta = np.zeros((n_t, n_d))
+    for i in range(n_t):
+        np.add.at(beta[i], events[assigned[:, i], i], w[assigned[:, i]])
+    return beta, 1.0 - beta.sum(axis=1)
+
+
+def jpda_lbp(psi: np.ndarray, iterations: int = LBP_ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate JPDA marginals by loopy belief propagation (Williams & Lau 2014, eqs. 29-30
+    and 27): ``mu_ij = psi_ij / (1 + sum_{j' != j} psi_ij' nu_j'i)``,
+    ``nu_ji = 1 / (1 + sum_{i' != i} mu_i'j)``. Same inputs/outputs as :func:`jpda_exact`."""
+    nu = np.ones_like(psi)
+    for _ in range(iterations):
+        a = psi * nu
+        mu = psi / (1.0 + a.sum(axis=1, keepdims=True) - a)
+        nu = 1.0 / (1.0 + mu.sum(axis=0, keepdims=True) - mu)
+    a = psi * nu
+    denom = 1.0 + a.sum(axis=1, keepdims=True)
+    return a / denom, 1.0 / denom[:, 0]
+
+
+def _event_bound(psi: np.ndarray) -> float:
+    return float(np.prod(1.0 + (psi > 0).sum(axis=1), dtype=float))
+
+
+def jpda_weights(
+    pairs: Pairs, score: np.ndarray, n_tracks: int, n_dets: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """JPDA association probabilities of every gated pair ``beta`` ``(p,)`` and of each track's
+    missed detection ``beta0`` ``(n_tracks,)``, cluster by cluster: closed form for 1x1
+    clusters, exact enumeration while the event count is below ``MAX_EXACT_EVENTS``, loopy
+    belief propagation above it."""
+    psi = np.exp(np.minimum(score, 700.0))
+    beta = np.zeros(pairs.ti.size)
+    single = _singletons(pairs.ti, pairs.dj, n_tracks, n_dets)
+    beta[single] = psi[single] / (1.0 + psi[single])
+    rest = np.flatnonzero(~single)
+    if rest.size:
+        labels = clusters(pairs.ti[rest], pairs.dj[rest], n_tracks, n_dets)
+        for group in _split_by_label(labels):
+            idx = rest[group]
+            tracks, it = np.unique(pairs.ti[idx], return_inverse=True)
+            dets, jd = np.unique(pairs.dj[idx], return_inverse=True)
+            m = np.zeros((tracks.size, dets.size))
+            m[it, jd] = psi[idx]
+            exact = _event_bound(m) <= MAX_EXACT_EVENTS
+            b, _ = jpda_exact(m) if exact else jpda_lbp(m)
+            beta[idx] = b[it, jd]
+    beta0 = 1.0 - np.bincount(pairs.ti, weights=beta, minlength=n_tracks)
+    return beta, np.clip(beta0, 0.0, 1.0)
