@@ -1,0 +1,255 @@
+"""System tracks: a node's local tracks and partners' released tracks fused under stable numbers.
+
+Each scan :meth:`Fuser.step` takes the node's local tracks and any number of released track
+batches (one per source, each under an opaque key; an anonymous partner is just a key nobody can
+read). It
+
+1. drops inputs older than ``max_age_s`` and predicts the rest to the fusion time with the
+   batched :func:`shieldwall.tracking.kalman.predict` (process noise added). For track-level
+   fusion by covariance intersection this *is* the out-of-sequence treatment: CI is consistent
+   for any cross-correlation, including the one a late track shares with the fused state, so
+   no retrodiction is needed, unlike measurement-level filtering (Bar-Shalom, "Update with
+   out-of-sequence measurements in tracking: exact solution", IEEE TAES 38(3), 2002);
+2. processes the sources in order, local first. A source's inputs go first to the system
+   track their ``(key, id)`` fed before (if that track lives and the pair still passes the
+   chi-square gate), then by statistical track-to-track association
+   (:func:`~shieldwall.tracking.fusion.associate_tracks`) to the system tracks this source has
+   not fed yet in this scan; the rest start new system tracks. A source's tracks are taken as
+   distinct objects, so one source feeds a system track at most once per scan;
+3. fuses a system track's inputs of this scan by sequential pairwise CI in source order (each
+   step consistent, so the fold is; Julier & Uhlmann 1997). This is fusion *without memory*:
+   the previous fused state only serves association, and a system track without input coasts
+   on its prediction (Chong, Mori, Barker & Chang, "Architectures and algorithms for track
+   association and fusion", IEEE AES Systems Magazine 15(1), 2000);
+4. retires system tracks with no input for ``retire_s``. Numbers count up from 1 and are never
+   reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldwall.tracking.fusion import (
+    Criterion,
+    associate_tracks,
+    covariance_intersection,
+    gate_threshold,
+    pair_distances,
+)
+from shieldwall.tracking.kalman import predict
+
+_ID_LIMIT = 2**32
+
+
+@dataclass(frozen=True, slots=True)
+class TrackBatch:
+    """Tracks from one source: ``ids`` ``(n,)`` (unique, ``0 <= id < 2**32``), ``x`` ``(n, 6)``
+    ECEF position and velocity, ``P`` ``(n, 6, 6)``, stamp ``t_s`` ``(n,)``, and what predicting
+    them needs: ``q_m2_s3`` ``(n,)`` and ``ballistic`` ``(n,)`` (see ``kalman.predict``).
+    ``source`` is any hashable key; fusion never reads it, it only tells streams apart."""
+
+    source: Hashable
+    ids: np.ndarray
+    x: np.ndarray
+    P: np.ndarray
+    t_s: np.ndarray
+    q_m2_s3: np.ndarray
+    ballistic: np.ndarray
+
+
+def track_batch(
+    source: Hashable,
+    ids: np.ndarray,
+    x: np.ndarray,
+    P: np.ndarray,
+    t_s: float | np.ndarray,
+    q_m2_s3: float | np.ndarray = 20.0,
+    ballistic: bool | np.ndarray = False,
+) -> TrackBatch:
+    """A checked :class:`TrackBatch`, scalars broadcast over its ``n`` tracks."""
+    ids = np.asarray(ids, dtype=np.int64)
+    n = ids.size
+    x, P = np.asarray(x, dtype=float).reshape(n, 6), np.asarray(P, dtype=float).reshape(n, 6, 6)
+    if n and (ids.min() < 0 or ids.max() >= _ID_LIMIT or np.unique(ids).size != n):
+        raise ValueError(f"track ids of source {source!r} must be unique in [0, 2**32)")
+    if not (np.isfinite(x).all() and np.isfinite(P).all()):
+        raise ValueError(f"non-finite state or covariance from source {source!r}")
+
+    def full(v: float | np.ndarray, dtype: type) -> np.ndarray:
+        return np.broadcast_to(np.asarray(v, dtype=dtype), (n,)).copy()
+
+    return TrackBatch(source, ids, x, P, full(t_s, float), full(q_m2_s3, float),
+                      full(ballistic, bool))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SystemTracks:
+    """The fused picture at ``t_s``: per system track (sorted by number) its ``number``, ``x``
+    ``(k, 6)``, ``P`` ``(k, 6, 6)``, whether it had input this scan (``updated``) and when it
+    last had (``last_input_s``). Provenance of this scan's inputs, one row per input:
+    ``prov_row`` (index into the tracks), ``prov_source`` (index into ``sources``, the opaque
+    keys) and ``prov_id`` (the source's track id)."""
+
+    t_s: float
+    number: np.ndarray
+    x: np.ndarray
+    P: np.ndarray
+    updated: np.ndarray
+    last_input_s: np.ndarray
+    prov_row: np.ndarray
+    prov_source: np.ndarray
+    prov_id: np.ndarray
+    sources: tuple[Hashable, ...]
+
+    def contributors(self, row: int) -> frozenset[tuple[Hashable, int]]:
+        """The ``(source key, track id)`` inputs fused into track ``row`` at ``t_s``."""
+        sel = self.prov_row == row
+        return frozenset(
+            (self.sources[s], int(i))
+            for s, i in zip(self.prov_source[sel], self.prov_id[sel], strict=True)
+        )
+
+
+class Fuser:
+    """System tracks of one node (state arrays, updated in place by :meth:`step`)."""
+
+    def __init__(
+        self,
+        gate_prob: float = 0.9999,
+        max_age_s: float = 30.0,
+        retire_s: float = 10.0,
+        criterion: Criterion = "trace",
+    ) -> None:
+        self.gate = gate_threshold(gate_prob)
+        self.max_age_s, self.retire_s, self.criterion = max_age_s, retire_s, criterion
+        self.t_s = -np.inf
+        self.number = np.zeros(0, dtype=np.int64)
+        self.x, self.P = np.zeros((0, 6)), np.zeros((0, 6, 6))
+        self.last_input_s = np.zeros(0)
+        self.q_m2_s3, self.ballistic = np.zeros(0), np.zeros(0, dtype=bool)
+        self._next_number = 1
+        self._sources: dict[Hashable, int] = {}
+        # (source index << 32 | track id) -> system number it last fed; sorted by code
+        self._memo_code = np.zeros(0, dtype=np.int64)
+        self._memo_number = np.zeros(0, dtype=np.int64)
+
+    def step(self, t_s: float, local: TrackBatch, released: Sequence[TrackBatch]) -> SystemTracks:
+        """Fuse ``local`` and ``released`` tracks into the system tracks at ``t_s``."""
+        if t_s < self.t_s:
+            raise ValueError(f"fusion time {t_s} before the previous one {self.t_s}")
+        batches = [local, *released]
+        keys = [b.source for b in batches]
+        if len(set(keys)) != len(keys):
+            raise ValueError("one batch per source key per scan")
+        self._predict_to(t_s)
+        got = np.zeros(self.number.size, dtype=bool)
+        prov: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for batch in batches:
+            src = self._sources.setdefault(batch.source, len(self._sources))
+            b = self._inputs_at(t_s, batch)
+            rows = self._assign(src, b)
+            got = np.concatenate([got, np.zeros(self.number.size - got.size, dtype=bool)])
+            self._fuse_into(rows, b.x, b.P, got)
+            got[rows] = True
+            prov.append((rows, np.full(rows.size, src), b.ids))
+        self.last_input_s[got] = t_s
+        rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True))
+        self._remember(src, ids, self.number[rows])
+        keep = self._retire(t_s)
+        new_row = np.cumsum(keep) - 1
+        return SystemTracks(
+            t_s, self.number.copy(), self.x.copy(), self.P.copy(), got[keep],
+            self.last_input_s.copy(), new_row[rows], src, ids, tuple(self._sources),
+        )  # fmt: skip
+
+    def _predict_to(self, t_s: float) -> None:
+        dt = np.full(self.number.size, t_s - self.t_s if self.number.size else 0.0)
+        self.x, self.P = predict(self.x, self.P, dt, self.q_m2_s3, self.ballistic)
+        self.t_s = t_s
+
+    def _inputs_at(self, t_s: float, b: TrackBatch) -> TrackBatch:
+        """A batch's tracks no older than ``max_age_s``, predicted to ``t_s``."""
+        age = t_s - b.t_s
+        if np.any(age < -1e-9):
+            raise ValueError(f"source {b.source!r} has tracks stamped after {t_s}")
+        ok = age <= self.max_age_s
+        dt = np.maximum(age[ok], 0.0)
+        q, bal = b.q_m2_s3[ok], b.ballistic[ok]
+        x, P = predict(b.x[ok], b.P[ok], dt, q, bal)
+        return TrackBatch(b.source, b.ids[ok], x, P, np.full(q.size, t_s), q, bal)
+
+    def _assign(self, src: int, b: TrackBatch) -> np.ndarray:
+        """System-track row of every input of one source (new tracks appended)."""
+        x, P = b.x, b.P
+        rows = self._sticky_rows(src, b.ids, x, P)
+        free_in = np.flatnonzero(rows < 0)
+        open_rows = np.setdiff1d(np.arange(self.number.size), rows[rows >= 0])
+        i, j, _ = associate_tracks(x[free_in], P[free_in], self.x[open_rows], self.P[open_rows],
+                                   self.gate)  # fmt: skip
+        rows[free_in[i]] = open_rows[j]
+        new = np.flatnonzero(rows < 0)
+        rows[new] = self._start(x[new], P[new], b.q_m2_s3[new], b.ballistic[new])
+        self.q_m2_s3[rows], self.ballistic[rows] = b.q_m2_s3, b.ballistic
+        return rows
+
+    def _sticky_rows(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray) -> np.ndarray:
+        """Rows the inputs fed before, where that track lives and the pair passes the gate;
+        -1 elsewhere. Of two inputs claiming one row, the first keeps it."""
+        rows = np.full(ids.size, -1, dtype=np.intp)
+        if self._memo_code.size == 0 or ids.size == 0 or self.number.size == 0:
+            return rows
+        code = (np.int64(src) << 32) | ids
+        k = np.minimum(np.searchsorted(self._memo_code, code), self._memo_code.size - 1)
+        num = np.where(self._memo_code[k] == code, self._memo_number[k], -1)
+        r = np.minimum(np.searchsorted(self.number, num), self.number.size - 1)
+        live = (num >= 0) & (self.number[r] == num)
+        live[live] = pair_distances(x[live], P[live], self.x[r[live]], self.P[r[live]]) <= self.gate
+        cand = np.flatnonzero(live)
+        _, first = np.unique(r[cand], return_index=True)
+        rows[cand[first]] = r[cand[first]]
+        return rows
+
+    def _start(self, x: np.ndarray, P: np.ndarray, q: np.ndarray, bal: np.ndarray) -> np.ndarray:
+        """Append new system tracks; numbers are fresh, never reused."""
+        n, k = x.shape[0], self.number.size
+        self.number = np.concatenate([self.number, self._next_number + np.arange(n)])
+        self._next_number += n
+        self.x, self.P = np.concatenate([self.x, x]), np.concatenate([self.P, P])
+        self.last_input_s = np.concatenate([self.last_input_s, np.full(n, self.t_s)])
+        self.q_m2_s3 = np.concatenate([self.q_m2_s3, q])
+        self.ballistic = np.concatenate([self.ballistic, bal])
+        return k + np.arange(n)
+
+    def _fuse_into(self, rows: np.ndarray, x: np.ndarray, P: np.ndarray, got: np.ndarray) -> None:
+        """First input of this scan replaces a track's prediction; later ones fuse by CI."""
+        fold = got[rows]
+        r = rows[fold]
+        if r.size:
+            self.x[r], self.P[r], _ = covariance_intersection(
+                self.x[r], self.P[r], x[fold], P[fold], self.criterion
+            )
+        self.x[rows[~fold]], self.P[rows[~fold]] = x[~fold], P[~fold]
+
+    def _remember(self, src: np.ndarray, ids: np.ndarray, number: np.ndarray) -> None:
+        """Record which system number each ``(source, id)`` fed this scan."""
+        code = (src.astype(np.int64) << 32) | ids
+        old = ~np.isin(self._memo_code, code)
+        allc = np.concatenate([self._memo_code[old], code])
+        alln = np.concatenate([self._memo_number[old], number])
+        order = np.argsort(allc, kind="stable")
+        self._memo_code, self._memo_number = allc[order], alln[order]
+
+    def _retire(self, t_s: float) -> np.ndarray:
+        """Drop tracks without input for ``retire_s`` (and memo entries pointing at them)."""
+        keep = t_s - self.last_input_s <= self.retire_s
+        gone = self.number[~keep]
+        if gone.size:
+            m = ~np.isin(self._memo_number, gone)
+            self._memo_code, self._memo_number = self._memo_code[m], self._memo_number[m]
+        self.number, self.x, self.P = self.number[keep], self.x[keep], self.P[keep]
+        self.last_input_s = self.last_input_s[keep]
+        self.q_m2_s3, self.ballistic = self.q_m2_s3[keep], self.ballistic[keep]
+        return keep
