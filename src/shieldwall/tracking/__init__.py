@@ -28,6 +28,13 @@ from shieldwall.tracking.filters import (
 )
 from shieldwall.tracking.kalman import predict, update_position
 from shieldwall.tracking.node import CONFIRMED, NONE, TENTATIVE, NodeTracks, TrackChanges
+from shieldwall.tracking.radar import (
+    rae_jacobian,
+    rae_measure,
+    rae_to_cartesian,
+    seed_from_launch_warning,
+    update_rae,
+)
 from shieldwall.tracking.tracker import (
     ASSOCIATORS,
     Association,
@@ -64,5 +71,10 @@ __all__ = [
     "predict",
     "predict_cv",
     "predict_model",
+    "rae_jacobian",
+    "rae_measure",
+    "rae_to_cartesian",
+    "seed_from_launch_warning",
+    "update_rae",
     "update_position",
 ]

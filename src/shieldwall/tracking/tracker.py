@@ -23,7 +23,7 @@ knowledge and covers turns and burns as well as coasting arcs (BLK sec. 11.7.1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -294,6 +294,19 @@ class Tracker:
         x_all = np.concatenate([x[~drop], born.x_r[:, 0]])
         P_all = np.concatenate([P[~drop], born.P_r[:, 0]])
         return self.states(x_all, P_all)
+
+    def add_tracks(self, x: np.ndarray, P: np.ndarray) -> np.ndarray:
+        """Add tentative tracks with states ``x`` ``(n, 6)``, ``P`` ``(n, 6, 6)`` valid at the
+        last scan time (e.g. from :func:`radar.seed_from_launch_warning`); returns their ids.
+        Each counts as one hit on its first scan."""
+        born = initiate(x[:, :3], P[:, :3, :3], 0.0, self.mu0, self.next_id)
+        r = len(self.models)
+        born = replace(
+            born, x_r=np.repeat(x[:, None], r, axis=1), P_r=np.repeat(P[:, None], r, axis=1)
+        )
+        self.next_id += born.size
+        self.table = self.table.concat(born)
+        return born.track_id.copy()
 
     def states(self, x: np.ndarray | None = None, P: np.ndarray | None = None) -> TrackStates:
         """The current tracks as :class:`TrackStates` (combined over models)."""
