@@ -283,6 +283,43 @@ def _trajectory_args(catalog, from_, to, threat, profile, apogee_km, flight_time
     return points[0], points[1], catalog.threat_types[threat], profile, apogee_m, flight_time_s
 
 
+@app.command()
+def track(
+    detections: Annotated[Path, typer.Argument(help="Parquet: scan, t_s, x_m, y_m, z_m, sigma_m")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="tracks Parquet to write")],
+    tracker: Annotated[str, typer.Option(help="association: gnn or jpda")] = "gnn",
+    model: Annotated[str, typer.Option(help="motion model: cv or imm")] = "cv",
+    pd: Annotated[float, typer.Option(help="detection probability")] = 0.9,
+    clutter_density: Annotated[
+        float, typer.Option(help="false detections per m^3 per scan")
+    ] = 1e-13,
+    stats: Annotated[bool, typer.Option(help="print scans, detections and timing as JSON")] = False,
+) -> None:
+    """Track any detection file: one row per live track per scan (see io.trackfile)."""
+    from shieldwall.io.trackfile import (
+        TrackFileError,
+        read_detections,
+        run_tracker,
+        tracker_config,
+        write_tracks,
+    )
+
+    try:
+        config = tracker_config(tracker, model, pd, clutter_density)
+        result = run_tracker(read_detections(detections), config)
+        write_tracks(out, result.table)
+    except TrackFileError as exc:
+        _fail([str(exc)])
+    if stats:
+        sys.stdout.write(json.dumps(result.stats()) + "\n")
+        return
+    confirmed = result.table.filter(result.table["confirmed"])["track_id"].unique()
+    out_console.print(
+        f"{result.scans} scans, {result.detections} detections -> {len(confirmed)} confirmed"
+        f" tracks; tracks written to {out}"
+    )
+
+
 def main() -> None:
     try:
         app()
