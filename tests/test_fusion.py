@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import linear_sum_assignment
 
+from shieldwall.tracking.associate import gate_threshold
 from shieldwall.tracking.fuser import Fuser, track_batch
 from shieldwall.tracking.fusion import (
     associate_tracks,
     ci_gains,
     covariance_intersection,
-    gate_threshold,
     pair_distances,
 )
 from shieldwall.tracking.kalman import predict, update_position
@@ -192,7 +192,7 @@ def test_association_prefilter_loses_nothing():
     x1 = noisy_copies(rng, truth, P)
     keep = rng.permutation(300)[:250]
     x2 = noisy_copies(rng, truth[keep], P[keep])
-    gate = gate_threshold(0.9999)
+    gate = gate_threshold(0.9999, 6)
     i, j, _ = associate_tracks(x1, P, x2, P[keep], gate)
     ri, rj = brute_force_association(x1, P, x2, P[keep], gate)
     assert i.size > 200
@@ -208,10 +208,10 @@ def test_association_recovers_the_permutation():
     truth, P = track_cloud(rng, 500, 200e3)
     perm = rng.permutation(500)
     x1, x2 = noisy_copies(rng, truth, P), noisy_copies(rng, truth[perm], P[perm])
-    i, j, d2 = associate_tracks(x1, P, x2, P[perm], gate_threshold(0.99999))
+    i, j, d2 = associate_tracks(x1, P, x2, P[perm], gate_threshold(0.99999, 6))
     assert i.size == 500
     np.testing.assert_array_equal(perm[j], i)
-    assert np.all(d2 <= gate_threshold(0.99999))
+    assert np.all(d2 <= gate_threshold(0.99999, 6))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from shieldwall.tracking.filters import (
     predict_cv,
     predict_model,
 )
+from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch, track_batch
+from shieldwall.tracking.fusion import associate_tracks, covariance_intersection
 from shieldwall.tracking.kalman import predict, update_position
 from shieldwall.tracking.node import CONFIRMED, NONE, TENTATIVE, NodeTracks, TrackChanges
 from shieldwall.tracking.radar import (
@@ -77,4 +79,10 @@ __all__ = [
     "seed_from_launch_warning",
     "update_rae",
     "update_position",
+    "Fuser",
+    "SystemTracks",
+    "TrackBatch",
+    "associate_tracks",
+    "covariance_intersection",
+    "track_batch",
 ]

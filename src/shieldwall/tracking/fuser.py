@@ -32,11 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shieldwall.tracking.associate import gate_threshold
 from shieldwall.tracking.fusion import (
     Criterion,
     associate_tracks,
     covariance_intersection,
-    gate_threshold,
     pair_distances,
 )
 from shieldwall.tracking.kalman import predict
@@ -123,7 +123,7 @@ class Fuser:
         retire_s: float = 10.0,
         criterion: Criterion = "trace",
     ) -> None:
-        self.gate = gate_threshold(gate_prob)
+        self.gate = gate_threshold(gate_prob, 6)
         self.max_age_s, self.retire_s, self.criterion = max_age_s, retire_s, criterion
         self.t_s = -np.inf
         self.number = np.zeros(0, dtype=np.int64)

@@ -37,7 +37,6 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
-from scipy.stats import chi2
 
 Criterion = Literal["trace", "det", "fast"]
 _NEWTON_STEPS = 60
@@ -156,7 +155,7 @@ def ci_gains(P1: np.ndarray, P2: np.ndarray, w: np.ndarray) -> tuple[np.ndarray,
     return wb * P @ I1, (1.0 - wb) * P @ I2
 
 
-def candidate_pairs(
+def track_pair_candidates(
     pos1_m: np.ndarray, tr1_m2: np.ndarray, pos2_m: np.ndarray, tr2_m2: np.ndarray, gate: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)`` that may pass a chi-square gate ``gate`` on any state that includes
@@ -185,22 +184,18 @@ def pair_distances(x1: np.ndarray, P1: np.ndarray, x2: np.ndarray, P2: np.ndarra
     return np.einsum("ki,ki->k", d, np.linalg.solve(S, d[..., None])[..., 0])
 
 
-def gate_threshold(prob: float, dim: int = 6) -> float:
-    """Chi-square gate for ``dim`` degrees of freedom holding ``prob`` of true pairs."""
-    return float(chi2.ppf(prob, dim))
-
-
 def associate_tracks(
     x1: np.ndarray, P1: np.ndarray, x2: np.ndarray, P2: np.ndarray, gate: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Globally optimal one-to-one association of track lists 1 ``(n1, 6)`` and 2 ``(n2, 6)``
-    (positions first). Cost ``d' S^-1 d`` on gated pairs (``<= gate``), computed only for the
-    pairs that survive :func:`candidate_pairs`; ``linear_sum_assignment`` on the rows and columns
-    that have a candidate, with gated-out pairs forbidden. Needs no source identity, only states
-    and covariances. Returns matched indices ``(i, j)`` and their distances, sorted by ``i``."""
+    (positions first). Cost ``d' S^-1 d`` on gated pairs (``<= gate``, e.g.
+    ``associate.gate_threshold(0.9999, 6)``), computed only for the pairs that survive
+    :func:`track_pair_candidates`; ``linear_sum_assignment`` on the rows and columns that have
+    a candidate, with gated-out pairs forbidden. Needs no source identity, only states and
+    covariances. Returns matched indices ``(i, j)`` and their distances, sorted by ``i``."""
     tr1 = np.trace(P1[:, :3, :3], axis1=1, axis2=2)
     tr2 = np.trace(P2[:, :3, :3], axis1=1, axis2=2)
-    i, j = candidate_pairs(x1[:, :3], tr1, x2[:, :3], tr2, gate)
+    i, j = track_pair_candidates(x1[:, :3], tr1, x2[:, :3], tr2, gate)
     d2 = pair_distances(x1[i], P1[i], x2[j], P2[j])
     ok = d2 <= gate
     i, j, d2 = i[ok], j[ok], d2[ok]
