@@ -1,7 +1,7 @@
 """Multi-target tracker: filters against closed forms, association against hand computations and
 brute force, track management on hand-made sequences, and whole-tracker behaviour.
 
-References: Bar-Shalom, Li & Kirubarajan 2001 [BLK] (steady-state KF = DARE, sec. 5.2.5; EKF
+References: Bar-Shalom, Li & Kirubarajan 2001 [BLK] (steady-state KF = DARE, ch. 5; EKF
 sec. 10.3; IMM sec. 11.6.6); Blackman & Popoli 1999 (GNN, M-of-N); Fortmann, Bar-Shalom &
 Scheffe 1983 (JPDA joint events); Williams & Lau 2014 (LBP marginals).
 """
@@ -68,7 +68,7 @@ def _run(cfg, scans):
 
 
 def test_single_target_cv_converges_to_dare_steady_state():
-    """Posterior P after 600 scans equals the DARE steady state (BLK sec. 5.2.5), rel 1e-6."""
+    """Posterior P after 600 scans equals the DARE steady state (BLK ch. 5), rel 1e-6."""
     dt, q = 1.0, 1.0
     F = transition(np.array([dt]))[0]
     Q = process_noise(np.array([dt]), np.array([q]))[0]
@@ -238,7 +238,7 @@ def test_covariances_stay_symmetric_psd(seed, q, r_scale, dt):
 
 def test_gnn_assign_is_optimal_against_dense_assignment():
     """Per-cluster sparse GNN equals dense linear_sum_assignment with 'miss' slack columns
-    (Blackman & Popoli 1999 sec. 6.4) on 200 random problems: same total score to 1e-9."""
+    (Blackman & Popoli 1999, ch. 6) on 200 random problems: same total score to 1e-9."""
     rng = np.random.default_rng(0)
     for _ in range(200):
         nt, nd = rng.integers(1, 7, 2)

@@ -6,8 +6,8 @@ that bounds its chi-square gate, and only those pairs get a Mahalanobis distance
 then split into independent clusters (connected components of the track-detection graph);
 clusters of one track and one detection are solved in closed form, all at once.
 
-Pair score (Blackman & Popoli, *Design and Analysis of Modern Tracking Systems*, 1999, sec.
-6.3-6.4; the log-likelihood ratio of "detection j is track i's" against "track i missed and j is
+Pair score (Blackman & Popoli, *Design and Analysis of Modern Tracking Systems*, 1999,
+ch. 6; the log-likelihood ratio of "detection j is track i's" against "track i missed and j is
 clutter or a new target"): ``score_ij = ln(Pd N(y_ij; 0, S_ij)) - ln((1 - Pd) lambda)`` with
 ``lambda`` the clutter plus new-target density (per m^3).
 
@@ -47,7 +47,7 @@ class Pairs:
 
 
 def gate_threshold(gate_prob: float, dim: int = 3) -> float:
-    """Chi-square gate ``gamma`` with ``P(d2 <= gamma) = gate_prob`` (BLK sec. 2.7.2)."""
+    """Chi-square gate ``gamma`` with ``P(d2 <= gamma) = gate_prob``."""
     return float(chi2.ppf(gate_prob, dim))
 
 
@@ -73,7 +73,7 @@ def candidate_pairs(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, 
 
 
 def pair_scores(pairs: Pairs, pd: float, density_m3: float) -> np.ndarray:
-    """``score_ij = ln(Pd N_ij / ((1 - Pd) lambda))`` (Blackman & Popoli 1999, eq. 6.16)."""
+    """``score_ij = ln(Pd N_ij / ((1 - Pd) lambda))`` (Blackman & Popoli 1999, ch. 6)."""
     return pairs.loglik + np.log(pd) - np.log1p(-min(pd, 1.0 - 1e-12)) - np.log(density_m3)
 
 
@@ -102,7 +102,7 @@ def _singletons(ti: np.ndarray, dj: np.ndarray, n_tracks: int, n_dets: int) -> n
 def gnn_assign(pairs: Pairs, score: np.ndarray, n_tracks: int, n_dets: int) -> np.ndarray:
     """Global nearest neighbour: the assignment maximising the summed pair score, where leaving
     a track unassigned (missed) or a detection unassigned (clutter / new track) scores 0
-    (Blackman & Popoli 1999, sec. 6.4). Solved per cluster with linear_sum_assignment on
+    (Blackman & Popoli 1999, ch. 6). Solved per cluster with linear_sum_assignment on
     ``min(-score, 0)``: any partial assignment is a full assignment padded with zero-cost
     pairs, so this is the exact optimum. Returns the indices of the chosen pairs, sorted by
     track."""
@@ -153,8 +153,8 @@ def jpda_exact(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def jpda_lbp(psi: np.ndarray, iterations: int = LBP_ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
-    """Approximate JPDA marginals by loopy belief propagation (Williams & Lau 2014, eqs. 29-30
-    and 27): ``mu_ij = psi_ij / (1 + sum_{j' != j} psi_ij' nu_j'i)``,
+    """Approximate JPDA marginals by loopy belief propagation (Williams & Lau 2014):
+    ``mu_ij = psi_ij / (1 + sum_{j' != j} psi_ij' nu_j'i)``,
     ``nu_ji = 1 / (1 + sum_{i' != i} mu_i'j)``. Same inputs/outputs as :func:`jpda_exact`."""
     nu = np.ones_like(psi)
     for _ in range(iterations):
@@ -166,8 +166,10 @@ def jpda_lbp(psi: np.ndarray, iterations: int = LBP_ITERATIONS) -> tuple[np.ndar
     return a / denom, 1.0 / denom[:, 0]
 
 
-def _event_bound(psi: np.ndarray) -> float:
-    return float(np.prod(1.0 + (psi > 0).sum(axis=1), dtype=float))
+def _few_events(psi: np.ndarray) -> bool:
+    """Whether the joint-event count bound ``prod_i (1 + gated_i)`` is at most
+    ``MAX_EXACT_EVENTS`` (in logs, so huge clusters do not overflow)."""
+    return float(np.log1p((psi > 0).sum(axis=1)).sum()) <= np.log(MAX_EXACT_EVENTS)
 
 
 def jpda_weights(
@@ -190,8 +192,7 @@ def jpda_weights(
             dets, jd = np.unique(pairs.dj[idx], return_inverse=True)
             m = np.zeros((tracks.size, dets.size))
             m[it, jd] = psi[idx]
-            exact = _event_bound(m) <= MAX_EXACT_EVENTS
-            b, _ = jpda_exact(m) if exact else jpda_lbp(m)
+            b, _ = jpda_exact(m) if _few_events(m) else jpda_lbp(m)
             beta[idx] = b[it, jd]
     beta0 = 1.0 - np.bincount(pairs.ti, weights=beta, minlength=n_tracks)
     return beta, np.clip(beta0, 0.0, 1.0)

@@ -122,8 +122,10 @@ def update_position(
 
 def combine(x_r: np.ndarray, P_r: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Moment-matched Gaussian of a mixture: ``x = sum_r w_r x_r``,
-    ``P = sum_r w_r (P_r + (x_r - x)(x_r - x)')`` (BLK eq. 11.6.6-20/21).
+    ``P = sum_r w_r (P_r + (x_r - x)(x_r - x)')`` (BLK sec. 11.6.6).
     Shapes ``(n, r, 6)``, ``(n, r, 6, 6)``, ``w`` ``(n, r)`` summing to one."""
+    if x_r.shape[1] == 1:
+        return x_r[:, 0], P_r[:, 0]
     x = np.einsum("nr,nri->ni", w, x_r)
     dx = x_r - x[:, None, :]
     P = np.einsum("nr,nrij->nij", w, P_r + dx[..., :, None] * dx[..., None, :])
@@ -133,7 +135,7 @@ def combine(x_r: np.ndarray, P_r: np.ndarray, w: np.ndarray) -> tuple[np.ndarray
 def imm_mix(
     x_r: np.ndarray, P_r: np.ndarray, mu: np.ndarray, trans: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """IMM interaction step (Blom & Bar-Shalom 1988; BLK sec. 11.6.6, eqs. 11.6.6-6..11).
+    """IMM interaction step (Blom & Bar-Shalom 1988; BLK sec. 11.6.6).
 
     ``c_j = sum_i p_ij mu_i``; ``mu_{i|j} = p_ij mu_i / c_j``; ``x0_j = sum_i mu_{i|j} x_i``;
     ``P0_j = sum_i mu_{i|j} (P_i + (x_i - x0_j)(x_i - x0_j)')``. ``trans`` ``(r, r)`` is the
@@ -149,8 +151,8 @@ def imm_mix(
 
 
 def imm_model_probabilities(c: np.ndarray, loglik: np.ndarray) -> np.ndarray:
-    """Posterior model probabilities ``mu_j = Lambda_j c_j / sum_i Lambda_i c_i`` (BLK eq.
-    11.6.6-15), from predicted ``c`` ``(n, r)`` and model log-likelihoods ``(n, r)``."""
+    """Posterior model probabilities ``mu_j = Lambda_j c_j / sum_i Lambda_i c_i`` (BLK
+    sec. 11.6.6), from predicted ``c`` ``(n, r)`` and model log-likelihoods ``(n, r)``."""
     a = loglik - loglik.max(axis=1, keepdims=True)
     w = np.exp(a) * c
     return w / w.sum(axis=1, keepdims=True)

@@ -1,7 +1,7 @@
 """Track management: the track table, M-of-N confirmation, deletion, track numbers, quality.
 
-Rules (Blackman & Popoli, *Design and Analysis of Modern Tracking Systems*, 1999, sec. 6.2 and
-ch. 7; Bar-Shalom, Li & Kirubarajan 2001 sec. 3.6):
+Rules (Blackman & Popoli, *Design and Analysis of Modern Tracking Systems*, 1999, ch. 6;
+Bar-Shalom, Li & Kirubarajan 2001, ch. 3):
 
 - **Initiation**: every detection left unassigned starts a tentative track; the initiating
   detection is hit 1 of scan 1.
@@ -11,9 +11,9 @@ ch. 7; Bar-Shalom, Li & Kirubarajan 2001 sec. 3.6):
 - **Deletion**: after ``delete_misses`` consecutive misses, or when its largest per-axis
   position standard deviation exceeds ``max_pos_sigma_m``.
 - **Track numbers**: int64 from a counter that only increases, so a number is never reused.
-- **Quality**: the track log-likelihood ratio (Blackman & Popoli 1999 sec. 6.2, eq. 6.13),
+- **Quality**: the track log-likelihood ratio (Blackman & Popoli 1999, ch. 6),
   in nats: it starts at 0 and on each scan adds ``ln(Pd N(y; 0, S) / lambda)`` on a hit and
-  ``ln(1 - Pd)`` on a miss (JPDA: ``ln(1 - Pd + Pd sum_j beta-free N_j / lambda)``).
+  ``ln(1 - Pd)`` on a miss (JPDA: ``ln(1 - Pd + Pd sum_j N_j / lambda)`` over the gated detections).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def empty_table(n_models: int) -> TrackTable:
 def initiate(
     z: np.ndarray, R: np.ndarray, v0_sigma_m_s: float, mu0: np.ndarray, first_id: int
 ) -> TrackTable:
-    """Single-point initiation (BLK sec. 3.6; Blackman & Popoli sec. 6.1): ``x = [z, 0]``,
+    """Single-point initiation (Blackman & Popoli 1999, ch. 6): ``x = [z, 0]``,
     ``P = blockdiag(R, v0^2 I)``, one hit, ids ``first_id, first_id + 1, ...``.
     ``z`` ``(m, 3)``, ``R`` ``(m, 3, 3)``, ``mu0`` ``(r,)`` initial model probabilities."""
     m, r = z.shape[0], mu0.size

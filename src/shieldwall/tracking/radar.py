@@ -5,7 +5,7 @@ Measurement ``z = [r, az, el]`` of a target at ``p`` from a sensor at ``s``: wit
 frame to those axes; identity when the track frame already is the sensor's ENU),
 ``r = |d|``, ``az = atan2(e, n)`` (clockwise from north), ``el = atan2(u, rho)``,
 ``rho = sqrt(e^2 + n^2)``. Jacobian ``dh/dd`` (Bar-Shalom, Li & Kirubarajan 2001 [BLK],
-sec. 10.3; Blackman & Popoli 1999, sec. 4.3)::
+sec. 10.3)::
 
     dr/dd  = (e, n, u) / r
     daz/dd = (n, -e, 0) / rho^2
@@ -67,7 +67,7 @@ def update_rae(
     sensor_m: np.ndarray,
     rot: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Extended Kalman update (BLK sec. 10.3.2) with range/azimuth/elevation ``z_rae``
+    """Extended Kalman update (BLK sec. 10.3) with range/azimuth/elevation ``z_rae``
     ``(n, 3)`` of covariance ``R_rae`` ``(n, 3, 3)``; Joseph form. Returns ``x``, ``P`` and
     the innovation log-likelihood ``ln N(y; 0, S)``."""
     H = rae_jacobian(x, sensor_m, rot)
@@ -90,7 +90,7 @@ def rae_to_cartesian(
     z_rae: np.ndarray, R_rae: np.ndarray, sensor_m: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Converted measurement (sensor ENU = track frame): position ``(n, 3)`` and its
-    linearised covariance ``G R G'`` ``(n, 3, 3)``, ``G = dp/d(r, az, el)`` (BLK sec. 10.4.3;
+    linearised covariance ``G R G'`` ``(n, 3, 3)``, ``G = dp/d(r, az, el)`` (BLK ch. 10;
     unbiased only in the small-noise limit)."""
     r, az, el = z_rae.T
     ce, se, ca, sa = np.cos(el), np.sin(el), np.cos(az), np.sin(az)
@@ -100,6 +100,19 @@ def rae_to_cartesian(
     G[:, :, 1] = np.stack([r * ce * ca, -r * ce * sa, np.zeros_like(r)], axis=1)
     G[:, :, 2] = np.stack([-r * se * sa, -r * se * ca, r * ce], axis=1)
     return p, G @ R_rae @ G.transpose(0, 2, 1)
+
+
+def _launch_velocity(
+    bearing_rad: np.ndarray, speed_m_s: float, elevation_rad: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """ENU velocity ``(n, 3)`` and its derivatives ``(n, 3, 3)`` with respect to
+    (bearing, speed, elevation): ``v = s (sin b cos e, cos b cos e, sin e)``."""
+    b, s, e = bearing_rad, speed_m_s, elevation_rad
+    sb, cb, se, ce, zero = np.sin(b), np.cos(b), np.sin(e), np.cos(e), np.zeros_like(b)
+    u = np.stack([sb * ce, cb * ce, zero + se], axis=1)
+    d_b = s * np.stack([cb * ce, -sb * ce, zero], axis=1)
+    d_e = s * np.stack([-sb * se, -cb * se, zero + ce], axis=1)
+    return s * u, np.stack([d_b, u, d_e], axis=2)
 
 
 def seed_from_launch_warning(
@@ -124,29 +137,19 @@ def seed_from_launch_warning(
     constant gravity: ``p = p0 + v tau + g tau^2 / 2``, ``v_t = v + g tau``,
     ``tau = t_s - t_launch``. Boost is not modelled, so speed and elevation carry wide
     notional sigmas. ``P = J Sigma J'`` with ``J`` the Jacobian of ``(p, v_t)`` with respect to
-    ``theta = (p0, t_launch, bearing, speed, elevation)`` (first-order propagation, BLK
-    sec. 1.4.15). ``launch_sigma_m`` is per axis ``(n,)`` or ``(n, 3)``."""
+    ``theta = (p0, t_launch, bearing, speed, elevation)`` (first-order
+    propagation). ``launch_sigma_m`` is per axis ``(n,)`` or ``(n, 3)``."""
     n = launch_m.shape[0]
     g = np.asarray(gravity_m_s2, dtype=float)
-    tau = t_s - np.broadcast_to(t_launch_s, (n,))
-    b = np.broadcast_to(bearing_rad, (n,))
-    s, e = speed_m_s, elevation_rad
-    u = np.stack([np.sin(b) * np.cos(e), np.cos(b) * np.cos(e), np.full(n, np.sin(e))], axis=1)
-    v = s * u
-    dv_db = s * np.stack([np.cos(b) * np.cos(e), -np.sin(b) * np.cos(e), np.zeros(n)], axis=1)
-    dv_de = s * np.stack(
-        [-np.sin(b) * np.sin(e), -np.cos(b) * np.sin(e), np.full(n, np.cos(e))], axis=1
-    )
-    x = np.concatenate(
-        [launch_m + v * tau[:, None] + 0.5 * g * tau[:, None] ** 2, v + g * tau[:, None]], axis=1
-    )
+    tau = (t_s - np.broadcast_to(t_launch_s, (n,)))[:, None]
+    v, dv = _launch_velocity(np.broadcast_to(bearing_rad, (n,)), speed_m_s, elevation_rad)
+    x = np.concatenate([launch_m + v * tau + 0.5 * g * tau**2, v + g * tau], axis=1)
     J = np.zeros((n, 6, 7))
     J[:, :3, :3] = np.eye(3)
-    J[:, :3, 3] = -(v + g * tau[:, None])
+    J[:, :3, 3] = -(v + g * tau)
     J[:, 3:, 3] = -g
-    for col, dv in ((4, dv_db), (5, u), (6, dv_de)):
-        J[:, :3, col] = dv * tau[:, None]
-        J[:, 3:, col] = dv
+    J[:, :3, 4:] = dv * tau[:, :, None]
+    J[:, 3:, 4:] = dv
     sig = np.zeros((n, 7))
     sig[:, :3] = np.broadcast_to(np.asarray(launch_sigma_m, dtype=float).reshape(n, -1), (n, 3))
     sig[:, 3] = t_launch_sigma_s

@@ -18,7 +18,7 @@ Models (``TrackerConfig.model``): ``"cv"`` constant velocity (CWNA, ``q_m2_s3``)
 or, when it is None, ECEF inverse-square gravity; ``"imm"`` mixes CV with a manoeuvre model:
 CV with ``imm_q_factor`` times the process noise (default), or with the ballistic model when
 ``imm_second="ballistic"``. The manoeuvre pair is the default because it needs no frame
-knowledge and covers turns and burns as well as coasting arcs (BLK sec. 11.7.1).
+knowledge and covers turns and burns as well as coasting arcs (BLK ch. 11).
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ ASSOCIATORS: dict[str, Associator] = {"gnn": gnn_associator, "jpda": jpda_associ
 
 
 def mixture_update(x_pred, P_pred, beta0, ti, beta, x_p, P_p):
-    """PDA combination (BLK eq. 6.4.2-... / Fortmann et al. 1983): the moment-matched mixture
+    """PDA combination (Fortmann, Bar-Shalom & Scheffe 1983): the moment-matched mixture
     of the predicted state (weight ``beta0``) and each pair's updated state (weight ``beta``).
     Shapes ``(k, 6)``, ``(k, 6, 6)``, ``(k,)``; pairs ``(p,)``, ``(p, 6)``, ``(p, 6, 6)``."""
     k, p = x_pred.shape[0], ti.size
@@ -221,7 +221,8 @@ class Tracker:
 
     def _update_soft(self, x_r, P_r, c, assoc: Association, pairs: Pairs, z, R):
         """PDA mixture update of each model with shared association weights; IMM model
-        likelihood ``Lambda_j = 1 - Pd + Pd sum_p N_jp / lambda`` (IMM-PDAF, BLK sec. 11.7)."""
+        likelihood ``Lambda_j = 1 - Pd + Pd sum_p N_jp / lambda`` (IMM-PDAF; Houles & Bar-Shalom,
+        IEEE TAES 25(2), 1989)."""
         pd, r, k = self.config.pd, len(self.models), c.shape[0]
         ti, dj = pairs.ti[assoc.sel], pairs.dj[assoc.sel]
         x_out, P_out = np.empty_like(x_r), np.empty_like(P_r)
@@ -237,7 +238,7 @@ class Tracker:
         return x_out, P_out, mu
 
     def _quality_increment(self, assoc: Association, pairs: Pairs, k: int) -> np.ndarray:
-        """Track log-likelihood ratio increment (Blackman & Popoli 1999 eq. 6.13)."""
+        """Track log-likelihood ratio increment (Blackman & Popoli 1999, ch. 6)."""
         pd = self.config.pd
         ratio = pairs.loglik[assoc.sel] + np.log(pd / self.density)
         if assoc.hard:
