@@ -32,7 +32,8 @@ from scipy.stats import chi2
 from shieldwall.tracking.filters import gaussian_loglik
 
 MAX_EXACT_EVENTS = 20_000  # JPDA: enumerate joint events only below this bound
-LBP_ITERATIONS = 50
+LBP_ITERATIONS = 100
+LBP_TOL = 1e-10  # stop when no message moves more than this
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +144,11 @@ def jpda_exact(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     srt = np.sort(dets, axis=1)
     valid = ~np.any(srt[:, 1:] == srt[:, :-1], axis=1)
     events, assigned = events[valid], assigned[valid]
-    factor = np.where(assigned, psi[np.arange(n_t), np.maximum(events, 0)], 1.0)
-    w = np.prod(factor, axis=1)
+    # event weight prod_{assigned} psi_ij, in logs so large psi cannot overflow
+    with np.errstate(divide="ignore"):
+        log_psi = np.log(psi)
+    logw = np.where(assigned, log_psi[np.arange(n_t), np.maximum(events, 0)], 0.0).sum(axis=1)
+    w = np.exp(logw - logw.max())
     w /= w.sum()
     beta = np.zeros((n_t, n_d))
     for i in range(n_t):
@@ -152,24 +156,52 @@ def jpda_exact(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return beta, 1.0 - beta.sum(axis=1)
 
 
-def jpda_lbp(psi: np.ndarray, iterations: int = LBP_ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
-    """Approximate JPDA marginals by loopy belief propagation (Williams & Lau 2014):
-    ``mu_ij = psi_ij / (1 + sum_{j' != j} psi_ij' nu_j'i)``,
-    ``nu_ji = 1 / (1 + sum_{i' != i} mu_i'j)``. Same inputs/outputs as :func:`jpda_exact`."""
+def _sum_of_others(a: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
+    """For each pair, ``sum`` of ``a`` over the *other* pairs sharing its ``idx`` (a row or a
+    column of the sparse matrix), without cancellation: ``total - a`` except at each line's
+    largest element(s), where the others are summed directly."""
+    top_val = np.zeros(n)
+    np.maximum.at(top_val, idx, a)
+    top = a == top_val[idx]
+    n_top = np.bincount(idx, weights=top, minlength=n)
+    rest = np.bincount(idx, weights=np.where(top, 0.0, a), minlength=n)
+    total = np.bincount(idx, weights=a, minlength=n)
+    at_top = rest[idx] + (n_top[idx] - 1.0) * top_val[idx]
+    return np.where(top, at_top, total[idx] - a)
+
+
+def lbp_pairs(
+    psi: np.ndarray, it: np.ndarray, jd: np.ndarray, iterations: int = LBP_ITERATIONS
+) -> np.ndarray:
+    """Loopy belief propagation marginals over sparse pairs ``(it, jd)`` with weights ``psi``
+    (Williams & Lau 2014): ``mu_ij = psi_ij / (1 + sum_{j' != j} psi_ij' nu_j'i)``,
+    ``nu_ji = 1 / (1 + sum_{i' != i} mu_i'j)``, then
+    ``beta_ij = psi_ij nu_ji / (1 + sum_j' psi_ij' nu_j'i)``. Returns ``beta`` per pair."""
+    n_t, n_d = int(it.max()) + 1, int(jd.max()) + 1
     nu = np.ones_like(psi)
     for _ in range(iterations):
-        a = psi * nu
-        mu = psi / (1.0 + a.sum(axis=1, keepdims=True) - a)
-        nu = 1.0 / (1.0 + mu.sum(axis=0, keepdims=True) - mu)
+        mu = psi / (1.0 + _sum_of_others(psi * nu, it, n_t))
+        nu_old, nu = nu, 1.0 / (1.0 + _sum_of_others(mu, jd, n_d))
+        if np.max(np.abs(nu - nu_old)) < LBP_TOL:
+            break
     a = psi * nu
-    denom = 1.0 + a.sum(axis=1, keepdims=True)
-    return a / denom, 1.0 / denom[:, 0]
+    return a / (1.0 + np.bincount(it, weights=a, minlength=n_t)[it])
 
 
-def _few_events(psi: np.ndarray) -> bool:
-    """Whether the joint-event count bound ``prod_i (1 + gated_i)`` is at most
-    ``MAX_EXACT_EVENTS`` (in logs, so huge clusters do not overflow)."""
-    return float(np.log1p((psi > 0).sum(axis=1)).sum()) <= np.log(MAX_EXACT_EVENTS)
+def jpda_lbp(psi: np.ndarray, iterations: int = LBP_ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate JPDA marginals by loopy belief propagation (:func:`lbp_pairs`, Williams &
+    Lau 2014) on a dense ``psi``; same inputs/outputs as :func:`jpda_exact`."""
+    it, jd = np.nonzero(psi)
+    beta = np.zeros_like(psi)
+    if it.size:
+        beta[it, jd] = lbp_pairs(psi[it, jd], it, jd, iterations)
+    return beta, 1.0 - beta.sum(axis=1)
+
+
+def _few_events(it: np.ndarray) -> bool:
+    """Whether the joint-event count bound ``prod_i (1 + gated_i)`` of a cluster (pair track
+    indices ``it``) is at most ``MAX_EXACT_EVENTS`` (in logs: huge clusters cannot overflow)."""
+    return float(np.log1p(np.bincount(it)).sum()) <= np.log(MAX_EXACT_EVENTS)
 
 
 def jpda_weights(
@@ -179,7 +211,7 @@ def jpda_weights(
     missed detection ``beta0`` ``(n_tracks,)``, cluster by cluster: closed form for 1x1
     clusters, exact enumeration while the event count is below ``MAX_EXACT_EVENTS``, loopy
     belief propagation above it."""
-    psi = np.exp(np.minimum(score, 700.0))
+    psi = np.exp(np.minimum(score, 300.0))
     beta = np.zeros(pairs.ti.size)
     single = _singletons(pairs.ti, pairs.dj, n_tracks, n_dets)
     beta[single] = psi[single] / (1.0 + psi[single])
@@ -190,9 +222,11 @@ def jpda_weights(
             idx = rest[group]
             tracks, it = np.unique(pairs.ti[idx], return_inverse=True)
             dets, jd = np.unique(pairs.dj[idx], return_inverse=True)
+            if not _few_events(it):
+                beta[idx] = lbp_pairs(psi[idx], it, jd)
+                continue
             m = np.zeros((tracks.size, dets.size))
             m[it, jd] = psi[idx]
-            b, _ = jpda_exact(m) if _few_events(m) else jpda_lbp(m)
-            beta[idx] = b[it, jd]
+            beta[idx] = jpda_exact(m)[0][it, jd]
     beta0 = 1.0 - np.bincount(pairs.ti, weights=beta, minlength=n_tracks)
     return beta, np.clip(beta0, 0.0, 1.0)
