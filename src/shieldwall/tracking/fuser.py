@@ -23,6 +23,10 @@ read). It
    association and fusion", IEEE AES Systems Magazine 15(1), 2000);
 4. retires system tracks with no input for ``retire_s``. Numbers count up from 1 and are never
    reused.
+
+Limits: a system track is predicted with the process noise and motion model of its latest
+input; every new source key is remembered for the Fuser's life (a partner whose key changes
+every scan grows that table by one entry a scan).
 """
 
 from __future__ import annotations

@@ -24,10 +24,12 @@ Niehsen ("Information fusion based on fast covariance intersection filtering", P
 2002) takes instead ``w = tr P2 / (tr P1 + tr P2)``.
 
 Track-to-track association (Bar-Shalom & Chen, "Multisensor track-to-track association for
-tracks with dependent errors", J. Adv. Inf. Fusion 1(1), 2006, eq. 2-4 with the cross-covariance
-set to zero): ``d = x1 - x2``, ``S = P1 + P2``, ``d' S^-1 d ~ chi2(6)`` for the same object.
-Ignoring the (unknown, positive) cross-covariance overstates ``S`` and so makes the gate a little
-looser, never tighter. Pairs are then assigned globally by ``linear_sum_assignment``.
+tracks with dependent errors", J. Adv. Inf. Fusion 1(1), 2006, with the cross-covariance set to
+zero): ``d = x1 - x2``, ``S = P1 + P2``, ``d' S^-1 d ~ chi2(6)`` for the same object. The true
+``S`` is ``P1 + P2 - P12 - P12'``; partners' cross-covariance is unknown, and in the usual case
+(common process noise, Bar-Shalom, IEEE TAES 17(4), 1981) it is positive, so ignoring it makes
+the gate a little looser, not tighter. Pairs are then assigned globally by
+``linear_sum_assignment``.
 """
 
 from __future__ import annotations
