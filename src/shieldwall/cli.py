@@ -8,6 +8,7 @@ incomplete. No traceback reaches the user for either.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -56,15 +57,26 @@ def _load(source: str):
 
 
 class _LazyProgress:
-    """A progress bar in simulated time that appears only once a run has taken 2 s."""
+    """A progress bar in simulated time that appears only once a run has taken 2 s.
+
+    It also makes Ctrl-C reliable: Python drops a KeyboardInterrupt raised while it runs a
+    finaliser (``__del__``, a weakref callback), so the SIGINT handler records the interrupt
+    too and the next progress call, made from the simulation loop, raises it again."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.start = time.monotonic()
         self.bar: Progress | None = None
         self.task = None
+        self.interrupted = False
+
+    def on_sigint(self, signum, frame) -> None:
+        self.interrupted = True
+        raise KeyboardInterrupt
 
     def __call__(self, t_s: float, t_end_s: float) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt
         if not self.enabled:
             return
         if self.bar is None:
@@ -107,6 +119,7 @@ def run(
     seed = sc.seed if seed is None else seed
     run_dir = out if out is not None else default_run_dir(Path("runs"), sc.name, seed)
     progress = _LazyProgress(enabled=not quiet)
+    signal.signal(signal.SIGINT, progress.on_sigint)
     try:
         result = run_scenario(sc, seed=seed, out=run_dir, force=force, progress=progress)
     except (RunFolderError, TargetingError) as exc:
