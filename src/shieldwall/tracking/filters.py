@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.tracking.kalman import gravity_ecef, process_noise
+from shieldwall.tracking.kalman import gravity_ecef, predict_cv
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -46,38 +46,6 @@ def model_acceleration(model: MotionModel, x: np.ndarray) -> np.ndarray | None:
     if model.gravity == "ecef":
         return gravity_ecef(x[:, :3], x[:, 3:])
     raise ValueError(f"unknown gravity {model.gravity!r}; expected none, vector or ecef")
-
-
-def predict_cv(
-    x: np.ndarray,
-    P: np.ndarray,
-    dt_s: np.ndarray | float,
-    q_m2_s3: np.ndarray | float,
-    accel_m_s2: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """CWNA prediction ``dt_s`` ahead (BLK eq. 6.2.2-12), optionally with known acceleration
-    ``a`` ``(n, 3)`` held over the interval: ``p += v dt + a dt^2/2``, ``v += a dt``.
-
-    Shapes: ``x`` ``(n, 6)``, ``P`` ``(n, 6, 6)``, ``dt_s`` and ``q_m2_s3`` scalar or ``(n,)``."""
-    n = x.shape[0]
-    dt = np.broadcast_to(np.asarray(dt_s, dtype=float), (n,))
-    q = np.broadcast_to(np.asarray(q_m2_s3, dtype=float), (n,))
-    # x = F x (+ G a)
-    x_new = x.copy()
-    x_new[:, :3] += dt[:, None] * x[:, 3:]
-    if accel_m_s2 is not None:
-        x_new[:, :3] += 0.5 * accel_m_s2 * dt[:, None] ** 2
-        x_new[:, 3:] += accel_m_s2 * dt[:, None]
-    # P = F P F' + Q in 3x3 blocks, F = [[I, dt I], [0, I]]
-    d = dt[:, None, None]
-    P11, P12, P21, P22 = P[:, :3, :3], P[:, :3, 3:], P[:, 3:, :3], P[:, 3:, 3:]
-    P_new = np.empty_like(P)
-    P_new[:, :3, :3] = P11 + d * (P12 + P21) + d * d * P22
-    P_new[:, :3, 3:] = P12 + d * P22
-    P_new[:, 3:, :3] = P21 + d * P22
-    P_new[:, 3:, 3:] = P22
-    P_new += process_noise(dt, q)
-    return x_new, P_new
 
 
 def predict_model(

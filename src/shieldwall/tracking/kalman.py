@@ -47,29 +47,47 @@ def gravity_ecef(pos_m: np.ndarray, vel_m_s: np.ndarray) -> np.ndarray:
     return a
 
 
-def predict(
-    x: np.ndarray, P: np.ndarray, dt_s: np.ndarray, q_m2_s3: np.ndarray, ballistic: np.ndarray
+def predict_cv(
+    x: np.ndarray,
+    P: np.ndarray,
+    dt_s: np.ndarray | float,
+    q_m2_s3: np.ndarray | float,
+    accel_m_s2: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Predict tracks ``dt_s`` ahead. Ballistic tracks (bool mask) also fall under gravity:
-    ``p += v dt + a dt^2 / 2``, ``v += a dt`` with ``a`` at the start of the interval."""
-    dt = dt_s[:, None]
-    # x = F x with F = [[I, dt I], [0, I]] (+ gravity for ballistic tracks)
+    """CWNA prediction ``dt_s`` ahead (BLK eq. 6.2.2-12), optionally with known acceleration
+    ``a`` ``(n, 3)`` held over the interval: ``p += v dt + a dt^2/2``, ``v += a dt``.
+
+    Shapes: ``x`` ``(n, 6)``, ``P`` ``(n, 6, 6)``, ``dt_s`` and ``q_m2_s3`` scalar or ``(n,)``."""
+    n = x.shape[0]
+    dt = np.broadcast_to(np.asarray(dt_s, dtype=float), (n,))
+    q = np.broadcast_to(np.asarray(q_m2_s3, dtype=float), (n,))
+    # x = F x (+ G a)
     x_new = x.copy()
-    x_new[:, :3] += dt * x[:, 3:]
-    if np.any(ballistic):
-        a = gravity_ecef(x[:, :3], x[:, 3:]) * ballistic[:, None]
-        x_new[:, :3] += 0.5 * a * dt**2
-        x_new[:, 3:] += a * dt
-    # P = F P F' + Q, written out in 3x3 blocks (F is block upper triangular)
-    d = dt[:, :, None]
+    x_new[:, :3] += dt[:, None] * x[:, 3:]
+    if accel_m_s2 is not None:
+        x_new[:, :3] += 0.5 * accel_m_s2 * dt[:, None] ** 2
+        x_new[:, 3:] += accel_m_s2 * dt[:, None]
+    # P = F P F' + Q in 3x3 blocks, F = [[I, dt I], [0, I]]
+    d = dt[:, None, None]
     P11, P12, P21, P22 = P[:, :3, :3], P[:, :3, 3:], P[:, 3:, :3], P[:, 3:, 3:]
     P_new = np.empty_like(P)
-    P_new[:, :3, :3] = P11 + d * (P12 + P21) + d**2 * P22
+    P_new[:, :3, :3] = P11 + d * (P12 + P21) + d * d * P22
     P_new[:, :3, 3:] = P12 + d * P22
     P_new[:, 3:, :3] = P21 + d * P22
     P_new[:, 3:, 3:] = P22
-    P_new += process_noise(dt_s, q_m2_s3)
+    P_new += process_noise(dt, q)
     return x_new, P_new
+
+
+def predict(
+    x: np.ndarray, P: np.ndarray, dt_s: np.ndarray, q_m2_s3: np.ndarray, ballistic: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predict tracks ``dt_s`` ahead; ballistic tracks (bool mask) also fall under gravity in
+    the rotating frame (:func:`gravity_ecef`, held at its value at the start of the interval)."""
+    accel = None
+    if np.any(ballistic):
+        accel = gravity_ecef(x[:, :3], x[:, 3:]) * ballistic[:, None]
+    return predict_cv(x, P, dt_s, q_m2_s3, accel)
 
 
 def update_position(
