@@ -75,10 +75,16 @@ def empty_table(n_models: int) -> TrackTable:
 
 
 def initiate(
-    z: np.ndarray, R: np.ndarray, v0_sigma_m_s: float, mu0: np.ndarray, first_id: int
+    z: np.ndarray,
+    R: np.ndarray,
+    v0_sigma_m_s: float,
+    mu0: np.ndarray,
+    first_id: int,
+    confirm_m: int = 2,
 ) -> TrackTable:
     """Single-point initiation (Blackman & Popoli 1999, ch. 6): ``x = [z, 0]``,
-    ``P = blockdiag(R, v0^2 I)``, one hit, ids ``first_id, first_id + 1, ...``.
+    ``P = blockdiag(R, v0^2 I)``, one hit, ids ``first_id, first_id + 1, ...``; confirmed at
+    once when one hit is enough (``confirm_m <= 1``).
     ``z`` ``(m, 3)``, ``R`` ``(m, 3, 3)``, ``mu0`` ``(r,)`` initial model probabilities."""
     m, r = z.shape[0], mu0.size
     x = np.zeros((m, 6))
@@ -96,7 +102,7 @@ def initiate(
         ones.copy(),
         ones.copy(),
         np.zeros(m, dtype=np.int64),
-        np.zeros(m, dtype=bool),
+        np.full(m, confirm_m <= 1),
         np.zeros(m),
     )
 

@@ -39,9 +39,14 @@ def rae_measure(x: np.ndarray, sensor_m: np.ndarray, rot: np.ndarray | None = No
 
 
 def rae_jacobian(x: np.ndarray, sensor_m: np.ndarray, rot: np.ndarray | None = None) -> np.ndarray:
-    """Measurement Jacobian ``H = dh/dx`` ``(n, 3, 6)`` (module docstring)."""
+    """Measurement Jacobian ``H = dh/dx`` ``(n, 3, 6)`` (module docstring). Azimuth is
+    undefined straight above the sensor (horizontal distance 0): a ValueError there."""
     e, n, u = _offset_enu(x, sensor_m, rot).T
     rho2 = e * e + n * n
+    if np.any(rho2 < 1e-6):
+        raise ValueError(
+            "a track straight above the sensor has no azimuth: the EKF cannot update it"
+        )
     rho = np.sqrt(rho2)
     r2 = rho2 + u * u
     r = np.sqrt(r2)

@@ -233,7 +233,9 @@ class Tracker:
                 x_r[:, j], P_r[:, j], assoc.beta0, ti, assoc.beta, x_p, P_p
             )
             ratio = np.exp(np.minimum(ll + np.log(pd / self.density), 700.0))
-            loglam[:, j] = np.log(1.0 - pd + np.bincount(ti, weights=ratio, minlength=k))
+            # + 1e-300: with Pd = 1 a missed track has likelihood 0 under every model
+            summed = np.bincount(ti, weights=ratio, minlength=k)
+            loglam[:, j] = np.log(1.0 - pd + summed + 1e-300)
         mu = imm_model_probabilities(c, loglam) if r > 1 else c
         return x_out, P_out, mu
 
@@ -252,12 +254,11 @@ class Tracker:
     def step(self, t_s: float, z_m: np.ndarray, R_m2: np.ndarray) -> TrackStates:
         """Process one scan: detections ``z_m`` ``(m, 3)`` with covariances ``R_m2``
         ``(m, 3, 3)`` at time ``t_s``. Returns the live tracks after the update."""
-        z = np.asarray(z_m, dtype=float).reshape(-1, 3)
-        R = np.asarray(R_m2, dtype=float).reshape(-1, 3, 3)
+        z, R = _checked_scan(t_s, z_m, R_m2)
         if self.t_s is not None and t_s < self.t_s:
             raise ValueError(f"scan time {t_s} s precedes the previous scan at {self.t_s} s")
         dt = 0.0 if self.t_s is None else t_s - self.t_s
-        self.t_s = t_s
+        self.t_s = float(t_s)
         k, m = self.table.size, z.shape[0]
         x_r, P_r, c = self._predict(dt)
         x, P = combine(x_r, P_r, c)
@@ -271,8 +272,10 @@ class Tracker:
             used[dj] = True
         else:
             x_r, P_r, mu = self._update_soft(x_r, P_r, c, assoc, pairs, z, R)
-            claimed = np.bincount(pairs.dj[assoc.sel], weights=assoc.beta, minlength=m)
-            used = claimed >= 0.5
+            # a detection inside any track's gate may not start a track (the usual JPDA rule:
+            # a track that splits its weight over two close detections must not spawn a twin)
+            used = np.zeros(m, dtype=bool)
+            used[pairs.dj] = True
         dq = self._quality_increment(assoc, pairs, k)
         return self._manage(x_r, P_r, mu, assoc.beta0 < 0.5, dq, z[~used], R[~used])
 
@@ -289,7 +292,7 @@ class Tracker:
             cfg.delete_misses,
             cfg.max_pos_sigma_m,
         )
-        born = initiate(z_new, R_new, cfg.v0_sigma_m_s, self.mu0, self.next_id)
+        born = initiate(z_new, R_new, cfg.v0_sigma_m_s, self.mu0, self.next_id, cfg.confirm_m)
         self.next_id += born.size
         self.table = tab.select(~drop).concat(born)
         x_all = np.concatenate([x[~drop], born.x_r[:, 0]])
@@ -300,7 +303,7 @@ class Tracker:
         """Add tentative tracks with states ``x`` ``(n, 6)``, ``P`` ``(n, 6, 6)`` valid at the
         last scan time (e.g. from :func:`radar.seed_from_launch_warning`); returns their ids.
         Each counts as one hit on its first scan."""
-        born = initiate(x[:, :3], P[:, :3, :3], 0.0, self.mu0, self.next_id)
+        born = initiate(x[:, :3], P[:, :3, :3], 0.0, self.mu0, self.next_id, self.config.confirm_m)
         r = len(self.models)
         born = replace(
             born, x_r=np.repeat(x[:, None], r, axis=1), P_r=np.repeat(P[:, None], r, axis=1)
@@ -326,3 +329,26 @@ class Tracker:
 
 
 _BOOK_FIELDS = ("track_id", "age", "window_hits", "hits", "misses", "confirmed", "quality")
+
+
+def _checked_scan(t_s: float, z_m, R_m2) -> tuple[np.ndarray, np.ndarray]:
+    """The scan's detections as ``(m, 3)`` and ``(m, 3, 3)`` float arrays; ValueError (and no
+    change to the tracker) for a non-finite time, mismatched shapes, non-finite values or a
+    covariance that is not positive definite."""
+    if not np.isfinite(t_s):
+        raise ValueError(f"scan time must be finite, got {t_s}")
+    z = np.asarray(z_m, dtype=float)
+    R = np.asarray(R_m2, dtype=float)
+    if z.size == 0 and R.size == 0:
+        return z.reshape(0, 3), R.reshape(0, 3, 3)
+    if z.ndim != 2 or z.shape[1] != 3 or R.shape != (z.shape[0], 3, 3):
+        raise ValueError(
+            f"detections must be (m, 3) with covariances (m, 3, 3); got {z.shape} and {R.shape}"
+        )
+    if not (np.isfinite(z).all() and np.isfinite(R).all()):
+        raise ValueError("detections and their covariances must be finite (no NaN or inf)")
+    try:
+        np.linalg.cholesky(R)
+    except np.linalg.LinAlgError:
+        raise ValueError("every detection covariance must be positive definite") from None
+    return z, R
