@@ -333,6 +333,26 @@ def track(
     )
 
 
+@app.command()
+def wta(
+    instance: Annotated[Path, typer.Argument(help="JSON (values, pk, counts) or .txt/.txt.gz")],
+    method: Annotated[str, typer.Option(help="heuristic, exact or greedy")] = "heuristic",
+    time_limit: Annotated[
+        float | None, typer.Option(help="seconds (default: heuristic 0.1, exact 60)")
+    ] = None,
+    units: Annotated[int | None, typer.Option(help="units of every weapon (overrides)")] = None,
+) -> None:
+    """Solve a static weapon-target assignment; prints JSON (see io.wtafile)."""
+    from shieldwall.io.wtafile import WtaFileError, read_instance, report, solve_instance
+
+    try:
+        inst = read_instance(instance, units)
+        result = solve_instance(inst, method, time_limit)
+    except WtaFileError as exc:
+        _fail([str(exc)])
+    sys.stdout.write(json.dumps(report(result, inst.per_unit)) + "\n")
+
+
 def main() -> None:
     try:
         app()

@@ -79,7 +79,7 @@ def _float_array(name: str, data, ndim: int) -> np.ndarray:
     try:
         a = np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: not {shape} (ragged or non-numeric); give {shape}") from None
+        raise ValueError(f"{name}: ragged or non-numeric; give {shape}") from None
     if a.ndim != ndim or a.size == 0:
         raise ValueError(f"{name}: must be {shape}, got shape {a.shape}")
     if not np.isfinite(a).all():
