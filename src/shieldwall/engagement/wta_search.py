@@ -23,8 +23,10 @@ import time
 import numpy as np
 
 from shieldwall.engagement.wta import MIN_SURVIVAL
+from shieldwall.engagement.wta_chains import chain_moves
 
 REL_TOL = 1e-12  # a move must improve F by more than this fraction of F
+MAX_STALL = 3000  # perturbation rounds without improvement before the search gives up
 
 
 def improve(
@@ -40,12 +42,16 @@ def improve(
     t_u = local_search(v, r_u, t_u, deadline)
     best_t, best_f = t_u, surviving(v, r_u, t_u).sum()
     k_max = max(2, int(np.ceil(0.03 * w_u.size)))
-    while time.perf_counter() < deadline:
+    stall = 0
+    while time.perf_counter() < deadline and stall < MAX_STALL:
         trial = perturb(best_t, v.size, int(rng.integers(2, k_max + 1)), rng)
-        trial = local_search(v, r_u, trial, deadline)
+        dirty = np.zeros(v.size, dtype=bool)
+        dirty[best_t[trial != best_t]] = dirty[trial[trial != best_t]] = True
+        trial = local_search(v, r_u, trial, deadline, dirty)
         f = surviving(v, r_u, trial).sum()
+        stall += 1
         if f < best_f * (1.0 - REL_TOL):
-            best_t, best_f = trial, f
+            best_t, best_f, stall = trial, f, 0
     return _counts(w_u, best_t, p.shape)
 
 
@@ -68,53 +74,89 @@ def surviving(v: np.ndarray, r_u: np.ndarray, t_u: np.ndarray) -> np.ndarray:
     return v * np.exp(np.bincount(t_u, weights=logs, minlength=v.size))
 
 
-def local_search(v: np.ndarray, r_u: np.ndarray, t_u: np.ndarray, deadline: float) -> np.ndarray:
-    """Rounds of disjoint improving 1-moves and 2-swaps until none improves or the deadline."""
+def local_search(
+    v: np.ndarray,
+    r_u: np.ndarray,
+    t_u: np.ndarray,
+    deadline: float,
+    dirty: np.ndarray | None = None,
+    chains: bool = True,
+) -> np.ndarray:
+    """Rounds of disjoint improving 1-moves and 2-swaps until none improves or the deadline.
+
+    ``dirty`` ``(T,)`` bool marks the targets whose S changed since ``t_u`` was last a local
+    optimum (None: all). A move's change of F depends only on S of the targets it touches, so
+    only moves touching a dirty target are evaluated; each round dirties the targets it moved."""
     t_u = t_u.copy()
+    dirty = np.ones(v.size, dtype=bool) if dirty is None else dirty.copy()
     while time.perf_counter() < deadline:
         S = surviving(v, r_u, t_u)
-        moves = _improving_moves(S, r_u, t_u, REL_TOL * S.sum())
-        if not moves:
-            break
-        _apply_disjoint(moves, t_u)
+        if dirty.any():
+            moves = _improving_moves(S, r_u, t_u, REL_TOL * S.sum(), dirty)
+        else:  # a local optimum of moves and swaps: try the chains
+            moves = chain_moves(S, r_u, t_u, REL_TOL * S.sum()) if chains else []
+            if not moves:
+                break
+        dirty[:] = False
+        dirty[_apply_disjoint(moves, t_u)] = True
     return t_u
 
 
-def _improving_moves(S: np.ndarray, r_u: np.ndarray, t_u: np.ndarray, tol: float) -> list:
-    """(delta, kind, u, b_or_v) for each unit's best 1-move and best 2-swap below -tol, sorted."""
-    idx = np.arange(t_u.size)
+def _improving_moves(
+    S: np.ndarray, r_u: np.ndarray, t_u: np.ndarray, tol: float, dirty: np.ndarray
+) -> list:
+    """(delta, kind, u, b_or_v) for the best moves touching a dirty target, below -tol, sorted:
+    per unit on a dirty target its best 1-move and 2-swap, per unit its best 1-move into a
+    dirty target."""
     s_own = S[t_u]
     # R_u = S_{t_u} / r_{w_u t_u}: value kept by u's target without u
-    R = s_own / r_u[idx, t_u]
-    # d1[u, b] = (R_u - S_{t_u}) - S_b (1 - r_{w_u b})
-    d1 = (R - s_own)[:, None] - S[None, :] * (1.0 - r_u)
-    d1[idx, t_u] = 0.0
-    b = d1.argmin(axis=1)
-    # M[u, v] = R_u r_{w_v t_u} - S_{t_u};  d2 = M + M'
-    m = R[:, None] * r_u[:, t_u].T - s_own[:, None]
-    d2 = m + m.T
-    d2[t_u[:, None] == t_u[None, :]] = 0.0
-    v2 = d2.argmin(axis=1)
-    best1, best2 = d1[idx, b], d2[idx, v2]
-    moves = [(best1[u], 1, u, b[u]) for u in np.flatnonzero(best1 < -tol)]
-    moves += [(best2[u], 2, u, v2[u]) for u in np.flatnonzero(best2 < -tol)]
+    R = s_own / r_u[np.arange(t_u.size), t_u]
+    g = R - s_own
+    rows, cols = np.flatnonzero(dirty[t_u]), np.flatnonzero(dirty)
+    k = np.arange(rows.size)
+    # d1[u, b] = (R_u - S_{t_u}) - S_b (1 - r_{w_u b}), for u on a dirty target
+    d1 = g[rows, None] - S[None, :] * (1.0 - r_u[rows])
+    d1[k, t_u[rows]] = 0.0
+    # the same into dirty targets b only, for every u
+    d1c = g[:, None] - S[cols][None, :] * (1.0 - r_u[:, cols])
+    d1c[t_u[:, None] == cols[None, :]] = 0.0
+    # d2[u, v] = M[u, v] + M[v, u],  M[u, v] = R_u r_{w_v t_u} - S_{t_u}, for u on a dirty target
+    d2 = R[rows, None] * r_u[:, t_u[rows]].T - s_own[rows, None]
+    d2 += R[None, :] * r_u[rows][:, t_u] - s_own[None, :]
+    d2[t_u[rows][:, None] == t_u[None, :]] = 0.0
+    moves = _row_best(d1, rows, np.arange(S.size), 1, tol)
+    moves += _row_best(d1c, np.arange(t_u.size), cols, 1, tol)
+    moves += _row_best(d2, rows, np.arange(t_u.size), 2, tol)
     moves.sort()
     return moves
 
 
-def _apply_disjoint(moves: list, t_u: np.ndarray) -> None:
-    """Apply moves best first, skipping any that touches a target an applied move touched."""
+def _row_best(d: np.ndarray, units: np.ndarray, other: np.ndarray, kind: int, tol: float) -> list:
+    if d.size == 0:
+        return []
+    j = d.argmin(axis=1)
+    best = d[np.arange(units.size), j]
+    return [(best[i], kind, int(units[i]), int(other[j[i]])) for i in np.flatnonzero(best < -tol)]
+
+
+def _apply_disjoint(moves: list, t_u: np.ndarray) -> list[int]:
+    """Apply moves best first, skipping any that touches a target an applied move touched;
+    returns the touched targets. A move is (delta, 1, u, b), (delta, 2, u, v) or a chain
+    (delta, 3, units, new targets)."""
     used: set[int] = set()
     for _, kind, u, other in moves:
-        a = int(t_u[u])
-        b = int(other) if kind == 1 else int(t_u[other])
-        if a in used or b in used:
-            continue
-        used.update((a, b))
         if kind == 1:
-            t_u[u] = b
+            units, new = (u,), (other,)
+        elif kind == 2:
+            units, new = (u, other), (int(t_u[other]), int(t_u[u]))
         else:
-            t_u[u], t_u[other] = b, a
+            units, new = u, other
+        touched = {int(t_u[k]) for k in units} | set(new)
+        if touched & used:
+            continue
+        used |= touched
+        t_u[list(units)] = new
+    return sorted(used)
 
 
 def perturb(t_u: np.ndarray, n_targets: int, k: int, rng: np.random.Generator) -> np.ndarray:
