@@ -40,8 +40,10 @@ def check_run_folder(folder: Path) -> dict:
     assert sorted(p.name for p in folder.iterdir()) == [
         "events.parquet",
         "map.png",
+        "pictures.parquet",
         "scenario.yaml",
         "summary.json",
+        "truth.parquet",
     ]
     summary = json.loads((folder / "summary.json").read_text())
     th = summary["threats"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from shieldwall.geo import ecef_to_geodetic
@@ -65,9 +66,36 @@ def run(
     if run_dir is not None:
         write_json(run_dir / "summary.json", summary)
         write_parquet(run_dir / "events.parquet", events)
+        pictures, truth = picture_tables(sim)
+        write_parquet(run_dir / "pictures.parquet", pictures)
+        write_parquet(run_dir / "truth.parquet", truth)
         render_map(run_dir / "map.png", map_layers(sim))
         close_run_dir(run_dir)
     return RunResult(summary, events, sim, run_dir)
 
 
-__all__ = ["RunResult", "events_table", "load_scenario", "run"]
+def picture_tables(result: SimResult) -> tuple[pa.Table, pa.Table]:
+    """The sampled pictures (every nation's, the analyst's view: sources named) and the truth
+    at the same times, ECEF metres and m/s: what the summary's SIAP figures are computed from."""
+    cols = result.pictures.arrays()
+    t = cols["scan_t_s"]
+    ids = np.asarray(result.truth.threats.threat_id)
+    nations = np.array([n.id for n in result.scenario.nations] + [""])
+    xyz = ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")
+    pictures = {
+        "t_s": t[cols["scan"]],
+        "nation": nations[cols["nation"]],
+        "threat_id": ids[cols["threat"]],
+        "source_nation": nations[cols["source"]],
+        **{k: cols["x"][:, i] for i, k in enumerate(xyz)},
+        "pos_sigma_m": cols["pos_sigma_m"],
+    }
+    truth = {
+        "t_s": t[cols["truth_scan"]],
+        "threat_id": ids[cols["truth_threat"]],
+        **{k: cols["truth_x"][:, i] for i, k in enumerate(xyz)},
+    }
+    return pa.table(pictures), pa.table(truth)
+
+
+__all__ = ["RunResult", "events_table", "load_scenario", "picture_tables", "run"]

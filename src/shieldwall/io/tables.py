@@ -64,7 +64,7 @@ def run_tables(summary: dict) -> list[Table]:
         style="bold",
     )
     cost.add_row("shots fired on a partner's track", str(inter["launch_on_remote"]))
-    return [fates, assets, fired, cost]
+    return [fates, assets, fired, cost, siap_table(summary.get("siap", {}))]
 
 
 def catalog_tables(catalog: Catalog, scenarios: list[str]) -> list[Table]:
@@ -197,3 +197,26 @@ def _rows(title: str, cols: tuple[str, ...], rows: list[tuple]) -> Table:
     for r in rows:
         t.add_row(*(f"{v:g}" if isinstance(v, float) else str(v) for v in r))
     return t
+
+
+def siap_table(siap: dict) -> Table:
+    """Each nation's picture quality (SIAP measures, sampled every 30 s of simulated time)."""
+    table = _table(
+        "Picture quality (SIAP)",
+        ("nation", "completeness", "ambiguity", "spuriousness", "position m", "velocity m/s",
+         "number changes", "longest segment"),
+        left=("nation",),
+        caption="share of threats in the air each picture holds, and how well",
+    )  # fmt: skip
+    for nation, m in siap.items():
+        table.add_row(
+            nation,
+            f"{m['completeness']:.2f}",
+            f"{m['ambiguity']:.2f}",
+            f"{m['spuriousness']:.3f}",
+            f"{m['position_accuracy_m']:,.0f}",
+            f"{m['velocity_accuracy_m_s']:,.0f}",
+            str(m["track_number_changes"]),
+            f"{m['longest_track_segment']:.2f}",
+        )
+    return table

@@ -26,6 +26,7 @@ from shieldwall.sharing import DelayLine, build_picture, resolve_agreements
 from shieldwall.sharing.picture import released_view
 from shieldwall.sim.events import EventLog
 from shieldwall.sim.outcome import Outcome, record_detections, record_terminal
+from shieldwall.sim.pictures import PictureLog
 from shieldwall.threats import Truth, build_raid, build_truth
 from shieldwall.tracking import NodeTracks
 
@@ -41,6 +42,7 @@ class SimResult:
     events: EventLog
     engagements: Engagements
     false_alarms: dict[str, int]  # per sensor id: radar false alarms over the run
+    pictures: PictureLog  # each nation's picture against truth, sampled (SIAP)
 
 
 def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) -> SimResult:
@@ -62,6 +64,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     eng = Engagements(scenario, seed)
     outcome = Outcome(threats.threat_id.size)
     log = EventLog()
+    samples = PictureLog(n_nat, threats.n)
     for j in range(threats.n):
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
     # the tracker associates by true object id for now: it gets radar reports of real objects
@@ -99,6 +102,8 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             )
             for a in range(n_nat)
         ]
+        if samples.due(t):
+            samples.sample(t, pictures, truth, outcome.death_t_s > t)
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
         for shot in eng.assign(t, pictures, threats.class_code, open_):
             log.add(
@@ -121,7 +126,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         t_prev, t = t, _next_time(t, period, truth, outcome, eng, dets.t_s)
     record_detections(dets, sensors, outcome, log, scenario, reports.launch_warnings)
     false_alarms = dict(zip(sensors.ids, dets.false_alarm_counts(sensors.n).tolist(), strict=True))
-    return SimResult(scenario, seed, truth, outcome, log, eng, false_alarms)
+    return SimResult(scenario, seed, truth, outcome, log, eng, false_alarms, samples)
 
 
 def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng, det_t) -> float:

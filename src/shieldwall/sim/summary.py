@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 
 import numpy as np
@@ -10,6 +11,7 @@ from shieldwall._version import __version__
 from shieldwall.scenario import THREAT_CLASSES
 from shieldwall.sim.engine import SimResult
 from shieldwall.sim.outcome import FAILED, INTERCEPTED, LEAKED
+from shieldwall.sim.pictures import picture_siap
 
 FATES = (("intercepted", INTERCEPTED), ("leaked", LEAKED), ("failed", FAILED))
 
@@ -57,6 +59,7 @@ def summarize(result: SimResult) -> dict:
         "interceptors": inter,
         "attack": {"cost_usd": attack_cost},
         "sensors": {"false_alarms": dict(sorted(result.false_alarms.items()))},
+        "siap": _siap(result),
         "cost_exchange_ratio": inter["cost_usd"] / attack_cost if attack_cost > 0 else None,
     }
 
@@ -79,4 +82,17 @@ def _interceptors(result: SimResult) -> dict:
         "by_nation": {
             n: {t: dict(v) for t, v in sorted(types.items())} for n, types in sorted(by.items())
         },
+    }
+
+
+def _siap(result: SimResult) -> dict:
+    """Each nation's picture SIAP measures (:mod:`shieldwall.sim.pictures`), JSON-ready."""
+    nations = result.scenario.nations
+    res = picture_siap(result.pictures.arrays(), len(nations))
+    return {
+        n.id: {
+            k: (int(v) if isinstance(v, int | np.integer) else float(v))
+            for k, v in dataclasses.asdict(r).items()
+        }  # fmt: skip
+        for n, r in zip(nations, res, strict=True)
     }

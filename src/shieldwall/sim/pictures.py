@@ -1,0 +1,95 @@
+"""Samples of every nation's picture against truth, and their SIAP measures.
+
+Every ``SAMPLE_PERIOD_S`` of simulated time (at the first decision time on or after each
+multiple) the simulator records, for each nation, the tracks its picture holds (own and
+released) and, once, the threats really in the air. From those samples
+:func:`picture_siap` computes each nation's SIAP measures with
+:func:`shieldwall.tracking.metrics.siap` (Votruba et al. 2001, as Stone Soup computes them).
+
+What a "track" is today: the foundation node keeps one track per (nation, threat) and the
+picture one estimate per threat, taken from whichever source (own or a partner's release) is
+best. A picture track is therefore numbered by (threat, source): when the picture switches to
+another nation's estimate of the same threat, that is a track number change. The track's truth
+is the threat it was built from (the node associates by true object), and a picture entry whose
+threat is no longer in the air (a release still in the delay line after a kill) counts as
+spurious. With the foundation node, ambiguity is 1 by construction; completeness, accuracy,
+continuity and spuriousness already measure coverage, latency and sharing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shieldwall.threats import Truth
+from shieldwall.tracking.metrics import History, SiapResult, siap
+
+SAMPLE_PERIOD_S = 30.0
+
+
+class PictureLog:
+    """Accumulates picture and truth samples (arrays per sample, concatenated at the end)."""
+
+    def __init__(self, n_nations: int, n_threats: int) -> None:
+        self.n_nations = n_nations
+        self.n_threats = n_threats
+        self.t_s: list[float] = []
+        self.truth: list[tuple[np.ndarray, np.ndarray]] = []
+        self.tracks: list[tuple[np.ndarray, ...]] = []
+        self.next_t_s = 0.0
+
+    def due(self, t_s: float) -> bool:
+        return t_s >= self.next_t_s
+
+    def sample(self, t_s: float, pictures, truth: Truth, alive: np.ndarray) -> None:
+        """Record the pictures (one per nation) and the threats in the air (``alive``)."""
+        k = len(self.t_s)
+        pos, flying = truth.position_ecef(t_s)
+        vel = truth.velocity_ecef(t_s)
+        air = np.flatnonzero(flying & alive)
+        self.truth.append((air, np.concatenate([pos[air], vel[air]], axis=1)))
+        for a, pic in enumerate(pictures):
+            j = np.flatnonzero(pic.has_track)
+            sigma = np.sqrt(np.trace(pic.P[j, :3, :3], axis1=1, axis2=2) / 3.0)
+            self.tracks.append((np.full(j.size, k), np.full(j.size, a), j, pic.source[j],
+                                pic.x[j], sigma))  # fmt: skip
+        self.t_s.append(float(t_s))
+        self.next_t_s = (np.floor(t_s / SAMPLE_PERIOD_S) + 1.0) * SAMPLE_PERIOD_S
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything as flat columns: truth rows (``truth_*``) and picture rows."""
+        n_s = len(self.t_s)
+        t_scan = np.repeat(np.arange(n_s), [a.size for a, _ in self.truth])
+        if self.tracks:
+            cols = [np.concatenate(c) for c in zip(*self.tracks, strict=True)]
+        else:
+            cols = [np.zeros(0, dtype=np.int64)] * 4 + [np.zeros((0, 6)), np.zeros(0)]
+        return {
+            "scan_t_s": np.array(self.t_s),
+            "truth_scan": t_scan,
+            "truth_threat": np.concatenate([a for a, _ in self.truth] or [np.zeros(0, int)]),
+            "truth_x": np.concatenate([x for _, x in self.truth] or [np.zeros((0, 6))]),
+            "scan": cols[0].astype(np.int64),
+            "nation": cols[1].astype(np.int64),
+            "threat": cols[2].astype(np.int64),
+            "source": cols[3].astype(np.int64),
+            "x": cols[4].reshape(-1, 6),
+            "pos_sigma_m": cols[5],
+        }
+
+
+def picture_siap(cols: dict[str, np.ndarray], n_nations: int) -> list[SiapResult]:
+    """Each nation's SIAP measures from the sampled columns of :meth:`PictureLog.arrays`
+    (one function, so the run folder's files recompute exactly what the summary shows)."""
+    truth = History.of(cols["truth_scan"], cols["truth_threat"], cols["truth_x"])
+    width = int(max(cols["truth_threat"].max(initial=-1), cols["threat"].max(initial=-1))) + 1
+    in_air_keys = cols["truth_scan"] * width + cols["truth_threat"]
+    out = []
+    for a in range(n_nations):
+        m = cols["nation"] == a
+        scan, threat, source = cols["scan"][m], cols["threat"][m], cols["source"][m]
+        # track number: (threat, source); truth: the threat while it is in the air, else none
+        number = threat * (n_nations + 1) + source + 1
+        tracks = History.of(scan, number, cols["x"][m])
+        in_air = np.isin(scan * width + threat, in_air_keys)
+        out.append(siap(truth, tracks, np.where(in_air, threat, -1), cols["scan_t_s"]))
+    return out
