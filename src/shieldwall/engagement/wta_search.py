@@ -23,10 +23,13 @@ import time
 import numpy as np
 
 from shieldwall.engagement.wta import MIN_SURVIVAL
+from shieldwall.engagement.wta_assign import lift, reinsert
 from shieldwall.engagement.wta_chains import chain_moves
 
 REL_TOL = 1e-12  # a move must improve F by more than this fraction of F
 MAX_STALL = 3000  # perturbation rounds without improvement before the search gives up
+SLOT_KICK = False
+N_LIFTS = 3  # random one-per-target lifts without improvement that end a descent
 
 
 def improve(
@@ -39,20 +42,61 @@ def improve(
     if w_u.size == 0:
         return x0
     r_u = r[w_u]  # (U, T): survival factor of unit u on every target
-    t_u = local_search(v, r_u, t_u, deadline)
+    t_u = descend(v, r_u, t_u, deadline, rng)
     best_t, best_f = t_u, surviving(v, r_u, t_u).sum()
     k_max = max(2, int(np.ceil(0.03 * w_u.size)))
     stall = 0
     while time.perf_counter() < deadline and stall < MAX_STALL:
-        trial = perturb(best_t, v.size, int(rng.integers(2, k_max + 1)), rng)
+        if SLOT_KICK and rng.random() < 0.5:
+            lifted = lift(surviving(v, r_u, best_t), r_u, best_t, 0, rng)
+            trial, _ = reinsert(surviving(v, r_u, best_t), r_u, best_t, lifted, 2)
+        else:
+            trial = perturb(best_t, v.size, int(rng.integers(2, k_max + 1)), rng)
         dirty = np.zeros(v.size, dtype=bool)
         dirty[best_t[trial != best_t]] = dirty[trial[trial != best_t]] = True
-        trial = local_search(v, r_u, trial, deadline, dirty)
+        trial = descend(v, r_u, trial, deadline, rng, dirty)
         f = surviving(v, r_u, trial).sum()
         stall += 1
         if f < best_f * (1.0 - REL_TOL):
             best_t, best_f, stall = trial, f, 0
     return _counts(w_u, best_t, p.shape)
+
+
+def descend(
+    v: np.ndarray,
+    r_u: np.ndarray,
+    t_u: np.ndarray,
+    deadline: float,
+    rng: np.random.Generator,
+    dirty: np.ndarray | None = None,
+) -> np.ndarray:
+    """A local optimum of moves and swaps, of lift-and-reinsert (:mod:`wta_assign`, up to
+    ``N_LIFTS`` random lifts) and of ejection chains, searched in that order of cost."""
+    while time.perf_counter() < deadline:
+        t_u = local_search(v, r_u, t_u, deadline, dirty, chains=False)
+        t_new = _reinserted(v, r_u, t_u, deadline, rng)
+        if t_new is None:
+            t_new = local_search(v, r_u, t_u, deadline, np.zeros(v.size, dtype=bool))
+            if np.array_equal(t_new, t_u):
+                break
+        moved = t_new != t_u
+        dirty = np.zeros(v.size, dtype=bool)
+        dirty[t_u[moved]] = dirty[t_new[moved]] = True
+        t_u = t_new
+    return t_u
+
+
+def _reinserted(v, r_u, t_u, deadline, rng) -> np.ndarray | None:
+    """Targets after the first improving re-insertion of ``N_LIFTS`` random lifts, or None."""
+    S = surviving(v, r_u, t_u)
+    for k in range(N_LIFTS):
+        if time.perf_counter() >= deadline:
+            return None
+        n_flip = 0 if k == 0 else int(rng.integers(1, 5))
+        t_new, _ = reinsert(S, r_u, t_u, lift(S, r_u, t_u, n_flip, rng))
+        if surviving(v, r_u, t_new).sum() < S.sum() * (1.0 - REL_TOL):
+            return t_new
+    return None
 
 
 def _units(x0: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,12 +133,17 @@ def local_search(
     only moves touching a dirty target are evaluated; each round dirties the targets it moved."""
     t_u = t_u.copy()
     dirty = np.ones(v.size, dtype=bool) if dirty is None else dirty.copy()
+    chain_s = 0.0  # duration of the last chain round
     while time.perf_counter() < deadline:
         S = surviving(v, r_u, t_u)
         if dirty.any():
             moves = _improving_moves(S, r_u, t_u, REL_TOL * S.sum(), dirty)
-        else:  # a local optimum of moves and swaps: try the chains
-            moves = chain_moves(S, r_u, t_u, REL_TOL * S.sum()) if chains else []
+        else:  # a local optimum of moves and swaps: try the chains if a round fits in time
+            t0 = time.perf_counter()
+            if not chains or t0 + chain_s > deadline:
+                break
+            moves = chain_moves(S, r_u, t_u, REL_TOL * S.sum())
+            chain_s = time.perf_counter() - t0
             if not moves:
                 break
         dirty[:] = False
