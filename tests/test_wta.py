@@ -205,3 +205,50 @@ def test_cli_one_line_errors(tmp_path, data, args, needle):
 def test_cli_missing_file(tmp_path):
     res = _wta(str(tmp_path / "none.json"))
     assert res.exit_code == 2 and "no such file" in res.stderr
+
+
+def _unit_instance(seed: int, w: int, t: int, mu: int):
+    """Units of a random instance (Andersen-like pk in (0, 1)) spread over the targets."""
+    from shieldwall.engagement.wta_search import _units, surviving
+
+    rng = np.random.default_rng(seed)
+    v, p = rng.uniform(1, 100, t), rng.uniform(0.05, 0.99, (w, t))
+    x = np.zeros((w, t), dtype=np.int64)
+    for i in range(w):
+        np.add.at(x[i], rng.integers(0, t, mu), 1)
+    w_u, t_u = _units(x, p)
+    r_u = (1.0 - p)[w_u]
+    return v, r_u, t_u, rng, surviving
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_reinsert_objective_is_exact(seed):
+    from shieldwall.engagement.wta_assign import lift, reinsert
+
+    v, r_u, t_u, rng, surviving = _unit_instance(seed, 12, 9, 3)
+    S = surviving(v, r_u, t_u)
+    for n_flip in range(4):
+        lifted = lift(S, r_u, t_u, n_flip, rng)
+        assert lifted.size <= v.size and np.unique(lifted).size == lifted.size
+        t_new, f_new = reinsert(S, r_u, t_u, lifted)
+        kept = np.setdiff1d(np.arange(t_u.size), lifted)
+        assert (t_new[kept] == t_u[kept]).all()
+        assert np.bincount(t_new[lifted], minlength=v.size).max() <= 1
+        assert f_new == pytest.approx(surviving(v, r_u, t_new).sum(), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reinsert_is_best_of_its_neighbourhood(seed):
+    """Brute force over every way to put the lifted units back, at most one per target."""
+    from shieldwall.engagement.wta_assign import lift, reinsert
+
+    v, r_u, t_u, rng, surviving = _unit_instance(seed, 4, 5, 2)
+    S = surviving(v, r_u, t_u)
+    lifted = lift(S, r_u, t_u, int(seed % 2), rng)
+    _, f_new = reinsert(S, r_u, t_u, lifted)
+    best = np.inf
+    for targets in itertools.permutations(range(v.size), lifted.size):
+        t = t_u.copy()
+        t[lifted] = targets
+        best = min(best, surviving(v, r_u, t).sum())
+    assert f_new == pytest.approx(best, rel=1e-9)

@@ -12,8 +12,9 @@ units of each weapon; F is the expected surviving value. Solvers:
   1959): each unit in turn goes where it removes the most expected value, ``v_j' p_ij``.
 - ``heuristic``: the greedy start improved by best-improvement local search over 1-moves and
   2-swaps evaluated for all candidates at once (:mod:`shieldwall.engagement.wta_search`, after the
-  neighbourhoods of Ahuja et al. 2007, section 4), iterated with seeded perturbations until the
-  time limit (an iterated local search).
+  neighbourhoods of Ahuja et al. 2007, section 4), lift-and-reinsert by linear assignment
+  (:mod:`shieldwall.engagement.wta_assign`) and ejection chains, iterated with seeded
+  perturbations until the time limit (an iterated local search).
 - ``exact``: a MILP solved by HiGHS with outer approximation of the convex surviving fraction
   (:mod:`shieldwall.engagement.wta_exact`, after Andersen, Pavlikov & Toffolo, Annals of
   Operations Research 2022): proven optimal when the gap closes, else the best solution and a

@@ -19,8 +19,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-N_TRIES = 3  # random lifts without improvement before the neighbourhood counts as exhausted
-
 
 def lift(
     S: np.ndarray, r_u: np.ndarray, t_u: np.ndarray, n_flip: int, rng: np.random.Generator
@@ -51,23 +49,17 @@ def lift(
 
 
 def reinsert(
-    S: np.ndarray, r_u: np.ndarray, t_u: np.ndarray, lifted: np.ndarray, slots: int = 1
+    S: np.ndarray, r_u: np.ndarray, t_u: np.ndarray, lifted: np.ndarray
 ) -> tuple[np.ndarray, float]:
-    """(targets ``(U,)``, estimated F') of the best re-insertion of the ``lifted`` units
-    (module docstring); ``S`` ``(T,)`` the surviving values of ``t_u``, ``r_u`` ``(U, T)`` the
-    survival factors of each unit. With ``slots`` = 1 (needs ``lifted.size <= T``) each target
-    receives at most one unit and F' is exact. With more, target b offers slot k at the cost
-    ``S'_b rbar_b^(k-1) (r_{w_u b} - 1)``, ``rbar_b`` the best survival factor of a lifted unit
-    on b: an estimate (exact when the units entering b are as good as its best)."""
+    """(targets ``(U,)``, F') of the best re-insertion of the ``lifted`` units, at most one per
+    target (module docstring); ``S`` ``(T,)`` the surviving values of ``t_u``, ``r_u``
+    ``(U, T)`` the survival factors of each unit. Needs ``lifted.size <= T``."""
     own = r_u[lifted, t_u[lifted]]
     # S'_j = S_j / prod_{u in K on j} r_{w_u j}
     S_res = S * np.exp(-np.bincount(t_u[lifted], weights=np.log(own), minlength=S.size))
     # C[u, b] = S'_b (r_{w_u b} - 1)
     C = S_res[None, :] * (r_u[lifted] - 1.0)
-    if slots > 1:
-        rbar = r_u[lifted].min(axis=0)
-        C = np.concatenate([C * rbar[None, :] ** k for k in range(slots)], axis=1)
     rows, cols = linear_sum_assignment(C)
     t_new = t_u.copy()
-    t_new[lifted[rows]] = cols % S.size
+    t_new[lifted[rows]] = cols
     return t_new, float(S_res.sum() + C[rows, cols].sum())

@@ -11,7 +11,10 @@ neighbourhood, here with moves of one unit as well):
 
 Moves on disjoint targets change F additively, so each round applies every improving move
 (best first) whose targets no earlier move of the round touched; rounds repeat until no move
-improves (a local optimum of both neighbourhoods). An iterated local search (Lourenco, Martin &
+improves (a local optimum of both neighbourhoods). Then units lifted one per target are put
+back by linear assignment (:mod:`shieldwall.engagement.wta_assign`) and, last, ejection chains
+(:mod:`shieldwall.engagement.wta_chains`) are tried, each improvement followed by the cheaper
+neighbourhoods again. An iterated local search (Lourenco, Martin &
 Stuetzle, "Iterated local search", Handbook of Metaheuristics, 2003) then relocates a few random
 units and searches again, keeping the best, until the deadline.
 """
@@ -28,7 +31,7 @@ from shieldwall.engagement.wta_chains import chain_moves
 
 REL_TOL = 1e-12  # a move must improve F by more than this fraction of F
 MAX_STALL = 3000  # perturbation rounds without improvement before the search gives up
-SLOT_KICK = False
+END_MARGIN_S = 0.005  # the search ends this much (at most 5 % of its time) before the deadline
 N_LIFTS = 3  # random one-per-target lifts without improvement that end a descent
 
 
@@ -37,6 +40,8 @@ def improve(
 ) -> np.ndarray:
     """Counts ``(W, T)`` no worse than ``x0``; the units ``x0`` assigns are searched (a unit the
     greedy start left unassigned had no target with a positive gain)."""
+    # stop a little early: the round running at the deadline and the wrap-up must fit the limit
+    deadline -= min(END_MARGIN_S, 0.05 * (deadline - time.perf_counter()))
     r = np.clip(1.0 - p, MIN_SURVIVAL, 1.0)
     w_u, t_u = _units(x0, p)
     if w_u.size == 0:
@@ -47,11 +52,7 @@ def improve(
     k_max = max(2, int(np.ceil(0.03 * w_u.size)))
     stall = 0
     while time.perf_counter() < deadline and stall < MAX_STALL:
-        if SLOT_KICK and rng.random() < 0.5:
-            lifted = lift(surviving(v, r_u, best_t), r_u, best_t, 0, rng)
-            trial, _ = reinsert(surviving(v, r_u, best_t), r_u, best_t, lifted, 2)
-        else:
-            trial = perturb(best_t, v.size, int(rng.integers(2, k_max + 1)), rng)
+        trial = perturb(best_t, v.size, int(rng.integers(2, k_max + 1)), rng)
         dirty = np.zeros(v.size, dtype=bool)
         dirty[best_t[trial != best_t]] = dirty[trial[trial != best_t]] = True
         trial = descend(v, r_u, trial, deadline, rng, dirty)
