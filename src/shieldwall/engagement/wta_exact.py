@@ -5,11 +5,17 @@ kill "exposure" ``y_j = sum_i q_ij x_ij`` of each target (Andersen, Pavlikov & T
 "Weapon-target assignment problem: exact and approximate solution algorithms", Annals of
 Operations Research 2022, section 3, the outer-approximation model):
 
-    min  sum_j v_j z_j
+    min  sum_j s_j
     s.t. sum_j x_ij <= c_i                      (units of weapon i)
          y_j = sum_i q_ij x_ij                  (exposure of target j)
-         z_j >= e^{-t} (1 + t - y_j)            (tangent of e^{-y} at t, for t in a set P_j)
+         s_j >= v_j e^{-t} (1 + t - y_j)        (tangent of v_j e^{-y} at t, for t in a set P_j)
          x_ij in {0, ..., c_i}
+
+The surviving value ``s_j`` is modelled in value units rather than as the fraction
+``z_j = s_j / v_j``, so that HiGHS's row feasibility tolerance (here ``FEAS_TOL``, absolute)
+costs at most ``T * FEAS_TOL`` of objective, not ``sum_j v_j * FEAS_TOL``: with fractions and the
+default 1e-6/1e-7 tolerances the MILP under-estimated F by up to ~1e-6 relative, the same tangents
+were "violated" again every round, and the loop could not close a 1e-6 gap.
 
 Every tangent under-estimates the convex ``e^{-y}``, so each MILP is a relaxation and its dual
 bound is a valid lower bound on the optimum F*. The loop (Duran & Grossmann, Mathematical
@@ -31,8 +37,9 @@ from shieldwall.engagement.wta import MIN_SURVIVAL, greedy_mmr, objective
 from shieldwall.engagement.wta_search import improve
 
 PROVEN_REL_GAP = 1e-6
-TANGENT_STEP = 0.25  # initial tangents every 0.25 in y: e^{-y} under-estimated by < 0.8 %
-CUT_TOL = 1e-9  # relative violation z_j < e^{-y_j} (1 - CUT_TOL) that earns a new tangent
+TANGENT_STEP = 0.1  # initial tangents every 0.1 in y: e^{-y} under-estimated by < 0.13 %
+CUT_TOL = 1e-9  # relative violation s_j < v_j e^{-y_j} (1 - CUT_TOL) that earns a new tangent
+FEAS_TOL = 1e-9  # HiGHS primal and MIP feasibility tolerances (defaults 1e-7 and 1e-6)
 
 
 def solve_exact(
@@ -49,17 +56,17 @@ def solve_exact(
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             break
-        x, y, z, bound = model.solve(x_best, remaining)
+        x, y, s, bound = model.solve(x_best, remaining)
         lb = max(lb, bound)
         if x is None:
             continue
         f = objective(v, p, x)
         if f < ub:
             x_best, ub = x, f
-        cut = z < np.exp(-y) * (1.0 - CUT_TOL)
-        if not cut.any():  # the MILP is exact at its solution: nothing left to cut
+        cut = s < v * np.exp(-y) * (1.0 - CUT_TOL)
+        # the MILP is exact at its solution (up to tolerance): nothing left to cut
+        if not model.add_tangents(np.flatnonzero(cut), y[cut]):
             break
-        model.add_tangents(np.flatnonzero(cut), y[cut])
     return x_best, min(lb, ub), ub - lb <= PROVEN_REL_GAP * ub
 
 
@@ -78,7 +85,7 @@ def _initial_tangents(model: OaModel, x0: np.ndarray) -> tuple[np.ndarray, np.nd
 
 class OaModel:
     """The outer-approximation MILP in HiGHS: columns x (pairs with p > 0), y ``(T,)``,
-    z ``(T,)``; rows: units, exposure links, then the tangents added so far."""
+    s ``(T,)``; rows: units, exposure links, then the tangents added so far."""
 
     def __init__(self, v: np.ndarray, p: np.ndarray, c: np.ndarray, seed: int) -> None:
         self.v, self.c = v, c
@@ -87,10 +94,13 @@ class OaModel:
         self.n_x, self.T = self.pair_w.size, v.size
         self.h = highspy._core._Highs()  # the base class: no start-up banner on stdout
         options = {"output_flag": False, "mip_rel_gap": PROVEN_REL_GAP / 10,
-                   "mip_abs_gap": 1e-12, "random_seed": int(seed) % 2**31}  # fmt: skip
+                   "mip_abs_gap": 1e-12, "random_seed": int(seed) % 2**31,
+                   "primal_feasibility_tolerance": FEAS_TOL,
+                   "mip_feasibility_tolerance": FEAS_TOL}  # fmt: skip
         for name, value in options.items():
             self.h.setOptionValue(name, value)
         self.h.passModel(self._lp())
+        self.tangents: set[tuple[int, float]] = set()
 
     def _lp(self) -> highspy.HighsLp:
         W, T, n = self.c.size, self.T, self.n_x
@@ -102,9 +112,9 @@ class OaModel:
         a = sparse.csc_matrix((vals, (rows, cols)), shape=(W + T, n + 2 * T))
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n + 2 * T, W + T
-        lp.col_cost_ = np.concatenate([np.zeros(n + T), self.v])
+        lp.col_cost_ = np.concatenate([np.zeros(n + T), np.ones(T)])
         lp.col_lower_ = np.zeros(n + 2 * T)
-        lp.col_upper_ = np.concatenate([self.c[self.pair_w], np.full(T, np.inf), np.ones(T)])
+        lp.col_upper_ = np.concatenate([self.c[self.pair_w], np.full(T, np.inf), self.v])
         lp.row_lower_ = np.concatenate([np.full(W, -np.inf), np.zeros(T)])
         lp.row_upper_ = np.concatenate([self.c.astype(float), np.zeros(T)])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -119,20 +129,29 @@ class OaModel:
         """y ``(T,)`` = sum_i q_ij x_ij."""
         return np.einsum("ij,ij->j", self.q, x)
 
-    def add_tangents(self, j: np.ndarray, t: np.ndarray) -> None:
-        """Rows z_j + e^{-t} y_j >= e^{-t} (1 + t) for each (j, t)."""
-        e = np.exp(-t)
+    def add_tangents(self, j: np.ndarray, t: np.ndarray) -> int:
+        """Rows s_j + v_j e^{-t} y_j >= v_j e^{-t} (1 + t) for each new (j, t); returns how many
+        were new (a tangent already in the model is skipped: the MILP violated it only within
+        its feasibility tolerance, and adding it again would cut nothing)."""
+        keys = list(zip(j.tolist(), np.round(t, 12).tolist(), strict=True))
+        new = np.zeros(len(keys), dtype=bool)
+        for n, key in enumerate(keys):
+            new[n] = key not in self.tangents
+            self.tangents.add(key)
+        j, t = j[new], t[new]
+        e = self.v[j] * np.exp(-t)
         k = j.size
         idx = np.column_stack([self.n_x + self.T + j, self.n_x + j]).ravel().astype(np.int32)
         vals = np.column_stack([np.ones(k), e]).ravel()
         starts = np.arange(0, 2 * k, 2, dtype=np.int32)
         self.h.addRows(k, e * (1.0 + t), np.full(k, np.inf), 2 * k, starts, idx, vals)
+        return k
 
     def solve(self, x_start: np.ndarray, time_limit_s: float):
-        """(x, y, z, dual bound) of one MILP solve from the MIP start ``x_start``; x None if
+        """(x, y, s, dual bound) of one MILP solve from the MIP start ``x_start``; x None if
         HiGHS found no solution in time."""
         y0 = self.exposure(x_start)
-        start = np.concatenate([x_start[self.pair_w, self.pair_t], y0, np.exp(-y0)])
+        start = np.concatenate([x_start[self.pair_w, self.pair_t], y0, self.v * np.exp(-y0)])
         self.h.setSolution(start.size, np.arange(start.size, dtype=np.int32), start)
         self.h.setOptionValue("time_limit", float(time_limit_s))
         self.h.run()
