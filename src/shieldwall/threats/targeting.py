@@ -25,7 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.geo.wgs84 import EARTH_MEAN_RADIUS_M, geodetic_to_ecef, initial_bearing_deg
+from shieldwall.geo.wgs84 import (
+    EARTH_MEAN_RADIUS_M,
+    destination_point,
+    geodetic_to_ecef,
+    initial_bearing_deg,
+)
 from shieldwall.threats.ballistic import min_energy_burnout
 from shieldwall.threats.flight import Controls, Flight, Vehicle, propagate
 
@@ -159,8 +164,6 @@ def _tables(keys: list[tuple]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _destination(lat, lon, bearing_deg, dist_m):
-    from shieldwall.geo.wgs84 import destination_point
-
     return destination_point(lat, lon, np.full_like(lat, bearing_deg), dist_m)
 
 

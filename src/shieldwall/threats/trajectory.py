@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.geo.wgs84 import ecef_to_geodetic
+from shieldwall.geo.wgs84 import ecef_to_geodetic, great_circle_distance_m
 from shieldwall.scenario.catalog import ThreatType
 from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Vehicle, sample
 from shieldwall.threats.targeting import Solution, TargetingError, solve
@@ -88,8 +88,7 @@ def fly(
 
 
 def _ground_range_m(lat, lon, alat, alon) -> float:
-    from shieldwall.geo.wgs84 import great_circle_distance_m
-
+    """Great-circle ground range (m) on the mean sphere, as the command reports it."""
     return float(great_circle_distance_m(lat, lon, alat, alon)[0])
 
 
