@@ -75,24 +75,26 @@ def run(
 
 
 def picture_tables(result: SimResult) -> tuple[pa.Table, pa.Table]:
-    """The sampled pictures (every nation's, the analyst's view: sources named) and the truth
-    at the same times, ECEF metres and m/s: what the summary's SIAP figures are computed from."""
+    """The sampled pictures (every nation's system tracks, the analyst's view: sources named,
+    ``threat_id`` the labelled object or null for a track on clutter) and the truth at the
+    same times, ECEF metres and m/s: what the summary's SIAP figures are computed from."""
     cols = result.pictures.arrays()
     t = cols["scan_t_s"]
-    ids = np.asarray(result.truth.threats.threat_id)
+    ids = np.asarray(list(result.truth.threats.threat_id) + [None], dtype=object)
     nations = np.array([n.id for n in result.scenario.nations] + [""])
     xyz = ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")
     pictures = {
         "t_s": t[cols["scan"]],
         "nation": nations[cols["nation"]],
-        "threat_id": ids[cols["threat"]],
+        "track_number": cols["number"],
+        "threat_id": ids[cols["threat"]].tolist(),
         "source_nation": nations[cols["source"]],
         **{k: cols["x"][:, i] for i, k in enumerate(xyz)},
         "pos_sigma_m": cols["pos_sigma_m"],
     }
     truth = {
         "t_s": t[cols["truth_scan"]],
-        "threat_id": ids[cols["truth_threat"]],
+        "threat_id": ids[cols["truth_threat"]].tolist(),
         **{k: cols["truth_x"][:, i] for i, k in enumerate(xyz)},
     }
     return pa.table(pictures), pa.table(truth)

@@ -71,9 +71,22 @@ class Engagements:
             self.busy[s.shooter] -= 1
         return done
 
-    def assign(self, t_s: float, pictures, class_code: np.ndarray, open_: np.ndarray) -> list[Shot]:
-        """Fire this cycle's shots. ``open_`` marks threats not known dead and not engaged."""
-        engaged = np.zeros(class_code.size, dtype=bool)
+    def assign(
+        self,
+        t_s: float,
+        pictures,
+        true_class: np.ndarray,
+        open_: np.ndarray,
+        cycle_s: float | None = None,
+    ) -> list[Shot]:
+        """Fire this cycle's shots on the nations' per-threat views (``has_track``, ``x``,
+        ``source``, estimated class ``cls``). ``open_`` marks threats not known dead. Planning
+        uses each picture's class estimate; a shot's kill probability is that of its
+        interceptor against the object it really meets (``true_class``). ``cycle_s``: time to
+        the next decision (default ``sim.decision_period_s``), which sets how early a shot may
+        be taken (see :func:`feasible_windows`)."""
+        slack_s = self.slack_s if cycle_s is None else cycle_s + 2 * STEP_S
+        engaged = np.zeros(open_.size, dtype=bool)
         engaged[[s.threat for s in self.in_flight]] = True
         parts, paths_by_nation = [], {}
         sh = self.shooters
@@ -82,22 +95,21 @@ class Engagements:
         )
         for a, pic in enumerate(pictures):
             mine = np.flatnonzero(ready & (sh.owner == a) & (self.auth.from_s[a] <= t_s))
-            cls_ok = self.auth.classes[a][class_code]
+            cls_ok = self.auth.classes[a][pic.cls]
             m = np.flatnonzero(pic.has_track & open_ & ~engaged & cls_ok)
             m = m[self._within_reach(mine, pic.x[m])]
             if mine.size == 0 or m.size == 0:
                 continue
-            paths = predict_paths(pic.x[m], class_code[m] == 0)
-            window = feasible_windows(sh, mine, paths, class_code[m], self.slack_s)
+            cls = pic.cls[m]
+            paths = predict_paths(pic.x[m], cls == 0)
+            window = feasible_windows(sh, mine, paths, cls, slack_s)
             window &= self._airspace_ok(a, paths)[None]
             parts.append(
-                candidates_from_windows(
-                    mine, m, window, sh.pk[mine][:, class_code[m]], sh.cost_usd[mine]
-                )
+                candidates_from_windows(mine, m, window, sh.pk[mine][:, cls], sh.cost_usd[mine])
             )
             paths_by_nation[a] = (m, paths, pic.source)
         shots = greedy_assign(Candidates.concat(parts), self.rounds, sh.channels - self.busy)
-        return [self._fire(t_s, s, j, k, paths_by_nation, class_code) for s, j, k in shots]
+        return [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
 
     def _within_reach(self, mine: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Threats (states ``x``) that could enter some shooter's range within the look-ahead:
@@ -114,12 +126,12 @@ class Engagements:
         codes = self.grid.lookup(paths.lat_deg, paths.lon_deg)
         return self.grid.allowed_mask(allowed)[codes]
 
-    def _fire(self, t_s, s, j, k, paths_by_nation, class_code) -> Shot:
+    def _fire(self, t_s, s, j, k, paths_by_nation, true_class) -> Shot:
         sh = self.shooters
         a = int(sh.owner[s])
         m, paths, source = paths_by_nation[a]
         row = int(np.flatnonzero(m == j)[0])
-        pk = float(sh.pk[s, class_code[j]])
+        pk = float(sh.pk[s, true_class[j]])
         shot = Shot(
             engagement_id=len(self.fired),
             shooter=s,

@@ -22,6 +22,7 @@ from shieldwall.geo import ecef_to_geodetic
 from shieldwall.tracking.kalman import gravity_ecef
 
 STEP_S = 5.0
+R_BELOW_GROUND_M = 6_350e3  # below the WGS 84 polar radius (6,356.8 km): surely underground
 LOOKAHEAD_S = np.arange(1, 121) * STEP_S  # 5 s .. 600 s
 
 
@@ -67,6 +68,9 @@ def predict_paths(x: np.ndarray, ballistic: np.ndarray) -> PredictedPaths:
         for k in range(L):
             p, v = _rk4_gravity(p, v, STEP_S)
             out[:, k] = p
+            if np.all(np.einsum("ij,ij->i", p, p) < R_BELOW_GROUND_M**2):
+                out[:, k + 1 :] = p[:, None]  # all underground: the rest is never airborne
+                break
         pos[ballistic] = out
     lat, lon, alt = ecef_to_geodetic(pos.reshape(-1, 3), iterations=1)
     lat, lon, alt = (a.reshape(m, L) for a in (lat, lon, alt))

@@ -247,9 +247,22 @@ class Raid(_Model):
 class SimSettings(_Model):
     step_s: float = Field(default=1.0, gt=0, le=60)
     decision_period_s: float = Field(default=5.0, gt=0, le=600)
+    quiet_period_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="decision cycle while no node tracks anything faster than a drone, no "
+        "launch warning is recent and no interceptor flies (at most decision_period_s: off)",
+    )
     end_s: float | None = Field(default=None, gt=0, description="stop time; default: raid over")
     drop_track_s: float = Field(default=30.0, gt=0, description="delete a track unseen this long")
-    confirm_hits: int = Field(default=2, ge=1, le=20, description="detections to confirm a track")
+    confirm_hits: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="M of the M-of-(M+1) rule: decision cycles with a detection that confirm a "
+        "new track (3: two looks can be one object and a clutter point, three rarely are)",
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,10 +1,17 @@
-"""Each nation's picture: its own confirmed tracks plus what partners released to it, late.
+"""Each nation's picture: its own confirmed tracks fused with what partners released to it, late.
 
-A release carries the source's track state as it was ``latency_s`` earlier (held in a
-:class:`DelayLine` of node snapshots), predicted forward to now. Foundation-level fusion: per
-object the picture keeps the estimate with the smallest position covariance (covariance
-intersection arrives with the tracking issue). The picture remembers which nation each estimate
-came from so that the engagement stage can tell "launch on remote" from own-sensor fire.
+A release carries the source node's confirmed local tracks as they were ``latency_s`` earlier
+(node snapshots held in a :class:`DelayLine`), restricted to the agreement's threat classes as
+the *source* classifies its tracks. Each nation fuses its own tracks and everything released to
+it with its own :class:`~shieldwall.tracking.Fuser` (track-to-track association, covariance
+intersection, stable system track numbers; out-of-sequence releases predicted forward). A
+release reaches the fuser under an opaque key (the agreement's index), never a nation's name.
+
+The analyst's view rides along: every local track carries the true object of its latest
+detection (``label``), and a system track takes the label and the nation of its first input
+(own tracks first). :meth:`Picture.per_threat` uses that to hand the engagement stage, which
+still plans per threat, the best estimate each nation holds of each object. Tracks on nothing
+(clutter) stay in the picture and in its SIAP (spuriousness) but draw no fire.
 """
 
 from __future__ import annotations
@@ -15,35 +22,74 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldwall.sharing.agreements import ReleaseTerms
-from shieldwall.tracking.kalman import predict
-from shieldwall.tracking.node import CONFIRMED, Q_BY_CLASS
+from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch
+from shieldwall.tracking.node import LocalTracks, classify
+
+OWN = "own"
 
 
 @dataclass(frozen=True, slots=True)
 class Picture:
-    """One nation's view at ``t_s``: per threat whether it holds a track, the estimate
-    ``x`` ``(n, 6)``, ``P`` ``(n, 6, 6)``, and the nation the estimate came from (-1: none)."""
+    """One nation's system tracks at ``t_s`` (``k``): ``number`` (stable), ``x`` ``(k, 6)``,
+    ``P`` ``(k, 6, 6)``, ``cls`` (estimated class), ``label`` (true object, -1 for none:
+    analyst only) and ``source`` (nation whose data the track first rests on)."""
+
+    t_s: float
+    number: np.ndarray
+    x: np.ndarray
+    P: np.ndarray
+    cls: np.ndarray
+    label: np.ndarray
+    source: np.ndarray
+
+    def per_threat(self, n_threats: int) -> ThreatView:
+        """Per object, the system track on it with the smallest position covariance."""
+        x = np.zeros((n_threats, 6))
+        P = np.broadcast_to(np.eye(6), (n_threats, 6, 6)).copy()
+        source = np.full(n_threats, -1, dtype=np.int64)
+        cls = np.zeros(n_threats, dtype=np.int64)
+        on = np.flatnonzero(self.label >= 0)
+        tr = np.trace(self.P[on, :3, :3], axis1=1, axis2=2)
+        order = on[np.lexsort((tr, self.label[on]))]
+        first = (
+            order[np.r_[True, self.label[order][1:] != self.label[order][:-1]]] if on.size else on
+        )
+        j = self.label[first]
+        x[j], P[j], source[j], cls[j] = (
+            self.x[first],
+            self.P[first],
+            self.source[first],
+            self.cls[first],
+        )
+        return ThreatView(self.t_s, source >= 0, x, P, source, cls)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreatView:
+    """A picture per object (the engagement stage's input): ``has_track``, ``x`` ``(n, 6)``,
+    ``P`` ``(n, 6, 6)``, ``source`` nation (-1: none) and estimated class ``cls``."""
 
     t_s: float
     has_track: np.ndarray
     x: np.ndarray
     P: np.ndarray
     source: np.ndarray
+    cls: np.ndarray
 
 
 class DelayLine:
-    """Snapshots of all nodes' track states, kept long enough for the longest latency."""
+    """Snapshots of all nodes' confirmed tracks, kept long enough for the longest latency."""
 
     def __init__(self, horizon_s: float) -> None:
         self.horizon_s = horizon_s
-        self._items: deque[tuple[float, dict[str, np.ndarray]]] = deque()
+        self._items: deque[tuple[float, object]] = deque()
 
-    def push(self, t_s: float, snapshot: dict[str, np.ndarray]) -> None:
+    def push(self, t_s: float, snapshot: object) -> None:
         self._items.append((t_s, snapshot))
         while len(self._items) > 1 and self._items[1][0] < t_s - self.horizon_s:
             self._items.popleft()
 
-    def at(self, t_s: float) -> dict[str, np.ndarray] | None:
+    def at(self, t_s: float):
         """The newest snapshot taken at or before ``t_s`` (None if none is that old)."""
         best = None
         for ts, snap in self._items:
@@ -54,36 +100,70 @@ class DelayLine:
         return best
 
 
-def released_view(
-    snap: dict[str, np.ndarray], terms: ReleaseTerms, class_code: np.ndarray, t_s: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The source's confirmed tracks allowed by ``terms``, predicted from when they were
-    last updated to ``t_s``. Returns (mask, x, P) over threats."""
-    n = class_code.size
-    sl = slice(terms.source * n, (terms.source + 1) * n)
-    ok = (snap["status"][sl] == CONFIRMED) & terms.class_mask[class_code]
-    x, P = snap["x"][sl].copy(), snap["P"][sl].copy()
-    if ok.any():
-        cls = class_code[ok]
-        dt = np.maximum(t_s - snap["t_s"][sl][ok], 0.0)
-        x[ok], P[ok] = predict(x[ok], P[ok], dt, Q_BY_CLASS[cls], cls == 0)
-    return ok, x, P
+def released_tracks(tracks: LocalTracks, terms: ReleaseTerms) -> LocalTracks:
+    """The confirmed tracks of a source snapshot that ``terms`` release (by the source's own
+    estimate of each track's class)."""
+    return tracks.select(tracks.confirmed & terms.class_mask[tracks.cls])
 
 
-def build_picture(
-    nation: int,
-    t_s: float,
-    own: tuple[np.ndarray, np.ndarray, np.ndarray],
-    releases: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]],
-) -> Picture:
-    """Combine own tracks with released ones ``(source nation, mask, x, P)``: per threat the
-    estimate with the smallest position variance trace wins."""
-    ok, x, P = own
-    x, P = x.copy(), P.copy()
-    source = np.where(ok, nation, -1)
-    best = np.where(ok, np.trace(P[:, :3, :3], axis1=1, axis2=2), np.inf)
-    for src, mask, xr, Pr in releases:
-        tr = np.trace(Pr[:, :3, :3], axis1=1, axis2=2)
-        better = mask & (tr < best)
-        x[better], P[better], best[better], source[better] = xr[better], Pr[better], tr[better], src
-    return Picture(t_s=t_s, has_track=source >= 0, x=x, P=P, source=source)
+class PictureBuilder:
+    """One nation's fusion of own and released tracks into its picture."""
+
+    def __init__(self, nation: int, max_age_s: float, retire_s: float) -> None:
+        self.nation = nation
+        self.fuser = Fuser(max_age_s=max_age_s, retire_s=retire_s, criterion="fast")
+        self._memo_number = np.zeros(0, dtype=np.int64)  # sorted system numbers
+        self._memo_label = np.zeros(0, dtype=np.int64)
+        self._memo_source = np.zeros(0, dtype=np.int64)
+
+    def build(
+        self, t_s: float, own: LocalTracks, releases: list[tuple[int, int, LocalTracks]]
+    ) -> Picture:
+        """Fuse ``own`` confirmed tracks with ``releases`` ``(key, source nation, tracks)``."""
+        own = own.select(own.confirmed)
+        parts = [(OWN, self.nation, own)] + [(k, s, tr) for k, s, tr in releases]
+        if self.fuser.number.size == 0 and not any(tr.track_id.size for _, _, tr in parts):
+            return _empty_picture(t_s)  # nothing held, nothing coming in
+        batches = [_batch(key, tr) for key, _, tr in parts]
+        st = self.fuser.step(t_s, batches[0], batches[1:])
+        label, source = self._provenance(st, parts)
+        return Picture(t_s, st.number, st.x, st.P, classify(st.x), label, source)
+
+    def _provenance(self, st: SystemTracks, parts) -> tuple[np.ndarray, np.ndarray]:
+        """Label and source nation of each system track: its first input's this scan, or what
+        it had when it last had input."""
+        label = np.full(st.number.size, -1, dtype=np.int64)
+        source = label.copy()
+        if self._memo_number.size:
+            idx = np.minimum(np.searchsorted(self._memo_number, st.number),
+                             self._memo_number.size - 1)  # fmt: skip
+            known = self._memo_number[idx] == st.number
+            label[known], source[known] = (
+                self._memo_label[idx[known]],
+                self._memo_source[idx[known]],
+            )
+        key_to_part = {key: i for i, (key, _, _) in enumerate(parts)}
+        in_label = np.full(st.prov_row.size, -1, dtype=np.int64)
+        in_nation = np.full(st.prov_row.size, -1, dtype=np.int64)
+        for s, key in enumerate(st.sources):
+            if key not in key_to_part:
+                continue
+            _, nation, tr = parts[key_to_part[key]]
+            m = np.flatnonzero(st.prov_source == s)
+            if m.size:
+                in_label[m] = tr.label[np.searchsorted(tr.track_id, st.prov_id[m])]
+                in_nation[m] = nation
+        rows, first = np.unique(st.prov_row, return_index=True)
+        label[rows], source[rows] = in_label[first], in_nation[first]
+        self._memo_number, self._memo_label, self._memo_source = st.number, label, source
+        return label.copy(), source.copy()
+
+
+def _empty_picture(t_s: float) -> Picture:
+    none = np.zeros(0, dtype=np.int64)
+    return Picture(t_s, none, np.zeros((0, 6)), np.zeros((0, 6, 6)), none, none, none)
+
+
+def _batch(key, tr: LocalTracks) -> TrackBatch:
+    """A node's tracks as a fusion input (already checked arrays: no copy, no validation)."""
+    return TrackBatch(key, tr.track_id, tr.x, tr.P, tr.t_s, tr.q_m2_s3, tr.ballistic)

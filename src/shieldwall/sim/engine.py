@@ -22,15 +22,15 @@ from shieldwall.engagement import Engagements
 from shieldwall.rng import stream
 from shieldwall.scenario import Scenario
 from shieldwall.sensors import KIND_IR, rcs_aspect_table_m2, scan_all, sensor_array
-from shieldwall.sharing import DelayLine, build_picture, resolve_agreements
-from shieldwall.sharing.picture import released_view
+from shieldwall.sharing import DelayLine, PictureBuilder, released_tracks, resolve_agreements
 from shieldwall.sim.events import EventLog
 from shieldwall.sim.outcome import Outcome, record_detections, record_terminal
 from shieldwall.sim.pictures import PictureLog
 from shieldwall.threats import Truth, build_raid, build_truth
-from shieldwall.tracking import NodeTracks
+from shieldwall.tracking import Frame, NodeConfig, NodeTracker
 
 Progress = Callable[[float, float], None]
+FAST_AFTER_WARNING_S = 900.0  # a launch warning keeps the fast cycle this long (BM flight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,22 +56,29 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     reports = scan_all(sensors, truth, t_end, rngs, rcs_table)
     dets = reports.detections
     n_nat = len(scenario.nations)
-    nodes = NodeTracks(
-        n_nat, threats.class_code, scenario.sim.confirm_hits, scenario.sim.drop_track_s
-    )
+    nodes = [NodeTracker(node_config(scenario)) for _ in range(n_nat)]
     terms = resolve_agreements(scenario)
-    delay = DelayLine(max([t.latency_s for t in terms], default=0.0) + 60.0)
+    max_latency = max([t.latency_s for t in terms], default=0.0)
+    delay = DelayLine(max_latency + 60.0)
+    period = scenario.sim.decision_period_s
+    builders = [
+        PictureBuilder(a, scenario.sim.drop_track_s + max_latency + 2 * period, 3 * period)
+        for a in range(n_nat)
+    ]
     eng = Engagements(scenario, seed)
     outcome = Outcome(threats.threat_id.size)
     log = EventLog()
     samples = PictureLog(n_nat, threats.n)
     for j in range(threats.n):
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
-    # the tracker associates by true object id for now: it gets radar reports of real objects
-    radar = (dets.kind != KIND_IR) & (dets.threat >= 0)
+    # radar reports (and false alarms) feed the nodes; IR launch warnings are events only
+    radar = dets.kind != KIND_IR
     det_owner = sensors.owner[dets.sensor]
+    _, scan_group = np.unique(
+        np.stack([dets.sensor.astype(float), dets.t_s]), axis=1, return_inverse=True
+    )
     released = np.zeros((len(terms), n_nat, threats.n), dtype=bool)  # first release logged
-    period = scenario.sim.decision_period_s
+    killed = np.zeros(threats.n, dtype=bool)
     t_prev, t = -np.inf, 0.0
     while t_prev < t_end:
         t = min(t, t_end)
@@ -80,32 +87,33 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         lo, hi = np.searchsorted(dets.t_s, [t_prev, t], side="right")
         sel = np.arange(lo, hi)
         sel = sel[radar[sel]]
-        sel = sel[dets.t_s[sel] < outcome.death_t_s[dets.threat[sel]]]
-        if sel.size:
-            ch = nodes.ingest(
-                dets.t_s[sel],
-                det_owner[sel],
-                dets.threat[sel],
-                dets.z_ecef_m[sel],
-                dets.r_ecef_m2[sel],
-            )
-            _track_events(log, "track_start", ch.started, nodes, scenario)
-        ch = nodes.drop(t, dead=outcome.intercepted)
-        _track_events(log, "track_end", ch.ended, nodes, scenario, at=t)
-        delay.push(t, nodes.snapshot())
+        thr = dets.threat[sel]
+        sel = sel[(thr < 0) | (dets.t_s[sel] < outcome.death_t_s[np.maximum(thr, 0)])]
+        new_kills = np.flatnonzero(outcome.intercepted & ~killed)
+        killed[new_kills] = True
+        for a, node in enumerate(nodes):
+            mine = sel[det_owner[sel] == a]
+            frame = Frame(dets.t_s[mine], scan_group[mine], dets.z_ecef_m[mine],
+                          dets.r_ecef_m2[mine], dets.threat[mine])  # fmt: skip
+            ch = node.step(t, frame)
+            _track_events(log, t, "track_start", ch.confirmed, ch.confirmed_label, a, scenario)
+            _track_events(log, t, "track_end", ch.ended, ch.ended_label, a, scenario)
+            ch = node.kill(new_kills)
+            _track_events(log, t, "track_end", ch.ended, ch.ended_label, a, scenario)
+        snapshot = tuple(node.tracks() for node in nodes)
+        delay.push(t, snapshot)
         pictures = [
-            build_picture(
-                a,
-                t,
-                nodes.estimates(a, t),
-                _releases(a, t, terms, delay, threats.class_code, released, log, scenario),
+            builders[a].build(
+                t, snapshot[a], _releases(a, t, terms, delay, released, log, scenario)
             )
             for a in range(n_nat)
         ]
         if samples.due(t):
             samples.sample(t, pictures, truth, outcome.death_t_s > t)
+        views = [pic.per_threat(threats.n) for pic in pictures]
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
-        for shot in eng.assign(t, pictures, threats.class_code, open_):
+        cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s, eng)
+        for shot in eng.assign(t, views, threats.class_code, open_, cycle):
             log.add(
                 t,
                 "engage",
@@ -123,13 +131,30 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             )
         if progress is not None:
             progress(t, t_end)
-        t_prev, t = t, _next_time(t, period, truth, outcome, eng, dets.t_s)
+        cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s, eng)
+        t_prev, t = t, _next_time(t, cycle, truth, outcome, eng)
     record_detections(dets, sensors, outcome, log, scenario, reports.launch_warnings)
     false_alarms = dict(zip(sensors.ids, dets.false_alarm_counts(sensors.n).tolist(), strict=True))
     return SimResult(scenario, seed, truth, outcome, log, eng, false_alarms, samples)
 
 
-def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng, det_t) -> float:
+def _period(t: float, scenario: Scenario, snapshot, warning_t_s: np.ndarray, eng) -> float:
+    """Length of the next decision cycle: ``sim.decision_period_s`` while anything fast may be
+    in the air (a node holds a confirmed track it classifies as a ballistic or cruise missile,
+    a launch warning came in the last ``FAST_AFTER_WARNING_S``, or an interceptor is in
+    flight), else ``sim.quiet_period_s`` (a drone at 50 m/s moves 1 km in 20 s). Decided from
+    what the defense knows, not from truth."""
+    sim = scenario.sim
+    if sim.quiet_period_s <= sim.decision_period_s or eng.pending():
+        return sim.decision_period_s
+    if np.any((warning_t_s <= t) & (warning_t_s > t - FAST_AFTER_WARNING_S)):
+        return sim.decision_period_s
+    if any(np.any(tr.confirmed & (tr.cls < 2)) for tr in snapshot):
+        return sim.decision_period_s
+    return sim.quiet_period_s
+
+
+def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng) -> float:
     """Next decision time; jumps over stretches with nothing flying and nothing pending."""
     nxt = t + period
     flying = (truth.t0_s <= nxt) & (outcome.death_t_s > t)
@@ -142,17 +167,17 @@ def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng, det
     return max(nxt, np.floor(first / period) * period)
 
 
-def _track_events(
-    log: EventLog, kind: str, pairs, nodes: NodeTracks, scenario: Scenario, at: float | None = None
-) -> None:
-    nation, threat = pairs
-    for a, j in zip(nation.tolist(), threat.tolist(), strict=True):
-        t_s = at if at is not None else nodes.t_s[nodes.key(np.int64(a), np.int64(j))]
-        log.add(t_s, kind, j, nation=scenario.nations[a].id)
+def _track_events(log, t_s, kind, track_ids, labels, nation, scenario) -> None:
+    """One event per confirmed local track started or ended (threat: its true object, none
+    for a track on clutter)."""
+    for tid, j in zip(track_ids.tolist(), labels.tolist(), strict=True):
+        detail = f"track {tid}" + ("" if j >= 0 else " (false track)")
+        log.add(t_s, kind, j, nation=scenario.nations[nation].id, detail=detail)
 
 
-def _releases(a, t, terms, delay, class_code, released, log, scenario):
-    """Partner tracks released to nation ``a`` at ``t`` (each as it was ``latency_s`` ago)."""
+def _releases(a, t, terms, delay, released, log, scenario):
+    """Partner tracks released to nation ``a`` at ``t`` (each as it was ``latency_s`` ago),
+    as ``(key, source nation, tracks)``; the key is the agreement's index (opaque)."""
     out = []
     for k, term in enumerate(terms):
         if a not in term.receivers or not term.active(t):
@@ -160,8 +185,9 @@ def _releases(a, t, terms, delay, class_code, released, log, scenario):
         snap = delay.at(t - term.latency_s)
         if snap is None:
             continue
-        mask, x, P = released_view(snap, term, class_code, t)
-        new = np.flatnonzero(mask & ~released[k, a])
+        tracks = released_tracks(snap[term.source], term)
+        labels = np.unique(tracks.label[tracks.label >= 0])
+        new = labels[~released[k, a, labels]]
         released[k, a, new] = True
         for j in new.tolist():
             log.add(
@@ -173,5 +199,13 @@ def _releases(a, t, terms, delay, class_code, released, log, scenario):
                 agreement_id=term.agreement_id,
                 detail="anonymous" if term.anonymous else None,
             )
-        out.append((term.source, mask, x, P))
+        out.append((k, term.source, tracks))
     return out
+
+
+def node_config(scenario: Scenario) -> NodeConfig:
+    """Node tracker settings from the scenario: M-of-N confirmation with M = ``sim.confirm_hits``
+    frames with a detection out of the first N = M + 1, deletion after ``sim.drop_track_s``
+    unseen."""
+    m = scenario.sim.confirm_hits
+    return NodeConfig(confirm_m=m, confirm_n=m + 1, drop_track_s=scenario.sim.drop_track_s)

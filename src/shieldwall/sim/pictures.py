@@ -6,14 +6,10 @@ released) and, once, the threats really in the air. From those samples
 :func:`picture_siap` computes each nation's SIAP measures with
 :func:`shieldwall.tracking.metrics.siap` (Votruba et al. 2001, as Stone Soup computes them).
 
-What a "track" is today: the foundation node keeps one track per (nation, threat) and the
-picture one estimate per threat, taken from whichever source (own or a partner's release) is
-best. A picture track is therefore numbered by (threat, source): when the picture switches to
-another nation's estimate of the same threat, that is a track number change. The track's truth
-is the threat it was built from (the node associates by true object), and a picture entry whose
-threat is no longer in the air (a release still in the delay line after a kill) counts as
-spurious. With the foundation node, ambiguity is 1 by construction; completeness, accuracy,
-continuity and spuriousness already measure coverage, latency and sharing.
+A picture track is a system track of that nation's fuser, under its system track number; its
+truth is the object its first input's latest detection came from (the analyst's label, see
+:mod:`shieldwall.sharing.picture`), and a track on clutter, or on an object no longer in the air
+(a release still in the delay line after a kill), counts as spurious.
 """
 
 from __future__ import annotations
@@ -48,10 +44,10 @@ class PictureLog:
         air = np.flatnonzero(flying & alive)
         self.truth.append((air, np.concatenate([pos[air], vel[air]], axis=1)))
         for a, pic in enumerate(pictures):
-            j = np.flatnonzero(pic.has_track)
-            sigma = np.sqrt(np.trace(pic.P[j, :3, :3], axis1=1, axis2=2) / 3.0)
-            self.tracks.append((np.full(j.size, k), np.full(j.size, a), j, pic.source[j],
-                                pic.x[j], sigma))  # fmt: skip
+            n = pic.number.size
+            sigma = np.sqrt(np.trace(pic.P[:, :3, :3], axis1=1, axis2=2) / 3.0)
+            self.tracks.append((np.full(n, k), np.full(n, a), pic.number, pic.label, pic.source,
+                                pic.x, sigma))  # fmt: skip
         self.t_s.append(float(t_s))
         self.next_t_s = (np.floor(t_s / SAMPLE_PERIOD_S) + 1.0) * SAMPLE_PERIOD_S
 
@@ -62,7 +58,7 @@ class PictureLog:
         if self.tracks:
             cols = [np.concatenate(c) for c in zip(*self.tracks, strict=True)]
         else:
-            cols = [np.zeros(0, dtype=np.int64)] * 4 + [np.zeros((0, 6)), np.zeros(0)]
+            cols = [np.zeros(0, dtype=np.int64)] * 5 + [np.zeros((0, 6)), np.zeros(0)]
         return {
             "scan_t_s": np.array(self.t_s),
             "truth_scan": t_scan,
@@ -70,10 +66,11 @@ class PictureLog:
             "truth_x": np.concatenate([x for _, x in self.truth] or [np.zeros((0, 6))]),
             "scan": cols[0].astype(np.int64),
             "nation": cols[1].astype(np.int64),
-            "threat": cols[2].astype(np.int64),
-            "source": cols[3].astype(np.int64),
-            "x": cols[4].reshape(-1, 6),
-            "pos_sigma_m": cols[5],
+            "number": cols[2].astype(np.int64),
+            "threat": cols[3].astype(np.int64),
+            "source": cols[4].astype(np.int64),
+            "x": cols[5].reshape(-1, 6),
+            "pos_sigma_m": cols[6],
         }
 
 
@@ -86,10 +83,9 @@ def picture_siap(cols: dict[str, np.ndarray], n_nations: int) -> list[SiapResult
     out = []
     for a in range(n_nations):
         m = cols["nation"] == a
-        scan, threat, source = cols["scan"][m], cols["threat"][m], cols["source"][m]
-        # track number: (threat, source); truth: the threat while it is in the air, else none
-        number = threat * (n_nations + 1) + source + 1
+        scan, threat, number = cols["scan"][m], cols["threat"][m], cols["number"][m]
+        # truth: the labelled object while it is in the air, else none (spurious)
         tracks = History.of(scan, number, cols["x"][m])
-        in_air = np.isin(scan * width + threat, in_air_keys)
+        in_air = (threat >= 0) & np.isin(scan * width + threat, in_air_keys)
         out.append(siap(truth, tracks, np.where(in_air, threat, -1), cols["scan_t_s"]))
     return out

@@ -29,7 +29,15 @@ from shieldwall.tracking.filters import (
 from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch, track_batch
 from shieldwall.tracking.fusion import associate_tracks, covariance_intersection
 from shieldwall.tracking.kalman import predict, update_position
-from shieldwall.tracking.node import CONFIRMED, NONE, TENTATIVE, NodeTracks, TrackChanges
+from shieldwall.tracking.node import (
+    Frame,
+    LocalTracks,
+    NodeChanges,
+    NodeConfig,
+    NodeTracker,
+    classify,
+    frame_update,
+)
 from shieldwall.tracking.radar import (
     rae_jacobian,
     rae_measure,
@@ -48,20 +56,22 @@ from shieldwall.tracking.tracker import (
 
 __all__ = [
     "ASSOCIATORS",
-    "CONFIRMED",
-    "NONE",
-    "TENTATIVE",
     "Association",
     "Associator",
     "MotionModel",
-    "NodeTracks",
+    "Frame",
+    "LocalTracks",
+    "NodeChanges",
+    "NodeConfig",
+    "NodeTracker",
     "Pairs",
-    "TrackChanges",
     "Tracker",
     "TrackerConfig",
     "TrackStates",
     "candidate_pairs",
+    "classify",
     "combine",
+    "frame_update",
     "gate_threshold",
     "gnn_assign",
     "imm_mix",

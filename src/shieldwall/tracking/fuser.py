@@ -153,6 +153,8 @@ class Fuser:
         prov: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for batch in batches:
             src = self._sources.setdefault(batch.source, len(self._sources))
+            if batch.ids.size == 0:
+                continue
             b = self._inputs_at(t_s, batch)
             rows = self._assign(src, b)
             got = np.concatenate([got, np.zeros(self.number.size - got.size, dtype=bool)])
@@ -160,7 +162,9 @@ class Fuser:
             got[rows] = True
             prov.append((rows, np.full(rows.size, src), b.ids))
         self.last_input_s[got] = t_s
-        rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True))
+        none = np.zeros(0, dtype=np.int64)
+        rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True)) if prov else (
+            none.astype(np.intp), none, none)  # fmt: skip
         self._remember(src, ids, self.number[rows])
         keep = self._retire(t_s)
         new_row = np.cumsum(keep) - 1

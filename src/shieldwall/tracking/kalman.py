@@ -38,8 +38,8 @@ def gravity_ecef(pos_m: np.ndarray, vel_m_s: np.ndarray) -> np.ndarray:
     gravity plus the Coriolis and centrifugal terms,
     ``a = -mu r / |r|^3 - 2 w x v - w x (w x r)``, ``w = (0, 0, omega)`` (Vallado, 4th ed.,
     sec. 3.7; truth flies on the rotating Earth, so a ballistic track must too)."""
-    r = np.linalg.norm(pos_m, axis=-1, keepdims=True)
-    a = -MU_EARTH_M3_S2 * pos_m / np.maximum(r, 1.0) ** 3
+    r = np.sqrt(np.einsum("...i,...i->...", pos_m, pos_m))[..., None]
+    a = pos_m * (-MU_EARTH_M3_S2 / np.maximum(r, 1.0) ** 3)
     w = OMEGA_EARTH_RAD_S
     # -2 w x v = 2 w (v_y, -v_x, 0); -w x (w x r) = w^2 (x, y, 0)
     a[..., 0] += 2.0 * w * vel_m_s[..., 1] + w * w * pos_m[..., 0]
