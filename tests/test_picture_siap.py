@@ -22,8 +22,8 @@ def _recompute(folder, nations: list[str]) -> dict:
     pic = pq.read_table(folder / "pictures.parquet").to_pydict()
     tru = pq.read_table(folder / "truth.parquet").to_pydict()
     t = np.unique(np.concatenate([pic["t_s"], tru["t_s"]]))
-    ids = sorted(set(tru["threat_id"]) | set(pic["threat_id"]))
-    code = {k: i for i, k in enumerate(ids)}
+    ids = sorted(set(tru["threat_id"]) | (set(pic["threat_id"]) - {None}))
+    code = {k: i for i, k in enumerate(ids)} | {None: -1}  # null: a track on clutter
     nat = {n: i for i, n in enumerate(nations)}
     cols = {
         "scan_t_s": t,
@@ -32,6 +32,7 @@ def _recompute(folder, nations: list[str]) -> dict:
         "truth_x": np.column_stack([tru[k] for k in XYZ]).reshape(-1, 6),
         "scan": np.searchsorted(t, pic["t_s"]),
         "nation": np.array([nat[n] for n in pic["nation"]], dtype=np.int64),
+        "number": np.array(pic["track_number"], dtype=np.int64),
         "threat": np.array([code[i] for i in pic["threat_id"]], dtype=np.int64),
         "source": np.array([nat[n] for n in pic["source_nation"]], dtype=np.int64),
         "x": np.column_stack([pic[k] for k in XYZ]).reshape(-1, 6),

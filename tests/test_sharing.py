@@ -1,5 +1,5 @@
-"""Sharing: agreements resolved to nation indices, the delay line of snapshots, released views
-and each nation's picture. Expected values are worked by hand from small hand-built inputs."""
+"""Sharing: agreements resolved to nation indices, the delay line of snapshots, released tracks
+and each nation's fused picture. Expected values are worked by hand from small hand-built inputs."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shieldwall.geo import enu_to_ecef
 from shieldwall.scenario import load_scenario
-from shieldwall.sharing import DelayLine, ReleaseTerms, build_picture, resolve_agreements
-from shieldwall.sharing.picture import released_view
+from shieldwall.sharing import (
+    DelayLine,
+    PictureBuilder,
+    ReleaseTerms,
+    released_tracks,
+    resolve_agreements,
+)
 from shieldwall.tracking.kalman import predict
-from shieldwall.tracking.node import CONFIRMED, NONE, Q_BY_CLASS, TENTATIVE
+from shieldwall.tracking.node import Q_BY_CLASS, LocalTracks
 
 
 def _scenario(agreements, groups=None):
@@ -127,40 +133,37 @@ def _terms(source, classes, receivers=(0,)):
     )  # fmt: skip
 
 
-def test_released_view_only_confirmed_allowed_classes():
-    # 2 nations x 4 threats; threat classes: drone, cruise, drone, ballistic
-    class_code = np.array([2, 1, 2, 0])
-    n = 4
-    x = np.zeros((2 * n, 6))
-    x[:, :3] = 1000.0 * np.arange(2 * n)[:, None]
-    x[:, 3:] = [100.0, -50.0, 10.0]
-    P = np.broadcast_to(np.eye(6) * 25.0, (2 * n, 6, 6)).copy()
-    status = np.array([NONE] * n + [CONFIRMED, CONFIRMED, TENTATIVE, CONFIRMED], dtype=np.int8)
-    t_s = np.full(2 * n, 20.0)
-    snap = {"x": x, "P": P, "t_s": t_s, "status": status}
-    ok, xr, Pr = released_view(snap, _terms(1, [False, True, True]), class_code, 30.0)
-    # source 1's rows: confirmed drone (0), confirmed cruise (1), tentative drone (2, withheld),
-    # confirmed ballistic (3, class not released)
-    np.testing.assert_array_equal(ok, [True, True, False, False])
-    # drone at t = 20 predicted to t = 30: p + 10 v
-    np.testing.assert_allclose(xr[0], [4000.0 + 1000, 4000.0 - 500, 4000.0 + 100, 100, -50, 10])
-    np.testing.assert_allclose(xr[1, :3], [5000.0 + 1000, 5000.0 - 500, 5000.0 + 100])
-    _, Pd = predict(x[4:5], P[4:5], np.array([10.0]), Q_BY_CLASS[[2]], np.array([False]))
-    np.testing.assert_allclose(Pr[0], Pd[0], rtol=1e-14)
-    # position variance grows: 25 + 10^2 * 25 + q * 10^3 / 3
-    assert Pr[0, 0, 0] == pytest.approx(25 + 2500 + Q_BY_CLASS[2] * 1000 / 3, rel=1e-12)
-    # the snapshot itself is untouched
-    assert snap["x"][4, 0] == 4000.0
+def _tracks(x, cls, confirmed=None, label=None, ids=None, t_s=0.0, pos_var=100.0):
+    """LocalTracks from states ``x`` ``(n, 6)`` with the given classes."""
+    n = x.shape[0]
+    cls = np.asarray(cls)
+    P = np.broadcast_to(np.diag([pos_var] * 3 + [25.0] * 3), (n, 6, 6)).copy()
+    return LocalTracks(
+        np.arange(1, n + 1) if ids is None else np.asarray(ids),
+        x.astype(float), P, np.full(n, t_s),
+        np.ones(n, bool) if confirmed is None else np.asarray(confirmed),
+        np.arange(n) if label is None else np.asarray(label),
+        cls, Q_BY_CLASS[cls], cls == 0,
+    )  # fmt: skip
 
 
-def test_released_view_nation_zero_slice():
-    class_code = np.array([2, 2])
-    status = np.array([CONFIRMED, NONE, NONE, CONFIRMED], dtype=np.int8)
-    snap = {"x": np.arange(24.0).reshape(4, 6), "P": np.broadcast_to(np.eye(6), (4, 6, 6)).copy(),
-            "t_s": np.zeros(4), "status": status}  # fmt: skip
-    ok, xr, _ = released_view(snap, _terms(0, [True, True, True]), class_code, 0.0)
-    np.testing.assert_array_equal(ok, [True, False])
-    np.testing.assert_array_equal(xr[0], np.arange(6.0))
+def _x(east_km):
+    """States of drones ``east_km`` km east of a point in Israel, flying north at 50 m/s."""
+    out = []
+    for e in east_km:
+        p = enu_to_ecef(np.array([e * 1e3, 0.0, 500.0]), 31.5, 35.0, 0.0)
+        v = enu_to_ecef(np.array([e * 1e3, 50.0, 500.0]), 31.5, 35.0, 0.0) - p
+        out.append(np.concatenate([p, v]))
+    return np.array(out)
+
+
+def test_released_tracks_only_confirmed_allowed_classes():
+    tr = _tracks(_x([0, 10, 20, 30]), cls=[2, 1, 2, 0], confirmed=[True, True, False, True])
+    out = released_tracks(tr, _terms(1, [False, True, True]))
+    # confirmed drone and cruise go; the tentative drone and the ballistic track (class not
+    # released) stay home
+    np.testing.assert_array_equal(out.track_id, [1, 2])
+    np.testing.assert_array_equal(out.x, tr.x[:2])
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,46 +171,53 @@ def test_released_view_nation_zero_slice():
 # --------------------------------------------------------------------------------------------
 
 
-def _cov(pos_var):
-    P = np.zeros((len(pos_var), 6, 6))
-    for i, v in enumerate(pos_var):
-        P[i] = np.diag([v, v, v, 1e4, 1e4, 1e4])
-    return P
+def test_picture_fuses_own_and_released_track_of_one_object():
+    """Own and a partner's track of one drone become one system track (label and source from
+    own, the first input), a second drone only the partner holds is its own system track; the
+    fused covariance is no larger than the smaller input's (CI with equal inputs is exact)."""
+    b = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0)
+    own = _tracks(_x([0.0]), cls=[2], label=[4], ids=[7])
+    rel = _tracks(_x([0.01, 40.0]), cls=[2, 2], label=[4, 9], ids=[3, 5])
+    pic = b.build(10.0, own, [(0, 2, rel)])
+    assert pic.number.size == 2
+    np.testing.assert_array_equal(pic.label, [4, 9])
+    np.testing.assert_array_equal(pic.source, [0, 2])
+    # both inputs predicted 10 s: position variance 100 + 100 * 25 + q 1000 / 3 per axis
+    var = 100.0 + 2500.0 + Q_BY_CLASS[2] * 1000.0 / 3.0
+    assert pic.P[0, 0, 0] <= var * (1 + 1e-9)
+    # the fused position lies between the inputs (10 m apart east)
+    x_own = predict(own.x, own.P, np.array([10.0]), Q_BY_CLASS[[2]], np.array([False]))[0][0]
+    assert np.linalg.norm(pic.x[0, :3] - x_own[:3]) <= 10.0 + 1e-6
+    view = pic.per_threat(10)
+    np.testing.assert_array_equal(np.flatnonzero(view.has_track), [4, 9])
+    assert view.source[9] == 2 and view.cls[9] == 2
 
 
-def test_build_picture_smaller_covariance_wins():
-    n = 5
-    own_ok = np.array([True, True, False, True, False])
-    own_x = np.full((n, 6), 0.0)
-    own_P = _cov([100.0, 100.0, 1.0, 100.0, 1.0])
-    r1_x, r2_x = np.full((n, 6), 1.0), np.full((n, 6), 2.0)
-    r1 = (3, np.array([True, True, True, False, False]), r1_x, _cov([50.0, 200.0, 300.0, 1, 1]))
-    r2 = (4, np.array([True, False, True, True, False]), r2_x, _cov([60.0, 1, 100.0, 100.0, 1]))
-    pic = build_picture(1, 42.0, (own_ok, own_x, own_P), [r1, r2])
-    # threat 0: source 3 (50 < 60 < 100); 1: own (200 worse; source 4 not released);
-    # 2: no own track, source 4 (100 < 300); 3: tie with own -> own kept; 4: nobody
-    np.testing.assert_array_equal(pic.source, [3, 1, 4, 1, -1])
-    np.testing.assert_array_equal(pic.has_track, [True, True, True, True, False])
-    np.testing.assert_array_equal(pic.x[:, 0], [1.0, 0.0, 2.0, 0.0, 0.0])
-    np.testing.assert_array_equal(pic.P[:, 0, 0], [50.0, 100.0, 100.0, 100.0, 1.0])
-    assert pic.t_s == 42.0
-    # inputs untouched
-    assert own_x[0, 0] == 0.0 and own_P[0, 0, 0] == 100.0
+def test_picture_numbers_stay_and_clutter_tracks_draw_no_fire():
+    b = PictureBuilder(nation=1, max_age_s=60.0, retire_s=15.0)
+    x = _x([0.0, 50.0])
+    first = b.build(0.0, _tracks(x, cls=[2, 2], label=[0, -1]), [])
+    x2 = x.copy()
+    x2[:, :3] += 5.0 * x[:, 3:]
+    second = b.build(5.0, _tracks(x2, cls=[2, 2], label=[0, -1], t_s=5.0), [])
+    np.testing.assert_array_equal(first.number, second.number)
+    np.testing.assert_array_equal(second.label, [0, -1])
+    view = second.per_threat(3)
+    np.testing.assert_array_equal(view.has_track, [True, False, False])
 
 
-def test_build_picture_trace_uses_position_block_only():
-    """A release with smaller position trace wins even with larger velocity variance."""
-    own_P = np.diag([10.0, 10.0, 10.0, 1.0, 1.0, 1.0])[None]
-    rel_P = np.diag([9.0, 9.0, 9.0, 1e6, 1e6, 1e6])[None]
-    pic = build_picture(0, 0.0, (np.array([True]), np.zeros((1, 6)), own_P),
-                        [(2, np.array([True]), np.ones((1, 6)), rel_P)])  # fmt: skip
-    assert pic.source[0] == 2
+def test_per_threat_takes_the_tightest_track_of_an_object():
+    own = _tracks(_x([0.0, 60.0]), cls=[2, 2], label=[1, 1], pos_var=400.0)
+    rel = _tracks(_x([120.0]), cls=[2], label=[1], pos_var=50.0)
+    b = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0)
+    pic = b.build(0.0, own, [(3, 4, rel)])
+    assert pic.number.size == 3  # 60 km apart: three system tracks, one object (ambiguity)
+    view = pic.per_threat(2)
+    assert view.source[1] == 4 and view.P[1, 0, 0] == pytest.approx(50.0)
 
 
-def test_build_picture_without_releases_is_own():
-    ok = np.array([True, False])
-    x = np.arange(12.0).reshape(2, 6)
-    pic = build_picture(2, 1.0, (ok, x, _cov([1.0, 1.0])), [])
-    np.testing.assert_array_equal(pic.source, [2, -1])
-    np.testing.assert_array_equal(pic.has_track, ok)
-    np.testing.assert_array_equal(pic.x, x)
+def test_picture_with_nothing_is_empty():
+    b = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0)
+    none = _tracks(np.zeros((0, 6)), cls=np.zeros(0, int))
+    pic = b.build(0.0, none, [(0, 1, none)])
+    assert pic.number.size == 0 and not pic.per_threat(4).has_track.any()

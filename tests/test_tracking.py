@@ -1,5 +1,6 @@
 """Tracking: the batched Kalman filter against a textbook matrix filter, process noise against
-its defining integral, covariance invariants, and NodeTracks' track management and consistency.
+its defining integral and covariance invariants (the node tracker has its own tests in
+test_node.py).
 
 References: Bar-Shalom, Li & Kirubarajan, *Estimation with Applications to Tracking and
 Navigation* (2001): CWNA model Q (eq. 6.2.2-12) = int_0^T F(s) G q G' F(s)' ds; Joseph update
@@ -8,16 +9,12 @@ Navigation* (2001): CWNA model Q (eq. 6.2.2-12) = int_0^T F(s) G q G' F(s)' ds; 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad_vec
 
-from shieldwall.geo import geodetic_to_ecef
-from shieldwall.tracking import CONFIRMED, NONE, TENTATIVE, NodeTracks
 from shieldwall.tracking.kalman import (
     MU_EARTH_M3_S2,
     OMEGA_EARTH_RAD_S,
@@ -26,7 +23,6 @@ from shieldwall.tracking.kalman import (
     transition,
     update_position,
 )
-from shieldwall.tracking.node import Q_BY_CLASS, V0_SIGMA_BY_CLASS
 
 H = np.hstack([np.eye(3), np.zeros((3, 3))])
 
@@ -163,171 +159,3 @@ def test_covariance_stays_symmetric_psd(seed, dt, q, p_scale, r_scale):
     # an update never increases uncertainty: Pp - Pu is PSD (Loewner order)
     D = Pp[0] - Pu[0]
     assert np.linalg.eigvalsh(0.5 * (D + D.T)).min() >= -1e-8 * np.abs(Pp[0]).max()
-
-
-# --------------------------------------------------------------------------------------------
-# NodeTracks: management
-# --------------------------------------------------------------------------------------------
-
-
-def _one(t, nation, threat, z=None, sigma=50.0):
-    z = np.zeros(3) if z is None else z
-    return (np.array([float(t)]), np.array([nation]), np.array([threat]), np.array([z]),
-            np.eye(3)[None] * sigma**2)  # fmt: skip
-
-
-def test_confirmation_after_confirm_hits():
-    nt = NodeTracks(2, np.array([2, 1, 0]), confirm_hits=3, drop_track_s=30.0)
-    key = nt.key(np.array([1]), np.array([2]))[0]
-    for i, t in enumerate((0.0, 5.0, 10.0)):
-        ch = nt.ingest(*_one(t, 1, 2))
-        if i < 2:
-            assert nt.status[key] == TENTATIVE
-            assert ch.started[0].size == 0
-        else:
-            assert nt.status[key] == CONFIRMED
-            np.testing.assert_array_equal(ch.started[0], [1])
-            np.testing.assert_array_equal(ch.started[1], [2])
-    # nobody else got a track
-    others = np.delete(np.arange(6), key)
-    assert np.all(nt.status[others] == NONE)
-    # a fourth hit does not report a new confirmation
-    ch = nt.ingest(*_one(15.0, 1, 2))
-    assert ch.started[0].size == 0 and nt.hits[key] == 4
-
-
-def test_confirmation_within_one_batch():
-    """Three detections of one object in one call confirm it; one of another does not."""
-    nt = NodeTracks(1, np.array([2, 2]), confirm_hits=3, drop_track_s=30.0)
-    t = np.array([0.0, 2.0, 2.0, 4.0])
-    ch = nt.ingest(t, np.zeros(4, dtype=np.int64), np.array([0, 0, 1, 0]), np.zeros((4, 3)),
-                   np.broadcast_to(np.eye(3) * 100.0, (4, 3, 3)).copy())  # fmt: skip
-    np.testing.assert_array_equal(nt.status, [CONFIRMED, TENTATIVE])
-    np.testing.assert_array_equal(nt.hits, [3, 1])
-    np.testing.assert_array_equal(ch.started[1], [0])
-    np.testing.assert_array_equal(nt.t_s, [4.0, 2.0])
-
-
-def test_drop_after_drop_track_s():
-    nt = NodeTracks(2, np.array([2, 2]), confirm_hits=2, drop_track_s=30.0)
-    for t in (0.0, 5.0):
-        nt.ingest(*_one(t, 0, 0))  # confirmed, last seen t = 5
-    nt.ingest(*_one(10.0, 1, 1))  # tentative, last seen t = 10
-    ch = nt.drop(35.0)  # exactly drop_track_s after the last update: kept
-    assert ch.ended[0].size == 0 and nt.status[0] == CONFIRMED
-    ch = nt.drop(35.5)
-    assert nt.status[0] == NONE and nt.hits[0] == 0
-    np.testing.assert_array_equal(ch.ended[0], [0])
-    np.testing.assert_array_equal(ch.ended[1], [0])
-    assert nt.status[3] == TENTATIVE
-    ch = nt.drop(40.5)  # the tentative track goes silently (never reported as a track)
-    assert nt.status[3] == NONE and ch.ended[0].size == 0
-    # a dropped track starts afresh from the next detection
-    nt.ingest(*_one(50.0, 0, 0, z=np.array([1.0, 2.0, 3.0])))
-    assert nt.status[0] == TENTATIVE and nt.hits[0] == 1
-    np.testing.assert_array_equal(nt.x[0], [1.0, 2.0, 3.0, 0.0, 0.0, 0.0])
-
-
-def test_drop_dead_threat_for_every_nation():
-    nt = NodeTracks(3, np.array([2, 2]), confirm_hits=1, drop_track_s=30.0)
-    for a in range(3):
-        nt.ingest(*_one(0.0, a, 1))
-        nt.ingest(*_one(0.0, a, 0))
-    ch = nt.drop(1.0, dead=np.array([False, True]))
-    np.testing.assert_array_equal(nt.status, [CONFIRMED, NONE] * 3)
-    np.testing.assert_array_equal(np.sort(ch.ended[0]), [0, 1, 2])
-    np.testing.assert_array_equal(ch.ended[1], [1, 1, 1])
-
-
-def test_new_track_initialisation():
-    nt = NodeTracks(1, np.array([0, 1, 2]), confirm_hits=2, drop_track_s=30.0)
-    R = np.diag([100.0, 400.0, 900.0])
-    z = np.array([[1.0, 2.0, 3.0]] * 3)
-    nt.ingest(np.zeros(3), np.zeros(3, dtype=np.int64), np.arange(3), z,
-              np.broadcast_to(R, (3, 3, 3)).copy())  # fmt: skip
-    for j in range(3):
-        np.testing.assert_array_equal(nt.x[j], [1.0, 2.0, 3.0, 0.0, 0.0, 0.0])
-        np.testing.assert_array_equal(nt.P[j][:3, :3], R)
-        np.testing.assert_array_equal(nt.P[j][3:, 3:], np.eye(3) * V0_SIGMA_BY_CLASS[j] ** 2)
-        assert not nt.P[j][:3, 3:].any()
-
-
-def test_estimates_predict_confirmed_tracks_only():
-    nt = NodeTracks(1, np.array([2, 2]), confirm_hits=2, drop_track_s=30.0)
-    R = np.eye(3)[None] * 100.0
-    nt.ingest(np.array([0.0]), np.array([0]), np.array([0]), np.zeros((1, 3)), R)
-    nt.ingest(np.array([10.0]), np.array([0]), np.array([0]), np.full((1, 3), 500.0), R)
-    nt.ingest(np.array([10.0]), np.array([0]), np.array([1]), np.zeros((1, 3)), R)
-    ok, x, P = nt.estimates(0, 20.0)
-    np.testing.assert_array_equal(ok, [True, False])
-    xp, Pp = predict(nt.x[:1], nt.P[:1], np.array([10.0]), Q_BY_CLASS[[2]], np.array([False]))
-    np.testing.assert_allclose(x[0], xp[0], rtol=1e-14)
-    np.testing.assert_allclose(P[0], Pp[0], rtol=1e-14)
-    np.testing.assert_array_equal(x[1], nt.x[1])  # unconfirmed: left as stored
-
-
-# --------------------------------------------------------------------------------------------
-# NodeTracks: estimation quality
-# --------------------------------------------------------------------------------------------
-
-
-def _simulate(runs, steps, dt, cls, rng, process_noise_on):
-    """Truth and measurements for ``runs`` independent targets tracked by one nation."""
-    q = Q_BY_CLASS[cls]
-    p0 = geodetic_to_ecef(32.0, 36.0, 300.0)
-    x = np.zeros((runs, 6))
-    x[:, :3] = p0
-    x[:, 3:] = rng.standard_normal((runs, 3)) * V0_SIGMA_BY_CLASS[cls]
-    L = np.linalg.cholesky(process_noise(np.array([dt]), np.array([q]))[0])
-    R = np.diag([50.0, 80.0, 120.0]) ** 2
-    Lr = np.linalg.cholesky(R)
-    truth, meas = [], []
-    for _ in range(steps):
-        truth.append(x.copy())
-        meas.append(x[:, :3] + rng.standard_normal((runs, 3)) @ Lr.T)
-        x = x @ _textbook_F(dt).T
-        if process_noise_on:
-            x = x + rng.standard_normal((runs, 6)) @ L.T
-    return truth, meas, R
-
-
-def test_nees_consistent_for_matched_model():
-    """Truth drawn from the filter's own model (CWNA with q, initial velocity spread v0): the
-    average NEES over 300 runs and steps 10-60 is chi-square(6) mean 6 (loose bounds 5-7)."""
-    rng = np.random.default_rng(2024)
-    runs, steps, dt, cls = 300, 60, 5.0, 2
-    truth, meas, R = _simulate(runs, steps, dt, cls, rng, process_noise_on=True)
-    nt = NodeTracks(1, np.full(runs, cls), confirm_hits=2, drop_track_s=30.0)
-    nees = []
-    Rb = np.broadcast_to(R, (runs, 3, 3)).copy()
-    for k in range(steps):
-        nt.ingest(np.full(runs, k * dt), np.zeros(runs, dtype=np.int64), np.arange(runs),
-                  meas[k], Rb)  # fmt: skip
-        e = nt.x - truth[k]
-        nees.append(np.einsum("mi,mij,mj->m", e, np.linalg.inv(nt.P), e))
-    nees = np.array(nees)
-    avg = nees[10:].mean()
-    assert 5.0 < avg < 7.0, avg
-    # per-step run averages stay in the two-sided 99.9 % band of chi2(6 runs) / runs
-    per_step = nees[10:].mean(axis=1)
-    half = 3.3 * math.sqrt(12.0 / runs)
-    assert np.all(np.abs(per_step - 6.0) < half + 0.3)
-
-
-def test_position_error_below_measurement_sigma_after_convergence():
-    """A constant-velocity drone at 45 m/s measured with sigma 50/80/120 m every 5 s: after
-    20 updates the RMS position error per axis is below the measurement sigma."""
-    rng = np.random.default_rng(5)
-    runs, steps, dt, cls = 200, 40, 5.0, 2
-    truth, meas, R = _simulate(runs, steps, dt, cls, rng, process_noise_on=False)
-    nt = NodeTracks(1, np.full(runs, cls), confirm_hits=2, drop_track_s=30.0)
-    Rb = np.broadcast_to(R, (runs, 3, 3)).copy()
-    errs = []
-    for k in range(steps):
-        nt.ingest(np.full(runs, k * dt), np.zeros(runs, dtype=np.int64), np.arange(runs),
-                  meas[k], Rb)  # fmt: skip
-        errs.append(nt.x[:, :3] - truth[k][:, :3])
-    rms = np.sqrt(np.mean(np.array(errs[20:]) ** 2, axis=(0, 1)))
-    sigma = np.sqrt(np.diag(R))
-    assert np.all(rms < 0.8 * sigma), (rms, sigma)
-    assert np.all(nt.status == CONFIRMED)

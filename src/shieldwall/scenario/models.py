@@ -248,7 +248,7 @@ class SimSettings(_Model):
     step_s: float = Field(default=1.0, gt=0, le=60)
     decision_period_s: float = Field(default=5.0, gt=0, le=600)
     quiet_period_s: float = Field(
-        default=20.0,
+        default=15.0,
         gt=0,
         le=600,
         description="decision cycle while no node tracks anything faster than a drone, no "
