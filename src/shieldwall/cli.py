@@ -454,7 +454,7 @@ def study(
     base = _study_seed(seed, out, resume, sc.seed)
     folder = out if out is not None else default_run_dir(Path("studies"), sc.name, base)
     progress = _StudyProgress(enabled=not quiet)
-    signal.signal(signal.SIGINT, progress.on_sigint)
+    previous = signal.signal(signal.SIGINT, progress.on_sigint)
     try:
         executor = make_executor(engine, workers, address, preload=[STUDY_PRELOAD])
         result = run_study(
@@ -472,6 +472,7 @@ def study(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.stop()
+        signal.signal(signal.SIGINT, previous)
     _study_report(result.summary, folder, as_json, study_tables)
 
 

@@ -69,26 +69,26 @@ def study_metrics(summary: dict) -> Metrics:
     skipped, so this follows the simulator's summary as it changes."""
     out: Metrics = {}
 
-    def put(name: str, value: object) -> None:
-        if _number(value):
-            out[name] = value
+    def put(name: str, row: object, key: str) -> None:
+        """Keep ``row[key]`` under ``name`` when present and a number (or null)."""
+        if isinstance(row, dict) and key in row and _number(row[key]):
+            out[name] = row[key]
 
     threats = summary.get("threats", {})
-    put("threats.leaked", threats.get("leaked"))
+    put("threats.leaked", threats, "leaked")
     for cls, row in threats.get("by_class", {}).items():
-        put(f"threats.by_class.{cls}.leaked", row.get("leaked"))
+        put(f"threats.by_class.{cls}.leaked", row, "leaked")
     for asset, row in summary.get("assets", {}).items():
-        put(f"assets.{asset}.hits", row.get("hits"))
+        put(f"assets.{asset}.hits", row, "hits")
     inter = summary.get("interceptors", {})
-    put("interceptors.fired", inter.get("fired"))
-    put("interceptors.cost_usd", inter.get("cost_usd"))
+    put("interceptors.fired", inter, "fired")
+    put("interceptors.cost_usd", inter, "cost_usd")
     for nation, types in inter.get("by_nation", {}).items():
         for typ, row in types.items():
-            put(f"interceptors.by_nation.{nation}.{typ}.fired", row.get("fired"))
-    if "cost_exchange_ratio" in summary:
-        put("cost_exchange_ratio", summary["cost_exchange_ratio"])
+            put(f"interceptors.by_nation.{nation}.{typ}.fired", row, "fired")
+    put("cost_exchange_ratio", summary, "cost_exchange_ratio")
     for nation, row in summary.get("siap", {}).items():
-        put(f"siap.{nation}.completeness", row.get("completeness"))
+        put(f"siap.{nation}.completeness", row, "completeness")
     return out
 
 
