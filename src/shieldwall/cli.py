@@ -443,7 +443,6 @@ def study(
     as_json: Annotated[bool, typer.Option("--json", help="print study.json as JSON")] = False,
 ) -> None:
     """Monte Carlo: run replications with independent seeds; means with 95% CIs."""
-    from shieldwall.io.studytables import study_tables
     from shieldwall.studies import EngineError, make_executor, run_study
 
     sc = _load(scenario)
@@ -453,7 +452,7 @@ def study(
         _fail(["--resume and --force: choose one (continue the study, or start it over)"])
     base = _study_seed(seed, out, resume, sc.seed)
     folder = out if out is not None else default_run_dir(Path("studies"), sc.name, base)
-    progress = _StudyProgress(enabled=not quiet)
+    progress = _StudyProgress(enabled=not quiet and err_console.is_terminal)
     previous = signal.signal(signal.SIGINT, progress.on_sigint)
     try:
         executor = make_executor(engine, workers, address, preload=[STUDY_PRELOAD])
@@ -467,20 +466,24 @@ def study(
         progress.stop()
         err_console.print(
             f"interrupted: {progress.finished} of {runs} replications kept in {folder};"
-            f" continue with --resume --out {folder}"
+            f" continue with --resume --out {folder}",
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.stop()
         signal.signal(signal.SIGINT, previous)
-    _study_report(result.summary, folder, as_json, study_tables)
+    _study_report(result.summary, folder, as_json)
 
 
-def _study_report(summary: dict, folder: Path, as_json: bool, study_tables) -> None:
+def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
     """Print the study (tables or JSON); exit 1 when some replications failed."""
+    from shieldwall.io.studytables import study_heading, study_tables
+
     if as_json:
         sys.stdout.write(json.dumps(summary | {"folder": str(folder)}, indent=2) + "\n")
     else:
+        out_console.print(study_heading(summary), soft_wrap=True, highlight=False)
         for table in study_tables(summary):
             out_console.print(table)
         wall = summary["wall_s"]
@@ -488,17 +491,21 @@ def _study_report(summary: dict, folder: Path, as_json: bool, study_tables) -> N
         rate = f" ({60 * ran / wall:,.1f} per minute)" if wall > 0 and ran else ""
         out_console.print(
             f"{ran} replications run in {wall:,.1f} s{rate} on {summary['workers']}"
-            f" {summary['engine']} workers; study folder: {folder}"
+            f" {summary['engine']} workers; study folder: {folder}",
+            soft_wrap=True,
         )
     if summary["failed"]:
         for index, error in list(summary["errors"].items())[:5]:
             err_console.print(
-                f"replication {index} failed (after a retry): {error}", highlight=False
+                f"replication {index} failed (after a retry): {error}",
+                highlight=False,
+                soft_wrap=True,
             )
         err_console.print(
             f"[bold red]{summary['failed']} of {summary['runs']} replications failed[/];"
             f" their rows in {folder / 'study.parquet'} say why;"
-            f" --resume --out {folder} retries them"
+            f" --resume --out {folder} retries them",
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_STUDY_FAILURES)
 

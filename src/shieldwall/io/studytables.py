@@ -52,20 +52,23 @@ def _group(name: str) -> str:
     return next((g for g in TITLES if name.startswith(g)), "")
 
 
-def study_tables(summary: dict) -> list[Table]:
-    """One table per metric group: label, mean, 95% CI (Student t), n; the first title names
-    the study."""
-    means, ci, count = summary["means"], summary["ci95"], summary["n"]
-    head = (
-        f"{summary['scenario']} study ({summary['completed']} of {summary['runs']} replications,"
-        f" base seed {summary['base_seed']})"
+def study_heading(summary: dict) -> str:
+    """The line above the tables: what ran."""
+    return (
+        f"Study {summary['scenario']}: {summary['completed']} of {summary['runs']} replications"
+        f" (base seed {summary['base_seed']}), means with 95% confidence intervals (Student t);"
+        " notional, public-figure model"
     )
+
+
+def study_tables(summary: dict) -> list[Table]:
+    """One table per metric group: label, mean, 95% CI (Student t), n."""
+    means, ci, count = summary["means"], summary["ci95"], summary["n"]
     tables: dict[str, Table] = {}
     for name, mean in means.items():
         group = _group(name)
         if group not in tables:
             title, first = TITLES.get(group, ("Other", "metric"))
-            title = f"{head}: {title.lower()}" if not tables else title
             tables[group] = _table(title, (first, "mean", "95% CI", "n"), left=(first,))
         bounds = ci.get(name)
         interval = (
@@ -77,4 +80,4 @@ def study_tables(summary: dict) -> list[Table]:
     return list(tables.values())
 
 
-__all__ = ["study_tables"]
+__all__ = ["study_heading", "study_tables"]
