@@ -252,6 +252,14 @@ def test_resume_after_interrupt_gives_the_uninterrupted_table(tutorial, tmp_path
     assert done.table.equals(whole.table)
     assert table_of(part).equals(whole.table) and not (part / "INCOMPLETE").exists()
     assert done.summary["replications_this_session"] == 8 - kept.num_rows
+    assert (part / "study.parquet").read_bytes() == (tmp_path / "whole/study.parquet").read_bytes()
+
+
+def test_resume_grows_a_study_keeping_its_replications(tutorial, tmp_path):
+    run_study(tutorial, 3, tmp_path / "grown", local(2), replicate_fn=fake)
+    grown = run_study(tutorial, 6, tmp_path / "grown", local(2), resume=True, replicate_fn=fake)
+    fresh = run_study(tutorial, 6, tmp_path / "fresh", local(2), replicate_fn=fake)
+    assert grown.table.equals(fresh.table) and grown.summary["replications_this_session"] == 3
 
 
 def test_resume_refuses_another_scenario_or_seed(tutorial, tmp_path):
