@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -285,11 +286,13 @@ def test_dask_engine_gives_the_local_table(tutorial, tmp_path):
     assert res.summary["engine"] == "dask" and res.summary["failed"] == 1
 
 
-def test_dask_missing_names_the_extra(monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "distributed", None)
+def test_dask_missing_names_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(EngineError) as info:
-        DaskExecutor(workers=1).__enter__()
+        DaskExecutor(workers=1)
     assert str(info.value) == CLUSTER_HINT and "shieldwall[cluster]" in CLUSTER_HINT
+    line = _one_line_error(_cli("tutorial", "--engine", "dask", "--out", str(tmp_path / "s")))
+    assert "shieldwall[cluster]" in line and not (tmp_path / "s").exists()
 
 
 # --- the real tutorial scenario ---------------------------------------------------------------

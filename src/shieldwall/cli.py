@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -414,7 +415,7 @@ def _study_seed(seed: int | None, out: Path | None, resume: bool, default: int) 
     try:
         return int(stored_meta(out).get("base_seed", default))
     except StudyFolderError as exc:
-        _fail([str(exc)])
+        _fail([escape(str(exc))])
 
 
 @app.command()
@@ -461,7 +462,7 @@ def study(
         )
     except (RunFolderError, EngineError, ValueError) as exc:
         progress.stop()
-        _fail([str(exc)])
+        _fail([escape(str(exc))])  # escape: 'shieldwall[cluster]' is not rich markup
     except KeyboardInterrupt:
         progress.stop()
         err_console.print(

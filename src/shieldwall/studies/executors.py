@@ -12,6 +12,7 @@ tasks, never on the engine, the number of workers or the order of completion.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import multiprocessing
 import os
@@ -198,6 +199,8 @@ class DaskExecutor:
     ) -> None:
         if workers is not None and workers < 1:
             raise EngineError(f"--workers: must be at least 1, got {workers}")
+        if importlib.util.find_spec("distributed") is None:
+            raise EngineError(CLUSTER_HINT)
         self.address = address
         self.workers = workers or os.cpu_count() or 1
         self.retries = retries

@@ -65,18 +65,21 @@ class Journal:
         self.file.close()
 
 
-def _journal_text(records: list[dict]) -> str:
-    return "".join(json.dumps(r) + "\n" for r in records)
-
-
-def new_study(path: Path, scenario_yaml: str, meta: dict, force: bool) -> None:
-    """Create the study folder (refusing a non-empty one unless ``force``, which clears the
-    previous study's files and nothing else)."""
+def check_new(path: Path, force: bool) -> None:
+    """Refuse a file, or a non-empty folder unless ``force`` (nothing is written)."""
+    if path.exists() and not path.is_dir():
+        raise StudyFolderError(f"{path}: exists and is not a folder; choose another --out")
     if path.is_dir() and any(path.iterdir()) and not force:
         raise StudyFolderError(
             f"{path}: folder exists and is not empty; choose another --out, add --resume to"
             " continue its study, or --force to start over"
         )
+
+
+def new_study(path: Path, scenario_yaml: str, meta: dict, force: bool) -> None:
+    """Create the study folder (refusing a non-empty one unless ``force``, which clears the
+    previous study's files and nothing else)."""
+    check_new(path, force)
     open_run_dir(path, force=force)
     for name in STUDY_FILES:
         if name != MARKER:
@@ -101,9 +104,9 @@ def stored_meta(path: Path) -> dict:
         ) from None
 
 
-def resume_study(path: Path, scenario_yaml: str, meta: dict, seeds: list[int]) -> list[dict]:
-    """Reopen a study folder for the same scenario and base seed; returns the finished records
-    (those matching ``seeds``), with the journal rewritten clean (no torn line)."""
+def resume_records(path: Path, scenario_yaml: str, base_seed: int, seeds: list[int]) -> list[dict]:
+    """The finished records of the study in ``path`` (those matching ``seeds``), after
+    checking it ran the same scenario from the same base seed. Writes nothing."""
     old = stored_meta(path)
     try:
         same = (path / SCENARIO).read_text(encoding="utf-8") == scenario_yaml
@@ -114,20 +117,23 @@ def resume_study(path: Path, scenario_yaml: str, meta: dict, seeds: list[int]) -
             f"{path}: this study ran a different scenario ({old.get('scenario')}); resume it"
             " with the same scenario, or choose another --out"
         )
-    if old.get("base_seed") != meta["base_seed"]:
+    if old.get("base_seed") != base_seed:
         raise StudyFolderError(
             f"{path}: this study's base seed is {old.get('base_seed')}, not"
-            f" {meta['base_seed']}; drop --seed to resume it"
+            f" {base_seed}; drop --seed to resume it"
         )
-    records = [
+    return [
         r
         for r in read_journal(path / JOURNAL)
         if r["replication"] >= len(seeds) or r.get("seed") == seeds[r["replication"]]
     ]
+
+
+def reopen_study(path: Path, records: list[dict], meta: dict) -> None:
+    """Mark a resumed study incomplete and rewrite its journal clean (no torn last line)."""
     mark_incomplete(path)
-    write_text(path / JOURNAL, _journal_text(records))
+    write_text(path / JOURNAL, "".join(json.dumps(r) + "\n" for r in records))
     write_json(path / META, meta)
-    return records
 
 
 __all__ = [
@@ -140,6 +146,8 @@ __all__ = [
     "StudyFolderError",
     "new_study",
     "read_journal",
-    "resume_study",
+    "check_new",
+    "reopen_study",
+    "resume_records",
     "stored_meta",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -30,8 +31,10 @@ from shieldwall.studies.folder import (
     META,
     TABLE,
     Journal,
+    check_new,
     new_study,
-    resume_study,
+    reopen_study,
+    resume_records,
 )
 from shieldwall.studies.seeds import replication_seeds
 from shieldwall.studies.stats import study_table, table_stats
@@ -114,11 +117,12 @@ def run_study(
 ) -> StudyResult:
     """Run (or with ``resume`` continue) a study of ``runs`` replications into ``out``.
 
-    ``base_seed`` defaults to the scenario's seed. ``executor`` is entered here (a Dask
-    cluster starts only after the folder is known to be usable). ``progress(finished, runs,
-    record)`` is called once before any replication runs (record None) and after each one.
-    On any exception, KeyboardInterrupt included, the finished replications are written to
-    ``study.parquet`` before it propagates."""
+    ``base_seed`` defaults to the scenario's seed. The folder is checked before ``executor``
+    is entered (so a Dask cluster starts only for a usable folder, and a cluster that cannot
+    start leaves no folder behind). ``progress(finished, runs, record)`` is called once before
+    any replication runs (record None) and after each one. On any exception, KeyboardInterrupt
+    included, the finished replications are written to ``study.parquet`` before it
+    propagates."""
     if runs < 1:
         raise ValueError(f"--runs: must be at least 1, got {runs}")
     out = Path(out)
@@ -135,16 +139,37 @@ def run_study(
         "status": "running",
     }
     text = scenario_to_yaml(scenario)
-    if resume:
-        records = resume_study(out, text, meta, seeds)
-    else:
-        new_study(out, text, meta, force)
-        records = []
+    records = resume_records(out, text, base, seeds) if resume else check_new(out, force) or []
     rows = {r["replication"]: r for r in records if r["replication"] < runs}
     todo = [Replication(i, s) for i, s in enumerate(seeds) if rows.get(i, {}).get("status") != "ok"]
+    with executor if todo else nullcontext():
+        if resume:
+            reopen_study(out, records, meta)
+        else:
+            new_study(out, text, meta, force)
+        task = partial(_task, replicate_fn, scenario)
+        return _replicate(executor, task, todo, out, rows, meta | {"workers": executor.workers},
+                          progress)  # fmt: skip
+
+
+def _replicate(
+    executor: Executor,
+    task: Callable[[Replication], Metrics],
+    todo: list[Replication],
+    out: Path,
+    rows: dict[int, dict],
+    meta: dict,
+    progress: Progress | None,
+) -> StudyResult:
+    """Run ``todo`` on ``executor``, journaling each finished one into ``rows`` and the
+    folder; write the study's outputs at the end, or on the way out of an exception."""
+    runs = meta["runs"]
     start = time.perf_counter()
     journal = Journal(out / JOURNAL)
     ran = [0]
+
+    def finished() -> int:
+        return sum(r["status"] == "ok" for r in rows.values())
 
     def on_done(outcome: Outcome) -> None:
         rec = _record(todo[outcome.index], outcome)
@@ -152,14 +177,13 @@ def run_study(
         ran[0] += 1
         rows[rec["replication"]] = rec
         if progress is not None:
-            progress(sum(r["status"] == "ok" for r in rows.values()), runs, rec)
+            progress(finished(), runs, rec)
 
     try:
         if progress is not None:
-            progress(sum(r["status"] == "ok" for r in rows.values()), runs, None)
+            progress(finished(), runs, None)
         if todo:
-            with executor:
-                executor.map(partial(_task, replicate_fn, scenario), todo, on_done)
+            executor.map(task, todo, on_done)
     except BaseException:
         _write_outputs(out, rows, meta | {"status": "interrupted"}, start, ran[0])
         raise
