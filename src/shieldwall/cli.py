@@ -16,7 +16,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from shieldwall.io.runfolder import RunFolderError, default_run_dir
 from shieldwall.io.tables import catalog_tables, run_tables, scenario_tables
@@ -40,6 +48,8 @@ err_console = Console(stderr=True)
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_STUDY_FAILURES = 1
+STUDY_PRELOAD = "shieldwall.studies.montecarlo"
 PROGRESS_AFTER_S = 2.0
 
 
@@ -351,6 +361,154 @@ def wta(
     except WtaFileError as exc:
         _fail([str(exc)])
     sys.stdout.write(json.dumps(report(result, inst.per_unit)) + "\n")
+
+
+class _StudyProgress:
+    """Replications finished, with ETA; Ctrl-C is recorded so it is raised again at the next
+    finished replication if Python dropped it inside a finaliser (see _LazyProgress)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Progress | None = None
+        self.task = None
+        self.interrupted = False
+        self.finished = 0
+
+    def on_sigint(self, signum, frame) -> None:
+        self.interrupted = True
+        raise KeyboardInterrupt
+
+    def __call__(self, finished: int, runs: int, record: dict | None) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.finished = finished
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = Progress(
+                TextColumn("replications"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("study", total=runs, completed=finished)
+        self.bar.update(self.task, completed=finished)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _study_seed(seed: int | None, out: Path | None, resume: bool, default: int) -> int:
+    """The base seed: --seed, else (with --resume) the study's own, else the scenario's."""
+    from shieldwall.studies.folder import StudyFolderError, stored_meta
+
+    if seed is not None or not resume:
+        return default if seed is None else seed
+    if out is None:
+        _fail(["--resume: give the study folder to continue with --out"])
+    try:
+        return int(stored_meta(out).get("base_seed", default))
+    except StudyFolderError as exc:
+        _fail([escape(str(exc))])
+
+
+@app.command()
+def study(
+    scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
+    runs: Annotated[int, typer.Option(help="number of replications")] = 100,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="base seed (default: the scenario's; with --resume, the study's)"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="study folder (default studies/<name>-<seed>-<time>)")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="local (processes) or dask")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: all cores)")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="continue the study in --out")] = False,
+    force: Annotated[
+        bool, typer.Option(help="start over in an existing non-empty --out folder")
+    ] = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print study.json as JSON")] = False,
+) -> None:
+    """Monte Carlo: run replications with independent seeds; means with 95% CIs."""
+    from shieldwall.studies import EngineError, make_executor, run_study
+
+    sc = _load(scenario)
+    if runs < 1:
+        _fail([f"--runs: must be at least 1, got {runs}"])
+    if resume and force:
+        _fail(["--resume and --force: choose one (continue the study, or start it over)"])
+    base = _study_seed(seed, out, resume, sc.seed)
+    folder = out if out is not None else default_run_dir(Path("studies"), sc.name, base)
+    progress = _StudyProgress(enabled=not quiet and err_console.is_terminal)
+    previous = signal.signal(signal.SIGINT, progress.on_sigint)
+    try:
+        executor = make_executor(engine, workers, address, preload=[STUDY_PRELOAD])
+        result = run_study(
+            sc, runs, folder, executor, base, resume=resume, force=force, progress=progress
+        )
+    except (RunFolderError, EngineError, ValueError) as exc:
+        progress.stop()
+        _fail([escape(str(exc))])  # escape: 'shieldwall[cluster]' is not rich markup
+    except KeyboardInterrupt:
+        progress.stop()
+        err_console.print(
+            f"interrupted: {progress.finished} of {runs} replications kept in {folder};"
+            f" continue with --resume --out {folder}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        progress.stop()
+        signal.signal(signal.SIGINT, previous)
+    _study_report(result.summary, folder, as_json)
+
+
+def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
+    """Print the study (tables or JSON); exit 1 when some replications failed."""
+    from shieldwall.io.studytables import study_heading, study_tables
+
+    if as_json:
+        sys.stdout.write(json.dumps(summary | {"folder": str(folder)}, indent=2) + "\n")
+    else:
+        out_console.print(study_heading(summary), soft_wrap=True, highlight=False)
+        for table in study_tables(summary):
+            out_console.print(table)
+        wall = summary["wall_s"]
+        ran = summary["replications_this_session"]
+        rate = f" ({60 * ran / wall:,.1f} per minute)" if wall > 0 and ran else ""
+        out_console.print(
+            f"{ran} replications run in {wall:,.1f} s{rate} on {summary['workers']}"
+            f" {summary['engine']} workers; study folder: {folder}",
+            soft_wrap=True,
+        )
+    if summary["failed"]:
+        for index, error in list(summary["errors"].items())[:5]:
+            err_console.print(
+                f"replication {index} failed (after a retry): {error}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        err_console.print(
+            f"[bold red]{summary['failed']} of {summary['runs']} replications failed[/];"
+            f" their rows in {folder / 'study.parquet'} say why;"
+            f" --resume --out {folder} retries them",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_STUDY_FAILURES)
 
 
 def main() -> None:

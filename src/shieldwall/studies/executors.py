@@ -1,0 +1,308 @@
+"""Executors: run one function over many independent tasks, on local processes or on Dask.
+
+One role, :class:`Executor`: ``map(fn, tasks, on_done)`` calls ``fn(task)`` for every task
+somewhere and ``on_done(outcome)`` in the caller's thread as each one finishes, in completion
+order. A task whose call raises (or whose worker process dies) is run once more; if it fails
+again its :class:`Outcome` carries the one-line error instead of a value. Nothing is dropped:
+``on_done`` is called exactly once per task unless ``map`` itself is interrupted.
+
+Executors hold no random state; every task carries its own seed, so results depend only on the
+tasks, never on the engine, the number of workers or the order of completion.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+CLUSTER_HINT = 'the dask engine needs Dask: pip install "shieldwall[cluster]"'
+MAX_ERROR_CHARS = 300
+
+
+class EngineError(Exception):
+    """An engine that cannot start (Dask missing, scheduler unreachable, bad worker count)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of task ``index``: its ``value``, or ``error`` (one line) after
+    ``attempts`` tries."""
+
+    index: int
+    value: Any = None
+    error: str | None = None
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+OnDone = Callable[[Outcome], None]
+
+
+class Executor(Protocol):
+    """Runs ``fn`` over ``tasks``; a context manager that owns its workers."""
+
+    name: str
+    workers: int
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], on_done: OnDone) -> None: ...
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line, at most 300 characters."""
+    if isinstance(exc, BrokenProcessPool):
+        return "worker process died (killed, or out of memory) while running this replication"
+    text = " ".join(str(exc).split()) or "(no message)"
+    line = f"{type(exc).__name__}: {text}"
+    return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 3] + "..."
+
+
+class _Attempts:
+    """Counts tries per task and decides: run again, or report the failure."""
+
+    def __init__(self, n: int, retries: int, on_done: OnDone) -> None:
+        self.count = [0] * n
+        self.retries = retries
+        self.on_done = on_done
+
+    def start(self, index: int) -> None:
+        self.count[index] += 1
+
+    def succeeded(self, index: int, value: Any) -> None:
+        self.on_done(Outcome(index, value, None, self.count[index]))
+
+    def failed(self, index: int, exc: BaseException) -> bool:
+        """True when the task should run again; otherwise reports it failed."""
+        if self.count[index] <= self.retries:
+            return True
+        self.on_done(Outcome(index, None, one_line(exc), self.count[index]))
+        return False
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them and keeps finished results."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while worker processes start: a process started with SIGINT ignored keeps
+    ignoring it (Python installs its KeyboardInterrupt handler only over the default), so the
+    terminal's Ctrl-C reaches the parent alone, which stops the workers itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now (running tasks are abandoned)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for proc in list((pool._processes or {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+class LocalExecutor:
+    """Local processes (stdlib ``concurrent.futures``), all cores by default.
+
+    Workers start from a fork server that has imported ``preload`` once, so each worker starts
+    warm and no worker inherits the parent's threads. At most ``workers`` tasks are in flight:
+    when a worker dies, only the tasks then running are charged an attempt."""
+
+    name = "local"
+
+    def __init__(
+        self, workers: int | None = None, retries: int = 1, preload: Sequence[str] = ()
+    ) -> None:
+        if workers is not None and workers < 1:
+            raise EngineError(f"--workers: must be at least 1, got {workers}")
+        self.workers = workers or os.cpu_count() or 1
+        self.retries = retries
+        self.preload = list(preload)
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if self.preload and ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(self.preload)
+        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_ignore_sigint)
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], on_done: OnDone) -> None:
+        queue = deque(range(len(tasks)))
+        tries = _Attempts(len(tasks), self.retries, on_done)
+        running: dict[Future, int] = {}
+        pool = self._pool()
+        try:
+            while queue or running:
+                while queue and len(running) < self.workers:
+                    i = queue.popleft()
+                    tries.start(i)
+                    running[pool.submit(fn, tasks[i])] = i
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                    done, _ = wait(running)  # a dead worker breaks every running task
+                for fut in sorted(done, key=running.__getitem__):
+                    i = running.pop(fut)
+                    if fut.exception() is None:
+                        tries.succeeded(i, fut.result())
+                    elif tries.failed(i, fut.exception()):
+                        queue.appendleft(i)
+                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                    pool.shutdown(wait=True)
+                    pool = self._pool()
+        except BaseException:
+            _terminate(pool)
+            raise
+        pool.shutdown(wait=True)
+
+
+class DaskExecutor:
+    """A Dask distributed cluster: a ``LocalCluster`` of ``workers`` single-threaded worker
+    processes when ``address`` is None, else the scheduler at ``address`` (for example one
+    started by dask-jobqueue). Dask is imported only here (``shieldwall[cluster]``)."""
+
+    name = "dask"
+
+    def __init__(
+        self, address: str | None = None, workers: int | None = None, retries: int = 1
+    ) -> None:
+        if workers is not None and workers < 1:
+            raise EngineError(f"--workers: must be at least 1, got {workers}")
+        if importlib.util.find_spec("distributed") is None:
+            raise EngineError(CLUSTER_HINT)
+        self.address = address
+        self.workers = workers or os.cpu_count() or 1
+        self.retries = retries
+        self.client = None
+        self.cluster = None
+
+    def __enter__(self) -> DaskExecutor:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise EngineError(CLUSTER_HINT) from None
+        try:
+            if self.address is None:
+                with _sigint_ignored():
+                    self.cluster = LocalCluster(
+                        n_workers=self.workers,
+                        threads_per_worker=1,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(self.address, timeout="10s")
+                self.workers = max(1, sum(self.client.nthreads().values()))
+        except (OSError, TimeoutError) as exc:
+            self.__exit__()
+            where = self.address or "a local cluster"
+            raise EngineError(f"--address: cannot reach {where} ({one_line(exc)})") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        self.client = self.cluster = None
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], on_done: OnDone) -> None:
+        from distributed import as_completed
+
+        if self.client is None:
+            raise EngineError("DaskExecutor.map outside 'with': no cluster")
+        tries = _Attempts(len(tasks), self.retries, on_done)
+        live: dict[str, tuple[int, Any]] = {}
+        pending = as_completed()
+
+        def submit(i: int) -> None:
+            tries.start(i)
+            fut = self.client.submit(fn, tasks[i], pure=False)
+            live[fut.key] = (i, fut)
+            pending.add(fut)
+
+        try:
+            for i in range(len(tasks)):
+                submit(i)
+            for fut in pending:
+                i, _ = live.pop(fut.key)
+                if fut.status == "finished":
+                    tries.succeeded(i, fut.result())
+                elif tries.failed(i, _task_error(fut)):
+                    submit(i)
+                fut.release()
+        except BaseException:
+            self.client.cancel([f for _, f in live.values()])
+            raise
+
+
+def _task_error(fut: Any) -> BaseException:
+    """The exception of a Dask future that did not finish (errored, cancelled or lost)."""
+    if fut.status == "error":
+        return fut.exception()
+    return RuntimeError(f"the Dask task was {fut.status}")
+
+
+ENGINES: dict[str, type] = {"local": LocalExecutor, "dask": DaskExecutor}
+
+
+def make_executor(
+    engine: str,
+    workers: int | None = None,
+    address: str | None = None,
+    preload: Sequence[str] = (),
+) -> Executor:
+    """The executor named ``engine`` (``local`` or ``dask``); EngineError names the fix."""
+    if engine not in ENGINES:
+        raise EngineError(f"--engine: '{engine}' is unknown; use {' or '.join(ENGINES)}")
+    if address is not None and engine != "dask":
+        raise EngineError("--address: needs --engine dask")
+    if engine == "dask":
+        return DaskExecutor(address, workers)
+    return LocalExecutor(workers, preload=preload)
+
+
+__all__ = [
+    "CLUSTER_HINT",
+    "ENGINES",
+    "DaskExecutor",
+    "EngineError",
+    "Executor",
+    "LocalExecutor",
+    "OnDone",
+    "Outcome",
+    "make_executor",
+    "one_line",
+]
