@@ -260,8 +260,11 @@ class SimSettings(_Model):
         default=3,
         ge=1,
         le=20,
-        description="M of the M-of-(M+1) rule: decision cycles with a detection that confirm a "
-        "new track (3: two looks can be one object and a clutter point, three rarely are)",
+        description="detections that confirm a new track within confirm_window_s (3: two looks "
+        "can be one object and a clutter point, three rarely are)",
+    )
+    confirm_window_s: float = Field(
+        default=60.0, gt=0, le=600, description="time a new track has to gather confirm_hits"
     )
 
 

@@ -112,7 +112,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             samples.sample(t, pictures, truth, outcome.death_t_s > t)
         views = [pic.per_threat(threats.n) for pic in pictures]
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
-        cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s, eng)
+        cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s)
         for shot in eng.assign(t, views, threats.class_code, open_, cycle):
             log.add(
                 t,
@@ -131,21 +131,21 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             )
         if progress is not None:
             progress(t, t_end)
-        cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s, eng)
+        cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s)
         t_prev, t = t, _next_time(t, cycle, truth, outcome, eng)
     record_detections(dets, sensors, outcome, log, scenario, reports.launch_warnings)
     false_alarms = dict(zip(sensors.ids, dets.false_alarm_counts(sensors.n).tolist(), strict=True))
     return SimResult(scenario, seed, truth, outcome, log, eng, false_alarms, samples)
 
 
-def _period(t: float, scenario: Scenario, snapshot, warning_t_s: np.ndarray, eng) -> float:
+def _period(t: float, scenario: Scenario, snapshot, warning_t_s: np.ndarray) -> float:
     """Length of the next decision cycle: ``sim.decision_period_s`` while anything fast may be
     in the air (a node holds a confirmed track it classifies as a ballistic or cruise missile,
-    a launch warning came in the last ``FAST_AFTER_WARNING_S``, or an interceptor is in
-    flight), else ``sim.quiet_period_s`` (a drone at 50 m/s moves 750 m in 15 s). Decided from
-    what the defense knows, not from truth."""
+    or a launch warning came in the last ``FAST_AFTER_WARNING_S``), else ``sim.quiet_period_s``
+    (a drone at 50 m/s moves 750 m in 15 s; a shot at one is assessed at the first decision
+    after its intercept time). Decided from what the defense knows, not from truth."""
     sim = scenario.sim
-    if sim.quiet_period_s <= sim.decision_period_s or eng.pending():
+    if sim.quiet_period_s <= sim.decision_period_s:
         return sim.decision_period_s
     if np.any((warning_t_s <= t) & (warning_t_s > t - FAST_AFTER_WARNING_S)):
         return sim.decision_period_s
@@ -206,8 +206,9 @@ def _releases(a, t, terms, delay, released, log, scenario):
 
 
 def node_config(scenario: Scenario) -> NodeConfig:
-    """Node tracker settings from the scenario: M-of-N confirmation with M = ``sim.confirm_hits``
-    frames with a detection out of the first N = M + 1, deletion after ``sim.drop_track_s``
+    """Node tracker settings from the scenario: a new track is confirmed by ``sim.confirm_hits``
+    detections within ``sim.confirm_window_s`` and deleted after ``sim.drop_track_s``
     unseen."""
-    m = scenario.sim.confirm_hits
-    return NodeConfig(confirm_m=m, confirm_n=m + 1, drop_track_s=scenario.sim.drop_track_s)
+    sim = scenario.sim
+    return NodeConfig(confirm_m=sim.confirm_hits, confirm_window_s=sim.confirm_window_s,
+                      drop_track_s=sim.drop_track_s)  # fmt: skip

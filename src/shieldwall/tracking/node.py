@@ -23,12 +23,16 @@ over the April 2024 raid; here a frame is one vectorised pass over all tracks an
    ``W_d = (R_d + q tau^3/3 I)^-1``, ``P+ = (P^-1 + A)^-1 = (I + P A)^-1 P``,
    ``x+ = x + P+ sum H_d' W_d (z_d - c_d - H_d x)``. With one detection at ``tau = 0`` this is
    the Kalman update exactly.
-4. **Management.** M-of-N confirmation over frames; deletion of a track unseen for
-   ``drop_track_s`` or vaguer than ``max_pos_sigma_m``; *merging* of two tracks that became
-   statistically the same object (the younger goes: two sensors' first looks at one object
-   start two tracks); new tentative tracks from the detections no track took, one per cluster
-   of detections that may be one object (near in space for the time between them), each
-   estimated from all of its cluster's detections by the same update from a diffuse prior.
+4. **Management.** Confirmation once a track holds ``confirm_m`` detections within
+   ``confirm_window_s`` of its start (an M-in-a-window rule: counting frames instead would
+   make a radar that revisits every 10 s miss every other 5 s frame and never confirm with
+   3-of-4), the tentative track dropped when the window closes (a tentative track takes at most
+   one detection per frame, a confirmed one one per scan); deletion of a track unseen for
+   ``drop_track_s``, vaguer than ``max_pos_sigma_m`` or surely underground; *merging* of two
+   tracks that became statistically the same object (the younger goes: two sensors' first
+   looks at one object start two tracks); new tentative tracks from the detections no track
+   took, one per cluster of detections that may be one object (near in space for the time
+   between them), each started from its cluster's latest detection and a diffuse prior.
 
 Each track carries the true object of its latest detection (``label``; -1 for clutter). That is
 the analyst's bookkeeping for kill assessment and SIAP, never read by association or filtering.
@@ -58,16 +62,21 @@ R_EARTH_MEAN_M = 6_371_008.8  # IUGG mean radius: altitude to +-11 km, enough to
 BALLISTIC_ALT_M, BALLISTIC_SPEED_M_S, BALLISTIC_CLIMB_M_S = 25e3, 700.0, 150.0
 CRUISE_SPEED_M_S = 110.0
 DIFFUSE_POS_SIGMA_M = 50e3  # prior of a new track's position before its first detections
+UNDERGROUND_M = -12e3  # below any terrain by 3 sigma even with the mean-radius altitude
 
 
-def classify(x: np.ndarray, P: np.ndarray | None = None) -> np.ndarray:
+def classify(
+    x: np.ndarray, P: np.ndarray | None = None, speed_test: np.ndarray | bool = True
+) -> np.ndarray:
     """Class code ``(k,)`` (0 ballistic, 1 cruise, 2 drone) of states ``x`` ``(k, 6)`` (ECEF)
     from kinematics alone: ballistic above 25 km, faster than 700 m/s or climbing or diving
     faster than 150 m/s; cruise faster than 110 m/s; drone otherwise (Shahed-class drones fly
     at 50 m/s, cruise missiles at 200-250 m/s, ballistic missiles at 1-4 km/s). With ``P``
     ``(k, 6, 6)`` each test must hold by two standard deviations of the quantity (first-order
     propagation), so that a track whose velocity is not yet known is not called ballistic and
-    put under gravity: a drone falling at 1 g is lost within a few frames."""
+    put under gravity (a drone falling at 1 g is lost within a few frames), nor a cruise
+    missile (which would keep the simulator's fast decision cycle running). Where
+    ``speed_test`` is False only altitude makes a track ballistic (see :class:`NodeTracker`)."""
     r = np.linalg.norm(x[:, :3], axis=1)
     up = x[:, :3] / np.maximum(r, 1.0)[:, None]
     speed = np.linalg.norm(x[:, 3:], axis=1)
@@ -78,27 +87,29 @@ def classify(x: np.ndarray, P: np.ndarray | None = None) -> np.ndarray:
         margin_v = 2.0 * np.sqrt(np.einsum("ki,kij,kj->k", u, P[:, 3:, 3:], u))
         margin_c = 2.0 * np.sqrt(np.einsum("ki,kij,kj->k", up, P[:, 3:, 3:], up))
         alt = alt - 2.0 * np.sqrt(np.einsum("ki,kij,kj->k", up, P[:, :3, :3], up))
-    ballistic = (
-        (alt > BALLISTIC_ALT_M)
-        | (speed - margin_v > BALLISTIC_SPEED_M_S)
-        | (np.abs(climb) - margin_c > BALLISTIC_CLIMB_M_S)
+    fast = (speed - margin_v > BALLISTIC_SPEED_M_S) | (
+        np.abs(climb) - margin_c > BALLISTIC_CLIMB_M_S
     )
-    return np.where(ballistic, 0, np.where(speed > CRUISE_SPEED_M_S, 1, 2))
+    ballistic = (alt > BALLISTIC_ALT_M) | (fast & speed_test)
+    return np.where(ballistic, 0, np.where(speed - margin_v > CRUISE_SPEED_M_S, 1, 2))
 
 
 @dataclass(frozen=True, slots=True)
 class NodeConfig:
     """Node tracker settings (SI): detection probability and clutter density for the pair
-    scores, chi-square gate, M-of-N over frames, deletion, new-track prior and merge gate."""
+    scores, chi-square gate, confirmation (M detections within a window), deletion, new-track
+    prior and merge gate."""
 
     pd: float = 0.9
     clutter_density_m3: float = 1e-15
     gate_prob: float = 0.9999
     confirm_m: int = 2
-    confirm_n: int = 3
+    confirm_window_s: float = 60.0
     drop_track_s: float = 30.0
     max_pos_sigma_m: float = 10e3
-    v0_sigma_m_s: float = 1500.0
+    v0_sigma_m_s: float = 1500.0  # new track's velocity sigma above ``low_alt_m``
+    v0_sigma_low_m_s: float = 300.0  # ... and below it: drones and cruise missiles
+    low_alt_m: float = 15e3
     merge_gate_prob: float = 0.99
     init_speed_m_s: float = 250.0  # detections this far apart per second may be one object
 
@@ -164,11 +175,12 @@ class NodeTracker:
         self.x, self.P = np.zeros((0, 6)), np.zeros((0, 6, 6))
         self.stamp = np.zeros(0)  # time of each track's state
         self.last_hit_s = np.zeros(0)
-        self.age = _I64.copy()  # frames since initiation, 1 on the first
+        self.born_s = np.zeros(0)  # frame time of initiation
         self.window_hits = _I64.copy()
         self.confirmed = np.zeros(0, dtype=bool)
         self.label = _I64.copy()
         self.cls = _I64.copy()  # estimated class, refreshed after every change of state
+        self.speed_test = np.zeros(0, dtype=bool)  # born high or once ballistic (see _classify)
 
     @property
     def size(self) -> int:
@@ -196,7 +208,7 @@ class NodeTracker:
         new = np.concatenate([np.flatnonzero(self.confirmed[:k] & ~was),
                               k + np.flatnonzero(self.confirmed[k:])])  # fmt: skip
         new_id, new_label = self.id[new], self.label[new]
-        self.cls = classify(self.x, self.P)
+        self._classify()
         ch = self._delete(self._stale(t_s) | self._duplicates())
         alive = np.isin(new_id, self.id)
         return NodeChanges(new_id[alive], new_label[alive], ch.ended, ch.ended_label)
@@ -229,9 +241,11 @@ class NodeTracker:
         pairs, _ = retro_pairs(self.x, self.P, t_s, frame, self.gamma, self.cls)
         if pairs.ti.size == 0:
             return pairs.ti, pairs.dj
-        groups = frame.group[pairs.dj]
-        rows, row_of = np.unique(pairs.ti * (int(frame.group.max()) + 1) + groups,
-                                 return_inverse=True)  # fmt: skip
+        # a confirmed track takes one detection per scan; a tentative one, one per frame (it
+        # must earn its velocity over time, or it strings together several objects of a swarm)
+        g = int(frame.group.max()) + 1
+        groups = np.where(self.confirmed[pairs.ti], frame.group[pairs.dj], g)
+        rows, row_of = np.unique(pairs.ti * (g + 1) + groups, return_inverse=True)
         virtual = Pairs(row_of, pairs.dj, pairs.d2, pairs.loglik)
         score = pair_scores(virtual, self.config.pd, self.config.clutter_density_m3)
         sel = gnn_assign(virtual, score, rows.size, frame.t_s.size)
@@ -248,10 +262,10 @@ class NodeTracker:
         )  # fmt: skip
 
     def _book(self, t_s, hit, ti, det_t, det_label) -> None:
-        """Hits, M-of-N and labels (the label of each track's latest detection)."""
+        """Hits, confirmation and labels (the label of each track's latest detection)."""
         cfg = self.config
-        self.age += 1
-        self.window_hits += hit & (self.age <= cfg.confirm_n)
+        n_det = np.bincount(ti, minlength=hit.size)
+        self.window_hits += np.where(t_s - self.born_s <= cfg.confirm_window_s, n_det, 0)
         self.confirmed |= self.window_hits >= cfg.confirm_m
         self.last_hit_s[hit] = t_s
         order = np.lexsort((det_t, ti))
@@ -259,31 +273,44 @@ class NodeTracker:
         self.label[ti[order][last]] = det_label[order][last]
 
     def _initiate(self, t_s: float, frame: Frame, idx: np.ndarray) -> None:
-        """One tentative track per cluster of unused detections, fitted to all of them."""
+        """One tentative track per cluster of unused detections (the cluster only keeps one
+        object seen by several sensors from starting several tracks), started from the
+        cluster's latest detection and a diffuse prior, with one hit: a swarm's detections
+        chain into one cluster, and a velocity fitted through them is made up. The velocity
+        prior is wide (ballistic speeds) above ``low_alt_m`` and narrower below: a low, slow
+        object given a 1.5 km/s prior takes any nearby clutter point as its second look."""
         if idx.size == 0:
             return
+        cfg = self.config
         cluster = init_clusters(frame.t_s[idx], frame.group[idx], frame.z[idx], frame.R[idx],
                                 self.config.init_speed_m_s)  # fmt: skip
         n = int(cluster.max()) + 1
-        # prior at t: the cluster's latest detection, diffuse position, v0 velocity sigma
         order = np.lexsort((frame.t_s[idx], cluster))
         latest = idx[order][np.r_[cluster[order][1:] != cluster[order][:-1], True]]
         x = np.zeros((n, 6))
         x[:, :3] = frame.z[latest]
         P = np.zeros((n, 6, 6))
         P[:, :3, :3] = np.eye(3) * DIFFUSE_POS_SIGMA_M**2
-        P[:, 3:, 3:] = np.eye(3) * self.config.v0_sigma_m_s**2
-        x, P = frame_update(x, P, cluster, t_s - frame.t_s[idx], frame.z[idx], frame.R[idx],
-                            np.full(n, 2))  # fmt: skip
-        cfg = self.config
-        ones = np.ones(n, dtype=np.int64)
+        alt = np.linalg.norm(x[:, :3], axis=1) - R_EARTH_MEAN_M
+        v0 = np.where(alt < cfg.low_alt_m, cfg.v0_sigma_low_m_s, cfg.v0_sigma_m_s)
+        P[:, 3:, 3:] = np.eye(3) * (v0**2)[:, None, None]
+        x, P = frame_update(x, P, np.arange(n), t_s - frame.t_s[latest], frame.z[latest],
+                            frame.R[latest], np.full(n, 2))  # fmt: skip
         self._append(
             id=self.next_id + np.arange(n, dtype=np.int64), x=x, P=P, stamp=np.full(n, t_s),
-            last_hit_s=np.full(n, t_s), age=ones, window_hits=ones.copy(),
-            confirmed=np.full(n, cfg.confirm_m <= 1), label=frame.label[latest],
-            cls=classify(x, P),
+            last_hit_s=np.full(n, t_s), born_s=np.full(n, t_s),
+            window_hits=np.ones(n, dtype=np.int64), confirmed=np.full(n, cfg.confirm_m <= 1),
+            label=frame.label[latest], cls=np.full(n, 2), speed_test=alt >= cfg.low_alt_m,
         )  # fmt: skip
         self.next_id += n
+
+    def _classify(self) -> None:
+        """Classes of all tracks. Speed and climb make a track ballistic only if it was born
+        above ``low_alt_m`` or has been ballistic before: in a drone swarm seen with kilometres
+        of noise a low track can string two drones into a "1 km/s" velocity, and calling that
+        ballistic (gravity, 20 times the process noise) lets it run away."""
+        self.cls = classify(self.x, self.P, self.speed_test)
+        self.speed_test |= self.cls == 0
 
     def _append(self, **cols: np.ndarray) -> None:
         for name, v in cols.items():
@@ -292,13 +319,17 @@ class NodeTracker:
     def _stale(self, t_s: float) -> np.ndarray:
         cfg = self.config
         sigma = np.sqrt(np.max(np.diagonal(self.P[:, :3, :3], axis1=1, axis2=2), axis=1))
-        lost = ~self.confirmed & (self.window_hits + np.maximum(cfg.confirm_n - self.age, 0)
-                                  < cfg.confirm_m)  # fmt: skip
-        return lost | (t_s - self.last_hit_s > cfg.drop_track_s) | (sigma > cfg.max_pos_sigma_m)
+        lost = ~self.confirmed & (t_s - self.born_s >= cfg.confirm_window_s)
+        r = np.linalg.norm(self.x[:, :3], axis=1)
+        up = self.x[:, :3] / r[:, None]
+        sig_alt = np.sqrt(np.einsum("ki,kij,kj->k", up, self.P[:, :3, :3], up))
+        underground = r - R_EARTH_MEAN_M + 3.0 * sig_alt < UNDERGROUND_M
+        return (lost | (t_s - self.last_hit_s > cfg.drop_track_s) | (sigma > cfg.max_pos_sigma_m)
+                | underground)  # fmt: skip
 
     def _duplicates(self) -> np.ndarray:
         """Confirmed tracks that are statistically the same object as an older confirmed track
-        (tentative tracks are left to M-of-N: a vague new track near an old one may well be a
+        (tentative tracks are left to confirmation: a vague new track near an old one may be a
         second object)."""
         drop = np.zeros(self.size, dtype=bool)
         conf = np.flatnonzero(self.confirmed)
@@ -323,8 +354,8 @@ class NodeTracker:
         ended = gone & self.confirmed
         out = NodeChanges(_I64, _I64, self.id[ended], self.label[ended])
         keep = ~gone
-        for name in ("id", "x", "P", "stamp", "last_hit_s", "age", "window_hits", "confirmed",
-                     "label", "cls"):  # fmt: skip
+        for name in ("id", "x", "P", "stamp", "last_hit_s", "born_s", "window_hits", "confirmed",
+                     "label", "cls", "speed_test"):  # fmt: skip
             setattr(self, name, getattr(self, name)[keep])
         return out
 
