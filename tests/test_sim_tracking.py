@@ -1,0 +1,98 @@
+"""The simulator's nodes and pictures: real trackers on every nation's radars (clutter
+included), fused pictures under stable system track numbers, and the decision cycle that
+follows what the defense knows."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import shieldwall as sw
+from shieldwall.scenario import load_scenario
+from shieldwall.sim.engine import FAST_AFTER_WARNING_S, _period, node_config
+from shieldwall.tracking.node import LocalTracks
+
+
+def _snapshot(cls, confirmed):
+    n = len(cls)
+    cls = np.asarray(cls, dtype=np.int64)
+    return (LocalTracks(np.arange(n), np.zeros((n, 6)), np.zeros((n, 6, 6)), np.zeros(n),
+                        np.asarray(confirmed, bool), np.zeros(n, int), cls, np.zeros(n),
+                        cls == 0),)  # fmt: skip
+
+
+def test_decision_cycle_is_fast_only_while_something_fast_is_known():
+    sc = load_scenario("tutorial")
+    quiet, fast = sc.sim.quiet_period_s, sc.sim.decision_period_s
+    no_warning = np.array([1e9])
+    assert _period(100.0, sc, _snapshot([2, 2], [True, True]), no_warning) == quiet
+    # a tentative cruise track is not knowledge yet; a confirmed one is
+    assert _period(100.0, sc, _snapshot([1], [False]), no_warning) == quiet
+    assert _period(100.0, sc, _snapshot([1], [True]), no_warning) == fast
+    assert _period(100.0, sc, _snapshot([0, 2], [True, True]), no_warning) == fast
+    # a launch warning keeps the fast cycle for FAST_AFTER_WARNING_S
+    warned = np.array([50.0])
+    assert _period(100.0, sc, _snapshot([], []), warned) == fast
+    assert _period(50.0 + FAST_AFTER_WARNING_S + 1.0, sc, _snapshot([], []), warned) == quiet
+    off = sc.model_copy(update={"sim": sc.sim.model_copy(update={"quiet_period_s": 5.0})})
+    assert _period(100.0, off, _snapshot([2], [True]), no_warning) == fast
+
+
+def test_node_settings_come_from_the_scenario():
+    sc = load_scenario("tutorial")
+    cfg = node_config(sc)
+    assert (cfg.confirm_m, cfg.confirm_window_s, cfg.drop_track_s) == (
+        sc.sim.confirm_hits, sc.sim.confirm_window_s, sc.sim.drop_track_s)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tutorial(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("simtrack") / "run"
+    return sw.run("tutorial", seed=5, out=folder), folder
+
+
+def test_pictures_hold_system_tracks_under_stable_numbers(tutorial):
+    """Every nation's sampled picture rows carry a system track number, never shared by two
+    rows of one sample, and a number that held an object keeps to that one object in far
+    most cases (track continuity; a number may move to another object after a swap)."""
+    _, folder = tutorial
+    pic = pq.read_table(folder / "pictures.parquet").to_pydict()
+    assert {"track_number", "threat_id", "source_nation", "pos_sigma_m"} <= set(pic)
+    rows = list(zip(pic["t_s"], pic["nation"], pic["track_number"], strict=True))
+    assert len(rows) == len(set(rows)) > 0
+    objects = defaultdict(set)
+    for nation, number, threat in zip(pic["nation"], pic["track_number"], pic["threat_id"],
+                                      strict=True):  # fmt: skip
+        if threat is not None:
+            objects[(nation, number)].add(threat)
+    assert np.mean([len(v) == 1 for v in objects.values()]) > 0.9
+
+
+def test_local_tracks_come_from_own_radars_after_their_first_look(tutorial):
+    """Only nations with radars start local tracks (the others hold only releases), and a
+    nation's first track on a threat comes after its own radars first saw that threat."""
+    result, _ = tutorial
+    ev = result.events.to_pydict()
+    owner = {s.id: s.owner for s in result.sim.scenario.sensors}
+    first_seen, first_track = {}, {}
+    for kind, t, threat, nation, unit, detail in zip(
+        ev["event"],
+        ev["t_s"],
+        ev["threat_id"],
+        ev["nation"],
+        ev["unit_id"],
+        ev["detail"],
+        strict=True,
+    ):
+        if kind == "detect":
+            key = (owner[unit], threat)
+            first_seen[key] = min(t, first_seen.get(key, np.inf))
+        elif kind == "track_start" and threat is not None:
+            assert re.fullmatch(r"track \d+", detail)
+            first_track[(nation, threat)] = min(t, first_track.get((nation, threat), np.inf))
+    assert first_track and {n for n, _ in first_track} <= set(owner.values())
+    assert all(t >= first_seen[key] for key, t in first_track.items())
