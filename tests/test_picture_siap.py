@@ -50,7 +50,7 @@ def tutorial_run(tmp_path_factory):
 def test_summary_siap_is_recomputed_from_the_run_folder(tutorial_run):
     result, folder = tutorial_run
     siap = result.summary["siap"]
-    nations = [n.id for n in result.sim.scenario.nations]
+    nations = [n.id for n in result.sim.scenario.nations] + ["coalition"]
     assert list(siap) == nations and all(set(v) == KEYS for v in siap.values())
     again = _recompute(folder, nations)
     for n in nations:
@@ -69,12 +69,19 @@ def test_siap_follows_what_each_nation_can_see(tmp_path):
     changes which threats are shot down, and so which are in the air to be held.)"""
     base = load_scenario("tutorial").model_dump(by_alias=True, exclude_none=True)
     base["nations"].append({"id": "NOR", "name": "Observer"})
-    with_share = sw.run(base, seed=3, out=tmp_path / "a").summary["siap"]
-    no_share = sw.run(dict(base, agreements=[]), seed=3, out=tmp_path / "b").summary["siap"]
+    a = sw.run(base, seed=3, out=tmp_path / "a").summary
+    b = sw.run(dict(base, agreements=[]), seed=3, out=tmp_path / "b").summary
+    with_share, no_share = a["siap"], b["siap"]
     assert with_share["NOR"]["completeness"] > 0.0
     assert no_share["NOR"]["completeness"] == 0.0
     assert no_share["NOR"]["ambiguity"] == 1.0 and no_share["NOR"]["spuriousness"] == 0.0
     shared = pq.read_table(tmp_path / "a" / "pictures.parquet").to_pydict()
     own = pq.read_table(tmp_path / "b" / "pictures.parquet").to_pydict()
-    assert own["nation"] == own["source_nation"] and "NOR" not in own["nation"]
+    nations = [(n, s) for n, s in zip(own["nation"], own["source_nation"], strict=True)
+               if n != "coalition"]  # fmt: skip
+    assert all(n == s for n, s in nations) and "NOR" not in own["nation"]
     assert any(n != s for n, s in zip(shared["nation"], shared["source_nation"], strict=True))
+    # coalition track numbers: shared pictures hold objects under the originating node's
+    # numbers; pictures built from own tracks only never share a number
+    assert a["commonality"]["ISR|NOR"] > 0.0 and a["commonality"]["ISR|USA"] > 0.0
+    assert set(b["commonality"].values()) == {0.0}

@@ -23,6 +23,7 @@ from shieldwall.io.runfolder import (
 from shieldwall.scenario import Scenario, load_scenario, scenario_to_yaml
 from shieldwall.sensors import interpolate_truth
 from shieldwall.sim import SimResult, simulate
+from shieldwall.sim.pictures import COALITION
 from shieldwall.sim.summary import summarize
 
 
@@ -81,7 +82,7 @@ def picture_tables(result: SimResult) -> tuple[pa.Table, pa.Table]:
     cols = result.pictures.arrays()
     t = cols["scan_t_s"]
     ids = np.asarray(list(result.truth.threats.threat_id) + [None], dtype=object)
-    nations = np.array([n.id for n in result.scenario.nations] + [""])
+    nations = np.array([n.id for n in result.scenario.nations] + [COALITION, ""])
     xyz = ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")
     pictures = {
         "t_s": t[cols["scan"]],

@@ -26,6 +26,7 @@ from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch
 from shieldwall.tracking.node import LocalTracks, classify
 
 OWN = "own"
+FALLBACK_ID = 1 << 31  # fallback numbers: above any node track id
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,7 @@ class PictureBuilder:
         self._memo_number = np.zeros(0, dtype=np.int64)  # sorted system numbers
         self._memo_label = np.zeros(0, dtype=np.int64)
         self._memo_source = np.zeros(0, dtype=np.int64)
+        self._memo_code = np.zeros(0, dtype=np.int64)
 
     def build(
         self, t_s: float, own: LocalTracks, releases: list[tuple[int, int, LocalTracks]]
@@ -126,14 +128,15 @@ class PictureBuilder:
             return _empty_picture(t_s)  # nothing held, nothing coming in
         batches = [_batch(key, tr) for key, _, tr in parts]
         st = self.fuser.step(t_s, batches[0], batches[1:])
-        label, source = self._provenance(st, parts)
-        return Picture(t_s, st.number, st.x, st.P, classify(st.x), label, source)
+        label, source, code = self._provenance(st, parts)
+        return Picture(t_s, code, st.x, st.P, classify(st.x), label, source)
 
-    def _provenance(self, st: SystemTracks, parts) -> tuple[np.ndarray, np.ndarray]:
-        """Label and source nation of each system track: its first input's this scan, or what
-        it had when it last had input."""
+    def _provenance(self, st: SystemTracks, parts) -> tuple[np.ndarray, ...]:
+        """Label and source nation of each system track (its first input's this scan, or what
+        it had when it last had input) and its coalition track number (see :func:`track_code`),
+        fixed when the system track starts."""
         label = np.full(st.number.size, -1, dtype=np.int64)
-        source = label.copy()
+        source, code = label.copy(), label.copy()
         if self._memo_number.size:
             idx = np.minimum(np.searchsorted(self._memo_number, st.number),
                              self._memo_number.size - 1)  # fmt: skip
@@ -142,6 +145,7 @@ class PictureBuilder:
                 self._memo_label[idx[known]],
                 self._memo_source[idx[known]],
             )
+            code[known] = self._memo_code[idx[known]]
         key_to_part = {key: i for i, (key, _, _) in enumerate(parts)}
         in_label = np.full(st.prov_row.size, -1, dtype=np.int64)
         in_nation = np.full(st.prov_row.size, -1, dtype=np.int64)
@@ -155,8 +159,25 @@ class PictureBuilder:
                 in_nation[m] = nation
         rows, first = np.unique(st.prov_row, return_index=True)
         label[rows], source[rows] = in_label[first], in_nation[first]
+        new = rows[code[rows] < 0]
+        code[new] = track_code(in_nation[first][code[rows] < 0], st.prov_id[first][code[rows] < 0])
+        # a code already in use in this picture (its origin track now feeds another system
+        # track) falls back to this picture's own block, above any node's track ids
+        taken = np.isin(code[new], np.delete(code, new))
+        code[new[taken]] = track_code(
+            np.full(taken.sum(), self.nation), FALLBACK_ID + st.number[new[taken]]
+        )
         self._memo_number, self._memo_label, self._memo_source = st.number, label, source
-        return label.copy(), source.copy()
+        self._memo_code = code
+        return label.copy(), source.copy(), code.copy()
+
+
+def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:
+    """Coalition track number: the originating node's track id in that node's block,
+    ``(nation + 1) * 2**32 + id`` (as Link 16 hands each unit a block of track numbers), so
+    that pictures that hold an object through the same node's track show the same number
+    (commonality). ``nation`` -1 is the coalition's analyst picture."""
+    return ((np.asarray(nation, dtype=np.int64) + 1) << 32) | np.asarray(track_id, np.int64)
 
 
 def _empty_picture(t_s: float) -> Picture:

@@ -25,9 +25,9 @@ from shieldwall.sensors import KIND_IR, rcs_aspect_table_m2, scan_all, sensor_ar
 from shieldwall.sharing import DelayLine, PictureBuilder, released_tracks, resolve_agreements
 from shieldwall.sim.events import EventLog
 from shieldwall.sim.outcome import Outcome, record_detections, record_terminal
-from shieldwall.sim.pictures import PictureLog
+from shieldwall.sim.pictures import SAMPLE_PERIOD_S, PictureLog
 from shieldwall.threats import Truth, build_raid, build_truth
-from shieldwall.tracking import Frame, NodeConfig, NodeTracker
+from shieldwall.tracking import Frame, LocalTracks, NodeConfig, NodeTracker
 
 Progress = Callable[[float, float], None]
 FAST_AFTER_WARNING_S = 900.0  # a launch warning keeps the fast cycle this long (BM flight)
@@ -68,7 +68,8 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     eng = Engagements(scenario, seed)
     outcome = Outcome(threats.threat_id.size)
     log = EventLog()
-    samples = PictureLog(n_nat, threats.n)
+    samples = PictureLog(n_nat + 1, threats.n)  # every nation's picture, then the coalition's
+    coalition = PictureBuilder(-1, builders[0].fuser.max_age_s, 2 * SAMPLE_PERIOD_S)
     for j in range(threats.n):
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
     # radar reports (and false alarms) feed the nodes; IR launch warnings are events only
@@ -109,7 +110,9 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             for a in range(n_nat)
         ]
         if samples.due(t):
-            samples.sample(t, pictures, truth, outcome.death_t_s > t)
+            everything = [(a, a, tr.select(tr.confirmed)) for a, tr in enumerate(snapshot)]
+            analyst = coalition.build(t, LocalTracks.empty(), everything)
+            samples.sample(t, [*pictures, analyst], truth, outcome.death_t_s > t)
         views = [pic.per_threat(threats.n) for pic in pictures]
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
         cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s)

@@ -17,9 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from shieldwall.threats import Truth
-from shieldwall.tracking.metrics import History, SiapResult, siap
+from shieldwall.tracking.metrics import History, SiapResult, commonality, siap
 
 SAMPLE_PERIOD_S = 30.0
+COALITION = "coalition"  # name of the analyst's fused picture (after the nations')
+COMMONALITY_AGREE_M = 2000.0  # two pictures agree on an object's position within this
 
 
 class PictureLog:
@@ -74,18 +76,40 @@ class PictureLog:
         }
 
 
-def picture_siap(cols: dict[str, np.ndarray], n_nations: int) -> list[SiapResult]:
-    """Each nation's SIAP measures from the sampled columns of :meth:`PictureLog.arrays`
-    (one function, so the run folder's files recompute exactly what the summary shows)."""
+def _picture_rows(cols: dict[str, np.ndarray]):
+    """Truth history and, per picture index, its track history and each row's truth: the
+    labelled object while it is in the air, else none (spurious)."""
     truth = History.of(cols["truth_scan"], cols["truth_threat"], cols["truth_x"])
     width = int(max(cols["truth_threat"].max(initial=-1), cols["threat"].max(initial=-1))) + 1
     in_air_keys = cols["truth_scan"] * width + cols["truth_threat"]
-    out = []
-    for a in range(n_nations):
+
+    def rows(a: int) -> tuple[History, np.ndarray]:
         m = cols["nation"] == a
         scan, threat, number = cols["scan"][m], cols["threat"][m], cols["number"][m]
-        # truth: the labelled object while it is in the air, else none (spurious)
-        tracks = History.of(scan, number, cols["x"][m])
         in_air = (threat >= 0) & np.isin(scan * width + threat, in_air_keys)
-        out.append(siap(truth, tracks, np.where(in_air, threat, -1), cols["scan_t_s"]))
-    return out
+        return History.of(scan, number, cols["x"][m]), np.where(in_air, threat, -1)
+
+    return truth, rows
+
+
+def picture_siap(cols: dict[str, np.ndarray], n_pictures: int) -> list[SiapResult]:
+    """The SIAP measures of each sampled picture (each nation's, then the coalition's) from
+    the columns of :meth:`PictureLog.arrays` (one function, so the run folder's files
+    recompute exactly what the summary shows)."""
+    truth, rows = _picture_rows(cols)
+    return [siap(truth, *rows(a), cols["scan_t_s"]) for a in range(n_pictures)]
+
+
+def picture_commonality(
+    cols: dict[str, np.ndarray], n_nations: int, agree_m: float = COMMONALITY_AGREE_M
+) -> dict[tuple[int, int], float]:
+    """Commonality of every pair of nations' pictures
+    (:func:`shieldwall.tracking.metrics.commonality`): the share of (object, sample) pairs
+    both hold under the same coalition track number, within ``agree_m`` of each other."""
+    truth, rows = _picture_rows(cols)
+    per = [rows(a) for a in range(n_nations)]
+    return {
+        (a, b): commonality(truth, *per[a], *per[b], agree_m)
+        for a in range(n_nations)
+        for b in range(a + 1, n_nations)
+    }

@@ -11,7 +11,7 @@ from shieldwall._version import __version__
 from shieldwall.scenario import THREAT_CLASSES
 from shieldwall.sim.engine import SimResult
 from shieldwall.sim.outcome import FAILED, INTERCEPTED, LEAKED
-from shieldwall.sim.pictures import picture_siap
+from shieldwall.sim.pictures import COALITION, picture_commonality, picture_siap
 
 FATES = (("intercepted", INTERCEPTED), ("leaked", LEAKED), ("failed", FAILED))
 
@@ -60,6 +60,7 @@ def summarize(result: SimResult) -> dict:
         "attack": {"cost_usd": attack_cost},
         "sensors": {"false_alarms": dict(sorted(result.false_alarms.items()))},
         "siap": _siap(result),
+        "commonality": _commonality(result),
         "cost_exchange_ratio": inter["cost_usd"] / attack_cost if attack_cost > 0 else None,
     }
 
@@ -86,13 +87,22 @@ def _interceptors(result: SimResult) -> dict:
 
 
 def _siap(result: SimResult) -> dict:
-    """Each nation's picture SIAP measures (:mod:`shieldwall.sim.pictures`), JSON-ready."""
-    nations = result.scenario.nations
-    res = picture_siap(result.pictures.arrays(), len(nations))
+    """The SIAP measures of each nation's picture and of the coalition's (everything every node
+    holds, fused without delay: the analyst's view) (:mod:`shieldwall.sim.pictures`),
+    JSON-ready."""
+    names = [n.id for n in result.scenario.nations] + [COALITION]
+    res = picture_siap(result.pictures.arrays(), len(names))
     return {
-        n.id: {
+        name: {
             k: (int(v) if isinstance(v, int | np.integer) else float(v))
             for k, v in dataclasses.asdict(r).items()
         }  # fmt: skip
-        for n, r in zip(nations, res, strict=True)
+        for name, r in zip(names, res, strict=True)
     }
+
+
+def _commonality(result: SimResult) -> dict:
+    """Commonality of every pair of nations' pictures, keyed ``"A|B"``."""
+    names = [n.id for n in result.scenario.nations]
+    pairs = picture_commonality(result.pictures.arrays(), len(names))
+    return {f"{names[a]}|{names[b]}": float(v) for (a, b), v in pairs.items()}

@@ -134,6 +134,12 @@ class LocalTracks:
     def select(self, keep: np.ndarray) -> LocalTracks:
         return LocalTracks(*(getattr(self, f.name)[keep] for f in fields(self)))
 
+    @staticmethod
+    def empty() -> LocalTracks:
+        i, f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return LocalTracks(i, np.zeros((0, 6)), np.zeros((0, 6, 6)), f, np.zeros(0, bool), i,
+                           i, f, np.zeros(0, bool))  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class Frame:
