@@ -14,10 +14,18 @@ import numpy as np
 
 from shieldwall.engagement.airspace import airspace_grid
 from shieldwall.engagement.assign import Candidates, candidates_from_windows, greedy_assign
-from shieldwall.engagement.feasibility import LOOKAHEAD_S, STEP_S, feasible_windows, predict_paths
+from shieldwall.engagement.feasibility import (
+    LOOKAHEAD_S,
+    STEP_S,
+    PredictedPaths,
+    feasible_windows,
+    predict_paths,
+)
 from shieldwall.engagement.shooters import authorities, shooters
 from shieldwall.rng import stream
 from shieldwall.scenario import Scenario
+
+PATH_FIELDS = ("pos_ecef_m", "lat_deg", "lon_deg", "alt_m", "airborne")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,15 +101,16 @@ class Engagements:
         ready = (
             (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (t_s <= sh.until_s)
         )
+        todo = []
         for a, pic in enumerate(pictures):
             mine = np.flatnonzero(ready & (sh.owner == a) & (self.auth.from_s[a] <= t_s))
             cls_ok = self.auth.classes[a][pic.cls]
             m = np.flatnonzero(pic.has_track & open_ & ~engaged & cls_ok)
             m = m[self._within_reach(mine, pic.x[m])]
-            if mine.size == 0 or m.size == 0:
-                continue
+            if mine.size and m.size:
+                todo.append((a, pic, mine, m))
+        for (a, pic, mine, m), paths in zip(todo, _shared_paths(todo), strict=True):
             cls = pic.cls[m]
-            paths = predict_paths(pic.x[m], cls == 0)
             window = feasible_windows(sh, mine, paths, cls, slack_s)
             window &= self._airspace_ok(a, paths)[None]
             parts.append(
@@ -152,3 +161,22 @@ class Engagements:
         self.in_flight.append(shot)
         self.fired.append(shot)
         return shot
+
+
+def _shared_paths(todo) -> list[PredictedPaths]:
+    """Predicted paths for every nation's candidate threats, each distinct estimate predicted
+    once: partners that hold the same fused estimate of a threat share its path."""
+    if not todo:
+        return []
+    x = np.concatenate([pic.x[m] for _, pic, _, m in todo])
+    ballistic = np.concatenate([pic.cls[m] == 0 for _, pic, _, m in todo])
+    rows = np.concatenate([x, ballistic[:, None]], axis=1)
+    uniq, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    paths = predict_paths(x[first], ballistic[first])
+    inverse = inverse.reshape(-1)
+    out, start = [], 0
+    for _, _, _, m in todo:
+        idx = inverse[start : start + m.size]
+        out.append(PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)))
+        start += m.size
+    return out

@@ -162,11 +162,10 @@ class PictureBuilder:
         new = rows[code[rows] < 0]
         code[new] = track_code(in_nation[first][code[rows] < 0], st.prov_id[first][code[rows] < 0])
         # a code already in use in this picture (its origin track now feeds another system
-        # track) falls back to this picture's own block, above any node's track ids
+        # track) falls back to the block of no node (-1), above any node's track ids; it does
+        # not depend on whose picture this is, so equal inputs give equal pictures
         taken = np.isin(code[new], np.delete(code, new))
-        code[new[taken]] = track_code(
-            np.full(taken.sum(), self.nation), FALLBACK_ID + st.number[new[taken]]
-        )
+        code[new[taken]] = track_code(np.full(taken.sum(), -1), FALLBACK_ID + st.number[new[taken]])
         self._memo_number, self._memo_label, self._memo_source = st.number, label, source
         self._memo_code = code
         return label.copy(), source.copy(), code.copy()

@@ -65,6 +65,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         PictureBuilder(a, scenario.sim.drop_track_s + max_latency + 2 * period, 3 * period)
         for a in range(n_nat)
     ]
+    twin = picture_twins(scenario, sensors, terms)
     eng = Engagements(scenario, seed)
     outcome = Outcome(threats.threat_id.size)
     log = EventLog()
@@ -103,12 +104,13 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             _track_events(log, t, "track_end", ch.ended, ch.ended_label, a, scenario)
         snapshot = tuple(node.tracks() for node in nodes)
         delay.push(t, snapshot)
-        pictures = [
-            builders[a].build(
-                t, snapshot[a], _releases(a, t, terms, delay, released, log, scenario)
-            )
-            for a in range(n_nat)
-        ]
+        pictures = []
+        for a in range(n_nat):
+            releases = _releases(a, t, terms, delay, released, log, scenario)
+            if twin[a] != a:  # receives exactly what an earlier nation does: same picture
+                pictures.append(pictures[twin[a]])
+            else:
+                pictures.append(builders[a].build(t, snapshot[a], releases))
         if samples.due(t):
             everything = [(a, a, tr.select(tr.confirmed)) for a, tr in enumerate(snapshot)]
             analyst = coalition.build(t, LocalTracks.empty(), everything)
@@ -206,6 +208,22 @@ def _releases(a, t, terms, delay, released, log, scenario):
             )
         out.append((k, term.source, tracks))
     return out
+
+
+def picture_twins(scenario: Scenario, sensors, terms) -> list[int]:
+    """For each nation, the first nation whose picture is always identical to its own: both
+    have no radar (no local tracks) and are receivers of exactly the same agreements, so their
+    fusers get the same inputs at every step (a computation shared, not data: each picture is
+    what that nation would build alone)."""
+    radar = {int(o) for o, k in zip(sensors.owner, sensors.kind, strict=True) if k != KIND_IR}
+    signature = [
+        None if a in radar else frozenset(k for k, t in enumerate(terms) if a in t.receivers)
+        for a in range(len(scenario.nations))
+    ]
+    return [
+        next((b for b in range(a) if sig is not None and signature[b] == sig), a)
+        for a, sig in enumerate(signature)
+    ]
 
 
 def node_config(scenario: Scenario) -> NodeConfig:
