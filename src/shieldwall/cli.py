@@ -511,6 +511,103 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
         raise typer.Exit(EXIT_STUDY_FAILURES)
 
 
+VARIANT_PRELOAD = "shieldwall.studies.variants"
+
+
+def _run_variant_study(start, progress_enabled: bool, folder: Path, total_hint: str):
+    """Run ``start(progress)`` (a Shapley or sweep study) with a progress bar and the study
+    command's handling of user errors (exit 2) and Ctrl-C (exit 130)."""
+    from shieldwall.studies import EngineError
+
+    progress = _StudyProgress(enabled=progress_enabled)
+    previous = signal.signal(signal.SIGINT, progress.on_sigint)
+    try:
+        return start(progress)
+    except (RunFolderError, EngineError, ValueError) as exc:
+        progress.stop()
+        _fail([escape(str(exc))])
+    except KeyboardInterrupt:
+        progress.stop()
+        err_console.print(
+            f"interrupted after {progress.finished} {total_hint}; {folder} is incomplete",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        progress.stop()
+        signal.signal(signal.SIGINT, previous)
+
+
+def _variant_failures(summary: dict, folder: Path, table: str) -> None:
+    """Name the failed tasks (after a retry each) and exit 1 when there are any."""
+    if not summary["failed"]:
+        return
+    for name, error in list(summary["errors"].items())[:5]:
+        err_console.print(f"{name} failed (after a retry): {error}", highlight=False,
+                          soft_wrap=True)  # fmt: skip
+    err_console.print(
+        f"[bold red]{summary['failed']} of {summary['tasks']} runs failed[/]; their rows in"
+        f" {folder / table} say why",
+        soft_wrap=True,
+    )
+    raise typer.Exit(EXIT_STUDY_FAILURES)
+
+
+@app.command()
+def shapley(
+    scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
+    runs: Annotated[int, typer.Option(help="replications of every coalition")] = 20,
+    seed: Annotated[int | None, typer.Option(help="base seed (default: the scenario's)")] = None,
+    agreements: Annotated[
+        bool, typer.Option("--agreements", help="also each sharing agreement's value alone")
+    ] = False,
+    permutations: Annotated[
+        int | None,
+        typer.Option(
+            help="sample this many orderings per replication (default: exact up to 8"
+            " nations, else 20)"
+        ),
+    ] = None,  # fmt: skip
+    out: Annotated[
+        Path | None, typer.Option(help="folder (default runs/<name>-shapley-<seed>-<time>)")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="local (processes) or dask")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: all cores)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="reuse an existing non-empty --out")] = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print shapley.json as JSON")] = False,
+) -> None:
+    """Each nation's Shapley value (asset value defended), with 95% CIs; common random numbers."""
+    from shieldwall.io.valuetables import shapley_heading, shapley_tables
+    from shieldwall.studies import make_executor
+    from shieldwall.studies.coalitionvalue import TABLE, shapley_study
+
+    sc = _load(scenario)
+    base = sc.seed if seed is None else seed
+    folder = out if out is not None else default_run_dir(Path("runs"), f"{sc.name}-shapley", base)
+
+    def start(progress):
+        executor = make_executor(engine, workers, address, preload=[VARIANT_PRELOAD])
+        return shapley_study(sc, runs, folder, executor, base, agreements, permutations,
+                             force, progress)  # fmt: skip
+
+    result = _run_variant_study(start, not quiet and err_console.is_terminal, folder, "runs")
+    if as_json:
+        sys.stdout.write(json.dumps(result.summary | {"folder": str(folder)}, indent=2) + "\n")
+    else:
+        out_console.print(shapley_heading(result.summary), soft_wrap=True, highlight=False)
+        for table in shapley_tables(result.summary):
+            out_console.print(table)
+        out_console.print(f"folder: {folder} (shapley.png, shapley.json, {TABLE})",
+                          soft_wrap=True)  # fmt: skip
+    _variant_failures(result.summary, folder, TABLE)
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,57 @@
+"""Rich tables of variant studies: nations ranked by Shapley value, agreements, sweep points."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from shieldwall.io.tables import _table
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def _ci(ci: list | None, digits: int = 1) -> str:
+    return "n/a" if ci is None or None in ci else f"{ci[0]:,.{digits}f} .. {ci[1]:,.{digits}f}"
+
+
+def shapley_heading(summary: dict) -> str:
+    """The line above the tables: what ran and how the values were estimated."""
+    how = (
+        f"exact over all {summary['coalitions']} coalitions"
+        if summary["method"] == "exact"
+        else f"{summary['permutations']} random orderings per replication"
+        f" (Castro et al. 2009; {summary['coalitions']} coalitions run)"
+    )
+    return (
+        f"Coalition value {summary['scenario']}: {summary['replications_used']} of"
+        f" {summary['runs']} replications (base seed {summary['base_seed']}, common random"
+        f" numbers), {how}; payoff = asset value left standing; notional, public-figure model"
+    )
+
+
+def shapley_tables(summary: dict) -> list[Table]:
+    """Nations ranked by Shapley value (with the grand and empty coalitions' worth below),
+    then, when run, each agreement's value on its own."""
+    nations = _table("Shapley value (asset value defended)",
+                     ("rank", "nation", "value", "95% CI", "share"), left=("nation",))  # fmt: skip
+    span = (summary["grand"] or 0.0) - (summary["empty"] or 0.0)
+    for k, nat in enumerate(summary["ranking"], start=1):
+        value = summary["values"][nat]
+        share = "n/a" if value is None or span == 0 else f"{100 * value / span:.0f}%"
+        nations.add_row(str(k), nat, _num(value), _ci(summary["ci95"][nat]), share)
+    nations.add_row("", "all nations v(N)", _num(summary["grand"]), _ci(summary["grand_ci95"]), "")
+    nations.add_row("", "nobody v({})", _num(summary["empty"]), _ci(summary["empty_ci95"]), "")
+    tables = [nations]
+    agreements = summary.get("agreements") or {}
+    if agreements:
+        ag = _table("Each sharing agreement on its own: v(N) - v(N without it)",
+                    ("agreement", "value", "95% CI", "n"), left=("agreement",))  # fmt: skip
+        for name in sorted(agreements, key=lambda a: -(agreements[a]["mean"] or 0.0)):
+            row = agreements[name]
+            ag.add_row(name, _num(row["mean"]), _ci(row["ci95"]), str(row["n"]))
+        tables.append(ag)
+    return tables
+
+
+__all__ = ["shapley_heading", "shapley_tables"]

@@ -1,0 +1,276 @@
+"""What each partner is worth: the Shapley value of each nation in the coalition game.
+
+The game: players are the scenario's nations; the worth ``v(S)`` of a coalition ``S`` is the
+asset value left standing (``assets.value_defended``: total asset value minus the value hit)
+when only the nations in ``S`` defend (:func:`~shieldwall.studies.coalitions.
+coalition_scenario`). ``v({})`` is what the raid leaves standing with no defense at all.
+
+Estimation (Shapley 1953; Castro, Gomez & Tejada 2009 for sampling): replication ``i`` runs
+every coalition it needs on the same run seed (common random numbers), which makes the
+replication's own Shapley values a valid sample of the expected game's values (the Shapley
+value is linear in ``v``). Their mean over replications is the estimate and the Student-t
+interval over replications its 95% CI. Up to 8 nations every one of the 2**n coalitions is
+run (exact for each replication); beyond that, replication ``i`` samples ``permutations``
+orderings of its own (from the first child of its SeedSequence, so the interval covers the
+sampling error too) and runs the coalitions they need. Either way each replication's values
+sum exactly to its ``v(N) - v({})`` (efficiency).
+
+``agreements=True`` adds, for each sharing agreement, the grand coalition without it: the
+agreement's value is ``v(N) - v(N without it)``, per replication, with its CI.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from shieldwall import __version__
+from shieldwall.io.runfolder import close_run_dir, open_run_dir, write_json, write_parquet
+from shieldwall.io.runfolder import write_text as write_text_file
+from shieldwall.scenario import Scenario, scenario_to_yaml
+from shieldwall.studies.coalitions import coalition_scenario, nation_ids, without_agreement
+from shieldwall.studies.executors import Executor
+from shieldwall.studies.seeds import replication_children, replication_seeds
+from shieldwall.studies.shapley import (
+    EXACT_MAX_PLAYERS,
+    exact_shapley,
+    marginal_contributions,
+    members,
+    ordering_masks,
+    random_orderings,
+)
+from shieldwall.studies.stats import mean_ci
+from shieldwall.studies.variants import (
+    DEFENDED,
+    Progress,
+    VariantTask,
+    run_variant_task,
+    run_variants,
+    variant_tasks,
+    variants_table,
+)
+
+TABLE = "coalitions.parquet"
+META = "shapley.json"
+PLOT = "shapley.png"
+DEFAULT_PERMUTATIONS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ShapleyResult:
+    """A finished Shapley study: its folder, ``coalitions.parquet`` and ``shapley.json``."""
+
+    folder: Path
+    table: pa.Table
+    summary: dict
+
+
+@dataclass(frozen=True, slots=True)
+class GamePlan:
+    """What to run: the coalition masks, each replication's orderings (sampling only) and the
+    scenario variants (coalitions first, in mask order, then one per agreement left out)."""
+
+    nations: list[str]
+    masks: list[int]
+    orderings: list[np.ndarray] | None
+    agreement_ids: list[str]
+    scenarios: list[Scenario]
+    labels: list[str]
+    pairs: list[tuple[int, int]]
+
+
+def coalition_label(mask: int, nations: Sequence[str]) -> str:
+    """``ISR+USA`` for a coalition mask, ``(none)`` for the empty one."""
+    return "+".join(nations[i] for i in members(mask, len(nations))) or "(none)"
+
+
+def replication_orderings(base_seed: int, runs: int, n: int, m: int) -> list[np.ndarray]:
+    """Orderings of replication ``i``: from the first child of its SeedSequence (the run seed
+    comes from the child itself, so the two never share a stream)."""
+    children = replication_children(base_seed, runs)
+    return [random_orderings(n, m, np.random.default_rng(c.spawn(1)[0])) for c in children]
+
+
+def plan_game(
+    scenario: Scenario, runs: int, base_seed: int, agreements: bool, permutations: int | None
+) -> GamePlan:
+    """The variants and (variant, replication) pairs of a Shapley study."""
+    nations = nation_ids(scenario)
+    n = len(nations)
+    exact = n <= EXACT_MAX_PLAYERS and permutations is None
+    orderings = None
+    if exact:
+        masks = list(range(1 << n))
+        needed = [masks] * runs
+    else:
+        orderings = replication_orderings(base_seed, runs, n, permutations or DEFAULT_PERMUTATIONS)
+        needed = [ordering_masks(o) for o in orderings]
+        masks = sorted(set().union(*needed))
+    index = {m: k for k, m in enumerate(masks)}
+    scenarios = [coalition_scenario(scenario, [nations[i] for i in members(m, n)]) for m in masks]
+    labels = [coalition_label(m, nations) for m in masks]
+    pairs = [(index[m], i) for i in range(runs) for m in needed[i]]
+    ids = [ag.id for ag in scenario.agreements] if agreements else []
+    for k, ag in enumerate(ids):
+        scenarios.append(without_agreement(scenario, ag))
+        labels.append(f"all but agreement {ag}")
+        pairs += [(len(masks) + k, i) for i in range(runs)]
+    return GamePlan(nations, masks, orderings, ids, scenarios, labels, pairs)
+
+
+def payoffs(records: Sequence[dict], variants: int, runs: int) -> np.ndarray:
+    """``P[i, k]``: replication ``i``'s defended value under variant ``k`` (NaN if not run or
+    failed). Shape ``(runs, variants)``."""
+    out = np.full((runs, variants), np.nan)
+    for r in records:
+        if r["status"] == "ok":
+            out[r["replication"], r["variant"]] = r["metrics"][DEFENDED]
+    return out
+
+
+def per_replication_values(plan: GamePlan, pay: np.ndarray) -> np.ndarray:
+    """Each replication's Shapley values, shape ``(runs, n)``; a row is NaN when one of the
+    coalitions it needs failed."""
+    n, k = len(plan.nations), len(plan.masks)
+    if plan.orderings is None:
+        return exact_shapley(pay[:, :k])  # NaN propagates to the replication's row
+    index = {m: j for j, m in enumerate(plan.masks)}
+    rows = [
+        marginal_contributions(o, lambda s, i=i: pay[i, index[s]]).mean(axis=0)
+        for i, o in enumerate(plan.orderings)
+    ]
+    return np.array(rows).reshape(-1, n)
+
+
+def _interval(x: np.ndarray) -> dict:
+    """Mean, 95% CI (Student t over replications; null below 2) and standard error."""
+    mean, low, high, count = mean_ci(x[np.isfinite(x)].tolist())
+    se = float(np.std(x[np.isfinite(x)], ddof=1) / math.sqrt(count)) if count > 1 else None
+    finite = count > 0 and math.isfinite(mean)
+    return {
+        "mean": mean if finite else None,
+        "ci95": [low, high] if count > 1 else None,
+        "se": se,
+        "n": count,
+    }
+
+
+def _column(plan: GamePlan, mask: int) -> int:
+    return plan.masks.index(mask)
+
+
+def game_summary(plan: GamePlan, pay: np.ndarray) -> dict:
+    """``values`` (nation -> mean Shapley value), ``ci95``, ``se``, ``ranking``, ``grand`` and
+    ``empty`` (with their ``_ci95``), ``agreements``, from the payoff matrix. Only replications
+    whose every coalition ran are used (``replications_used``)."""
+    phi = per_replication_values(plan, pay)
+    ok = np.all(np.isfinite(phi), axis=1)
+    stats = {nat: _interval(phi[ok, j]) for j, nat in enumerate(plan.nations)}
+    v_grand = pay[:, _column(plan, (1 << len(plan.nations)) - 1)]
+    v_empty = pay[:, _column(plan, 0)]
+    grand, empty = _interval(v_grand[ok]), _interval(v_empty[ok])
+    agreements = {}
+    for k, ag in enumerate(plan.agreement_ids):
+        without = pay[:, len(plan.masks) + k]
+        agreements[ag] = _interval((v_grand - without)[np.isfinite(without) & ok])
+    gap = phi[ok].sum(axis=1) - (v_grand[ok] - v_empty[ok])
+    return {
+        "values": {nat: s["mean"] for nat, s in stats.items()},
+        "ci95": {nat: s["ci95"] for nat, s in stats.items()},
+        "se": {nat: s["se"] for nat, s in stats.items()},
+        "ranking": sorted(plan.nations, key=lambda nat: -(stats[nat]["mean"] or 0.0)),
+        "grand": grand["mean"],
+        "grand_ci95": grand["ci95"],
+        "empty": empty["mean"],
+        "empty_ci95": empty["ci95"],
+        "agreements": agreements,
+        "replications_used": int(ok.sum()),
+        "efficiency_max_error": float(np.max(np.abs(gap))) if gap.size else 0.0,
+    }
+
+
+def _meta(scenario: Scenario, plan: GamePlan, runs: int, base: int, executor: Executor) -> dict:
+    return {
+        "scenario": scenario.name,
+        "runs": runs,
+        "base_seed": base,
+        "nations": plan.nations,
+        "method": "exact" if plan.orderings is None else "permutations",
+        "permutations": None if plan.orderings is None else len(plan.orderings[0]),
+        "coalitions": len(plan.masks),
+        "payoff": "asset value left standing: total asset value minus assets.<id>.value_hit",
+        "engine": executor.name,
+        "workers": executor.workers,
+        "shieldwall_version": __version__,
+        "notional": True,
+    }
+
+
+def shapley_study(
+    scenario: Scenario,
+    runs: int,
+    out: Path,
+    executor: Executor,
+    base_seed: int | None = None,
+    agreements: bool = False,
+    permutations: int | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    fn=run_variant_task,
+) -> ShapleyResult:
+    """Run the coalition game of ``scenario`` into the folder ``out`` (refused when it exists
+    and is not empty, unless ``force``): ``scenario.yaml``, ``coalitions.parquet`` (one row
+    per coalition and replication), ``shapley.json`` and ``shapley.png``.
+
+    ``permutations`` forces permutation sampling with that many orderings per replication
+    (the default: exact up to 8 nations, else 20). ``fn`` runs one
+    :class:`~shieldwall.studies.variants.VariantTask` (tests pass a stand-in)."""
+    if runs < 1:
+        raise ValueError(f"--runs: must be at least 1, got {runs}")
+    if permutations is not None and permutations < 1:
+        raise ValueError(f"--permutations: must be at least 1, got {permutations}")
+    base = scenario.seed if base_seed is None else int(base_seed)
+    plan = plan_game(scenario, runs, base, agreements, permutations)
+    out = open_run_dir(Path(out), force)
+    write_text_file(out / "scenario.yaml", scenario_to_yaml(scenario))
+    tasks = variant_tasks(plan.scenarios, replication_seeds(base, runs), plan.pairs)
+    records = run_variants(executor, tasks, progress, fn)
+    table = variants_table(records, plan.labels)
+    write_parquet(out / TABLE, table)
+    summary = _meta(scenario, plan, runs, base, executor) | _failures(records, plan.labels)
+    summary |= game_summary(plan, payoffs(records, len(plan.scenarios), runs))
+    write_json(out / META, summary)
+    from shieldwall.io.studyplots import shapley_png
+
+    shapley_png(out / PLOT, summary)
+    close_run_dir(out)
+    return ShapleyResult(out, table, summary)
+
+
+def _failures(records: Sequence[dict], labels: Sequence[str]) -> dict:
+    """Task count, failed count and ``errors``: ``"<variant label> #<replication>"`` -> error."""
+    failed = [r for r in records if r["status"] != "ok"]
+    return {
+        "tasks": len(records),
+        "failed": len(failed),
+        "errors": {f"{labels[r['variant']]} #{r['replication']}": r["error"] for r in failed},
+    }
+
+
+__all__ = [
+    "GamePlan",
+    "ShapleyResult",
+    "VariantTask",
+    "coalition_label",
+    "game_summary",
+    "payoffs",
+    "per_replication_values",
+    "plan_game",
+    "replication_orderings",
+    "shapley_study",
+]
