@@ -8,43 +8,25 @@ real ``tutorial`` scenario through the command line.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from itertools import combinations
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from serial_executor import SerialExecutor
 from shieldwall.cli import app
 from shieldwall.rng import stream
 from shieldwall.scenario import load_scenario
 from shieldwall.studies.coalitions import coalition_scenario, nation_ids, without_agreement
 from shieldwall.studies.coalitionvalue import shapley_study
-from shieldwall.studies.executors import LocalExecutor, Outcome
+from shieldwall.studies.executors import LocalExecutor
 from shieldwall.studies.shapley import exact_shapley
 from shieldwall.studies.variants import DEFENDED, VALUE_HIT, VariantTask
 
 runner = CliRunner()
-
-
-class SerialExecutor:
-    """The executor role in this process, one task after another (fast stand-in tests)."""
-
-    name = "serial"
-    workers = 1
-
-    def __enter__(self) -> SerialExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def map(self, fn: Callable, tasks: Sequence[Any], on_done: Callable) -> None:
-        for i, task in enumerate(tasks):
-            on_done(Outcome(i, fn(task)))
 
 
 @pytest.fixture(scope="module")

@@ -608,6 +608,56 @@ def shapley(
     _variant_failures(result.summary, folder, TABLE)
 
 
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
+    param: Annotated[
+        str,
+        typer.Option(help="PATH=START:STOP:STEP, e.g. batteries.0.magazine=0:20:5 (STOP included)"),
+    ],
+    runs: Annotated[int, typer.Option(help="replications at every point")] = 20,
+    seed: Annotated[int | None, typer.Option(help="base seed (default: the scenario's)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="folder (default runs/<name>-sweep-<seed>-<time>)")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="local (processes) or dask")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: all cores)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="reuse an existing non-empty --out")] = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print sweep.json as JSON")] = False,
+) -> None:
+    """Sweep one numeric scenario field; leakers and asset value hit with 95% CIs per point."""
+    from shieldwall.io.valuetables import sweep_heading, sweep_table
+    from shieldwall.studies import make_executor
+    from shieldwall.studies.sweep import TABLE, parse_param, sweep_study
+
+    sc = _load(scenario)
+    try:
+        path, values = parse_param(param)  # sweep_study checks every point before any folder
+    except ValueError as exc:
+        _fail([escape(str(exc))])
+    base = sc.seed if seed is None else seed
+    folder = out if out is not None else default_run_dir(Path("runs"), f"{sc.name}-sweep", base)
+
+    def start(progress):
+        executor = make_executor(engine, workers, address, preload=[VARIANT_PRELOAD])
+        return sweep_study(sc, path, values, runs, folder, executor, base, force, progress)
+
+    result = _run_variant_study(start, not quiet and err_console.is_terminal, folder, "runs")
+    if as_json:
+        sys.stdout.write(json.dumps(result.summary | {"folder": str(folder)}, indent=2) + "\n")
+    else:
+        out_console.print(sweep_heading(result.summary), soft_wrap=True, highlight=False)
+        out_console.print(sweep_table(result.summary))
+        out_console.print(f"folder: {folder} (sweep.png, sweep.json, {TABLE})", soft_wrap=True)
+    _variant_failures(result.summary, folder, TABLE)
+
+
 def main() -> None:
     try:
         app()

@@ -72,4 +72,39 @@ def shapley_png(path: Path, summary: dict) -> None:
     _save(fig, path)
 
 
-__all__ = ["shapley_png"]
+def _line(ax: Axes, x: list[float], point_stats: list[dict], name: str, label: str) -> None:
+    """One metric's means against the parameter, with 95% CI error bars."""
+    rows = [p["metrics"].get(name) for p in point_stats]
+    means = [None if r is None else r["mean"] for r in rows]
+    cis = [None if r is None else r["ci95"] for r in rows]
+    y = np.array([np.nan if m is None else m for m in means])
+    ax.errorbar(x, y, yerr=_errors([0.0 if m is None else m for m in means], cis),
+                marker="o", capsize=3, label=label)  # fmt: skip
+
+
+def sweep_png(path: Path, summary: dict) -> None:
+    """Leakers (total and by class) and asset value hit against the swept parameter."""
+    from shieldwall.studies.sweep import LEAKED
+    from shieldwall.studies.variants import VALUE_HIT
+
+    fig = Figure(figsize=(8.0, 7.5), dpi=DPI)
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    x, points = summary["values"], summary["points"]
+    for name in LEAKED:
+        _line(top, x, points, name, name.removeprefix("threats.by_class.").replace(".", " "))
+    top.set_ylabel("leakers per run")
+    top.set_title(f"{summary['scenario']}: sweep of {summary['param']} ({summary['runs']}"
+                  " replications per point, common random numbers)", fontsize=11)  # fmt: skip
+    top.legend(fontsize=8)
+    _line(bottom, x, points, VALUE_HIT, "asset value hit")
+    bottom.set_ylabel("asset value hit per run")
+    bottom.set_xlabel(summary["param"])
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    fig.text(0.01, 0.005, NOTE, fontsize=7, color="0.4")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _save(fig, path)
+
+
+__all__ = ["shapley_png", "sweep_png"]

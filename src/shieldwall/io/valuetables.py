@@ -54,4 +54,37 @@ def shapley_tables(summary: dict) -> list[Table]:
     return tables
 
 
-__all__ = ["shapley_heading", "shapley_tables"]
+def sweep_heading(summary: dict) -> str:
+    """The line above the sweep table."""
+    return (
+        f"Sweep {summary['scenario']}: {summary['param']} over {len(summary['values'])} points,"
+        f" {summary['runs']} replications each (base seed {summary['base_seed']}, the same seeds"
+        " at every point); means with 95% CIs (Student t); notional, public-figure model"
+    )
+
+
+def _cell(row: dict | None, digits: int = 2) -> str:
+    """``mean (low..high)`` of one metric at one point."""
+    if row is None or row["mean"] is None:
+        return "n/a"
+    ci = row["ci95"]
+    bounds = "" if ci is None else f" ({ci[0]:,.{digits}f}..{ci[1]:,.{digits}f})"
+    return f"{row['mean']:,.{digits}f}{bounds}"
+
+
+def sweep_table(summary: dict) -> Table:
+    """One row per point: leakers by class, asset value hit, and the change in value hit from
+    the first point (paired over the same seeds, hence its tighter interval)."""
+    from shieldwall.scenario import THREAT_CLASSES
+
+    head = (summary["param"], "leaked", *THREAT_CLASSES, "value hit", "value hit vs first")
+    table = _table("Leakers and asset value hit per run", head, left=(summary["param"],))
+    for x, point in zip(summary["values"], summary["points"], strict=True):
+        m, d = point["metrics"], point["diff_vs_first"]
+        by_class = [_cell(m.get(f"threats.by_class.{c}.leaked")) for c in THREAT_CLASSES]
+        hit = [_cell(m.get("assets.value_hit"), 1), _cell(d.get("assets.value_hit"), 1)]
+        table.add_row(f"{x:g}", _cell(m.get("threats.leaked")), *by_class, *hit)
+    return table
+
+
+__all__ = ["shapley_heading", "shapley_tables", "sweep_heading", "sweep_table"]

@@ -1,0 +1,223 @@
+"""Parameter sweeps: one numeric scenario field over a range, every point on the same seeds.
+
+``PATH=START:STOP:STEP`` names a field by its dotted path in the scenario file, list items by
+index (``batteries.0.magazine``, ``sim.decision_period_s``, ``agreements.1.latency_s``,
+``raid.salvos.0.count``, ``sensors.2.outages.0.from_s``), and the values ``START, START +
+STEP, ...`` up to and including ``STOP``. Each point is a scenario variant built by a pure
+function (:func:`set_param`) and re-validated by the scenario loader, so a value the scenario
+rejects is refused, with the loader's own message, before anything runs.
+
+Replication ``i`` of every point runs on the same run seed (common random numbers), so the
+change from one point to the next comes from the parameter, not the dice: the study also
+reports each point's difference from the first with its own (tighter) paired interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from shieldwall import __version__
+from shieldwall.io.runfolder import close_run_dir, open_run_dir, write_json, write_parquet
+from shieldwall.io.runfolder import write_text as write_text_file
+from shieldwall.scenario import (
+    THREAT_CLASSES,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    scenario_to_yaml,
+)
+from shieldwall.studies.executors import Executor
+from shieldwall.studies.seeds import replication_seeds
+from shieldwall.studies.stats import mean_ci
+from shieldwall.studies.variants import (
+    VALUE_HIT,
+    Progress,
+    run_variant_task,
+    run_variants,
+    variant_tasks,
+    variants_table,
+)
+
+TABLE = "sweep.parquet"
+META = "sweep.json"
+PLOT = "sweep.png"
+MAX_POINTS = 200
+LEAKED = ["threats.leaked", *(f"threats.by_class.{c}.leaked" for c in THREAT_CLASSES)]
+SWEEP_METRICS = [*LEAKED, VALUE_HIT, "interceptors.fired", "interceptors.cost_usd"]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """A finished sweep: its folder, ``sweep.parquet`` and ``sweep.json``."""
+
+    folder: Path
+    table: pa.Table
+    summary: dict
+
+
+def parse_param(text: str) -> tuple[str, list[float]]:
+    """``PATH=START:STOP:STEP`` as (path, values); ValueError names what is wrong."""
+    path, eq, spec = text.partition("=")
+    parts = spec.split(":")
+    if not eq or not path.strip() or len(parts) != 3:
+        raise ValueError(f"--param: '{text}' is not PATH=START:STOP:STEP")
+    try:
+        start, stop, step = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"--param: '{spec}': START, STOP and STEP must be numbers") from None
+    return path.strip(), sweep_values(start, stop, step)
+
+
+def sweep_values(start: float, stop: float, step: float) -> list[float]:
+    """``start, start + step, ...`` up to ``stop`` inclusive (within 1e-9 of a step)."""
+    if not all(map(math.isfinite, (start, stop, step))):
+        raise ValueError("--param: START, STOP and STEP must be finite")
+    if step == 0 or (stop - start) * step < 0:
+        raise ValueError(f"--param: STEP {step:g} does not lead from {start:g} to {stop:g}")
+    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+    if count > MAX_POINTS:
+        raise ValueError(f"--param: {count} points; at most {MAX_POINTS} (use a larger STEP)")
+    return [round(start + k * step, 12) for k in range(count)]
+
+
+def _walk(data: Any, parts: list[str], path: str) -> tuple[Any, str | int]:
+    """The container holding the field ``parts`` and the key or index of the field in it."""
+    node: Any = data
+    for depth, part in enumerate(parts):
+        here = ".".join(parts[:depth]) or "the scenario"
+        key: str | int = part
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ValueError(f"--param {path}: {here} is a list of {len(node)}; '{part}'"
+                                 f" is not an index 0..{len(node) - 1}")  # fmt: skip
+            key = int(part)
+        elif not isinstance(node, dict) or part not in node:
+            known = ", ".join(sorted(node)) if isinstance(node, dict) else "none: not a mapping"
+            raise ValueError(f"--param {path}: {here} has no field '{part}' (fields: {known})")
+        if depth == len(parts) - 1:
+            return node, key
+        node = node[key]
+    raise ValueError(f"--param: '{path}' is empty")
+
+
+def _number(current: Any, value: float, path: str) -> float | int:
+    """``value`` typed like the field: an int for a whole-number field; ValueError for a field
+    that is not a number (null fields take the value and leave the check to validation)."""
+    if isinstance(current, bool) or not isinstance(current, int | float | None):
+        raise ValueError(f"--param {path}: not a numeric field (it holds {current!r})")
+    if isinstance(current, int) and float(value).is_integer():
+        return int(value)
+    return value
+
+
+def set_param(scenario: Scenario, path: str, value: float) -> Scenario:
+    """``scenario`` with the field at ``path`` set to ``value``, re-validated; ValueError (one
+    line, the loader's message for a rejected value) otherwise."""
+    data = scenario.model_dump(mode="json", by_alias=True)
+    parts = path.split(".")
+    node, key = _walk(data, parts, path)
+    node[key] = _number(node[key], value, path)
+    try:
+        return load_scenario(data)
+    except ScenarioError as exc:
+        problem = exc.problems[0].removeprefix("<dict>: ")
+        raise ValueError(f"--param {path}={value:g}: {problem}") from None
+
+
+def point_stats(table: pa.Table, points: int) -> list[dict]:
+    """Per point: mean, 95% CI and n of each sweep metric, and the paired difference from
+    the first point (same replication, same seed) with its CI."""
+    cols = table.to_pydict()
+    ok = np.array([s == "ok" for s in cols["status"]])
+    variant, rep = np.array(cols["variant"]), np.array(cols["replication"])
+    out = []
+    for k in range(points):
+        row: dict[str, dict] = {"metrics": {}, "diff_vs_first": {}}
+        for name in (m for m in SWEEP_METRICS if m in cols):
+            x = np.array([np.nan if v is None else v for v in cols[name]], dtype=float)
+            x[~ok] = np.nan
+            here = dict(zip(rep[variant == k], x[variant == k], strict=True))
+            first = dict(zip(rep[variant == 0], x[variant == 0], strict=True))
+            row["metrics"][name] = _stats(list(here.values()))
+            row["diff_vs_first"][name] = _stats([here[i] - first.get(i, np.nan) for i in here])
+        out.append(row)
+    return out
+
+
+def _stats(values: Sequence[float]) -> dict:
+    mean, low, high, n = mean_ci(values)
+    finite = n > 0 and math.isfinite(mean)
+    return {"mean": mean if finite else None, "ci95": [low, high] if n > 1 else None, "n": n}
+
+
+def sweep_study(
+    scenario: Scenario,
+    path: str,
+    values: Sequence[float],
+    runs: int,
+    out: Path,
+    executor: Executor,
+    base_seed: int | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    fn=run_variant_task,
+) -> SweepResult:
+    """Run ``runs`` replications of ``scenario`` with ``path`` set to each of ``values`` into
+    the folder ``out`` (refused when it exists and is not empty, unless ``force``):
+    ``scenario.yaml`` (the base scenario), ``sweep.parquet`` (one row per point and
+    replication), ``sweep.json`` and ``sweep.png``. Every variant is built and validated
+    before the folder is made. ``fn`` runs one task (tests pass a stand-in)."""
+    if runs < 1:
+        raise ValueError(f"--runs: must be at least 1, got {runs}")
+    scenarios = [set_param(scenario, path, x) for x in values]
+    base = scenario.seed if base_seed is None else int(base_seed)
+    out = open_run_dir(Path(out), force)
+    write_text_file(out / "scenario.yaml", scenario_to_yaml(scenario))
+    labels = [f"{path}={x:g}" for x in values]
+    tasks = variant_tasks(scenarios, replication_seeds(base, runs))
+    records = run_variants(executor, tasks, progress, fn)
+    table = variants_table(records, labels)
+    column = [float(values[k]) for k in table.column("variant").to_pylist()]
+    table = table.append_column("value", pa.array(column, pa.float64()))
+    failed = [r for r in records if r["status"] != "ok"]
+    summary = {
+        "scenario": scenario.name,
+        "param": path,
+        "values": [float(x) for x in values],
+        "runs": runs,
+        "base_seed": base,
+        "engine": executor.name,
+        "workers": executor.workers,
+        "shieldwall_version": __version__,
+        "notional": True,
+        "tasks": len(records),
+        "failed": len(failed),
+        "errors": {f"{labels[r['variant']]} #{r['replication']}": r["error"] for r in failed},
+        "points": point_stats(table, len(values)),
+    }
+    write_parquet(out / TABLE, table)
+    write_json(out / META, summary)
+    from shieldwall.io.studyplots import sweep_png
+
+    sweep_png(out / PLOT, summary)
+    close_run_dir(out)
+    return SweepResult(out, table, summary)
+
+
+__all__ = [
+    "LEAKED",
+    "SWEEP_METRICS",
+    "SweepResult",
+    "parse_param",
+    "point_stats",
+    "set_param",
+    "sweep_study",
+    "sweep_values",
+]
