@@ -1,0 +1,224 @@
+"""Threat evaluation: where each tracked threat comes down, when, and what it threatens.
+
+From a picture's estimates (ECEF state ``x`` and covariance ``P`` per track, and the picture's
+class), vectorised over all tracks at once:
+
+- **Ballistic tracks** fall under gravity in the rotating frame (the same RK4 as the engagement
+  windows, :func:`~shieldwall.engagement.feasibility._rk4_gravity`, 5 s steps, no drag) until
+  they reach the WGS 84 ellipsoid; the impact point is interpolated linearly in height between
+  the last two steps. Its uncertainty is the unscented transform of the track covariance: the
+  ``2n + 1`` sigma points of the 6-D state go through the same propagation and their impact
+  points give mean and covariance in the local east-north plane (Julier & Uhlmann,
+  "Unscented filtering and nonlinear estimation", Proc. IEEE 92(3), 2004; ``kappa = 0``,
+  weights ``1/2n``, which keeps every weight positive).
+- **Cruise missiles and drones** keep their velocity and height (route extrapolation): for each
+  defended asset the closest point of approach (CPA) of the straight track, the time to it
+  and the horizontal covariance of the track's position there,
+  ``S = Ppp + tau (Ppv + Pvp) + tau^2 Pvv``, projected on the asset's east-north plane.
+- **Hit probability** of an asset of radius ``r``: the bivariate normal's mass inside the
+  offset disc (:func:`disc_probability`; the problem of DiDonato & Jarnagin, "Integration of
+  the general bivariate Gaussian distribution over an offset circle", Math. Comp. 15, 1961),
+  reduced to a 1-D integral along the ellipse's major axis.
+- **Threat value** = sum over assets of ``value x lethality(class) x P_hit``. A ballistic
+  track whose every hit probability is below ``OPEN_GROUND_P`` is predicted to land in open
+  ground and may be left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+from shieldwall.engagement.feasibility import STEP_S, _rk4_gravity
+from shieldwall.geo import ecef_delta_to_enu, ecef_to_geodetic, geodetic_to_ecef
+from shieldwall.threats.flight import ellipsoid_height_m
+
+LETHALITY = np.array([1.0, 0.8, 0.4])  # notional, per class: ballistic, cruise, drone
+OPEN_GROUND_P = 0.01  # below this hit probability on every asset: open ground
+MAX_FALL_S = 1800.0  # a ballistic track that has not come down by then is left unevaluated
+MIN_SIGMA_M = 1.0
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
+
+
+@dataclass(frozen=True, slots=True)
+class Assets:
+    """Defended assets (``A``): centre ``lat_deg``, ``lon_deg``, ``radius_m``, ``value``."""
+
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    radius_m: np.ndarray
+    value: np.ndarray
+
+    @staticmethod
+    def of(scenario) -> Assets:
+        a = scenario.assets
+        return Assets(*(np.array([getattr(x, f) for x in a], dtype=float)
+                        for f in ("lat_deg", "lon_deg", "radius_m", "value")))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ThreatAssessment:
+    """Per track (``n``): predicted impact or CPA point ``lat_deg``, ``lon_deg`` (of the most
+    threatened asset's CPA for air-breathers), its east-north covariance ``cov_m2``
+    ``(n, 2, 2)``, ``time_to_go_s``, hit probability per asset ``p_hit`` ``(n, A)``, threat
+    ``value``, most threatened ``asset`` (-1: none) and ``open_ground`` (ballistic tracks
+    predicted to hit nothing)."""
+
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    cov_m2: np.ndarray
+    time_to_go_s: np.ndarray
+    p_hit: np.ndarray
+    value: np.ndarray
+    asset: np.ndarray
+    open_ground: np.ndarray
+
+
+def evaluate(x: np.ndarray, P: np.ndarray, cls: np.ndarray, assets: Assets) -> ThreatAssessment:
+    """Evaluate tracks ``x`` ``(n, 6)``, ``P`` ``(n, 6, 6)`` of class ``cls`` against
+    ``assets`` (see the module docstring)."""
+    n, A = x.shape[0], assets.value.size
+    lat, lon = np.zeros(n), np.zeros(n)
+    cov = np.broadcast_to(np.eye(2), (n, 2, 2)).copy()
+    ttg = np.full(n, np.inf)
+    p_hit = np.zeros((n, A))
+    bal = np.flatnonzero(cls == 0)
+    air = np.flatnonzero(cls != 0)
+    if bal.size:
+        lat[bal], lon[bal], cov[bal], ttg[bal] = ballistic_impact(x[bal], P[bal])
+        ok = np.isfinite(ttg[bal])
+        p_hit[bal[ok]] = _hit_probability(lat[bal[ok]], lon[bal[ok]], cov[bal[ok]], assets)
+    if air.size and A:
+        lat[air], lon[air], cov[air], ttg[air], p_hit[air] = _airbreather_cpa(
+            x[air], P[air], assets
+        )
+    value = (p_hit * assets.value[None]).sum(axis=1) * LETHALITY[cls]
+    asset = np.where(p_hit.max(axis=1, initial=0.0) > 0.0, np.argmax(p_hit, axis=1)
+                     if A else -1, -1)  # fmt: skip
+    open_ground = (cls == 0) & np.isfinite(ttg) & (p_hit.max(axis=1, initial=0.0) < OPEN_GROUND_P)
+    return ThreatAssessment(lat, lon, cov, ttg, p_hit, value, asset, open_ground)
+
+
+def ballistic_impact(
+    x: np.ndarray, P: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Impact ``lat``, ``lon``, east-north covariance ``(n, 2, 2)`` and time to go of
+    ballistic states (unscented transform of the fall to the ellipsoid)."""
+    n = x.shape[0]
+    pts = _sigma_points(x, P)  # (n, 13, 6)
+    imp, t = fall_to_ground(pts.reshape(-1, 6))
+    imp, t = imp.reshape(n, 13, 3), t.reshape(n, 13)
+    ok = np.all(np.isfinite(t), axis=1)
+    w = np.full(13, 1.0 / 12.0)
+    w[0] = 0.0
+    mean = np.einsum("k,nki->ni", w, np.where(ok[:, None, None], imp, 0.0))
+    mean = np.where(ok[:, None], mean, imp[:, 0])
+    lat, lon, _ = ecef_to_geodetic(np.where(np.isfinite(mean), mean, 1.0))
+    en = ecef_delta_to_enu(imp - mean[:, None], lat[:, None], lon[:, None])[..., :2]
+    cov = np.einsum("k,nki,nkj->nij", w, np.nan_to_num(en), np.nan_to_num(en))
+    cov += np.eye(2) * MIN_SIGMA_M**2
+    ttg = np.where(ok, t[:, 0], np.inf)
+    return lat, lon, cov, ttg
+
+
+def fall_to_ground(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Impact point ``(m, 3)`` (ECEF, on the ellipsoid by linear interpolation of height) and
+    time of fall ``(m,)`` of coasting states ``x`` ``(m, 6)`` (inf, NaN points when not down
+    within ``MAX_FALL_S``)."""
+    p, v = x[:, :3].copy(), x[:, 3:].copy()
+    h = ellipsoid_height_m(p.T)
+    impact = np.full((x.shape[0], 3), np.nan)
+    t_hit = np.full(x.shape[0], np.inf)
+    down = h <= 0.0
+    impact[down], t_hit[down] = p[down], 0.0
+    live = np.flatnonzero(~down)
+    t = 0.0
+    while live.size and t < MAX_FALL_S:
+        p1, v1 = _rk4_gravity(p[live], v[live], STEP_S)
+        h1 = ellipsoid_height_m(p1.T)
+        hit = h1 <= 0.0
+        if hit.any():
+            f = (h[live][hit] / (h[live][hit] - h1[hit]))[:, None]
+            rows = live[hit]
+            impact[rows] = p[rows] + f * (p1[hit] - p[rows])
+            t_hit[rows] = t + f[:, 0] * STEP_S
+        p[live], v[live], h[live] = p1, v1, h1
+        live = live[~hit]
+        t += STEP_S
+    return impact, t_hit
+
+
+def _sigma_points(x: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """``x`` and ``x +- sqrt(n) L e_i`` with ``P = L L'`` (n = 6): ``(m, 13, 6)``."""
+    L = np.linalg.cholesky(0.5 * (P + P.transpose(0, 2, 1)) + np.eye(6) * 1e-9)
+    d = np.sqrt(6.0) * L.transpose(0, 2, 1)  # rows: columns of L
+    return np.concatenate([x[:, None], x[:, None] + d, x[:, None] - d], axis=1)
+
+
+def _hit_probability(lat, lon, cov, assets: Assets) -> np.ndarray:
+    """``(n, A)`` mass of N(point, cov) inside each asset's disc (circular approximation)."""
+    if assets.value.size == 0:
+        return np.zeros((lat.size, 0))
+    centre = geodetic_to_ecef(assets.lat_deg, assets.lon_deg, np.zeros(assets.value.size))
+    point = geodetic_to_ecef(lat, lon, np.zeros(lat.size))
+    en = ecef_delta_to_enu(centre[None] - point[:, None], lat[:, None], lon[:, None])[..., :2]
+    return disc_probability(en, cov[:, None], assets.radius_m[None])
+
+
+def disc_probability(centre_m: np.ndarray, S: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
+    """Mass of ``N(0, S)`` inside discs of ``radius_m`` centred at ``centre_m`` (all
+    broadcast: ``(..., 2)``, ``(..., 2, 2)``, ``(...)``), exactly up to quadrature: in the
+    principal axes of ``S`` (standard deviations ``su`` <= ``sv``) the mass is the 1-D integral
+    ``int phi(v / sv) / sv [Phi((cu + h(v)) / su) - Phi((cu - h(v)) / su)] dv`` with
+    ``h(v) = sqrt(r^2 - (v - cv)^2)``, over the part of the disc within 8 ``sv`` of the mean,
+    by 64-point Gauss-Legendre (the inner direction is exact, so a narrow ellipse costs
+    nothing). Within 1e-3 of Monte Carlo in the tests; the equal-area circular approximation
+    is off by 0.1 for a 3:1 ellipse."""
+    lam, vec = np.linalg.eigh(0.5 * (S + np.swapaxes(S, -1, -2)))
+    su = np.sqrt(np.maximum(lam[..., 0], MIN_SIGMA_M**2))
+    sv = np.sqrt(np.maximum(lam[..., 1], MIN_SIGMA_M**2))
+    cu = np.einsum("...i,...i->...", vec[..., :, 0], centre_m)
+    cv = np.einsum("...i,...i->...", vec[..., :, 1], centre_m)
+    r = np.broadcast_to(radius_m, cu.shape)
+    lo = np.maximum(cv - r, -8.0 * sv)
+    hi = np.minimum(cv + r, 8.0 * sv)
+    half, mid = np.maximum(hi - lo, 0.0) / 2.0, (hi + lo) / 2.0
+    v = mid[..., None] + half[..., None] * _GL_NODES
+    h = np.sqrt(np.maximum(r[..., None] ** 2 - (v - cv[..., None]) ** 2, 0.0))
+    s_u = su[..., None]
+    inner = ndtr((cu[..., None] + h) / s_u) - ndtr((cu[..., None] - h) / s_u)
+    dens = np.exp(-0.5 * (v / sv[..., None]) ** 2) / (np.sqrt(2.0 * np.pi) * sv[..., None])
+    return np.clip(half * np.sum(_GL_WEIGHTS * dens * inner, axis=-1), 0.0, 1.0)
+
+
+def _airbreather_cpa(x, P, assets: Assets):
+    """Closest approach of straight, level tracks to every asset: per track the CPA of the
+    most threatened asset (point, covariance, time) and the hit probability of each."""
+    centre = geodetic_to_ecef(assets.lat_deg, assets.lon_deg, np.zeros(assets.value.size))
+    r = centre[None] - x[:, None, :3]  # (n, A, 3)
+    v = x[:, None, 3:]
+    tau = np.maximum((r * v).sum(-1) / np.maximum((v * v).sum(-1), 1e-9), 0.0)  # (n, A)
+    cpa = x[:, None, :3] + tau[..., None] * v
+    lat, lon, _ = ecef_to_geodetic(centre)
+    miss_en = ecef_delta_to_enu(cpa - centre[None], lat[None], lon[None])[..., :2]
+    t = tau[..., None, None]
+    Pp, Pv, Pc = P[:, None, :3, :3], P[:, None, 3:, 3:], P[:, None, :3, 3:]
+    S = Pp + t * (Pc + Pc.transpose(0, 1, 3, 2)) + t * t * Pv  # (n, A, 3, 3)
+    R = _enu_rotation(lat, lon)[None, :, :2]  # (1, A, 2, 3)
+    S_en = R @ S @ R.transpose(0, 1, 3, 2)
+    p_hit = disc_probability(-miss_en, S_en, assets.radius_m[None])
+    best = np.argmax(p_hit, axis=1)
+    rows = np.arange(x.shape[0])
+    plat, plon, _ = ecef_to_geodetic(cpa[rows, best])
+    return plat, plon, S_en[rows, best], tau[rows, best], p_hit
+
+
+def _enu_rotation(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    """ECEF -> ENU rotation matrices ``(A, 3, 3)`` (Farrell 2008, eq. 2.30)."""
+    la, lo = np.radians(lat_deg), np.radians(lon_deg)
+    sl, cl, so, co = np.sin(la), np.cos(la), np.sin(lo), np.cos(lo)
+    z = np.zeros_like(la)
+    return np.stack([np.stack([-so, co, z], -1), np.stack([-sl * co, -sl * so, cl], -1),
+                     np.stack([cl * co, cl * so, sl], -1)], axis=1)  # fmt: skip
