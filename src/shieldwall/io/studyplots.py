@@ -92,7 +92,8 @@ def sweep_png(path: Path, summary: dict) -> None:
     top, bottom = fig.subplots(2, 1, sharex=True)
     x, points = summary["values"], summary["points"]
     for name in LEAKED:
-        _line(top, x, points, name, name.removeprefix("threats.by_class.").replace(".", " "))
+        label = name.removeprefix("threats.by_class.").removesuffix(".leaked")
+        _line(top, x, points, name, "total" if name == "threats.leaked" else label)
     top.set_ylabel("leakers per run")
     top.set_title(f"{summary['scenario']}: sweep of {summary['param']} ({summary['runs']}"
                   " replications per point, common random numbers)", fontsize=11)  # fmt: skip

@@ -63,13 +63,14 @@ def sweep_heading(summary: dict) -> str:
     )
 
 
-def _cell(row: dict | None, digits: int = 2) -> str:
-    """``mean (low..high)`` of one metric at one point."""
+def _cell(row: dict | None, digits: int = 1) -> str:
+    """``mean +- half-width`` of one metric at one point (the Student t interval is
+    symmetric)."""
     if row is None or row["mean"] is None:
         return "n/a"
     ci = row["ci95"]
-    bounds = "" if ci is None else f" ({ci[0]:,.{digits}f}..{ci[1]:,.{digits}f})"
-    return f"{row['mean']:,.{digits}f}{bounds}"
+    half = "" if ci is None else f" ± {(ci[1] - ci[0]) / 2:,.{digits}f}"
+    return f"{row['mean']:,.{digits}f}{half}"
 
 
 def sweep_table(summary: dict) -> Table:
@@ -77,12 +78,14 @@ def sweep_table(summary: dict) -> Table:
     the first point (paired over the same seeds, hence its tighter interval)."""
     from shieldwall.scenario import THREAT_CLASSES
 
-    head = (summary["param"], "leaked", *THREAT_CLASSES, "value hit", "value hit vs first")
-    table = _table("Leakers and asset value hit per run", head, left=(summary["param"],))
+    head = ("value", "leaked", *THREAT_CLASSES, "value hit", "vs first")
+    table = _table(
+        f"Per run vs {summary['param']}: mean ± 95% CI half-width", head, left=("value",)
+    )
     for x, point in zip(summary["values"], summary["points"], strict=True):
         m, d = point["metrics"], point["diff_vs_first"]
         by_class = [_cell(m.get(f"threats.by_class.{c}.leaked")) for c in THREAT_CLASSES]
-        hit = [_cell(m.get("assets.value_hit"), 1), _cell(d.get("assets.value_hit"), 1)]
+        hit = [_cell(m.get("assets.value_hit"), 0), _cell(d.get("assets.value_hit"), 0)]
         table.add_row(f"{x:g}", _cell(m.get("threats.leaked")), *by_class, *hit)
     return table
 
