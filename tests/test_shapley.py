@@ -185,3 +185,12 @@ def test_cli_shapley_tutorial_json(tmp_path):
     phi, span = per_replication(out, 3)
     np.testing.assert_allclose(phi.sum(axis=1), span, atol=1e-9)
     assert (out / "shapley.png").exists() and (out / "scenario.yaml").exists()
+
+
+def test_study_on_dask_matches_serial(tutorial, tmp_path):
+    pytest.importorskip("distributed")
+    from shieldwall.studies.executors import DaskExecutor
+
+    serial = shapley_study(tutorial, 2, tmp_path / "a", SerialExecutor(), fn=known_game)
+    dask = shapley_study(tutorial, 2, tmp_path / "b", DaskExecutor(workers=2), fn=known_game)
+    assert dask.table.equals(serial.table) and dask.summary["values"] == serial.summary["values"]
