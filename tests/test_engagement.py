@@ -46,7 +46,10 @@ def _scenario(batteries=(), patrols=(), auths=()):
             "name": "engage-test",
             "region": REGION,
             "nations": [{"id": n, "name": n} for n in ("ISR", "USA", "GBR", "JOR")],
-            "assets": [{"id": "a", "owner": "ISR", "lat_deg": SITE[0], "lon_deg": SITE[1]}],
+            # a wide asset: the hand-made threats below fly straight at SITE, and with drag a
+            # re-entry vehicle falls a few km short; they must stay threats (not open ground)
+            "assets": [{"id": "a", "owner": "ISR", "lat_deg": SITE[0], "lon_deg": SITE[1],
+                        "radius_m": 20000}],
             "batteries": list(batteries),
             "patrols": list(patrols),
             "authorities": list(auths),

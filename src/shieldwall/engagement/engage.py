@@ -14,6 +14,7 @@ import numpy as np
 
 from shieldwall.engagement.airspace import airspace_grid
 from shieldwall.engagement.assign import Candidates, candidates_from_windows, greedy_assign
+from shieldwall.engagement.evaluate import Assets, evaluate
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
     STEP_S,
@@ -64,6 +65,10 @@ class Engagements:
         self.in_flight: list[Shot] = []
         self.fired: list[Shot] = []
         self.slack_s = scenario.sim.decision_period_s + 2 * STEP_S
+        self.assets = Assets.of(scenario)
+        # (t_s, nation, threat, detail) of each nation's first decision to leave a threat alone
+        self.left_alone: list[tuple[float, int, int, str]] = []
+        self._left: set[tuple[int, int]] = set()
 
     def pending(self) -> bool:
         return bool(self.in_flight)
@@ -109,6 +114,7 @@ class Engagements:
             m = m[self._within_reach(mine, pic.x[m])]
             if mine.size and m.size:
                 todo.append((a, pic, mine, m))
+        todo = self._leave_open_ground(t_s, todo)
         for (a, pic, mine, m), paths in zip(todo, _shared_paths(todo), strict=True):
             cls = pic.cls[m]
             window = feasible_windows(sh, mine, paths, cls, slack_s)
@@ -119,6 +125,36 @@ class Engagements:
             paths_by_nation[a] = (m, paths, pic.source)
         shots = greedy_assign(Candidates.concat(parts), self.rounds, sh.channels - self.busy)
         return [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
+
+    def _leave_open_ground(self, t_s: float, todo: list) -> list:
+        """Drop the ballistic tracks each nation predicts to land in open ground (threat
+        evaluation, :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated
+        once) and note each nation's first such decision per threat."""
+        rows = [(k, np.flatnonzero(pic.cls[m] == 0)) for k, (_, pic, _, m) in enumerate(todo)]
+        rows = [(k, r) for k, r in rows if r.size]
+        if not rows or self.assets.value.size == 0:
+            return todo
+        x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
+        P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
+        _, first, inverse = np.unique(x, axis=0, return_index=True, return_inverse=True)
+        ev = evaluate(x[first], P[first], np.zeros(first.size, dtype=np.int64), self.assets)
+        alone = ev.open_ground[inverse.reshape(-1)]
+        best = ev.p_hit.max(axis=1, initial=0.0)[inverse.reshape(-1)]
+        out, start = list(todo), 0
+        for k, r in rows:
+            a, pic, mine, m = todo[k]
+            mask = alone[start : start + r.size]
+            for j, p in zip(m[r[mask]].tolist(), best[start : start + r.size][mask].tolist(),
+                            strict=True):  # fmt: skip
+                if (a, j) not in self._left:
+                    self._left.add((a, j))
+                    why = f"predicted impact in open ground (largest hit probability {p:.3f})"
+                    self.left_alone.append((t_s, a, j, why))
+            start += r.size
+            keep = np.ones(m.size, dtype=bool)
+            keep[r[mask]] = False
+            out[k] = (a, pic, mine, m[keep])
+        return [item for item in out if item[3].size]
 
     def _within_reach(self, mine: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Threats (states ``x``) that could enter some shooter's range within the look-ahead:

@@ -3,14 +3,15 @@
 From a picture's estimates (ECEF state ``x`` and covariance ``P`` per track, and the picture's
 class), vectorised over all tracks at once:
 
-- **Ballistic tracks** fall under gravity in the rotating frame (the same RK4 as the engagement
-  windows, :func:`~shieldwall.engagement.feasibility._rk4_gravity`, 5 s steps, no drag) until
-  they reach the WGS 84 ellipsoid; the impact point is interpolated linearly in height between
-  the last two steps. Its uncertainty is the unscented transform of the track covariance: the
-  ``2n + 1`` sigma points of the 6-D state go through the same propagation and their impact
-  points give mean and covariance in the local east-north plane (Julier & Uhlmann,
+- **Ballistic tracks** fall under gravity in the rotating frame and drag in an exponential
+  atmosphere (RK4, 5 s steps) until they reach the WGS 84 ellipsoid; the impact point is
+  interpolated linearly in height between the last two steps. Its uncertainty is the
+  unscented transform of the track covariance and of the unknown ballistic coefficient: the
+  15 sigma points of the state and ``log beta`` go through the same propagation and their
+  impact points give mean and covariance in the local east-north plane (Julier & Uhlmann,
   "Unscented filtering and nonlinear estimation", Proc. IEEE 92(3), 2004; ``kappa = 0``,
-  weights ``1/2n``, which keeps every weight positive).
+  weights ``1/2n``, which keeps every weight positive). Without drag a re-entry vehicle
+  would be predicted kilometres long, and left alone while it falls on its target.
 - **Cruise missiles and drones** keep their velocity and height (route extrapolation): for each
   defended asset the closest point of approach (CPA) of the straight track, the time to it
   and the horizontal covariance of the track's position there,
@@ -21,7 +22,8 @@ class), vectorised over all tracks at once:
   reduced to a 1-D integral along the ellipse's major axis.
 - **Threat value** = sum over assets of ``value x lethality(class) x P_hit``. A ballistic
   track whose every hit probability is below ``OPEN_GROUND_P`` is predicted to land in open
-  ground and may be left alone.
+  ground and may be left alone, once it is between 30 s and 4 min from its predicted impact
+  (``OPEN_GROUND_TTG_S``).
 """
 
 from __future__ import annotations
@@ -31,14 +33,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from shieldwall.engagement.feasibility import STEP_S, _rk4_gravity
+from shieldwall.engagement.feasibility import STEP_S
 from shieldwall.geo import ecef_delta_to_enu, ecef_to_geodetic, geodetic_to_ecef
-from shieldwall.threats.flight import ellipsoid_height_m
+from shieldwall.threats.flight import RHO0_KG_M3, SCALE_HEIGHT_M, ellipsoid_height_m
+from shieldwall.tracking.kalman import gravity_ecef
 
 LETHALITY = np.array([1.0, 0.8, 0.4])  # notional, per class: ballistic, cruise, drone
-OPEN_GROUND_P = 0.01  # below this hit probability on every asset: open ground
+OPEN_GROUND_P = 0.001  # below this hit probability on every asset: open ground
+# ... decided only this long before the predicted impact: a track still in boost falls short in
+# prediction, and one a few seconds from the ground is more likely a misclassified drone
+OPEN_GROUND_TTG_S = (30.0, 240.0)
 MAX_FALL_S = 1800.0  # a ballistic track that has not come down by then is left unevaluated
 MIN_SIGMA_M = 1.0
+BETA_NOMINAL_KG_M2, BETA_LOG_SIGMA = 6000.0, 0.45  # the defense's prior: catalog 3,000-10,000
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
 
 
@@ -97,7 +104,8 @@ def evaluate(x: np.ndarray, P: np.ndarray, cls: np.ndarray, assets: Assets) -> T
     value = (p_hit * assets.value[None]).sum(axis=1) * LETHALITY[cls]
     asset = np.where(p_hit.max(axis=1, initial=0.0) > 0.0, np.argmax(p_hit, axis=1)
                      if A else -1, -1)  # fmt: skip
-    open_ground = (cls == 0) & np.isfinite(ttg) & (p_hit.max(axis=1, initial=0.0) < OPEN_GROUND_P)
+    trusted = (ttg >= OPEN_GROUND_TTG_S[0]) & (ttg <= OPEN_GROUND_TTG_S[1])
+    open_ground = (cls == 0) & trusted & (p_hit.max(axis=1, initial=0.0) < OPEN_GROUND_P)
     return ThreatAssessment(lat, lon, cov, ttg, p_hit, value, asset, open_ground)
 
 
@@ -105,29 +113,41 @@ def ballistic_impact(
     x: np.ndarray, P: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Impact ``lat``, ``lon``, east-north covariance ``(n, 2, 2)`` and time to go of
-    ballistic states (unscented transform of the fall to the ellipsoid)."""
+    ballistic states: the unscented transform of the fall to the ellipsoid over the 6-D state
+    and the unknown ballistic coefficient (log-normal, ``BETA_NOMINAL_KG_M2`` times
+    ``exp(BETA_LOG_SIGMA)``): 15 sigma points."""
     n = x.shape[0]
-    pts = _sigma_points(x, P)  # (n, 13, 6)
-    imp, t = fall_to_ground(pts.reshape(-1, 6))
-    imp, t = imp.reshape(n, 13, 3), t.reshape(n, 13)
+    d = 7
+    mean = np.concatenate([x, np.full((n, 1), np.log(BETA_NOMINAL_KG_M2))], axis=1)
+    cov = np.zeros((n, d, d))
+    cov[:, :6, :6] = P
+    cov[:, 6, 6] = BETA_LOG_SIGMA**2
+    pts = _sigma_points(mean, cov).reshape(-1, d)  # (n * 15, 7)
+    imp, t = fall_to_ground(pts[:, :6], np.exp(pts[:, 6]))
+    k = 2 * d + 1
+    imp, t = imp.reshape(n, k, 3), t.reshape(n, k)
     ok = np.all(np.isfinite(t), axis=1)
-    w = np.full(13, 1.0 / 12.0)
+    w = np.full(k, 1.0 / (2 * d))
     w[0] = 0.0
-    mean = np.einsum("k,nki->ni", w, np.where(ok[:, None, None], imp, 0.0))
-    mean = np.where(ok[:, None], mean, imp[:, 0])
-    lat, lon, _ = ecef_to_geodetic(np.where(np.isfinite(mean), mean, 1.0))
-    en = ecef_delta_to_enu(imp - mean[:, None], lat[:, None], lon[:, None])[..., :2]
-    cov = np.einsum("k,nki,nkj->nij", w, np.nan_to_num(en), np.nan_to_num(en))
-    cov += np.eye(2) * MIN_SIGMA_M**2
+    centre = np.einsum("k,nki->ni", w, np.where(ok[:, None, None], imp, 0.0))
+    centre = np.where(ok[:, None], centre, 1.0)
+    lat, lon, _ = ecef_to_geodetic(centre)
+    en = np.nan_to_num(ecef_delta_to_enu(imp - centre[:, None], lat[:, None], lon[:, None]))
+    en = en[..., :2]
+    cov_en = np.einsum("k,nki,nkj->nij", w, en, en) + np.eye(2) * MIN_SIGMA_M**2
     ttg = np.where(ok, t[:, 0], np.inf)
-    return lat, lon, cov, ttg
+    return lat, lon, cov_en, ttg
 
 
-def fall_to_ground(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fall_to_ground(x: np.ndarray, beta_kg_m2: np.ndarray | None = None):
     """Impact point ``(m, 3)`` (ECEF, on the ellipsoid by linear interpolation of height) and
-    time of fall ``(m,)`` of coasting states ``x`` ``(m, 6)`` (inf, NaN points when not down
-    within ``MAX_FALL_S``)."""
+    time of fall ``(m,)`` of coasting states ``x`` ``(m, 6)`` under gravity in the rotating
+    frame and, with ``beta_kg_m2`` ``(m,)``, drag in the exponential atmosphere of the truth
+    model, ``a_drag = -rho(h) |v| v / (2 beta)`` (the atmosphere turns with the Earth, so the
+    ECEF velocity is the air-relative one). RK4, ``STEP_S`` steps (Press et al., sec. 17.1);
+    inf and NaN where not down within ``MAX_FALL_S``."""
     p, v = x[:, :3].copy(), x[:, 3:].copy()
+    inv2b = np.zeros(x.shape[0]) if beta_kg_m2 is None else 0.5 / np.asarray(beta_kg_m2)
     h = ellipsoid_height_m(p.T)
     impact = np.full((x.shape[0], 3), np.nan)
     t_hit = np.full(x.shape[0], np.inf)
@@ -136,7 +156,7 @@ def fall_to_ground(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     live = np.flatnonzero(~down)
     t = 0.0
     while live.size and t < MAX_FALL_S:
-        p1, v1 = _rk4_gravity(p[live], v[live], STEP_S)
+        p1, v1 = _rk4_drag(p[live], v[live], inv2b[live], STEP_S)
         h1 = ellipsoid_height_m(p1.T)
         hit = h1 <= 0.0
         if hit.any():
@@ -150,11 +170,31 @@ def fall_to_ground(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return impact, t_hit
 
 
+def _acceleration(p: np.ndarray, v: np.ndarray, inv2b: np.ndarray) -> np.ndarray:
+    rho = RHO0_KG_M3 * np.exp(-np.maximum(ellipsoid_height_m(p.T), 0.0) / SCALE_HEIGHT_M)
+    speed = np.sqrt(np.einsum("ij,ij->i", v, v))
+    return gravity_ecef(p, v) - (rho * speed * inv2b)[:, None] * v
+
+
+def _rk4_drag(p, v, inv2b, h):
+    """One RK4 step of ``p'' = a(p, p')`` (:func:`_acceleration`)."""
+    k1v, k1p = _acceleration(p, v, inv2b), v
+    k2p = v + 0.5 * h * k1v
+    k2v = _acceleration(p + 0.5 * h * k1p, k2p, inv2b)
+    k3p = v + 0.5 * h * k2v
+    k3v = _acceleration(p + 0.5 * h * k2p, k3p, inv2b)
+    k4p = v + h * k3v
+    k4v = _acceleration(p + h * k3p, k4p, inv2b)
+    return (p + h / 6.0 * (k1p + 2 * k2p + 2 * k3p + k4p),
+            v + h / 6.0 * (k1v + 2 * k2v + 2 * k3v + k4v))  # fmt: skip
+
+
 def _sigma_points(x: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """``x`` and ``x +- sqrt(n) L e_i`` with ``P = L L'`` (n = 6): ``(m, 13, 6)``."""
-    L = np.linalg.cholesky(0.5 * (P + P.transpose(0, 2, 1)) + np.eye(6) * 1e-9)
-    d = np.sqrt(6.0) * L.transpose(0, 2, 1)  # rows: columns of L
-    return np.concatenate([x[:, None], x[:, None] + d, x[:, None] - d], axis=1)
+    """``x`` and ``x +- sqrt(d) L e_i`` with ``P = L L'``: ``(m, 2d + 1, d)``."""
+    d = x.shape[1]
+    L = np.linalg.cholesky(0.5 * (P + P.transpose(0, 2, 1)) + np.eye(d) * 1e-9)
+    s = np.sqrt(float(d)) * L.transpose(0, 2, 1)  # rows: columns of L
+    return np.concatenate([x[:, None], x[:, None] + s, x[:, None] - s], axis=1)
 
 
 def _hit_probability(lat, lon, cov, assets: Assets) -> np.ndarray:

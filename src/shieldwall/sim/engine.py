@@ -81,7 +81,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     )
     released = np.zeros((len(terms), n_nat, threats.n), dtype=bool)  # first release logged
     killed = np.zeros(threats.n, dtype=bool)
-    t_prev, t = -np.inf, 0.0
+    t_prev, t, n_left = -np.inf, 0.0, 0
     while t_prev < t_end:
         t = min(t, t_end)
         outcome.resolve_shots(eng.due(t), eng.shooters.ids, truth, log, scenario)
@@ -134,6 +134,9 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
                 alt_m=shot.alt_m,
                 detail=f"intercept planned at t={shot.t_intercept_s:.0f} s",
             )
+        for t_s, a, j, why in eng.left_alone[n_left:]:
+            log.add(t_s, "leave", j, nation=scenario.nations[a].id, detail=why)
+        n_left = len(eng.left_alone)
         if progress is not None:
             progress(t, t_end)
         cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s)

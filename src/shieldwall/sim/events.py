@@ -15,6 +15,7 @@ EVENT_KINDS = (
     "track_start",
     "track_end",
     "release",
+    "leave",
     "engage",
     "intercept",
     "miss",
