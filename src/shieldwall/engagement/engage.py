@@ -14,7 +14,7 @@ import numpy as np
 
 from shieldwall.engagement.airspace import airspace_grid
 from shieldwall.engagement.assign import Candidates, candidates_from_windows, greedy_assign
-from shieldwall.engagement.evaluate import Assets, evaluate
+from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S, Assets, evaluate
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
     STEP_S,
@@ -27,6 +27,7 @@ from shieldwall.rng import stream
 from shieldwall.scenario import Scenario
 
 PATH_FIELDS = ("pos_ecef_m", "lat_deg", "lon_deg", "alt_m", "airborne")
+G_M_S2, R_EQUATOR_M = 9.81, 6_378_137.0  # for a lower bound of a fall time: height understated
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,8 @@ class Engagements:
         """Drop the ballistic tracks each nation predicts to land in open ground (threat
         evaluation, :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated
         once) and note each nation's first such decision per threat."""
-        rows = [(k, np.flatnonzero(pic.cls[m] == 0)) for k, (_, pic, _, m) in enumerate(todo)]
+        rows = [(k, np.flatnonzero((pic.cls[m] == 0) & _may_land_soon(pic.x[m])))
+                for k, (_, pic, _, m) in enumerate(todo)]  # fmt: skip
         rows = [(k, r) for k, r in rows if r.size]
         if not rows or self.assets.value.size == 0:
             return todo
@@ -216,3 +218,14 @@ def _shared_paths(todo) -> list[PredictedPaths]:
         out.append(PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)))
         start += m.size
     return out
+
+
+def _may_land_soon(x: np.ndarray) -> np.ndarray:
+    """Tracks that may come down within the open-ground decision window: descending, with the
+    vacuum fall time from their height at their sink rate under 9.81 m/s^2 (a lower bound on
+    the real one: gravity is weaker aloft and drag slows the fall) inside it."""
+    r = np.linalg.norm(x[:, :3], axis=1)
+    sink = -np.einsum("ij,ij->i", x[:, :3], x[:, 3:]) / r
+    h = np.maximum(r - R_EQUATOR_M, 0.0)
+    t_min = (-sink + np.sqrt(sink * sink + 2.0 * G_M_S2 * h)) / G_M_S2
+    return (sink > 0.0) & (t_min <= OPEN_GROUND_TTG_S[1])
