@@ -658,6 +658,27 @@ def sweep(
     _variant_failures(result.summary, folder, TABLE)
 
 
+@app.command()
+def explain(
+    run_dir: Annotated[Path, typer.Argument(help="a run folder (shieldwall run --out)")],
+    threat_id: Annotated[str, typer.Argument(help="a threat id, e.g. bm-isfahan-ghadr-003")],
+    as_json: Annotated[bool, typer.Option("--json", help="the story as JSON")] = False,
+) -> None:
+    """One threat's story: who saw, tracked, shared and shot at it, and why each shooter was
+    or was not chosen."""
+    from shieldwall.io.explain import ExplainError, story_json, story_tables, threat_events
+
+    try:
+        rows = threat_events(run_dir, threat_id)
+    except ExplainError as exc:
+        _fail([str(exc)])
+    if as_json:
+        out_console.print_json(json.dumps(story_json(rows)))
+        return
+    for table in story_tables(rows):
+        out_console.print(table)
+
+
 def main() -> None:
     try:
         app()

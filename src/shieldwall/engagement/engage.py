@@ -8,12 +8,18 @@ numbers across variants).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from shieldwall.engagement.airspace import airspace_grid
-from shieldwall.engagement.assign import Candidates, candidates_from_windows, greedy_assign
+from shieldwall.engagement.assign import (
+    MIN_PK,
+    Candidates,
+    candidates_from_windows,
+    greedy_assign,
+)
 from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S, Assets, evaluate
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
@@ -45,6 +51,8 @@ class Shot:
     lat_deg: float
     lon_deg: float
     alt_m: float
+    value_gain: float = float("nan")  # pk x the threat value in the firing nation's picture
+    candidates: str = "[]"  # JSON: every shooter, and why it was or was not chosen
 
 
 class Engagements:
@@ -124,8 +132,66 @@ class Engagements:
                 candidates_from_windows(mine, m, window, sh.pk[mine][:, cls], sh.cost_usd[mine])
             )
             paths_by_nation[a] = (m, paths, pic.source)
-        shots = greedy_assign(Candidates.concat(parts), self.rounds, sh.channels - self.busy)
-        return [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
+        cand = Candidates.concat(parts)
+        shots = greedy_assign(cand, self.rounds, sh.channels - self.busy)
+        ctx = (t_s, pictures, cand, self.rounds.copy(), self.busy.copy(), shots)
+        stories = [self._story(ctx, s, j) for s, j, _ in shots]
+        fired = [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
+        return [
+            replace(f, value_gain=v, candidates=c) for f, (v, c) in zip(fired, stories, strict=True)
+        ]
+
+    def _story(self, ctx, chosen: int, j: int) -> tuple[float, str]:
+        """Why shooter ``chosen`` fires at threat ``j``: every shooter's status (chosen,
+        feasible, or the first rule that excluded it), and the expected value gain of the shot
+        (its pk times the threat value in the firing nation's picture)."""
+        t_s, pictures, cand, rounds, busy, shots = ctx
+        sh = self.shooters
+        feasible = {int(s): float(p) for s, jj, p in zip(cand.shooter, cand.threat, cand.pk,
+                                                         strict=True) if jj == j}  # fmt: skip
+        taken = {s for s, jj, _ in shots if jj != j}
+        cls_j = pictures[int(sh.owner[chosen])].cls[j]  # as the firing nation classifies it
+        rows = []
+        for s in range(sh.n):
+            a = int(sh.owner[s])
+            pic = pictures[a]
+            if s == chosen:
+                why = "chosen"
+            elif s in feasible:
+                why = ("pk below doctrine minimum" if feasible[s] < MIN_PK else
+                       "fires at another threat" if s in taken else "lower score")  # fmt: skip
+            elif sh.pk[s, cls_j] <= 0.0:
+                why = "cannot kill this class"
+            else:
+                why = self._excluded(s, a, pic, j, t_s, rounds, busy)
+            rows.append({"unit": sh.ids[s], "nation": a, "status": why,
+                         "pk": round(float(sh.pk[s, cls_j]), 3)})  # fmt: skip
+        a = int(sh.owner[chosen])
+        pic = pictures[a]
+        value = 0.0
+        if self.assets.value.size:
+            ev = evaluate(pic.x[j : j + 1], pic.P[j : j + 1], pic.cls[j : j + 1], self.assets)
+            value = float(ev.value[0])
+        return float(sh.pk[chosen, pic.cls[j]]) * value, json.dumps(rows)
+
+    def _excluded(self, s, a, pic, j, t_s, rounds, busy) -> str:
+        """The first rule that keeps shooter ``s`` (of nation ``a``) off threat ``j``."""
+        sh = self.shooters
+        if not (sh.from_s[s] <= t_s <= sh.until_s[s]):
+            return "not on station"
+        if rounds[s] <= 0:
+            return "magazine empty"
+        if busy[s] >= sh.channels[s]:
+            return "all channels busy"
+        if self.auth.from_s[a] > t_s:
+            return "no authority yet (letters)"
+        if not pic.has_track[j]:
+            return "no track"
+        if not self.auth.classes[a][pic.cls[j]]:
+            return "no authority for this class"
+        if (a, j) in self._left:
+            return "left alone (open ground)"
+        return "no engagement window (range, altitude, timing or airspace)"
 
     def _leave_open_ground(self, t_s: float, todo: list) -> list:
         """Drop the ballistic tracks each nation predicts to land in open ground (threat

@@ -13,6 +13,7 @@ in the air and nothing pending are skipped in one jump.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -133,6 +134,8 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
                 lon_deg=shot.lon_deg,
                 alt_m=shot.alt_m,
                 detail=f"intercept planned at t={shot.t_intercept_s:.0f} s",
+                value_gain=shot.value_gain,
+                candidates=_named(shot.candidates, scenario),
             )
         for t_s, a, j, why in eng.left_alone[n_left:]:
             log.add(t_s, "leave", j, nation=scenario.nations[a].id, detail=why)
@@ -211,6 +214,14 @@ def _releases(a, t, terms, delay, released, log, scenario):
             )
         out.append((k, term.source, tracks))
     return out
+
+
+def _named(candidates_json: str, scenario: Scenario) -> str:
+    """The candidates of a shot with nation names (the analyst's view)."""
+    rows = json.loads(candidates_json)
+    for r in rows:
+        r["nation"] = scenario.nations[r["nation"]].id
+    return json.dumps(rows)
 
 
 def picture_twins(scenario: Scenario, sensors, terms) -> list[int]:

@@ -42,6 +42,8 @@ SCHEMA = pa.schema(
         pa.field("pk", pa.float64()),
         pa.field("cost_usd", pa.float64()),
         pa.field("detail", pa.string()),
+        pa.field("value_gain", pa.float64(), metadata={"doc": "engage: pk x threat value"}),
+        pa.field("candidates", pa.string(), metadata={"doc": "engage: JSON, every shooter"}),
     ]
 )
 
@@ -58,7 +60,8 @@ class EventLog:
         self._rows["t_s"].append(float(t_s))
         self._rows["event"].append(event)
         for name in SCHEMA.names[2:]:
-            default = np.nan if name in ("lat_deg", "lon_deg", "alt_m", "pk", "cost_usd") else None
+            default = np.nan if name in ("lat_deg", "lon_deg", "alt_m", "pk", "cost_usd",
+                                         "value_gain") else None  # fmt: skip
             self._rows[name].append(cols.pop(name, default))
         if cols:
             raise TypeError(f"unknown event columns: {sorted(cols)}")
