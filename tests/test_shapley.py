@@ -194,3 +194,16 @@ def test_study_on_dask_matches_serial(tutorial, tmp_path):
     serial = shapley_study(tutorial, 2, tmp_path / "a", SerialExecutor(), fn=known_game)
     dask = shapley_study(tutorial, 2, tmp_path / "b", DaskExecutor(workers=2), fn=known_game)
     assert dask.table.equals(serial.table) and dask.summary["values"] == serial.summary["values"]
+
+
+def test_interrupted_study_keeps_finished_runs(tutorial, tmp_path):
+    def interrupt(finished: int, total: int, record: dict | None) -> None:
+        if finished == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        shapley_study(tutorial, 2, tmp_path / "i", SerialExecutor(), progress=interrupt,
+                      fn=known_game)  # fmt: skip
+    assert pq.read_table(tmp_path / "i" / "coalitions.parquet").num_rows == 5
+    assert (tmp_path / "i" / "INCOMPLETE").exists()
+    assert not (tmp_path / "i" / "shapley.json").exists()

@@ -161,3 +161,16 @@ def test_cli_sweep_tutorial_json(tmp_path):
     t = pq.read_table(out / "sweep.parquet").to_pydict()
     assert np.all(np.array(t["status"]) == "ok")
     assert (out / "sweep.png").exists() and (out / "scenario.yaml").exists()
+
+
+def test_interrupted_sweep_keeps_finished_runs(tutorial, tmp_path):
+    def interrupt(finished: int, total: int, record: dict | None) -> None:
+        if finished == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep_study(tutorial, "batteries.0.magazine", [0, 2], 3, tmp_path / "i",
+                    SerialExecutor(), progress=interrupt, fn=magazine_game)  # fmt: skip
+    t = pq.read_table(tmp_path / "i" / "sweep.parquet")
+    assert t.num_rows == 4 and set(t.column("value").to_pylist()) <= {0.0, 2.0}
+    assert (tmp_path / "i" / "INCOMPLETE").exists()

@@ -514,7 +514,7 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
 VARIANT_PRELOAD = "shieldwall.studies.variants"
 
 
-def _run_variant_study(start, progress_enabled: bool, folder: Path, total_hint: str):
+def _run_variant_study(start, progress_enabled: bool, folder: Path, table: str):
     """Run ``start(progress)`` (a Shapley or sweep study) with a progress bar and the study
     command's handling of user errors (exit 2) and Ctrl-C (exit 130)."""
     from shieldwall.studies import EngineError
@@ -529,7 +529,8 @@ def _run_variant_study(start, progress_enabled: bool, folder: Path, total_hint: 
     except KeyboardInterrupt:
         progress.stop()
         err_console.print(
-            f"interrupted after {progress.finished} {total_hint}; {folder} is incomplete",
+            f"interrupted: {progress.finished} runs finished, kept in {folder / table};"
+            " the folder stays marked INCOMPLETE",
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -596,7 +597,7 @@ def shapley(
         return shapley_study(sc, runs, folder, executor, base, agreements, permutations,
                              force, progress)  # fmt: skip
 
-    result = _run_variant_study(start, not quiet and err_console.is_terminal, folder, "runs")
+    result = _run_variant_study(start, not quiet and err_console.is_terminal, folder, TABLE)
     if as_json:
         sys.stdout.write(json.dumps(result.summary | {"folder": str(folder)}, indent=2) + "\n")
     else:
@@ -648,7 +649,7 @@ def sweep(
         executor = make_executor(engine, workers, address, preload=[VARIANT_PRELOAD])
         return sweep_study(sc, path, values, runs, folder, executor, base, force, progress)
 
-    result = _run_variant_study(start, not quiet and err_console.is_terminal, folder, "runs")
+    result = _run_variant_study(start, not quiet and err_console.is_terminal, folder, TABLE)
     if as_json:
         sys.stdout.write(json.dumps(result.summary | {"folder": str(folder)}, indent=2) + "\n")
     else:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -211,6 +212,12 @@ def _meta(scenario: Scenario, plan: GamePlan, runs: int, base: int, executor: Ex
     }
 
 
+def _keep(out: Path, labels: Sequence[str], records: list) -> None:
+    """An interrupted study: the finished runs go to ``coalitions.parquet`` (INCOMPLETE
+    stays)."""
+    write_parquet(out / TABLE, variants_table(records, labels))
+
+
 def shapley_study(
     scenario: Scenario,
     runs: int,
@@ -239,7 +246,7 @@ def shapley_study(
     out = open_run_dir(Path(out), force)
     write_text_file(out / "scenario.yaml", scenario_to_yaml(scenario))
     tasks = variant_tasks(plan.scenarios, replication_seeds(base, runs), plan.pairs)
-    records = run_variants(executor, tasks, progress, fn)
+    records = run_variants(executor, tasks, progress, fn, keep=partial(_keep, out, plan.labels))
     table = variants_table(records, plan.labels)
     write_parquet(out / TABLE, table)
     summary = _meta(scenario, plan, runs, base, executor) | _failures(records, plan.labels)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,11 @@ def _stats(values: Sequence[float]) -> dict:
     return {"mean": mean if finite else None, "ci95": [low, high] if n > 1 else None, "n": n}
 
 
+def _keep(out: Path, labels: Sequence[str], values: Sequence[float], records: list) -> None:
+    """An interrupted sweep: the finished runs go to ``sweep.parquet`` (INCOMPLETE stays)."""
+    write_parquet(out / TABLE, variants_table(records, labels, values))
+
+
 def sweep_study(
     scenario: Scenario,
     path: str,
@@ -182,10 +188,8 @@ def sweep_study(
     write_text_file(out / "scenario.yaml", scenario_to_yaml(scenario))
     labels = [f"{path}={x:g}" for x in values]
     tasks = variant_tasks(scenarios, replication_seeds(base, runs))
-    records = run_variants(executor, tasks, progress, fn)
-    table = variants_table(records, labels)
-    column = [float(values[k]) for k in table.column("variant").to_pylist()]
-    table = table.append_column("value", pa.array(column, pa.float64()))
+    records = run_variants(executor, tasks, progress, fn, keep=partial(_keep, out, labels, values))
+    table = variants_table(records, labels, values)
     failed = [r for r in records if r["status"] != "ok"]
     summary = {
         "scenario": scenario.name,

@@ -67,10 +67,13 @@ def run_variants(
     tasks: Sequence[VariantTask],
     progress: Progress | None = None,
     fn: Callable[[VariantTask], Metrics] = run_variant_task,
+    keep: Callable[[list[dict]], None] | None = None,
 ) -> list[dict]:
     """Run ``tasks`` on ``executor`` (entered here); one record per task, in task order:
     ``variant``, ``replication``, ``seed``, ``status`` (ok / failed), ``error``, ``metrics``.
-    ``progress(finished, total, record)`` is called once before and after each task."""
+    ``progress(finished, total, record)`` is called once before and after each task. On any
+    exception (Ctrl-C included) ``keep(finished records)`` is called before it propagates, so
+    the caller can write what finished."""
     records: list[dict | None] = [None] * len(tasks)
 
     def on_done(outcome: Outcome) -> None:
@@ -86,21 +89,34 @@ def run_variants(
         if progress is not None:
             progress(sum(r is not None for r in records), len(tasks), records[outcome.index])
 
-    with executor:
-        if progress is not None:
-            progress(0, len(tasks), None)
-        executor.map(fn, list(tasks), on_done)
+    try:
+        with executor:
+            if progress is not None:
+                progress(0, len(tasks), None)
+            executor.map(fn, list(tasks), on_done)
+    except BaseException:
+        if keep is not None:
+            keep([r for r in records if r is not None])
+        raise
     return [r for r in records if r is not None]
 
 
-def variants_table(records: Sequence[dict], labels: Sequence[str]) -> pa.Table:
+def variants_table(
+    records: Sequence[dict], labels: Sequence[str], values: Sequence[float] | None = None
+) -> pa.Table:
     """One row per (variant, replication): ``variant`` (index), ``label`` (``labels[variant]``),
-    ``replication``, ``seed``, ``status``, ``error``, then one float64 column per metric
-    (null where a failed task has none; an interceptor type absent from a run fired 0)."""
+    ``value`` (``values[variant]``, when given), ``replication``, ``seed``, ``status``,
+    ``error``, then one float64 column per metric (null where a failed task has none; an
+    interceptor type absent from a run fired 0)."""
     rows = sorted(records, key=lambda r: (r["variant"], r["replication"]))
     cols: dict[str, pa.Array] = {
         "variant": pa.array([r["variant"] for r in rows], pa.int64()),
         "label": pa.array([labels[r["variant"]] for r in rows], pa.string()),
+        **(
+            {"value": pa.array([float(values[r["variant"]]) for r in rows], pa.float64())}
+            if values is not None
+            else {}
+        ),
         "replication": pa.array([r["replication"] for r in rows], pa.int64()),
         "seed": pa.array([r["seed"] for r in rows], pa.int64()),
         "status": pa.array([r["status"] for r in rows], pa.string()),
