@@ -22,7 +22,7 @@ agreement's value is ``v(N) - v(N without it)``, per replication, with its CI.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -36,6 +36,7 @@ from shieldwall.io.runfolder import write_text as write_text_file
 from shieldwall.scenario import Scenario, scenario_to_yaml
 from shieldwall.studies.coalitions import coalition_scenario, nation_ids, without_agreement
 from shieldwall.studies.executors import Executor
+from shieldwall.studies.montecarlo import Metrics
 from shieldwall.studies.seeds import replication_children, replication_seeds
 from shieldwall.studies.shapley import (
     EXACT_MAX_PLAYERS,
@@ -228,7 +229,7 @@ def shapley_study(
     permutations: int | None = None,
     force: bool = False,
     progress: Progress | None = None,
-    fn=run_variant_task,
+    fn: Callable[[VariantTask], Metrics] = run_variant_task,
 ) -> ShapleyResult:
     """Run the coalition game of ``scenario`` into the folder ``out`` (refused when it exists
     and is not empty, unless ``force``): ``scenario.yaml``, ``coalitions.parquet`` (one row

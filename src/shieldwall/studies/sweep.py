@@ -15,7 +15,7 @@ reports each point's difference from the first with its own (tighter) paired int
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -35,11 +35,13 @@ from shieldwall.scenario import (
     scenario_to_yaml,
 )
 from shieldwall.studies.executors import Executor
+from shieldwall.studies.montecarlo import Metrics
 from shieldwall.studies.seeds import replication_seeds
 from shieldwall.studies.stats import mean_ci
 from shieldwall.studies.variants import (
     VALUE_HIT,
     Progress,
+    VariantTask,
     run_variant_task,
     run_variants,
     variant_tasks,
@@ -173,7 +175,7 @@ def sweep_study(
     base_seed: int | None = None,
     force: bool = False,
     progress: Progress | None = None,
-    fn=run_variant_task,
+    fn: Callable[[VariantTask], Metrics] = run_variant_task,
 ) -> SweepResult:
     """Run ``runs`` replications of ``scenario`` with ``path`` set to each of ``values`` into
     the folder ``out`` (refused when it exists and is not empty, unless ``force``):
