@@ -24,7 +24,7 @@ from shieldwall.studies.coalitions import coalition_scenario, nation_ids, withou
 from shieldwall.studies.coalitionvalue import shapley_study
 from shieldwall.studies.executors import LocalExecutor
 from shieldwall.studies.shapley import exact_shapley
-from shieldwall.studies.variants import DEFENDED, VALUE_HIT, VariantTask
+from shieldwall.studies.variants import DEFENDED, VALUE_HIT, VALUE_HITS, VariantTask
 
 runner = CliRunner()
 
@@ -48,7 +48,9 @@ def known_game(task: VariantTask) -> dict:
     s = present(task)
     noise = float(stream(task.seed, "raid").normal(0, 5))
     worth = 10.0 * ("ISR" in s) + 20.0 * ("USA" in s) + 30.0 * ({"USA", "GBR"} <= s) + noise
-    return {DEFENDED: worth, VALUE_HIT: 300.0 - worth}
+    leaked = 12 - 2 * ("ISR" in s) - 4 * ("USA" in s)  # additive: ISR 2, USA 4 averted
+    return {DEFENDED: worth, VALUE_HIT: 300.0 - worth, VALUE_HITS: 900.0 - 3 * worth,
+            "threats.leaked": leaked}  # fmt: skip
 
 
 # --- scenario variants ------------------------------------------------------------------------
@@ -207,3 +209,16 @@ def test_interrupted_study_keeps_finished_runs(tutorial, tmp_path):
     assert pq.read_table(tmp_path / "i" / "coalitions.parquet").num_rows == 5
     assert (tmp_path / "i" / "INCOMPLETE").exists()
     assert not (tmp_path / "i" / "shapley.json").exists()
+
+
+def test_other_payoffs(tutorial, tmp_path):
+    hits = shapley_study(tutorial, 2, tmp_path / "h", SerialExecutor(), payoff="hits",
+                         fn=known_game)  # fmt: skip
+    assert hits.summary["values"] == pytest.approx({"ISR": 30, "USA": 105, "GBR": 45}, abs=1e-9)
+    leak = shapley_study(tutorial, 2, tmp_path / "l", SerialExecutor(), payoff="leakers",
+                         fn=known_game)  # fmt: skip
+    assert leak.summary["values"] == pytest.approx({"ISR": 2, "USA": 4, "GBR": 0}, abs=1e-9)
+    assert leak.summary["payoff"] == "leakers" and leak.summary["empty"] == -12
+    with pytest.raises(ValueError, match="--payoff: 'x' is unknown"):
+        shapley_study(tutorial, 2, tmp_path / "x", SerialExecutor(), payoff="x", fn=known_game)
+    assert not (tmp_path / "x").exists()

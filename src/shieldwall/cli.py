@@ -569,6 +569,13 @@ def shapley(
             " nations, else 20)"
         ),
     ] = None,  # fmt: skip
+    payoff: Annotated[
+        str,
+        typer.Option(
+            help="worth of a coalition: defended (asset value left standing), hits"
+            " (minus value x hits) or leakers (minus leakers)"
+        ),
+    ] = "defended",  # fmt: skip
     out: Annotated[
         Path | None, typer.Option(help="folder (default runs/<name>-shapley-<seed>-<time>)")
     ] = None,
@@ -595,7 +602,7 @@ def shapley(
     def start(progress):
         executor = make_executor(engine, workers, address, preload=[VARIANT_PRELOAD])
         return shapley_study(sc, runs, folder, executor, base, agreements, permutations,
-                             force, progress)  # fmt: skip
+                             payoff, force, progress)  # fmt: skip
 
     result = _run_variant_study(start, not quiet and err_console.is_terminal, folder, TABLE)
     if as_json:

@@ -60,13 +60,13 @@ def shapley_png(path: Path, summary: dict) -> None:
         [summary["ci95"][n] for n in ranked],
         f"{summary['scenario']}: Shapley value of each nation ({summary['method']},"
         f" {summary['replications_used']} replications)",
-        "asset value defended (Shapley value)",
+        f"Shapley value of: {summary.get('payoff_definition', 'asset value left standing')}",
     )
     if agreements:
         ids = sorted(agreements, key=lambda a: -(agreements[a]["mean"] or 0.0))
         _bars(axes[1], ids, [agreements[a]["mean"] for a in ids],
               [agreements[a]["ci95"] for a in ids], "value of each sharing agreement alone",
-              "asset value defended: all agreements minus all but this one")  # fmt: skip
+              "payoff with all agreements minus payoff without this one")  # fmt: skip
     fig.text(0.01, 0.005, NOTE, fontsize=7, color="0.4")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     _save(fig, path)

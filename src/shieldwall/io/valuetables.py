@@ -26,14 +26,14 @@ def shapley_heading(summary: dict) -> str:
     return (
         f"Coalition value {summary['scenario']}: {summary['replications_used']} of"
         f" {summary['runs']} replications (base seed {summary['base_seed']}, common random"
-        f" numbers), {how}; payoff = asset value left standing; notional, public-figure model"
+        f" numbers), {how}; payoff = {summary['payoff_definition']}; notional, public-figure model"
     )
 
 
 def shapley_tables(summary: dict) -> list[Table]:
     """Nations ranked by Shapley value (with the grand and empty coalitions' worth below),
     then, when run, each agreement's value on its own."""
-    nations = _table("Shapley value (asset value defended)",
+    nations = _table(f"Shapley value (payoff: {summary['payoff']})",
                      ("rank", "nation", "value", "95% CI", "share"), left=("nation",))  # fmt: skip
     span = (summary["grand"] or 0.0) - (summary["empty"] or 0.0)
     for k, nat in enumerate(summary["ranking"], start=1):

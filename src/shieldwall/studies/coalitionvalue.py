@@ -49,6 +49,7 @@ from shieldwall.studies.shapley import (
 from shieldwall.studies.stats import mean_ci
 from shieldwall.studies.variants import (
     DEFENDED,
+    VALUE_HITS,
     Progress,
     VariantTask,
     run_variant_task,
@@ -57,6 +58,12 @@ from shieldwall.studies.variants import (
     variants_table,
 )
 
+# payoff name -> (metric, sign, definition): v(S) = sign * metric
+PAYOFFS = {
+    "defended": (DEFENDED, 1.0, "asset value left standing (total value minus value_hit)"),
+    "hits": (VALUE_HITS, -1.0, "minus value-weighted asset hits (-sum of value x hits)"),
+    "leakers": ("threats.leaked", -1.0, "minus leakers (-threats.leaked)"),
+}
 TABLE = "coalitions.parquet"
 META = "shapley.json"
 PLOT = "shapley.png"
@@ -125,13 +132,16 @@ def plan_game(
     return GamePlan(nations, masks, orderings, ids, scenarios, labels, pairs)
 
 
-def payoffs(records: Sequence[dict], variants: int, runs: int) -> np.ndarray:
-    """``P[i, k]``: replication ``i``'s defended value under variant ``k`` (NaN if not run or
-    failed). Shape ``(runs, variants)``."""
+def payoffs(
+    records: Sequence[dict], variants: int, runs: int, payoff: str = "defended"
+) -> np.ndarray:
+    """``P[i, k]``: replication ``i``'s worth under variant ``k`` by the named payoff (see
+    PAYOFFS; NaN if not run or failed). Shape ``(runs, variants)``."""
+    metric, sign, _ = PAYOFFS[payoff]
     out = np.full((runs, variants), np.nan)
     for r in records:
-        if r["status"] == "ok":
-            out[r["replication"], r["variant"]] = r["metrics"][DEFENDED]
+        if r["status"] == "ok" and r["metrics"].get(metric) is not None:
+            out[r["replication"], r["variant"]] = sign * r["metrics"][metric]
     return out
 
 
@@ -196,7 +206,9 @@ def game_summary(plan: GamePlan, pay: np.ndarray) -> dict:
     }
 
 
-def _meta(scenario: Scenario, plan: GamePlan, runs: int, base: int, executor: Executor) -> dict:
+def _meta(
+    scenario: Scenario, plan: GamePlan, runs: int, base: int, executor: Executor, payoff: str
+) -> dict:
     return {
         "scenario": scenario.name,
         "runs": runs,
@@ -205,7 +217,8 @@ def _meta(scenario: Scenario, plan: GamePlan, runs: int, base: int, executor: Ex
         "method": "exact" if plan.orderings is None else "permutations",
         "permutations": None if plan.orderings is None else len(plan.orderings[0]),
         "coalitions": len(plan.masks),
-        "payoff": "asset value left standing: total asset value minus assets.<id>.value_hit",
+        "payoff": payoff,
+        "payoff_definition": PAYOFFS[payoff][2],
         "engine": executor.name,
         "workers": executor.workers,
         "shieldwall_version": __version__,
@@ -227,6 +240,7 @@ def shapley_study(
     base_seed: int | None = None,
     agreements: bool = False,
     permutations: int | None = None,
+    payoff: str = "defended",
     force: bool = False,
     progress: Progress | None = None,
     fn: Callable[[VariantTask], Metrics] = run_variant_task,
@@ -236,10 +250,13 @@ def shapley_study(
     per coalition and replication), ``shapley.json`` and ``shapley.png``.
 
     ``permutations`` forces permutation sampling with that many orderings per replication
-    (the default: exact up to 8 nations, else 20). ``fn`` runs one
+    (the default: exact up to 8 nations, else 20). ``payoff`` names the worth of a coalition
+    (PAYOFFS: ``defended``, ``hits`` or ``leakers``). ``fn`` runs one
     :class:`~shieldwall.studies.variants.VariantTask` (tests pass a stand-in)."""
     if runs < 1:
         raise ValueError(f"--runs: must be at least 1, got {runs}")
+    if payoff not in PAYOFFS:
+        raise ValueError(f"--payoff: '{payoff}' is unknown; use {', '.join(PAYOFFS)}")
     if permutations is not None and permutations < 1:
         raise ValueError(f"--permutations: must be at least 1, got {permutations}")
     base = scenario.seed if base_seed is None else int(base_seed)
@@ -250,8 +267,8 @@ def shapley_study(
     records = run_variants(executor, tasks, progress, fn, keep=partial(_keep, out, plan.labels))
     table = variants_table(records, plan.labels)
     write_parquet(out / TABLE, table)
-    summary = _meta(scenario, plan, runs, base, executor) | _failures(records, plan.labels)
-    summary |= game_summary(plan, payoffs(records, len(plan.scenarios), runs))
+    summary = _meta(scenario, plan, runs, base, executor, payoff) | _failures(records, plan.labels)
+    summary |= game_summary(plan, payoffs(records, len(plan.scenarios), runs, payoff))
     write_json(out / META, summary)
     from shieldwall.io.studyplots import shapley_png
 
@@ -271,6 +288,7 @@ def _failures(records: Sequence[dict], labels: Sequence[str]) -> dict:
 
 
 __all__ = [
+    "PAYOFFS",
     "GamePlan",
     "ShapleyResult",
     "VariantTask",

@@ -40,6 +40,7 @@ from shieldwall.studies.seeds import replication_seeds
 from shieldwall.studies.stats import mean_ci
 from shieldwall.studies.variants import (
     VALUE_HIT,
+    VALUE_HITS,
     Progress,
     VariantTask,
     run_variant_task,
@@ -53,7 +54,7 @@ META = "sweep.json"
 PLOT = "sweep.png"
 MAX_POINTS = 200
 LEAKED = ["threats.leaked", *(f"threats.by_class.{c}.leaked" for c in THREAT_CLASSES)]
-SWEEP_METRICS = [*LEAKED, VALUE_HIT, "interceptors.fired", "interceptors.cost_usd"]
+SWEEP_METRICS = [*LEAKED, VALUE_HIT, VALUE_HITS, "interceptors.fired", "interceptors.cost_usd"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from shieldwall.studies.stats import metric_columns
 
 VALUE_HIT = "assets.value_hit"
 DEFENDED = "assets.value_defended"
+VALUE_HITS = "assets.value_hits"
 Progress = Callable[[int, int, dict | None], None]
 
 
@@ -38,14 +39,16 @@ class VariantTask:
 
 
 def variant_metrics(summary: dict) -> Metrics:
-    """The study metrics plus the asset value hit and the value left standing (the payoff of
-    the coalition game): ``assets.value_hit`` = sum of ``assets.<id>.value_hit`` (an asset's
-    whole value once any leaker hits it) and ``assets.value_defended`` = total asset value
-    minus that."""
+    """The study metrics plus three asset totals (payoffs of the coalition game):
+    ``assets.value_hit`` = sum of ``assets.<id>.value_hit`` (an asset's whole value once any
+    leaker hits it), ``assets.value_defended`` = total asset value minus that, and
+    ``assets.value_hits`` = sum of value x hits (every hit counts, so it does not saturate
+    when a large raid hits every target asset at least once)."""
     assets = summary.get("assets", {})
     hit = float(sum(a["value_hit"] for a in assets.values()))
     total = float(sum(a["value"] for a in assets.values()))
-    return study_metrics(summary) | {VALUE_HIT: hit, DEFENDED: total - hit}
+    hits = float(sum(a["value"] * a["hits"] for a in assets.values()))
+    return study_metrics(summary) | {VALUE_HIT: hit, DEFENDED: total - hit, VALUE_HITS: hits}
 
 
 def run_variant_task(task: VariantTask) -> Metrics:
@@ -131,6 +134,7 @@ def variants_table(
 
 __all__ = [
     "DEFENDED",
+    "VALUE_HITS",
     "VALUE_HIT",
     "VariantTask",
     "run_variant_task",
