@@ -135,16 +135,34 @@ class Engagements:
         cand = Candidates.concat(parts)
         shots = greedy_assign(cand, self.rounds, sh.channels - self.busy)
         ctx = (t_s, pictures, cand, self.rounds.copy(), self.busy.copy(), shots)
+        values = self._threat_values(pictures, shots)
         stories = [self._story(ctx, s, j) for s, j, _ in shots]
         fired = [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
         return [
-            replace(f, value_gain=v, candidates=c) for f, (v, c) in zip(fired, stories, strict=True)
+            replace(f, value_gain=v * pk, candidates=c)
+            for f, (v, pk), c in zip(fired, values, stories, strict=True)
         ]
 
-    def _story(self, ctx, chosen: int, j: int) -> tuple[float, str]:
+    def _threat_values(self, pictures, shots) -> list[tuple[float, float]]:
+        """Per shot: the threat value in the firing nation's picture and the shot's planning
+        pk (one :func:`evaluate` call for all of a cycle's shots)."""
+        if not shots:
+            return []
+        sh = self.shooters
+        views = [pictures[int(sh.owner[s])] for s, _, _ in shots]
+        j = np.array([jj for _, jj, _ in shots])
+        x = np.stack([v.x[jj] for v, jj in zip(views, j, strict=True)])
+        P = np.stack([v.P[jj] for v, jj in zip(views, j, strict=True)])
+        cls = np.array([v.cls[jj] for v, jj in zip(views, j, strict=True)])
+        pk = [float(sh.pk[s, c]) for (s, _, _), c in zip(shots, cls, strict=True)]
+        if self.assets.value.size == 0:
+            return [(0.0, p) for p in pk]
+        value = evaluate(x, P, cls, self.assets).value
+        return list(zip(value.tolist(), pk, strict=True))
+
+    def _story(self, ctx, chosen: int, j: int) -> str:
         """Why shooter ``chosen`` fires at threat ``j``: every shooter's status (chosen,
-        feasible, or the first rule that excluded it), and the expected value gain of the shot
-        (its pk times the threat value in the firing nation's picture)."""
+        feasible, or the first rule that excluded it), as JSON."""
         t_s, pictures, cand, rounds, busy, shots = ctx
         sh = self.shooters
         feasible = {int(s): float(p) for s, jj, p in zip(cand.shooter, cand.threat, cand.pk,
@@ -166,13 +184,7 @@ class Engagements:
                 why = self._excluded(s, a, pic, j, t_s, rounds, busy)
             rows.append({"unit": sh.ids[s], "nation": a, "status": why,
                          "pk": round(float(sh.pk[s, cls_j]), 3)})  # fmt: skip
-        a = int(sh.owner[chosen])
-        pic = pictures[a]
-        value = 0.0
-        if self.assets.value.size:
-            ev = evaluate(pic.x[j : j + 1], pic.P[j : j + 1], pic.cls[j : j + 1], self.assets)
-            value = float(ev.value[0])
-        return float(sh.pk[chosen, pic.cls[j]]) * value, json.dumps(rows)
+        return json.dumps(rows)
 
     def _excluded(self, s, a, pic, j, t_s, rounds, busy) -> str:
         """The first rule that keeps shooter ``s`` (of nation ``a``) off threat ``j``."""
