@@ -13,20 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import shieldwall.tracking.node as node
+import shieldwall.tracking.frame as core
 from shieldwall.geo import enu_to_ecef
 from shieldwall.tracking.associate import gate_threshold
 from shieldwall.tracking.filters import gaussian_loglik
+from shieldwall.tracking.frame import Frame, classify, frame_update, init_clusters, retro_pairs
 from shieldwall.tracking.kalman import predict, process_noise, update_position
-from shieldwall.tracking.node import (
-    Frame,
-    NodeConfig,
-    NodeTracker,
-    classify,
-    frame_update,
-    init_clusters,
-    retro_pairs,
-)
+from shieldwall.tracking.node import NodeConfig, NodeTracker
 
 SITE = (32.0, 35.0)
 
@@ -77,7 +70,7 @@ def test_two_sensors_at_once_equal_two_sequential_updates():
 def test_retrodicted_detection_without_process_noise_is_exact(monkeypatch):
     """With q = 0 the equivalent measurement is exact: updating the state at t with a detection
     made tau earlier equals predicting back to t - tau, updating there and predicting forward."""
-    monkeypatch.setattr(node, "Q_BY_CLASS", np.zeros(3))
+    monkeypatch.setattr(core, "Q_BY_CLASS", np.zeros(3))
     rng = np.random.default_rng(3)
     x = _state(-2e4, 5e3, 800.0, (-45.0, 20.0, 0.0))[None]
     P = _spd(rng, 6, 60.0)[None]
@@ -120,7 +113,7 @@ def test_frame_filter_is_consistent_with_two_sensors_out_of_step():
     of process noise across one frame's detections is small for drones)."""
     rng = np.random.default_rng(2024)
     runs, frames, dt = 300, 40, 5.0
-    q = node.Q_BY_CLASS[2]
+    q = core.Q_BY_CLASS[2]
     Lq = np.linalg.cholesky(process_noise(np.array([1.0]), np.array([q]))[0])
     truth = np.array([_state(*rng.uniform(-5e4, 5e4, 2), 500.0, (30.0, -20.0, 0.0))
                       for _ in range(runs)])  # fmt: skip
@@ -176,8 +169,8 @@ def test_retro_pairs_prefilter_loses_no_pair(seed, tau_max):
     ti, dj = np.meshgrid(np.arange(k), np.arange(m), indexing="ij")
     ti, dj = ti.ravel(), dj.ravel()
     tau = t_s - det_t[dj]
-    acc = node.gravity_ecef(x[:, :3], x[:, 3:]) * (cls == 0)[:, None]
-    y, S = node._retro_innovation(x[ti], P[ti], acc[ti], node.Q_BY_CLASS[cls][ti], tau, z[dj],
+    acc = core.gravity_ecef(x[:, :3], x[:, 3:]) * (cls == 0)[:, None]
+    y, S = core._retro_innovation(x[ti], P[ti], acc[ti], core.Q_BY_CLASS[cls][ti], tau, z[dj],
                                   R[dj])  # fmt: skip
     _, d2 = gaussian_loglik(y, S)
     want = set(zip(ti[d2 <= gamma].tolist(), dj[d2 <= gamma].tolist(), strict=True))
@@ -315,4 +308,4 @@ def test_node_tracks_export_is_a_copy():
     tr = nt.tracks()
     tr.x[:] = 0.0
     assert np.all(nt.x[:, :3] != 0.0)
-    assert tr.cls.tolist() == [2] and tr.q_m2_s3.tolist() == [node.Q_BY_CLASS[2]]
+    assert tr.cls.tolist() == [2] and tr.q_m2_s3.tolist() == [core.Q_BY_CLASS[2]]

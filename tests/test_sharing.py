@@ -17,8 +17,9 @@ from shieldwall.sharing import (
     released_tracks,
     resolve_agreements,
 )
+from shieldwall.tracking.frame import Q_BY_CLASS
 from shieldwall.tracking.kalman import predict
-from shieldwall.tracking.node import Q_BY_CLASS, LocalTracks
+from shieldwall.tracking.node import LocalTracks
 
 
 def _scenario(agreements, groups=None):

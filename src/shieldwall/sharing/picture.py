@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldwall.sharing.agreements import ReleaseTerms
+from shieldwall.tracking.frame import classify
 from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch
-from shieldwall.tracking.node import LocalTracks, classify
+from shieldwall.tracking.node import LocalTracks
 
 OWN = "own"
 FALLBACK_ID = 1 << 31  # fallback numbers: above any node track id

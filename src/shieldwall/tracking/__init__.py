@@ -26,18 +26,11 @@ from shieldwall.tracking.filters import (
     predict_cv,
     predict_model,
 )
+from shieldwall.tracking.frame import Frame, classify, frame_update
 from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch, track_batch
 from shieldwall.tracking.fusion import associate_tracks, covariance_intersection
 from shieldwall.tracking.kalman import predict, update_position
-from shieldwall.tracking.node import (
-    Frame,
-    LocalTracks,
-    NodeChanges,
-    NodeConfig,
-    NodeTracker,
-    classify,
-    frame_update,
-)
+from shieldwall.tracking.node import LocalTracks, NodeChanges, NodeConfig, NodeTracker
 from shieldwall.tracking.radar import (
     rae_jacobian,
     rae_measure,
