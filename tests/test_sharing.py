@@ -222,3 +222,17 @@ def test_picture_with_nothing_is_empty():
     none = _tracks(np.zeros((0, 6)), cls=np.zeros(0, int))
     pic = b.build(0.0, none, [(0, 1, none)])
     assert pic.number.size == 0 and not pic.per_threat(4).has_track.any()
+
+
+def test_coalition_numbers_are_unique_within_a_picture():
+    """Two agreements from one partner carry its track 5 with states 50 km apart (so fusion
+    keeps two system tracks): the second gets a fallback number, never a duplicate; numbers
+    of an own track and a partner's come from their nodes' blocks."""
+    b = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0)
+    own = _tracks(_x([0.0]), cls=[2], label=[1], ids=[9])
+    r1 = _tracks(_x([100.0]), cls=[2], label=[2], ids=[5])
+    r2 = _tracks(_x([150.0]), cls=[2], label=[2], ids=[5])
+    pic = b.build(0.0, own, [(0, 3, r1), (1, 3, r2)])
+    assert pic.number.size == 3 and np.unique(pic.number).size == 3
+    assert set(pic.number.tolist()) >= {(1 << 32) | 9, (4 << 32) | 5}
+    assert (set(pic.number.tolist()) - {(1 << 32) | 9, (4 << 32) | 5}).pop() >> 32 == 0

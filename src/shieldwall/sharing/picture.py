@@ -166,6 +166,8 @@ class PictureBuilder:
         # track) falls back to the block of no node (-1), above any node's track ids; it does
         # not depend on whose picture this is, so equal inputs give equal pictures
         taken = np.isin(code[new], np.delete(code, new))
+        _, once = np.unique(code[new], return_index=True)
+        taken[np.setdiff1d(np.arange(new.size), once)] = True  # two new tracks, one origin
         code[new[taken]] = track_code(np.full(taken.sum(), -1), FALLBACK_ID + st.number[new[taken]])
         self._memo_number, self._memo_label, self._memo_source = st.number, label, source
         self._memo_code = code
@@ -176,7 +178,7 @@ def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:
     """Coalition track number: the originating node's track id in that node's block,
     ``(nation + 1) * 2**32 + id`` (as Link 16 hands each unit a block of track numbers), so
     that pictures that hold an object through the same node's track show the same number
-    (commonality). ``nation`` -1 is the coalition's analyst picture."""
+    (commonality). ``nation`` -1 is the block of no node (fallback numbers)."""
     return ((np.asarray(nation, dtype=np.int64) + 1) << 32) | np.asarray(track_id, np.int64)
 
 
