@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 COST_WEIGHT = 0.02  # pk points per US$1M: a $3.5M interceptor "costs" 0.07 of kill probability
 MIN_PK = 0.3  # doctrine: no shot with a lower single-shot kill probability
@@ -89,3 +90,44 @@ def greedy_assign(
         rounds[s] -= 1
         free[s] -= 1
     return shots
+
+
+def optimal_assign(
+    cand: Candidates, rounds_left: np.ndarray, channels_free: np.ndarray, value: np.ndarray
+) -> list[tuple[int, int, int]]:
+    """The shoot-look-shoot assignment that maximises the summed expected value of this
+    cycle's shots, ``sum value_j (pk_sj - COST_WEIGHT cost_s / US$1M)`` over pairs with a
+    positive score, with at most one shot per threat and each shooter limited by its free
+    channels and rounds: a bipartite matching of shooter *units* to threats, solved exactly by
+    ``scipy.optimize.linear_sum_assignment`` (the WTA with one unit per target is linear;
+    e.g. Ahuja et al., Operations Research 55(6), 2007, sec. 2). ``value`` is per threat index.
+    Each pair fires at its earliest feasible step. Deterministic; same inputs as
+    :func:`greedy_assign`."""
+    keep = cand.pk >= MIN_PK
+    cand = Candidates(*(a[keep] for a in astuple(cand)))
+    if cand.shooter.size == 0:
+        return []
+    score = value[cand.threat] * (cand.pk - COST_WEIGHT * cand.cost_usd / 1e6)
+    ok = score > 0.0
+    cand, score = Candidates(*(a[ok] for a in astuple(cand))), score[ok]
+    if cand.shooter.size == 0:
+        return []
+    shooters, s_col = np.unique(cand.shooter, return_inverse=True)
+    threats, t_col = np.unique(cand.threat, return_inverse=True)
+    per = np.bincount(s_col, minlength=shooters.size)
+    units = np.minimum(np.minimum(rounds_left[shooters], channels_free[shooters]), per)
+    units = np.maximum(units, 0)
+    # benefit of shooter column x threat column; a shooter's units are copies of its row
+    best = np.full((shooters.size, threats.size), -np.inf)
+    pair = np.full((shooters.size, threats.size), -1)
+    order = np.argsort(score, kind="stable")  # the best pair of a (shooter, threat) wins
+    best[s_col[order], t_col[order]] = score[order]
+    pair[s_col[order], t_col[order]] = order
+    rows = np.repeat(np.arange(shooters.size), units)
+    if rows.size == 0:
+        return []
+    benefit = best[rows]
+    r, c = linear_sum_assignment(np.where(np.isfinite(benefit), -benefit, 0.0))
+    use = np.isfinite(benefit[r, c])
+    chosen = pair[rows[r[use]], c[use]]
+    return [(int(cand.shooter[i]), int(cand.threat[i]), int(cand.first_step[i])) for i in chosen]

@@ -19,8 +19,9 @@ from shieldwall.engagement.assign import (
     Candidates,
     candidates_from_windows,
     greedy_assign,
+    optimal_assign,
 )
-from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S, Assets, evaluate
+from shieldwall.engagement.evaluate import LETHALITY, OPEN_GROUND_TTG_S, Assets, evaluate
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
     STEP_S,
@@ -33,6 +34,7 @@ from shieldwall.rng import stream
 from shieldwall.scenario import Scenario
 
 PATH_FIELDS = ("pos_ecef_m", "lat_deg", "lon_deg", "alt_m", "airborne")
+VALUE_FLOOR = 1.0  # optimal assignment: the least value of a threat, times its lethality
 G_M_S2, R_EQUATOR_M = 9.81, 6_378_137.0  # for a lower bound of a fall time: height understated
 
 
@@ -75,6 +77,7 @@ class Engagements:
         self.fired: list[Shot] = []
         self.slack_s = scenario.sim.decision_period_s + 2 * STEP_S
         self.assets = Assets.of(scenario)
+        self.method = scenario.sim.assignment
         # (t_s, nation, threat, detail) of each nation's first decision to leave a threat alone
         self.left_alone: list[tuple[float, int, int, str]] = []
         self._left: set[tuple[int, int]] = set()
@@ -133,7 +136,11 @@ class Engagements:
             )
             paths_by_nation[a] = (m, paths, pic.source)
         cand = Candidates.concat(parts)
-        shots = greedy_assign(cand, self.rounds, sh.channels - self.busy)
+        if self.method == "optimal":
+            value = self._candidate_values(todo, cand, open_.size)
+            shots = optimal_assign(cand, self.rounds, sh.channels - self.busy, value)
+        else:
+            shots = greedy_assign(cand, self.rounds, sh.channels - self.busy)
         ctx = (t_s, pictures, cand, self.rounds.copy(), self.busy.copy(), shots)
         values = self._threat_values(pictures, shots)
         stories = [self._story(ctx, s, j) for s, j, _ in shots]
@@ -142,6 +149,25 @@ class Engagements:
             replace(f, value_gain=v * pk, candidates=c)
             for f, (v, pk), c in zip(fired, values, stories, strict=True)
         ]
+
+    def _candidate_values(self, todo, cand: Candidates, n: int) -> np.ndarray:
+        """Per threat index: its value in the picture of the first nation that may shoot at
+        it, at least ``VALUE_FLOOR`` x its class lethality (a threat whose straight course
+        misses every asset still flies; drones turn at waypoints)."""
+        value = np.zeros(n)
+        done = np.zeros(n, dtype=bool)
+        for _, pic, _, m in todo:
+            j = np.intersect1d(m[~done[m]], cand.threat)
+            if j.size == 0:
+                continue
+            floor = VALUE_FLOOR * LETHALITY[pic.cls[j]]
+            if self.assets.value.size:
+                ev = evaluate(pic.x[j], pic.P[j], pic.cls[j], self.assets)
+                value[j] = np.maximum(ev.value, floor)
+            else:
+                value[j] = floor
+            done[j] = True
+        return value
 
     def _threat_values(self, pictures, shots) -> list[tuple[float, float]]:
         """Per shot: the threat value in the firing nation's picture and the shot's planning

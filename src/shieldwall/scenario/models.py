@@ -263,6 +263,11 @@ class SimSettings(_Model):
         description="detections that confirm a new track within confirm_window_s (3: two looks "
         "can be one object and a clutter point, three rarely are)",
     )
+    assignment: Literal["greedy", "optimal"] = Field(
+        default="greedy",
+        description="weapon assignment each cycle: the urgency-ordered greedy rule, or the "
+        "optimal one-shot-per-threat assignment weighted by threat value",
+    )
     confirm_window_s: float = Field(
         default=60.0, gt=0, le=600, description="time a new track has to gather confirm_hits"
     )
