@@ -32,7 +32,7 @@ from shieldwall.engagement.feasibility import (
 )
 from shieldwall.engagement.shooters import KIND_BATTERY, KIND_PATROL, Shooters
 from shieldwall.geo import ecef_to_geodetic, enu_to_ecef, geodetic_to_ecef
-from shieldwall.scenario import load_scenario
+from shieldwall.scenario import ScenarioError, load_scenario
 from shieldwall.sharing import ThreatView
 from shieldwall.tracking.kalman import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S
 
@@ -522,3 +522,37 @@ def test_second_authority_entry_is_rejected_not_merged():
     with pytest.raises(ScenarioError) as err:
         _gbr_sling_shots(auths)
     assert any("authorities.1.nation" in p for p in err.value.problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Reserve policy and cost weight (assignment issue)
+# --------------------------------------------------------------------------------------------
+
+
+def test_reserve_rounds_only_for_ballistic_tracks():
+    """A David's Sling with 2 rounds, both in reserve: it lets a drone pass but fires at a
+    re-entry vehicle; with one round above the reserve it fires at the drone too."""
+    auths = [{"nation": "ISR", "classes": ["ballistic", "cruise", "drone"]}]
+    kept = _scenario(batteries=[_battery("s", "ISR", "davids-sling", 2, reserve=2)], auths=auths)
+    assert Engagements(kept, seed=1).assign(0.0, _drone_picture(4), np.array([2]),
+                                            np.array([True])) == []  # fmt: skip
+    shots = Engagements(kept, seed=1).assign(0.0, _rv_picture(4), np.array([0]),
+                                             np.array([True]))  # fmt: skip
+    assert len(shots) == 1
+    spare = _scenario(batteries=[_battery("s", "ISR", "davids-sling", 3, reserve=2)], auths=auths)
+    assert len(Engagements(spare, seed=1).assign(0.0, _drone_picture(4), np.array([2]),
+                                                 np.array([True]))) == 1  # fmt: skip
+
+
+def test_reserve_above_magazine_is_a_clear_error():
+    with pytest.raises(ScenarioError, match=r"reserve \(5\) exceeds magazine \(2\)"):
+        _scenario(batteries=[_battery("s", "ISR", "davids-sling", 2, reserve=5)], auths=AUTHS)
+
+
+def test_cost_weight_zero_takes_the_better_pk_whatever_its_price():
+    """Score pk - w cost/US$1M: at w = 0.02 the US$50k pk 0.85 beats the US$3.5M pk 0.90;
+    at w = 0 the better kill probability wins."""
+    cand = _cand([(0, 0, 3, 20, 0.90, 3.5e6), (1, 0, 5, 20, 0.85, 5e4)])
+    rounds, free = np.array([5, 5]), np.array([2, 2])
+    assert greedy_assign(cand, rounds, free) == [(1, 0, 5)]
+    assert greedy_assign(cand, rounds, free, cost_weight=0.0) == [(0, 0, 3)]

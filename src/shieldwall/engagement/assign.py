@@ -63,7 +63,10 @@ def candidates_from_windows(
 
 
 def greedy_assign(
-    cand: Candidates, rounds_left: np.ndarray, channels_free: np.ndarray
+    cand: Candidates,
+    rounds_left: np.ndarray,
+    channels_free: np.ndarray,
+    cost_weight: float = COST_WEIGHT,
 ) -> list[tuple[int, int, int]]:
     """Choose (shooter, threat, step) shots. ``rounds_left`` and ``channels_free`` are per
     shooter and are not modified. At most one shot per threat per call."""
@@ -75,7 +78,7 @@ def greedy_assign(
         return []
     rounds = rounds_left.copy()
     free = channels_free.copy()
-    score = cand.pk - COST_WEIGHT * cand.cost_usd / 1e6
+    score = cand.pk - cost_weight * cand.cost_usd / 1e6
     urgency = np.full(cand.threat.max() + 1, np.iinfo(np.int64).max)
     np.minimum.at(urgency, cand.threat, cand.last_step)
     # order pairs by (threat urgency, threat, -score, first step) and take the first usable pair
@@ -93,10 +96,14 @@ def greedy_assign(
 
 
 def optimal_assign(
-    cand: Candidates, rounds_left: np.ndarray, channels_free: np.ndarray, value: np.ndarray
+    cand: Candidates,
+    rounds_left: np.ndarray,
+    channels_free: np.ndarray,
+    value: np.ndarray,
+    cost_weight: float = COST_WEIGHT,
 ) -> list[tuple[int, int, int]]:
     """The shoot-look-shoot assignment that maximises the summed expected value of this
-    cycle's shots, ``sum value_j (pk_sj - COST_WEIGHT cost_s / US$1M)`` over pairs with a
+    cycle's shots, ``sum value_j (pk_sj - cost_weight cost_s / US$1M)`` over pairs with a
     positive score, with at most one shot per threat and each shooter limited by its free
     channels and rounds: a bipartite matching of shooter *units* to threats, solved exactly by
     ``scipy.optimize.linear_sum_assignment`` (the WTA with one unit per target is linear;
@@ -107,7 +114,7 @@ def optimal_assign(
     cand = Candidates(*(a[keep] for a in astuple(cand)))
     if cand.shooter.size == 0:
         return []
-    score = value[cand.threat] * (cand.pk - COST_WEIGHT * cand.cost_usd / 1e6)
+    score = value[cand.threat] * (cand.pk - cost_weight * cand.cost_usd / 1e6)
     ok = score > 0.0
     cand, score = Candidates(*(a[ok] for a in astuple(cand))), score[ok]
     if cand.shooter.size == 0:

@@ -78,6 +78,10 @@ class Engagements:
         self.slack_s = scenario.sim.decision_period_s + 2 * STEP_S
         self.assets = Assets.of(scenario)
         self.method = scenario.sim.assignment
+        self.cost_weight = scenario.sim.cost_weight_per_musd
+        # reserve policy, per shooter (batteries first, then patrols: see shooters())
+        self.reserve = np.array([b.reserve for b in scenario.batteries]
+                                + [0] * len(scenario.patrols), dtype=np.int64)  # fmt: skip
         # (t_s, nation, threat, detail) of each nation's first decision to leave a threat alone
         self.left_alone: list[tuple[float, int, int, str]] = []
         self._left: set[tuple[int, int]] = set()
@@ -131,6 +135,9 @@ class Engagements:
             cls = pic.cls[m]
             window = feasible_windows(sh, mine, paths, cls, slack_s)
             window &= self._airspace_ok(a, paths)[None]
+            # reserve policy: a battery's last `reserve` rounds only for ballistic tracks
+            held = (self.rounds[mine] <= self.reserve[mine])[:, None] & (cls != 0)[None]
+            window &= ~held[:, :, None]
             parts.append(
                 candidates_from_windows(mine, m, window, sh.pk[mine][:, cls], sh.cost_usd[mine])
             )
@@ -138,9 +145,11 @@ class Engagements:
         cand = Candidates.concat(parts)
         if self.method == "optimal":
             value = self._candidate_values(todo, cand, open_.size)
-            shots = optimal_assign(cand, self.rounds, sh.channels - self.busy, value)
+            shots = optimal_assign(
+                cand, self.rounds, sh.channels - self.busy, value, self.cost_weight
+            )
         else:
-            shots = greedy_assign(cand, self.rounds, sh.channels - self.busy)
+            shots = greedy_assign(cand, self.rounds, sh.channels - self.busy, self.cost_weight)
         ctx = (t_s, pictures, cand, self.rounds.copy(), self.busy.copy(), shots)
         values = self._threat_values(pictures, shots)
         stories = [self._story(ctx, s, j) for s, j, _ in shots]
@@ -229,6 +238,8 @@ class Engagements:
             return "no authority for this class"
         if (a, j) in self._left:
             return "left alone (open ground)"
+        if rounds[s] <= self.reserve[s] and pic.cls[j] != 0:
+            return "rounds kept in reserve for ballistic missiles"
         return "no engagement window (range, altitude, timing or airspace)"
 
     def _leave_open_ground(self, t_s: float, todo: list) -> list:

@@ -123,6 +123,21 @@ class Battery(_Model):
     lon_deg: Lon
     magazine: int = Field(ge=0, le=100000, description="interceptors ready")
     channels: int | None = Field(default=None, ge=1, le=1000)
+    reserve: int = Field(
+        default=0,
+        ge=0,
+        le=100000,
+        description="reserve policy: the last `reserve` rounds fire only at tracks classified "
+        "ballistic (kept for later waves of missiles)",
+    )
+
+    @model_validator(mode="after")
+    def _reserve_within_magazine(self) -> Battery:
+        if self.reserve > self.magazine:
+            raise ValueError(
+                f"reserve ({self.reserve}) exceeds magazine ({self.magazine}); lower reserve"
+            )
+        return self
 
 
 class Patrol(_Model):
@@ -262,6 +277,13 @@ class SimSettings(_Model):
         le=20,
         description="detections that confirm a new track within confirm_window_s (3: two looks "
         "can be one object and a clutter point, three rarely are)",
+    )
+    cost_weight_per_musd: float = Field(
+        default=0.02,
+        ge=0,
+        le=10,
+        description="interceptor cost in the assignment score: kill probability given up per "
+        "US$1M (0.02: a US$3.5M interceptor 'costs' 0.07 of pk)",
     )
     assignment: Literal["greedy", "optimal"] = Field(
         default="greedy",
