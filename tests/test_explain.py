@@ -69,3 +69,17 @@ def test_explain_corrupt_events_file(tmp_path):
     (tmp_path / "events.parquet").write_bytes(b"not parquet at all")
     res = runner.invoke(app, ["explain", str(tmp_path), "x"])
     assert res.exit_code == 2 and "not a readable Parquet file" in res.output
+
+
+def test_interceptors_by_layer_add_up(run_dir):
+    """summary.json splits shots, cost and kills by layer (upper tier, lower tier, fighters);
+    the layers add up to the totals, and each shooter type sits in one layer."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    inter = summary["interceptors"]
+    layers = inter["by_layer"]
+    assert set(layers) == {"upper", "lower", "air"}
+    assert sum(v["fired"] for v in layers.values()) == inter["fired"]
+    assert sum(v["kills"] for v in layers.values()) == inter["kills"]
+    assert abs(sum(v["cost_usd"] for v in layers.values()) - inter["cost_usd"]) < 1e-6
+    sm3 = sum(t.get("sm-3", {}).get("fired", 0) for t in inter["by_nation"].values())
+    assert layers["upper"]["fired"] >= sm3 > 0  # SM-3 engages above 100 km: upper tier

@@ -144,3 +144,17 @@ def authorities(scenario: Scenario) -> Authorities:
         airspace[i] = None if "any" in codes or airspace[i] is None else airspace[i] | codes
         from_s[i] = min(from_s[i], a.authorised_from_s)
     return Authorities(classes=classes, airspace=tuple(airspace), from_s=from_s)
+
+
+UPPER_TIER_MIN_ALT_M = 40e3  # an interceptor that cannot engage below this is upper tier
+
+
+def layers(sh: Shooters) -> tuple[str, ...]:
+    """Each shooter's layer of the defense: ``upper`` (batteries whose altitude floor is at
+    least 40 km: exo-atmospheric or high-endo interceptors such as Arrow 3, SM-3, THAAD),
+    ``lower`` (other batteries: Arrow 2, David's Sling, Patriot, Iron Dome) or ``air``
+    (fighter patrols)."""
+    return tuple(
+        "air" if k == KIND_PATROL else ("upper" if a >= UPPER_TIER_MIN_ALT_M else "lower")
+        for k, a in zip(sh.kind.tolist(), sh.min_alt_m.tolist(), strict=True)
+    )

@@ -54,6 +54,10 @@ def run_tables(summary: dict) -> list[Table]:
         for typ, row in types.items():
             fired.add_row(nation, typ, str(row["fired"]), _usd(row["cost_usd"]))
     fired.add_row("total", "", str(inter["fired"]), _usd(inter["cost_usd"]), style="bold")
+    for name, row in inter.get("by_layer", {}).items():
+        if row["fired"]:
+            fired.add_row(f"{name} layer", f"{row['kills']} kills", str(row["fired"]),
+                          _usd(row["cost_usd"]), style="dim")  # fmt: skip
     cost = Table(title="Cost exchange", show_header=False)
     cost.add_row("defense (interceptors)", _usd(inter["cost_usd"]))
     cost.add_row("attack (threats launched)", _usd(summary["attack"]["cost_usd"]))

@@ -66,6 +66,11 @@ class EventLog:
         if cols:
             raise TypeError(f"unknown event columns: {sorted(cols)}")
 
+    def kills(self) -> list[int]:
+        """Engagement ids of the shots that destroyed their threat."""
+        rows = zip(self._rows["event"], self._rows["engagement_id"], strict=True)
+        return [eid for ev, eid in rows if ev == "intercept"]
+
     def __len__(self) -> int:
         return len(self._threat)
 

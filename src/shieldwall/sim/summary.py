@@ -8,6 +8,7 @@ from collections import defaultdict
 import numpy as np
 
 from shieldwall._version import __version__
+from shieldwall.engagement.shooters import layers
 from shieldwall.scenario import THREAT_CLASSES
 from shieldwall.sim.engine import SimResult
 from shieldwall.sim.outcome import FAILED, INTERCEPTED, LEAKED
@@ -68,11 +69,18 @@ def summarize(result: SimResult) -> dict:
 def _interceptors(result: SimResult) -> dict:
     sc, eng = result.scenario, result.engagements
     by = defaultdict(lambda: defaultdict(lambda: {"fired": 0, "cost_usd": 0.0}))
+    layer = layers(eng.shooters)
+    by_layer = {k: {"fired": 0, "cost_usd": 0.0, "kills": 0} for k in ("upper", "lower", "air")}
+    killed = set(result.events.kills())
     remote = 0
     for shot in eng.fired:
         row = by[sc.nations[shot.nation].id][eng.shooters.type_ids[shot.shooter]]
         row["fired"] += 1
         row["cost_usd"] += shot.cost_usd
+        lay = by_layer[layer[shot.shooter]]
+        lay["fired"] += 1
+        lay["cost_usd"] += shot.cost_usd
+        lay["kills"] += shot.engagement_id in killed
         remote += shot.source_nation != shot.nation
     kills = int(np.sum(result.outcome.state == INTERCEPTED))
     return {
@@ -83,6 +91,7 @@ def _interceptors(result: SimResult) -> dict:
         "by_nation": {
             n: {t: dict(v) for t, v in sorted(types.items())} for n, types in sorted(by.items())
         },
+        "by_layer": by_layer,
     }
 
 
