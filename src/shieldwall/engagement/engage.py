@@ -35,6 +35,14 @@ from shieldwall.scenario import Scenario
 
 PATH_FIELDS = ("pos_ecef_m", "lat_deg", "lon_deg", "alt_m", "airborne")
 VALUE_FLOOR = 1.0  # optimal assignment: the least value of a threat, times its lethality
+# a shot's candidate statuses, in the order the rules are tried (the last one: none applied)
+RULES = np.array([
+    "chosen", "pk below doctrine minimum", "fires at another threat", "lower score",
+    "cannot kill this class", "not on station", "magazine empty", "all channels busy",
+    "no authority yet (letters)", "no track", "no authority for this class",
+    "left alone (open ground)", "rounds kept in reserve for ballistic missiles",
+    "no engagement window (range, altitude, timing or airspace)",
+])  # fmt: skip
 G_M_S2, R_EQUATOR_M = 9.81, 6_378_137.0  # for a lower bound of a fall time: height understated
 
 
@@ -150,7 +158,7 @@ class Engagements:
             )
         else:
             shots = greedy_assign(cand, self.rounds, sh.channels - self.busy, self.cost_weight)
-        ctx = (t_s, pictures, cand, self.rounds.copy(), self.busy.copy(), shots)
+        ctx = (t_s, pictures, _Indexed.of(cand), self.rounds.copy(), self.busy.copy(), shots)
         values = self._threat_values(pictures, shots)
         stories = [self._story(ctx, s, j) for s, j, _ in shots]
         fired = [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
@@ -197,50 +205,43 @@ class Engagements:
 
     def _story(self, ctx, chosen: int, j: int) -> str:
         """Why shooter ``chosen`` fires at threat ``j``: every shooter's status (chosen,
-        feasible, or the first rule that excluded it), as JSON."""
+        feasible, or the first rule that excluded it, in the order of :data:`RULES`), as JSON.
+        Vectorised over shooters."""
         t_s, pictures, cand, rounds, busy, shots = ctx
         sh = self.shooters
-        feasible = {int(s): float(p) for s, jj, p in zip(cand.shooter, cand.threat, cand.pk,
-                                                         strict=True) if jj == j}  # fmt: skip
-        taken = {s for s, jj, _ in shots if jj != j}
-        cls_j = pictures[int(sh.owner[chosen])].cls[j]  # as the firing nation classifies it
-        rows = []
-        for s in range(sh.n):
-            a = int(sh.owner[s])
-            pic = pictures[a]
-            if s == chosen:
-                why = "chosen"
-            elif s in feasible:
-                why = ("pk below doctrine minimum" if feasible[s] < MIN_PK else
-                       "fires at another threat" if s in taken else "lower score")  # fmt: skip
-            elif sh.pk[s, cls_j] <= 0.0:
-                why = "cannot kill this class"
-            else:
-                why = self._excluded(s, a, pic, j, t_s, rounds, busy)
-            rows.append({"unit": sh.ids[s], "nation": a, "status": why,
-                         "pk": round(float(sh.pk[s, cls_j]), 3)})  # fmt: skip
-        return json.dumps(rows)
-
-    def _excluded(self, s, a, pic, j, t_s, rounds, busy) -> str:
-        """The first rule that keeps shooter ``s`` (of nation ``a``) off threat ``j``."""
-        sh = self.shooters
-        if not (sh.from_s[s] <= t_s <= sh.until_s[s]):
-            return "not on station"
-        if rounds[s] <= 0:
-            return "magazine empty"
-        if busy[s] >= sh.channels[s]:
-            return "all channels busy"
-        if self.auth.from_s[a] > t_s:
-            return "no authority yet (letters)"
-        if not pic.has_track[j]:
-            return "no track"
-        if not self.auth.classes[a][pic.cls[j]]:
-            return "no authority for this class"
-        if (a, j) in self._left:
-            return "left alone (open ground)"
-        if rounds[s] <= self.reserve[s] and pic.cls[j] != 0:
-            return "rounds kept in reserve for ballistic missiles"
-        return "no engagement window (range, altitude, timing or airspace)"
+        lo, hi = np.searchsorted(cand.threat[cand.by_threat], [j, j + 1])
+        rows_j = cand.by_threat[lo:hi]
+        feasible = np.zeros(sh.n, dtype=bool)
+        feasible[cand.shooter[rows_j]] = True
+        pk_feasible = np.zeros(sh.n)
+        pk_feasible[cand.shooter[rows_j]] = cand.pk[rows_j]
+        taken = np.zeros(sh.n, dtype=bool)
+        taken[[s for s, jj, _ in shots if jj != j]] = True
+        owner = sh.owner
+        has = np.array([p.has_track[j] for p in pictures])[owner]
+        cls_n = np.array([p.cls[j] for p in pictures])[owner]
+        cls_j = pictures[int(owner[chosen])].cls[j]  # as the firing nation classifies it
+        left = np.array([(a, j) in self._left for a in range(len(pictures))])[owner]
+        idx = np.arange(sh.n)
+        conditions = [
+            idx == chosen,
+            feasible & (pk_feasible < MIN_PK),
+            feasible & taken,
+            feasible,
+            sh.pk[:, cls_j] <= 0.0,
+            ~((sh.from_s <= t_s) & (t_s <= sh.until_s)),
+            rounds <= 0,
+            busy >= sh.channels,
+            self.auth.from_s[owner] > t_s,
+            ~has,
+            ~self.auth.classes[owner, cls_n],
+            left,
+            (rounds <= self.reserve) & (cls_n != 0),
+        ]
+        status = np.select(conditions, RULES[: len(conditions)], RULES[-1])
+        pk = np.round(sh.pk[:, cls_j], 3)
+        rows = zip(sh.ids, owner.tolist(), status.tolist(), pk.tolist(), strict=True)
+        return json.dumps([{"unit": u, "nation": a, "status": st, "pk": p} for u, a, st, p in rows])
 
     def _leave_open_ground(self, t_s: float, todo: list) -> list:
         """Drop the ballistic tracks each nation predicts to land in open ground (threat
@@ -344,3 +345,18 @@ def _may_land_soon(x: np.ndarray) -> np.ndarray:
     h = np.maximum(r - R_EQUATOR_M, 0.0)
     t_min = (-sink + np.sqrt(sink * sink + 2.0 * G_M_S2 * h)) / G_M_S2
     return (sink > 0.0) & (t_min <= OPEN_GROUND_TTG_S[1])
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    """A cycle's candidates with the order that groups them by threat (for the stories)."""
+
+    shooter: np.ndarray
+    threat: np.ndarray
+    pk: np.ndarray
+    by_threat: np.ndarray
+
+    @staticmethod
+    def of(cand: Candidates) -> _Indexed:
+        order = np.argsort(cand.threat, kind="stable")
+        return _Indexed(cand.shooter, cand.threat, cand.pk, order)

@@ -88,20 +88,24 @@ def feasible_windows(
     """Bool ``(s, m, L)``: shooter ``idx[s]``, firing *now*, can intercept threat m at
     look-ahead step L. Firing now means arriving no later than ``slack_s`` after the fastest
     possible fly-out: ``0 <= tau - (reaction + d / speed) <= slack_s``. A shot whose intercept
-    lies further out waits for a later cycle, which keeps the threat open to other shooters."""
-    d = np.linalg.norm(
-        paths.pos_ecef_m[None, :, :, :] - shooters.pos_ecef_m[idx][:, None, None, :], axis=-1
-    )
+    lies further out waits for a later cycle, which keeps the threat open to other shooters.
+
+    Both range conditions bound the distance: ``max(min_range, speed (tau - reaction -
+    slack)) <= d <= min(max_range, speed (tau - reaction))``, tested on ``d^2 = |p|^2 + |s|^2
+    - 2 p.s`` (no ``(s, m, L, 3)`` difference array; 1e-2 m^2 of rounding at Earth radius)."""
+    pos = shooters.pos_ecef_m[idx]
+    p = paths.pos_ecef_m
+    d2 = (np.einsum("mlk,mlk->ml", p, p)[None] + np.einsum("sk,sk->s", pos, pos)[:, None, None]
+          - 2.0 * np.einsum("mlk,sk->sml", p, pos))  # fmt: skip
+    sh = (slice(None), None)
+    fly = LOOKAHEAD_S[None] - shooters.reaction_s[idx][sh]  # (s, L)
+    lo = np.maximum(shooters.min_range_m[idx][sh], shooters.speed_m_s[idx][sh] * (fly - slack_s))
+    hi = np.minimum(shooters.max_range_m[idx][sh], shooters.speed_m_s[idx][sh] * fly)
+    lo = np.maximum(lo, 0.0)
+    ok = (d2 >= (lo * lo)[:, None]) & (d2 <= (hi * hi)[:, None]) & (hi >= lo)[:, None]
     alt = paths.alt_m[None]
-    sh = (slice(None), None, None)
-    ok = (
-        paths.airborne[None]
-        & (alt >= shooters.min_alt_m[idx][sh])
-        & (alt <= shooters.max_alt_m[idx][sh])
-        & (d >= shooters.min_range_m[idx][sh])
-        & (d <= shooters.max_range_m[idx][sh])
-    )
-    spare = LOOKAHEAD_S - (shooters.reaction_s[idx][sh] + d / shooters.speed_m_s[idx][sh])
-    ok &= (spare >= 0.0) & (spare <= slack_s)
+    band = (slice(None), None, None)
+    ok &= paths.airborne[None] & (alt >= shooters.min_alt_m[idx][band])
+    ok &= alt <= shooters.max_alt_m[idx][band]
     can_kill = shooters.pk[idx][:, class_code] > 0.0
     return ok & can_kill[:, :, None]
