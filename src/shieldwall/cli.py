@@ -46,6 +46,16 @@ app = typer.Typer(
 out_console = Console()
 err_console = Console(stderr=True)
 
+# options shared by the study commands (study, shapley, sweep)
+EngineOption = Annotated[str, typer.Option(help="local (processes) or dask")]
+AddressOption = Annotated[
+    str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")
+]
+WorkersOption = Annotated[int | None, typer.Option(help="worker processes (default: all cores)")]
+ReuseOption = Annotated[bool, typer.Option(help="reuse an existing non-empty --out")]
+QuietOption = Annotated[bool, typer.Option(help="no progress bar")]
+BaseSeedOption = Annotated[int | None, typer.Option(help="base seed (default: the scenario's)")]
+
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_STUDY_FAILURES = 1
@@ -429,13 +439,9 @@ def study(
     out: Annotated[
         Path | None, typer.Option(help="study folder (default studies/<name>-<seed>-<time>)")
     ] = None,
-    engine: Annotated[str, typer.Option(help="local (processes) or dask")] = "local",
-    address: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="worker processes (default: all cores)")
-    ] = None,
+    engine: EngineOption = "local",
+    address: AddressOption = None,
+    workers: WorkersOption = None,
     resume: Annotated[bool, typer.Option(help="continue the study in --out")] = False,
     force: Annotated[
         bool, typer.Option(help="start over in an existing non-empty --out folder")
@@ -558,7 +564,7 @@ def _variant_failures(summary: dict, folder: Path, table: str) -> None:
 def shapley(
     scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
     runs: Annotated[int, typer.Option(help="replications of every coalition")] = 20,
-    seed: Annotated[int | None, typer.Option(help="base seed (default: the scenario's)")] = None,
+    seed: BaseSeedOption = None,
     agreements: Annotated[
         bool, typer.Option("--agreements", help="also each sharing agreement's value alone")
     ] = False,
@@ -579,15 +585,11 @@ def shapley(
     out: Annotated[
         Path | None, typer.Option(help="folder (default runs/<name>-shapley-<seed>-<time>)")
     ] = None,
-    engine: Annotated[str, typer.Option(help="local (processes) or dask")] = "local",
-    address: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="worker processes (default: all cores)")
-    ] = None,
-    force: Annotated[bool, typer.Option(help="reuse an existing non-empty --out")] = False,
-    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    engine: EngineOption = "local",
+    address: AddressOption = None,
+    workers: WorkersOption = None,
+    force: ReuseOption = False,
+    quiet: QuietOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="print shapley.json as JSON")] = False,
 ) -> None:
     """Each nation's Shapley value (asset value defended), with 95% CIs; common random numbers."""
@@ -624,19 +626,15 @@ def sweep(
         typer.Option(help="PATH=START:STOP:STEP, e.g. batteries.0.magazine=0:20:5 (STOP included)"),
     ],
     runs: Annotated[int, typer.Option(help="replications at every point")] = 20,
-    seed: Annotated[int | None, typer.Option(help="base seed (default: the scenario's)")] = None,
+    seed: BaseSeedOption = None,
     out: Annotated[
         Path | None, typer.Option(help="folder (default runs/<name>-sweep-<seed>-<time>)")
     ] = None,
-    engine: Annotated[str, typer.Option(help="local (processes) or dask")] = "local",
-    address: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="worker processes (default: all cores)")
-    ] = None,
-    force: Annotated[bool, typer.Option(help="reuse an existing non-empty --out")] = False,
-    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    engine: EngineOption = "local",
+    address: AddressOption = None,
+    workers: WorkersOption = None,
+    force: ReuseOption = False,
+    quiet: QuietOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="print sweep.json as JSON")] = False,
 ) -> None:
     """Sweep one numeric scenario field; leakers and asset value hit with 95% CIs per point."""
