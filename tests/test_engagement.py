@@ -556,3 +556,20 @@ def test_cost_weight_zero_takes_the_better_pk_whatever_its_price():
     rounds, free = np.array([5, 5]), np.array([2, 2])
     assert greedy_assign(cand, rounds, free) == [(1, 0, 5)]
     assert greedy_assign(cand, rounds, free, cost_weight=0.0) == [(0, 0, 3)]
+
+
+def test_explain_names_airspace_when_every_window_lies_outside_it():
+    """Two David's Slings at the same site see the same re-entry vehicle: Israel's fires; the
+    US one, allowed to fire only over Saudi airspace, is recorded as barred by airspace (not
+    as out of its window)."""
+    import json
+
+    auths = [{"nation": "ISR", "classes": ["ballistic"], "airspace": ["any"]},
+             {"nation": "USA", "classes": ["ballistic"], "airspace": ["SAU"]}]  # fmt: skip
+    sc = _scenario(batteries=[_battery("isr", "ISR", "davids-sling", 8),
+                              _battery("usa", "USA", "davids-sling", 8)], auths=auths)  # fmt: skip
+    shots = Engagements(sc, seed=1).assign(0.0, _rv_picture(4), np.array([0]), np.array([True]))
+    assert [s.nation for s in shots] == [0]
+    status = {c["unit"]: c["status"] for c in json.loads(shots[0].candidates)}
+    assert status["isr"] == "chosen"
+    assert status["usa"] == "no airspace (its only windows lie where it may not fire)"

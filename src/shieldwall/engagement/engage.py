@@ -41,7 +41,8 @@ RULES = np.array([
     "cannot kill this class", "not on station", "magazine empty", "all channels busy",
     "no authority yet (letters)", "no track", "no authority for this class",
     "left alone (open ground)", "rounds kept in reserve for ballistic missiles",
-    "no engagement window (range, altitude, timing or airspace)",
+    "no airspace (its only windows lie where it may not fire)",
+    "no engagement window (range, altitude or timing)",
 ])  # fmt: skip
 G_M_S2, R_EQUATOR_M = 9.81, 6_378_137.0  # for a lower bound of a fall time: height understated
 
@@ -139,10 +140,14 @@ class Engagements:
             if mine.size and m.size:
                 todo.append((a, pic, mine, m))
         todo = self._leave_open_ground(t_s, todo)
+        no_airspace: set[tuple[int, int]] = set()  # (shooter, threat): a window outside it
         for (a, pic, mine, m), paths in zip(todo, _shared_paths(todo), strict=True):
             cls = pic.cls[m]
             window = feasible_windows(sh, mine, paths, cls, slack_s)
+            before = window.any(axis=2)
             window &= self._airspace_ok(a, paths)[None]
+            s_no, j_no = np.nonzero(before & ~window.any(axis=2))
+            no_airspace.update(zip(mine[s_no].tolist(), m[j_no].tolist(), strict=True))
             # reserve policy: a battery's last `reserve` rounds only for ballistic tracks
             held = (self.rounds[mine] <= self.reserve[mine])[:, None] & (cls != 0)[None]
             window &= ~held[:, :, None]
@@ -158,7 +163,8 @@ class Engagements:
             )
         else:
             shots = greedy_assign(cand, self.rounds, sh.channels - self.busy, self.cost_weight)
-        ctx = (t_s, pictures, _Indexed.of(cand), self.rounds.copy(), self.busy.copy(), shots)
+        ctx = (t_s, pictures, _Indexed.of(cand), self.rounds.copy(), self.busy.copy(), shots,
+               no_airspace)  # fmt: skip
         values = self._threat_values(pictures, shots)
         stories = [self._story(ctx, s, j) for s, j, _ in shots]
         fired = [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
@@ -207,7 +213,7 @@ class Engagements:
         """Why shooter ``chosen`` fires at threat ``j``: every shooter's status (chosen,
         feasible, or the first rule that excluded it, in the order of :data:`RULES`), as JSON.
         Vectorised over shooters."""
-        t_s, pictures, cand, rounds, busy, shots = ctx
+        t_s, pictures, cand, rounds, busy, shots, no_airspace = ctx
         sh = self.shooters
         lo, hi = np.searchsorted(cand.threat[cand.by_threat], [j, j + 1])
         rows_j = cand.by_threat[lo:hi]
@@ -237,6 +243,7 @@ class Engagements:
             ~self.auth.classes[owner, cls_n],
             left,
             (rounds <= self.reserve) & (cls_n != 0),
+            np.array([(k, j) in no_airspace for k in range(sh.n)], dtype=bool),
         ]
         status = np.select(conditions, RULES[: len(conditions)], RULES[-1])
         pk = np.round(sh.pk[:, cls_j], 3)
