@@ -87,6 +87,7 @@ class Engagements:
         self.slack_s = scenario.sim.decision_period_s + 2 * STEP_S
         self.assets = Assets.of(scenario)
         self.method = scenario.sim.assignment
+        self.nation_ids = tuple(n.id for n in scenario.nations)
         self.cost_weight = scenario.sim.cost_weight_per_musd
         # reserve policy, per shooter (batteries first, then patrols: see shooters())
         self.reserve = np.array([b.reserve for b in scenario.batteries]
@@ -140,14 +141,15 @@ class Engagements:
             if mine.size and m.size:
                 todo.append((a, pic, mine, m))
         todo = self._leave_open_ground(t_s, todo)
-        no_airspace: set[tuple[int, int]] = set()  # (shooter, threat): a window outside it
+        no_airspace: dict[int, list[int]] = {}  # threat -> shooters whose windows lie outside
         for (a, pic, mine, m), paths in zip(todo, _shared_paths(todo), strict=True):
             cls = pic.cls[m]
             window = feasible_windows(sh, mine, paths, cls, slack_s)
             before = window.any(axis=2)
             window &= self._airspace_ok(a, paths)[None]
             s_no, j_no = np.nonzero(before & ~window.any(axis=2))
-            no_airspace.update(zip(mine[s_no].tolist(), m[j_no].tolist(), strict=True))
+            for k, jj in zip(mine[s_no].tolist(), m[j_no].tolist(), strict=True):
+                no_airspace.setdefault(jj, []).append(k)
             # reserve policy: a battery's last `reserve` rounds only for ballistic tracks
             held = (self.rounds[mine] <= self.reserve[mine])[:, None] & (cls != 0)[None]
             window &= ~held[:, :, None]
@@ -228,6 +230,8 @@ class Engagements:
         cls_n = np.array([p.cls[j] for p in pictures])[owner]
         cls_j = pictures[int(owner[chosen])].cls[j]  # as the firing nation classifies it
         left = np.array([(a, j) in self._left for a in range(len(pictures))])[owner]
+        barred = np.zeros(sh.n, dtype=bool)
+        barred[no_airspace.get(j, [])] = True
         idx = np.arange(sh.n)
         conditions = [
             idx == chosen,
@@ -243,11 +247,12 @@ class Engagements:
             ~self.auth.classes[owner, cls_n],
             left,
             (rounds <= self.reserve) & (cls_n != 0),
-            np.array([(k, j) in no_airspace for k in range(sh.n)], dtype=bool),
+            barred,
         ]
         status = np.select(conditions, RULES[: len(conditions)], RULES[-1])
         pk = np.round(sh.pk[:, cls_j], 3)
-        rows = zip(sh.ids, owner.tolist(), status.tolist(), pk.tolist(), strict=True)
+        names = [self.nation_ids[a] for a in owner.tolist()]
+        rows = zip(sh.ids, names, status.tolist(), pk.tolist(), strict=True)
         return json.dumps([{"unit": u, "nation": a, "status": st, "pk": p} for u, a, st, p in rows])
 
     def _leave_open_ground(self, t_s: float, todo: list) -> list:

@@ -13,7 +13,6 @@ in the air and nothing pending are skipped in one jump.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -116,7 +115,9 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             everything = [(a, a, tr.select(tr.confirmed)) for a, tr in enumerate(snapshot)]
             analyst = coalition.build(t, LocalTracks.empty(), everything)
             samples.sample(t, [*pictures, analyst], truth, outcome.death_t_s > t)
-        views = [pic.per_threat(threats.n) for pic in pictures]
+        views: list = []
+        for a, pic in enumerate(pictures):  # a twin's picture is the same object: same view
+            views.append(views[twin[a]] if twin[a] != a else pic.per_threat(threats.n))
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
         cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s)
         for shot in eng.assign(t, views, threats.class_code, open_, cycle):
@@ -135,7 +136,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
                 alt_m=shot.alt_m,
                 detail=f"intercept planned at t={shot.t_intercept_s:.0f} s",
                 value_gain=shot.value_gain,
-                candidates=_named(shot.candidates, scenario),
+                candidates=shot.candidates,
             )
         for t_s, a, j, why in eng.left_alone[n_left:]:
             log.add(t_s, "leave", j, nation=scenario.nations[a].id, detail=why)
@@ -214,14 +215,6 @@ def _releases(a, t, terms, delay, released, log, scenario):
             )
         out.append((k, term.source, tracks))
     return out
-
-
-def _named(candidates_json: str, scenario: Scenario) -> str:
-    """The candidates of a shot with nation names (the analyst's view)."""
-    rows = json.loads(candidates_json)
-    for r in rows:
-        r["nation"] = scenario.nations[r["nation"]].id
-    return json.dumps(rows)
 
 
 def picture_twins(scenario: Scenario, sensors, terms) -> list[int]:

@@ -6,6 +6,7 @@ objects. Pure functions on stacked arrays.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,7 +104,7 @@ def retro_pairs(
     ti = np.repeat(np.arange(x.shape[0]), counts)
     if ti.size == 0:
         return empty, np.zeros(0)
-    dj = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if h])
+    dj = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64, count=counts.sum())
     tau = t_s - frame.t_s[dj]
     y, S = _retro_innovation(x[ti], P[ti], acc[ti], q[ti], tau, frame.z[dj], frame.R[dj])
     loglik, d2 = gaussian_loglik(y, S)
