@@ -39,7 +39,15 @@ def out_of_range(i: int, s, ttype, assets: dict) -> list[str]:
 def unique_ids(s) -> list[str]:
     """Ids used twice (per list, salvos, and unit ids across sensors, batteries, patrols)."""
     problems = []
-    for field in ("nations", "assets", "sensors", "batteries", "patrols", "agreements"):
+    for field in (
+        "nations",
+        "assets",
+        "sensors",
+        "batteries",
+        "patrols",
+        "agreements",
+        "authorities",
+    ):
         seen: set[str] = set()
         for i, item in enumerate(getattr(s, field)):
             if item.id in seen:

@@ -183,6 +183,7 @@ class Letters(_Model):
 class Authority(_Model):
     """Who may engage what, over whose airspace, defending whom."""
 
+    id: Id = Field(default="", description="name for what-ifs (default: the nation's id)")
     nation: Id
     classes: list[ThreatClass] = Field(default_factory=lambda: list(THREAT_CLASSES))
     airspace: list[str] = Field(
@@ -191,6 +192,13 @@ class Authority(_Model):
     )
     requires_invitation: bool = False
     letters: Letters | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_id(cls, data: object) -> object:
+        if isinstance(data, dict) and not data.get("id") and isinstance(data.get("nation"), str):
+            data = {**data, "id": data["nation"]}
+        return data
 
     @model_validator(mode="after")
     def _letters(self) -> Authority:
