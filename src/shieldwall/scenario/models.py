@@ -61,6 +61,20 @@ class Nation(_Model):
     id: Id
     name: str = Field(min_length=1)
     anonymous: bool = Field(default=False, description="partners see 'a partner', not its name")
+    territory: list[str] | None = Field(
+        default=None,
+        description="ISO 3166 alpha-3 codes of its land and airspace (default: its id when that"
+        " is a code, else none)",
+    )
+
+    def territory_codes(self) -> list[str]:
+        """Its territory: ``territory`` as given, else ``[id]`` when the id is a country code
+        in the package's borders data (``ISR``, ``JOR``), else none (a notional partner)."""
+        if self.territory is not None:
+            return list(self.territory)
+        from shieldwall.geo.borders import country_names
+
+        return [self.id] if self.id in country_names() else []
 
 
 class Point(_Model):
@@ -344,6 +358,12 @@ class Scenario(_Model):
                 options = ", ".join(sorted(known)) or "none defined"
                 problems.append(f"{where}: unknown {what} '{value}' (known: {options})")
 
+        from shieldwall.geo.borders import country_names
+
+        codes = country_names()
+        for i, n in enumerate(self.nations):
+            for j, c in enumerate(n.territory or []):
+                need(c, codes, f"nations.{i}.territory.{j}", "country code")
         for g, members in self.groups.items():
             for i, m in enumerate(members):
                 need(m, nation_ids, f"groups.{g}.{i}", "nation")
