@@ -38,8 +38,10 @@ def _sha(path: Path) -> str:
 def check_run_folder(folder: Path) -> dict:
     """The documented contract of a run folder; returns the summary."""
     assert sorted(p.name for p in folder.iterdir()) == [
+        "audit.parquet",
         "events.parquet",
         "map.png",
+        "pictures",
         "pictures.parquet",
         "scenario.yaml",
         "summary.json",
@@ -93,7 +95,8 @@ def test_tutorial_run_folder_and_determinism(tmp_path):
     summary = check_run_folder(a)
     assert summary["seed"] == 7 and summary["scenario"] == "tutorial"
     assert _run("run", "tutorial", "--seed", "7", "--out", str(b), "--quiet").exit_code == 0
-    for name in ("summary.json", "events.parquet", "scenario.yaml"):
+    for name in ("summary.json", "events.parquet", "scenario.yaml", "audit.parquet",
+                 "pictures/USA.parquet"):  # fmt: skip
         assert _sha(a / name) == _sha(b / name), name
     assert _run("run", "tutorial", "--seed", "8", "--out", str(c), "--quiet").exit_code == 0
     assert _sha(a / "events.parquet") != _sha(c / "events.parquet")
@@ -290,5 +293,5 @@ def test_april_2024_end_to_end_and_deterministic(tmp_path):
         _run("run", "april-2024", "--seed", "7", "--out", str(tmp_path / "b"), "--quiet").exit_code
         == 0
     )
-    for name in ("summary.json", "events.parquet"):
+    for name in ("summary.json", "events.parquet", "audit.parquet", "pictures/ISR.parquet"):
         assert _sha(tmp_path / "a" / name) == _sha(tmp_path / "b" / name)

@@ -101,13 +101,13 @@ def test_local_tracks_come_from_own_radars_after_their_first_look(tutorial):
 def test_twin_pictures_are_what_each_nation_would_build_alone(monkeypatch):
     """Two nations without radars that receive the same agreements share one fusion
     computation; the run is identical to one where every nation fuses on its own."""
-    import shieldwall.sim.engine as engine
+    import shieldwall.sharing.stage as stage
 
     base = load_scenario("tutorial").model_dump(by_alias=True, exclude_none=True)
     base["nations"].append({"id": "NOR", "name": "Observer"})
     sc = load_scenario(base)
     shared = sw.run(sc, seed=2).summary
     assert shared["siap"]["NOR"] == shared["siap"]["GBR"]
-    monkeypatch.setattr(engine, "picture_twins", lambda sc, s, t: list(range(len(sc.nations))))
+    monkeypatch.setattr(stage, "picture_twins", lambda radar, terms: list(range(len(radar))))
     alone = sw.run(sc, seed=2).summary
     assert alone == shared

@@ -20,6 +20,7 @@ from shieldwall.io.runfolder import (
     write_parquet,
     write_text,
 )
+from shieldwall.io.sharingfiles import write_sharing_files
 from shieldwall.scenario import Scenario, load_scenario, scenario_to_yaml
 from shieldwall.sensors import interpolate_truth
 from shieldwall.sim import SimResult, simulate
@@ -70,6 +71,7 @@ def run(
         pictures, truth = picture_tables(sim)
         write_parquet(run_dir / "pictures.parquet", pictures)
         write_parquet(run_dir / "truth.parquet", truth)
+        write_sharing_files(run_dir, sim)
         render_map(run_dir / "map.png", map_layers(sim))
         close_run_dir(run_dir)
     return RunResult(summary, events, sim, run_dir)

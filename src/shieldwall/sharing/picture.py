@@ -34,7 +34,10 @@ FALLBACK_ID = 1 << 31  # fallback numbers: above any node track id
 class Picture:
     """One nation's system tracks at ``t_s`` (``k``): ``number`` (stable), ``x`` ``(k, 6)``,
     ``P`` ``(k, 6, 6)``, ``cls`` (estimated class), ``label`` (true object, -1 for none:
-    analyst only) and ``source`` (nation whose data the track first rests on)."""
+    analyst only), ``source`` (nation whose data the track first rests on: analyst only) and
+    the provenance, bit masks over nations whose data the track has ever rested on: ``named``
+    (its own and by-name releases) and ``anon`` (anonymous releases; the owner of this picture
+    may learn only that "a partner" contributed)."""
 
     t_s: float
     number: np.ndarray
@@ -43,6 +46,8 @@ class Picture:
     cls: np.ndarray
     label: np.ndarray
     source: np.ndarray
+    named: np.ndarray
+    anon: np.ndarray
 
     def per_threat(self, n_threats: int) -> ThreatView:
         """Per object, the system track on it with the smallest position covariance."""
@@ -93,10 +98,15 @@ class DelayLine:
 
     def at(self, t_s: float):
         """The newest snapshot taken at or before ``t_s`` (None if none is that old)."""
+        held = self.held(t_s)
+        return None if held is None else held[1]
+
+    def held(self, t_s: float) -> tuple[float, object] | None:
+        """``(time taken, snapshot)`` of the newest snapshot taken at or before ``t_s``."""
         best = None
         for ts, snap in self._items:
             if ts <= t_s + 1e-9:
-                best = snap
+                best = (ts, snap)
             else:
                 break
         return best
@@ -118,26 +128,36 @@ class PictureBuilder:
         self._memo_label = np.zeros(0, dtype=np.int64)
         self._memo_source = np.zeros(0, dtype=np.int64)
         self._memo_code = np.zeros(0, dtype=np.int64)
+        self._memo_named = np.zeros(0, dtype=np.int64)
+        self._memo_anon = np.zeros(0, dtype=np.int64)
 
     def build(
-        self, t_s: float, own: LocalTracks, releases: list[tuple[int, int, LocalTracks]]
+        self,
+        t_s: float,
+        own: LocalTracks,
+        releases: list[tuple[int, int, LocalTracks]],
+        anonymous: frozenset = frozenset(),
     ) -> Picture:
-        """Fuse ``own`` confirmed tracks with ``releases`` ``(key, source nation, tracks)``."""
+        """Fuse ``own`` confirmed tracks with ``releases`` ``(key, source nation, tracks)``;
+        the releases whose key is in ``anonymous`` came anonymously (their track ids are
+        pseudonyms, and the picture's owner may not learn their source)."""
         own = own.select(own.confirmed)
         parts = [(OWN, self.nation, own)] + [(k, s, tr) for k, s, tr in releases]
         if self.fuser.number.size == 0 and not any(tr.track_id.size for _, _, tr in parts):
             return _empty_picture(t_s)  # nothing held, nothing coming in
         batches = [_batch(key, tr) for key, _, tr in parts]
         st = self.fuser.step(t_s, batches[0], batches[1:])
-        label, source, code = self._provenance(st, parts)
-        return Picture(t_s, code, st.x, st.P, classify(st.x), label, source)
+        label, source, code, named, anon = self._provenance(st, parts, anonymous)
+        return Picture(t_s, code, st.x, st.P, classify(st.x), label, source, named, anon)
 
-    def _provenance(self, st: SystemTracks, parts) -> tuple[np.ndarray, ...]:
+    def _provenance(self, st: SystemTracks, parts, anonymous) -> tuple[np.ndarray, ...]:
         """Label and source nation of each system track (its first input's this scan, or what
-        it had when it last had input) and its coalition track number (see :func:`track_code`),
-        fixed when the system track starts."""
+        it had when it last had input), its coalition track number (see :func:`track_code`),
+        fixed when the system track starts, and its provenance masks (accumulated over its
+        life: a fused estimate remembers every input it has had)."""
         label = np.full(st.number.size, -1, dtype=np.int64)
         source, code = label.copy(), label.copy()
+        named, anon = np.zeros(st.number.size, np.int64), np.zeros(st.number.size, np.int64)
         if self._memo_number.size:
             idx = np.minimum(np.searchsorted(self._memo_number, st.number),
                              self._memo_number.size - 1)  # fmt: skip
@@ -147,9 +167,11 @@ class PictureBuilder:
                 self._memo_source[idx[known]],
             )
             code[known] = self._memo_code[idx[known]]
+            named[known], anon[known] = self._memo_named[idx[known]], self._memo_anon[idx[known]]
         key_to_part = {key: i for i, (key, _, _) in enumerate(parts)}
         in_label = np.full(st.prov_row.size, -1, dtype=np.int64)
         in_nation = np.full(st.prov_row.size, -1, dtype=np.int64)
+        in_anon = np.zeros(st.prov_row.size, dtype=bool)
         for s, key in enumerate(st.sources):
             if key not in key_to_part:
                 continue
@@ -158,10 +180,18 @@ class PictureBuilder:
             if m.size:
                 in_label[m] = tr.label[np.searchsorted(tr.track_id, st.prov_id[m])]
                 in_nation[m] = nation
+                in_anon[m] = key in anonymous
+        ok = in_nation >= 0
+        bits = np.left_shift(np.int64(1), np.maximum(in_nation, 0))
+        np.bitwise_or.at(named, st.prov_row[ok & ~in_anon], bits[ok & ~in_anon])
+        np.bitwise_or.at(anon, st.prov_row[ok & in_anon], bits[ok & in_anon])
         rows, first = np.unique(st.prov_row, return_index=True)
         label[rows], source[rows] = in_label[first], in_nation[first]
         new = rows[code[rows] < 0]
-        code[new] = track_code(in_nation[first][code[rows] < 0], st.prov_id[first][code[rows] < 0])
+        fresh = code[rows] < 0
+        # an anonymous first input numbers the track in the block of no node, by its pseudonym
+        block = np.where(in_anon[first][fresh], -1, in_nation[first][fresh])
+        code[new] = track_code(block, st.prov_id[first][fresh])
         # a code already in use in this picture (its origin track now feeds another system
         # track) falls back to the block of no node (-1), above any node's track ids; it does
         # not depend on whose picture this is, so equal inputs give equal pictures
@@ -170,8 +200,8 @@ class PictureBuilder:
         taken[np.setdiff1d(np.arange(new.size), once)] = True  # two new tracks, one origin
         code[new[taken]] = track_code(np.full(taken.sum(), -1), FALLBACK_ID + st.number[new[taken]])
         self._memo_number, self._memo_label, self._memo_source = st.number, label, source
-        self._memo_code = code
-        return label.copy(), source.copy(), code.copy()
+        self._memo_code, self._memo_named, self._memo_anon = code, named, anon
+        return label.copy(), source.copy(), code.copy(), named.copy(), anon.copy()
 
 
 def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:
@@ -184,7 +214,8 @@ def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:
 
 def _empty_picture(t_s: float) -> Picture:
     none = np.zeros(0, dtype=np.int64)
-    return Picture(t_s, none, np.zeros((0, 6)), np.zeros((0, 6, 6)), none, none, none)
+    return Picture(t_s, none, np.zeros((0, 6)), np.zeros((0, 6, 6)), none, none, none, none,
+                   none)  # fmt: skip
 
 
 def _batch(key, tr: LocalTracks) -> TrackBatch:

@@ -22,7 +22,9 @@ from shieldwall.engagement import Engagements
 from shieldwall.rng import stream
 from shieldwall.scenario import Scenario
 from shieldwall.sensors import KIND_IR, rcs_aspect_table_m2, scan_all, sensor_array
-from shieldwall.sharing import DelayLine, PictureBuilder, released_tracks, resolve_agreements
+from shieldwall.sharing import PictureBuilder, SharingStage, Warnings
+from shieldwall.sharing.crossing import AuditLog
+from shieldwall.sharing.stage import AudienceLog
 from shieldwall.sim.events import EventLog
 from shieldwall.sim.outcome import Outcome, record_detections, record_terminal
 from shieldwall.sim.pictures import SAMPLE_PERIOD_S, PictureLog
@@ -43,6 +45,8 @@ class SimResult:
     engagements: Engagements
     false_alarms: dict[str, int]  # per sensor id: radar false alarms over the run
     pictures: PictureLog  # each nation's picture against truth, sampled (SIAP)
+    audit: AuditLog  # every item that crossed from one nation to another
+    views: AudienceLog  # each nation's picture as that nation sees it, sampled
 
 
 def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) -> SimResult:
@@ -57,20 +61,22 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     dets = reports.detections
     n_nat = len(scenario.nations)
     nodes = [NodeTracker(node_config(scenario)) for _ in range(n_nat)]
-    terms = resolve_agreements(scenario)
-    max_latency = max([t.latency_s for t in terms], default=0.0)
-    delay = DelayLine(max_latency + 60.0)
-    period = scenario.sim.decision_period_s
-    builders = [
-        PictureBuilder(a, scenario.sim.drop_track_s + max_latency + 2 * period, 3 * period)
-        for a in range(n_nat)
-    ]
-    twin = picture_twins(scenario, sensors, terms)
+    radar_owner = {int(o) for o, k in zip(sensors.owner, sensors.kind, strict=True) if k != KIND_IR}
+    lw = reports.launch_warnings
+    sharing = SharingStage(
+        scenario,
+        seed,
+        [a in radar_owner for a in range(n_nat)],
+        Warnings(np.arange(lw.t_s.size), lw.t_s, lw.launch_lat_deg, lw.launch_lon_deg,
+                 lw.azimuth_deg, lw.threat),
+        sensors.owner[lw.sensor],
+        SAMPLE_PERIOD_S,
+    )  # fmt: skip
     eng = Engagements(scenario, seed)
     outcome = Outcome(threats.threat_id.size)
     log = EventLog()
     samples = PictureLog(n_nat + 1, threats.n)  # every nation's picture, then the coalition's
-    coalition = PictureBuilder(-1, builders[0].fuser.max_age_s, 2 * SAMPLE_PERIOD_S)
+    coalition = PictureBuilder(-1, sharing.builders[0].fuser.max_age_s, 2 * SAMPLE_PERIOD_S)
     for j in range(threats.n):
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
     # radar reports (and false alarms) feed the nodes; IR launch warnings are events only
@@ -79,7 +85,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     _, scan_group = np.unique(
         np.stack([dets.sensor.astype(float), dets.t_s]), axis=1, return_inverse=True
     )
-    released = np.zeros((len(terms), n_nat, threats.n), dtype=bool)  # first release logged
+    released = np.zeros((len(sharing.terms), n_nat, threats.n), dtype=bool)  # logged yet
     killed = np.zeros(threats.n, dtype=bool)
     t_prev, t, n_left = -np.inf, 0.0, 0
     while t_prev < t_end:
@@ -103,21 +109,16 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             ch = node.kill(new_kills)
             _track_events(log, t, "track_end", ch.ended, ch.ended_label, a, scenario)
         snapshot = tuple(node.tracks() for node in nodes)
-        delay.push(t, snapshot)
-        pictures = []
-        for a in range(n_nat):
-            releases = _releases(a, t, terms, delay, released, log, scenario)
-            if twin[a] != a:  # receives exactly what an earlier nation does: same picture
-                pictures.append(pictures[twin[a]])
-            else:
-                pictures.append(builders[a].build(t, snapshot[a], releases))
+        pictures = sharing.step(t, snapshot)
+        _release_events(log, sharing, released, scenario)
         if samples.due(t):
             everything = [(a, a, tr.select(tr.confirmed)) for a, tr in enumerate(snapshot)]
             analyst = coalition.build(t, LocalTracks.empty(), everything)
             samples.sample(t, [*pictures, analyst], truth, outcome.death_t_s > t)
         views: list = []
         for a, pic in enumerate(pictures):  # a twin's picture is the same object: same view
-            views.append(views[twin[a]] if twin[a] != a else pic.per_threat(threats.n))
+            twin = sharing.twin[a]
+            views.append(views[twin] if twin != a else pic.per_threat(threats.n))
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
         cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s)
         for shot in eng.assign(t, views, threats.class_code, open_, cycle):
@@ -147,7 +148,8 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         t_prev, t = t, _next_time(t, cycle, truth, outcome, eng)
     record_detections(dets, sensors, outcome, log, scenario, reports.launch_warnings)
     false_alarms = dict(zip(sensors.ids, dets.false_alarm_counts(sensors.n).tolist(), strict=True))
-    return SimResult(scenario, seed, truth, outcome, log, eng, false_alarms, samples)
+    return SimResult(scenario, seed, truth, outcome, log, eng, false_alarms, samples,
+                     sharing.audit, sharing.views)  # fmt: skip
 
 
 def _period(t: float, scenario: Scenario, snapshot, warning_t_s: np.ndarray) -> float:
@@ -189,48 +191,24 @@ def _track_events(log, t_s, kind, track_ids, labels, nation, scenario) -> None:
         log.add(t_s, kind, j, nation=scenario.nations[nation].id, detail=detail)
 
 
-def _releases(a, t, terms, delay, released, log, scenario):
-    """Partner tracks released to nation ``a`` at ``t`` (each as it was ``latency_s`` ago),
-    as ``(key, source nation, tracks)``; the key is the agreement's index (opaque)."""
-    out = []
-    for k, term in enumerate(terms):
-        if a not in term.receivers or not term.active(t):
-            continue
-        snap = delay.at(t - term.latency_s)
-        if snap is None:
-            continue
-        tracks = released_tracks(snap[term.source], term)
-        labels = np.unique(tracks.label[tracks.label >= 0])
-        new = labels[~released[k, a, labels]]
-        released[k, a, new] = True
+def _release_events(log, sharing: SharingStage, released: np.ndarray, scenario) -> None:
+    """One ``release`` event per (agreement, receiver, object) the first time a track on that
+    object crosses (the analyst's view: names everyone, notes anonymity)."""
+    for t, k, source, r, labels in sharing.pull_first_releases():
+        labels = np.unique(labels[labels >= 0])
+        new = labels[~released[k, r, labels]]
+        released[k, r, new] = True
+        term = sharing.terms[k]
         for j in new.tolist():
             log.add(
                 t,
                 "release",
                 j,
-                nation=scenario.nations[term.source].id,
-                to_nation=scenario.nations[a].id,
+                nation=scenario.nations[source].id,
+                to_nation=scenario.nations[r].id,
                 agreement_id=term.agreement_id,
                 detail="anonymous" if term.anonymous else None,
             )
-        out.append((k, term.source, tracks))
-    return out
-
-
-def picture_twins(scenario: Scenario, sensors, terms) -> list[int]:
-    """For each nation, the first nation whose picture is always identical to its own: both
-    have no radar (no local tracks) and are receivers of exactly the same agreements, so their
-    fusers get the same inputs at every step (a computation shared, not data: each picture is
-    what that nation would build alone)."""
-    radar = {int(o) for o, k in zip(sensors.owner, sensors.kind, strict=True) if k != KIND_IR}
-    signature = [
-        None if a in radar else frozenset(k for k, t in enumerate(terms) if a in t.receivers)
-        for a in range(len(scenario.nations))
-    ]
-    return [
-        next((b for b in range(a) if sig is not None and signature[b] == sig), a)
-        for a, sig in enumerate(signature)
-    ]
 
 
 def node_config(scenario: Scenario) -> NodeConfig:

@@ -1,0 +1,197 @@
+"""The sharing stage: every nation's releases and picture, one decision cycle at a time.
+
+:class:`SharingStage` is what the simulator calls between the nodes' trackers and the
+engagement stage, and what the leak tests drive with made-up track histories. Each cycle it
+keeps the nodes' snapshots (:class:`~shieldwall.sharing.picture.DelayLine`), moves each active
+agreement's items across through :func:`~shieldwall.sharing.crossing.cross` (the only way data
+goes from one nation to another; every crossing lands in :attr:`audit`), and fuses each
+nation's own tracks with what reached it. Every ``sample_period_s`` it records each nation's
+picture as that nation sees it (:class:`AudienceLog`): its own track numbers, no truth, and
+provenance with anonymous partners shown only as "partner".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from shieldwall.geo import country_at
+from shieldwall.rng import stream
+from shieldwall.scenario import THREAT_CLASSES, Scenario
+from shieldwall.sharing.agreements import ReleaseTerms, resolve_agreements
+from shieldwall.sharing.crossing import AuditLog, Pseudonyms, Warnings, cross
+from shieldwall.sharing.picture import DelayLine, Picture, PictureBuilder
+from shieldwall.tracking.node import LocalTracks
+
+PARTNER = "partner"  # how an anonymous contributor appears to a receiver
+
+
+class SharingStage:
+    """Releases and pictures of all nations of ``scenario`` (run seed ``seed``).
+
+    ``has_radar[a]``: nation ``a`` has local tracks (a nation without radar that receives
+    exactly what another such nation receives shares its fusion computation: same inputs,
+    same picture). ``warnings``: all launch warnings of the run with the nation that holds
+    each first (``owner``)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        has_radar: Sequence[bool],
+        warnings: Warnings | None = None,
+        warning_owner: np.ndarray | None = None,
+        sample_period_s: float = 30.0,
+    ) -> None:
+        self.scenario = scenario
+        self.n = len(scenario.nations)
+        self.terms = resolve_agreements(scenario)
+        period = scenario.sim.decision_period_s
+        self.max_latency_s = max([t.latency_s for t in self.terms], default=0.0)
+        self.delay = DelayLine(self.max_latency_s + 60.0)
+        max_age = scenario.sim.drop_track_s + self.max_latency_s + 2 * period
+        self.builders = [PictureBuilder(a, max_age, 3 * period) for a in range(self.n)]
+        self.twin = picture_twins(has_radar, self.terms)
+        self.pseudonyms = Pseudonyms(stream(seed, "anonymity"))
+        self.rngs = [stream(seed, "release", t.agreement_id) for t in self.terms]
+        self.audit = AuditLog()
+        self.views = AudienceLog(self.n, sample_period_s)
+        self.warnings = Warnings.empty() if warnings is None else warnings
+        self.warning_owner = (np.zeros(0, dtype=np.int64) if warning_owner is None
+                              else np.asarray(warning_owner))  # fmt: skip
+        self._territory = [frozenset(n.territory_codes()) for n in scenario.nations]
+        self._t_prev = -np.inf
+        self.first_release: list[tuple[float, int, int, int, np.ndarray]] = []
+
+    def territory(self, nation: int, lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+        """Is each point inside ``nation``'s territory (Natural Earth admin-0, exact)?"""
+        codes = self._territory[nation]
+        if not codes or lat_deg.size == 0:
+            return np.zeros(lat_deg.shape, dtype=bool)
+        return np.isin(country_at(lat_deg, lon_deg), sorted(codes))
+
+    def step(self, t_s: float, snapshot: Sequence[LocalTracks]) -> list[Picture]:
+        """Every nation's picture at ``t_s`` from the nodes' ``snapshot`` (all tracks)."""
+        self.delay.push(t_s, tuple(snapshot))
+        inbox: list[list] = [[] for _ in range(self.n)]
+        for k, term in enumerate(self.terms):
+            if not term.active(t_s) or not term.receivers:
+                continue
+            held = self.delay.held(t_s - term.latency_s)
+            if held is None:
+                continue
+            item_t_s, snap = held
+            fresh = self._new_warnings(term, t_s)
+            for r, tracks, _ in cross(t_s, k, term, item_t_s, snap[term.source], fresh,
+                                      pseudonyms=self.pseudonyms, rng=self.rngs[k],
+                                      territory=self.territory, audit=self.audit):  # fmt: skip
+                inbox[r].append((k, term.source, tracks))
+                if tracks.track_id.size:
+                    self.first_release.append((t_s, k, term.source, r, tracks.label))
+        pictures: list[Picture] = []
+        for a in range(self.n):
+            if self.twin[a] != a:
+                pictures.append(pictures[self.twin[a]])
+                continue
+            anonymous = frozenset(k for k, _, _ in inbox[a] if self.terms[k].anonymous)
+            pictures.append(self.builders[a].build(t_s, snapshot[a], inbox[a], anonymous))
+        if self.views.due(t_s):
+            self.views.sample(t_s, pictures)
+        self._t_prev = t_s
+        return pictures
+
+    def _new_warnings(self, term: ReleaseTerms, t_s: float) -> Warnings:
+        """The source's own launch warnings that came due for this release since the last
+        cycle: issued in ``(t_prev - latency, t - latency]`` (each crosses once)."""
+        w = self.warnings
+        hi, lo = t_s - term.latency_s, self._t_prev - term.latency_s
+        return w.select((self.warning_owner == term.source) & (w.t_s > lo) & (w.t_s <= hi))
+
+    def pull_first_releases(self) -> list[tuple[float, int, int, int, np.ndarray]]:
+        """Releases since the last call: ``(t_s, agreement, source, receiver, labels)``
+        (for the analyst's event log), cleared."""
+        out, self.first_release = self.first_release, []
+        return out
+
+
+def picture_twins(has_radar: Sequence[bool], terms: Sequence[ReleaseTerms]) -> list[int]:
+    """For each nation, the first nation whose picture is always identical to its own: both
+    have no radar (no local tracks) and are receivers of exactly the same agreements, none of
+    which depends on the receiver (``condition``), so their fusers get the same inputs at every
+    step (a computation shared, not data: each picture is what that nation would build
+    alone)."""
+    signature = []
+    for a, radar in enumerate(has_radar):
+        sig = frozenset(k if t.condition == "none" else (k, a)
+                        for k, t in enumerate(terms) if a in t.receivers)  # fmt: skip
+        signature.append(None if radar else sig)
+    return [
+        next((b for b in range(a) if sig is not None and signature[b] == sig), a)
+        for a, sig in enumerate(signature)
+    ]
+
+
+class AudienceLog:
+    """Each nation's picture as that nation sees it, sampled every ``period_s``: per system
+    track its coalition track number, state, covariance summary, estimated class and the
+    provenance masks (rendered per audience by :meth:`rows`)."""
+
+    def __init__(self, n_nations: int, period_s: float) -> None:
+        self.n = n_nations
+        self.period_s = period_s
+        self.next_t_s = -np.inf
+        self._chunks: list[list[tuple[np.ndarray, ...]]] = [[] for _ in range(n_nations)]
+
+    def due(self, t_s: float) -> bool:
+        return t_s >= self.next_t_s
+
+    def sample(self, t_s: float, pictures: Sequence[Picture]) -> None:
+        for a, pic in enumerate(pictures):
+            order = np.argsort(pic.number, kind="stable")  # by number: no source order leaks
+            P = pic.P[order]
+            pos_sigma = np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2) / 3.0)
+            vel_sigma = np.sqrt(np.trace(P[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
+            self._chunks[a].append((np.full(order.size, t_s), pic.number[order],
+                                    pic.x[order], pos_sigma, vel_sigma, pic.cls[order],
+                                    pic.named[order], pic.anon[order]))  # fmt: skip
+        self.next_t_s = (np.floor(t_s / self.period_s) + 1.0) * self.period_s
+
+    def rows(self, nation: int, names: Sequence[str]) -> dict[str, list | np.ndarray]:
+        """Columns of ``nation``'s view: ``t_s``, ``track_number``, ``x_m``..``vz_m_s`` (ECEF),
+        ``pos_sigma_m``, ``vel_sigma_m_s``, ``class``, ``provenance`` (list of nation ids,
+        its own first, partners by name in scenario order, "partner" once for any anonymous
+        contributor)."""
+        chunks = self._chunks[nation]
+        if chunks:
+            t, num, x, ps, vs, cls, named, anon = (
+                np.concatenate(c) for c in zip(*chunks, strict=True)
+            )
+        else:
+            t, num, x, ps, vs = (
+                np.zeros(0),
+                np.zeros(0, np.int64),
+                np.zeros((0, 6)),
+                (np.zeros(0)),
+                np.zeros(0),
+            )
+            cls = named = anon = np.zeros(0, np.int64)  # fmt: skip
+        masks, inverse = np.unique(np.stack([named, anon & ~named]), axis=1, return_inverse=True)
+        rendered = [_provenance(int(nm), int(an), nation, names) for nm, an in masks.T]
+        xyz = ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")
+        return {
+            "t_s": t,
+            "track_number": num,
+            **{k: x[:, i] for i, k in enumerate(xyz)},
+            "pos_sigma_m": ps,
+            "vel_sigma_m_s": vs,
+            "class": np.asarray(THREAT_CLASSES)[cls].tolist(),
+            "provenance": [rendered[i] for i in np.ravel(inverse)],
+        }
+
+
+def _provenance(named: int, anon: int, viewer: int, names: Sequence[str]) -> list[str]:
+    bits = [a for a in range(len(names)) if named >> a & 1]
+    out = [names[viewer]] if viewer in bits else []
+    out += [names[a] for a in bits if a != viewer]
+    return out + ([PARTNER] if anon else [])
