@@ -71,7 +71,7 @@ def run(
         pictures, truth = picture_tables(sim)
         write_parquet(run_dir / "pictures.parquet", pictures)
         write_parquet(run_dir / "truth.parquet", truth)
-        write_sharing_files(run_dir, sim)
+        write_sharing_files(run_dir, sc, sim.audit, sim.views, sim.truth.threats.threat_id)
         render_map(run_dir / "map.png", map_layers(sim))
         close_run_dir(run_dir)
     return RunResult(summary, events, sim, run_dir)

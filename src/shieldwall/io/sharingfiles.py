@@ -9,6 +9,7 @@ contributors appear as ``partner``); no truth and nothing another nation withhel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ import pyarrow as pa
 
 from shieldwall.geo import ecef_to_geodetic
 from shieldwall.io.runfolder import write_parquet
-from shieldwall.scenario import THREAT_CLASSES
-from shieldwall.sharing import resolve_agreements
+from shieldwall.scenario import THREAT_CLASSES, Scenario
+from shieldwall.sharing import AudienceLog, AuditLog, resolve_agreements
 from shieldwall.sharing.crossing import ITEM_KINDS
 
 PICTURES_DIR = "pictures"
@@ -28,17 +29,16 @@ def _dictionary(values: np.ndarray, index: np.ndarray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(index, pa.int32()), pa.array(values))
 
 
-def audit_table(result) -> pa.Table:
+def audit_table(scenario: Scenario, audit: AuditLog, threat_ids: Sequence[str]) -> pa.Table:
     """Every crossing: ``t_s``, ``from_nation``, ``to_nation``, ``agreement_id``, ``terms``,
     ``anonymous``, ``item_kind`` (track / launch_warning), ``item_id`` (the source's id),
     ``delivered_id`` (what the receiver got: the same id or a pseudonym), ``item_t_s`` (time
     of the source's data), ``item_class`` (as the source classified it), ``threat_id`` (the
     true object, null for clutter), ``lat_deg``/``lon_deg`` (as the source held it)."""
-    c = result.audit.columns()
-    sc = result.scenario
-    terms = resolve_agreements(sc)
-    nations = np.array([n.id for n in sc.nations])
-    ids = np.asarray([*result.truth.threats.threat_id, None], dtype=object)
+    c = audit.columns()
+    terms = resolve_agreements(scenario)
+    nations = np.array([n.id for n in scenario.nations])
+    ids = np.asarray([*threat_ids, None], dtype=object)
     return pa.table({
         "t_s": c["t_s"],
         "from_nation": _dictionary(nations, c["from_nation"]),
@@ -57,11 +57,11 @@ def audit_table(result) -> pa.Table:
     })  # fmt: skip
 
 
-def audience_table(result, nation: int) -> pa.Table:
+def audience_table(scenario: Scenario, views: AudienceLog, nation: int) -> pa.Table:
     """Nation ``nation``'s picture as it sees it (see the module docstring), plus
     ``lat_deg``/``lon_deg``/``alt_m``."""
-    names = [n.id for n in result.scenario.nations]
-    rows = result.views.rows(nation, names)
+    names = [n.id for n in scenario.nations]
+    rows = views.rows(nation, names)
     xyz = np.stack([rows["x_m"], rows["y_m"], rows["z_m"]], axis=-1)
     lat, lon, alt = ecef_to_geodetic(xyz)
     order = ["t_s", "track_number"]
@@ -72,10 +72,16 @@ def audience_table(result, nation: int) -> pa.Table:
     return pa.table(cols)
 
 
-def write_sharing_files(run_dir: Path, result) -> None:
+def write_sharing_files(
+    run_dir: Path,
+    scenario: Scenario,
+    audit: AuditLog,
+    views: AudienceLog,
+    threat_ids: Sequence[str],
+) -> None:
     """``audit.parquet`` and one ``pictures/<nation>.parquet`` per nation."""
-    write_parquet(run_dir / "audit.parquet", audit_table(result))
+    write_parquet(run_dir / "audit.parquet", audit_table(scenario, audit, threat_ids))
     folder = run_dir / PICTURES_DIR
     folder.mkdir(exist_ok=True)
-    for a, n in enumerate(result.scenario.nations):
-        write_parquet(folder / f"{n.id}.parquet", audience_table(result, a))
+    for a, n in enumerate(scenario.nations):
+        write_parquet(folder / f"{n.id}.parquet", audience_table(scenario, views, a))
