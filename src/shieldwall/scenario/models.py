@@ -23,7 +23,13 @@ from shieldwall.scenario.catalog import (  # noqa: F401  (re-exported)
     SensorType,
     ThreatType,
 )
-from shieldwall.scenario.crossref import out_of_range, unique_ids
+from shieldwall.scenario.airspaces import MAX_ZONES, AirspaceDenial, AirspaceZone
+from shieldwall.scenario.crossref import (
+    airspace_problems,
+    out_of_range,
+    patrol_overflight,
+    unique_ids,
+)
 from shieldwall.scenario.fields import (  # noqa: F401  (re-exported)
     THREAT_CLASSES,
     Id,
@@ -186,6 +192,7 @@ class Letters(_Model):
 
     request_s: float
     ack_s: float
+    requested_by: Id | None = Field(default=None, description="the host nation that asked")
 
     @model_validator(mode="after")
     def _order(self) -> Letters:
@@ -202,7 +209,14 @@ class Authority(_Model):
     classes: list[ThreatClass] = Field(default_factory=lambda: list(THREAT_CLASSES))
     airspace: list[str] = Field(
         default_factory=lambda: ["any"],
-        description="ISO 3166 alpha-3 codes, 'INTL' for international airspace, or 'any'",
+        description="ISO 3166 alpha-3 codes, 'INTL' for international airspace, ids of"
+        " 'airspaces' zones, or 'any'",
+    )
+    defend: list[Audience] = Field(
+        default_factory=lambda: ["coalition"],
+        min_length=1,
+        description="whose assets it may defend: a threat is engaged only when the asset the"
+        " defense's threat evaluation predicts it threatens belongs to one of these",
     )
     requires_invitation: bool = False
     letters: Letters | None = None
@@ -343,6 +357,8 @@ class Scenario(_Model):
     patrols: list[Patrol] = Field(default_factory=list)
     agreements: list[Agreement] = Field(default_factory=list)
     authorities: list[Authority] = Field(default_factory=list)
+    airspaces: list[AirspaceZone] = Field(default_factory=list, max_length=MAX_ZONES)
+    airspace_denials: list[AirspaceDenial] = Field(default_factory=list)
     raid: Raid
 
     @model_validator(mode="after")
@@ -406,6 +422,8 @@ class Scenario(_Model):
                     " merge them into one (classes, airspace and letters apply together)"
                 )
             seen_auth.add(au.nation)
+        problems += airspace_problems(self)
+        problems += [] if problems else patrol_overflight(self)
         asset_ids = {a.id for a in self.assets}
         for i, s in enumerate(self.raid.salvos):
             need(s.threat, cat.threat_types, f"raid.salvos.{i}.threat", "threat type")
