@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from shieldwall.engagement.airspace import airspace_grid
 from shieldwall.engagement.assign import (
     MIN_PK,
     Candidates,
@@ -21,6 +20,7 @@ from shieldwall.engagement.assign import (
     greedy_assign,
     optimal_assign,
 )
+from shieldwall.engagement.authority import Rules
 from shieldwall.engagement.evaluate import LETHALITY, OPEN_GROUND_TTG_S, Assets, evaluate
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
@@ -29,7 +29,7 @@ from shieldwall.engagement.feasibility import (
     feasible_windows,
     predict_paths,
 )
-from shieldwall.engagement.shooters import authorities, shooters
+from shieldwall.engagement.shooters import shooters
 from shieldwall.rng import stream
 from shieldwall.scenario import Scenario
 
@@ -40,7 +40,8 @@ RULES = np.array([
     "chosen", "pk below doctrine minimum", "fires at another threat", "lower score",
     "cannot kill this class", "not on station", "magazine empty", "all channels busy",
     "no authority yet (letters)", "no track", "no authority for this class",
-    "left alone (open ground)", "rounds kept in reserve for ballistic missiles",
+    "no authority to defend this asset's owner", "left alone (open ground)",
+    "rounds kept in reserve for ballistic missiles",
     "no airspace (its only windows lie where it may not fire)",
     "no engagement window (range, altitude or timing)",
 ])  # fmt: skip
@@ -71,14 +72,8 @@ class Engagements:
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
         self.shooters = shooters(scenario)
-        self.auth = authorities(scenario)
-        r = scenario.region
-        restricted = any(a is not None for a in self.auth.airspace)
-        self.grid = (
-            airspace_grid(r.lat_min, r.lat_max, r.lon_min, r.lon_max)
-            if (restricted and self.shooters.n)
-            else None
-        )
+        self.rules = Rules(scenario, build_grid=self.shooters.n > 0)
+        self.auth = self.rules.auth
         self.rounds = self.shooters.magazine.copy()
         self.busy = np.zeros(self.shooters.n, dtype=np.int64)
         self.rngs = [stream(seed, "shooter", i) for i in self.shooters.ids]
@@ -95,6 +90,9 @@ class Engagements:
         # (t_s, nation, threat, detail) of each nation's first decision to leave a threat alone
         self.left_alone: list[tuple[float, int, int, str]] = []
         self._left: set[tuple[int, int]] = set()
+        # [authority, airspace] x nation x threat: a shooter of the nation had a window and a
+        # track on the threat but the rules barred it (see declined())
+        self.barred = np.zeros((2, len(scenario.nations), 0), dtype=bool)
 
     def pending(self) -> bool:
         return bool(self.in_flight)
@@ -127,29 +125,45 @@ class Engagements:
         slack_s = self.slack_s if cycle_s is None else cycle_s + 2 * STEP_S
         engaged = np.zeros(open_.size, dtype=bool)
         engaged[[s.threat for s in self.in_flight]] = True
-        parts, paths_by_nation = [], {}
+        if self.barred.shape[2] != open_.size:
+            self.barred = np.zeros((2, len(pictures), open_.size), dtype=bool)
         sh = self.shooters
         ready = (
             (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (t_s <= sh.until_s)
         )
         todo = []
         for a, pic in enumerate(pictures):
-            mine = np.flatnonzero(ready & (sh.owner == a) & (self.auth.from_s[a] <= t_s))
-            cls_ok = self.auth.classes[a][pic.cls]
-            m = np.flatnonzero(pic.has_track & open_ & ~engaged & cls_ok)
+            mine = np.flatnonzero(ready & (sh.owner == a))
+            m = np.flatnonzero(pic.has_track & open_ & ~engaged)
             m = m[self._within_reach(mine, pic.x[m])]
             if mine.size and m.size:
                 todo.append((a, pic, mine, m))
-        todo = self._leave_open_ground(t_s, todo)
-        no_airspace: dict[int, list[int]] = {}  # threat -> shooters whose windows lie outside
-        for (a, pic, mine, m), paths in zip(todo, _shared_paths(todo), strict=True):
+        allowed = self.rules.authorised(t_s, todo, self.assets)
+        defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
+        for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
+            defend_no[a, m] = ~ok & (self.auth.from_s[a] <= t_s) & self.auth.classes[a][pic.cls[m]]
+        left = self._leave_open_ground(t_s, todo, allowed)
+        kept = []
+        for (a, pic, mine, m), ok, gone in zip(todo, allowed, left, strict=True):
+            # a barred threat matters (declined()) only where one of the shooters could kill it
+            keep = ~gone & (ok | (sh.pk[mine][:, pic.cls[m]] > 0.0).any(axis=0))
+            if keep.any():
+                kept.append((a, pic, mine, m[keep], ok[keep]))
+        todo = kept
+        parts, paths_by_nation, air_no = [], {}, []
+        for (a, pic, mine, m, ok), (paths, member) in zip(todo, self._paths(todo), strict=True):
             cls = pic.cls[m]
             window = feasible_windows(sh, mine, paths, cls, slack_s)
-            before = window.any(axis=2)
-            window &= self._airspace_ok(a, paths)[None]
-            s_no, j_no = np.nonzero(before & ~window.any(axis=2))
-            for k, jj in zip(mine[s_no].tolist(), m[j_no].tolist(), strict=True):
-                no_airspace.setdefault(jj, []).append(k)
+            had = window.any(axis=2)
+            air = self.rules.airspace_ok(a, t_s, member)
+            if air is not None:
+                window &= air[None]
+            window &= ok[None, :, None]
+            no_air = had & ok[None] & ~window.any(axis=2)
+            self.barred[0, a, m[(had & ~ok[None]).any(axis=0)]] = True
+            self.barred[1, a, m[no_air.any(axis=0)]] = True
+            s_no, j_no = np.nonzero(no_air)
+            air_no.append((m[j_no], mine[s_no]))
             # reserve policy: a battery's last `reserve` rounds only for ballistic tracks
             held = (self.rounds[mine] <= self.reserve[mine])[:, None] & (cls != 0)[None]
             window &= ~held[:, :, None]
@@ -166,7 +180,7 @@ class Engagements:
         else:
             shots = greedy_assign(cand, self.rounds, sh.channels - self.busy, self.cost_weight)
         ctx = (t_s, pictures, _Indexed.of(cand), self.rounds.copy(), self.busy.copy(), shots,
-               no_airspace)  # fmt: skip
+               _pairs_by_threat(air_no), defend_no)  # fmt: skip
         values = self._threat_values(pictures, shots)
         stories = [self._story(ctx, s, j) for s, j, _ in shots]
         fired = [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
@@ -175,13 +189,21 @@ class Engagements:
             for f, (v, pk), c in zip(fired, values, stories, strict=True)
         ]
 
+    def declined(self) -> dict[str, np.ndarray]:
+        """Per nation: the number of distinct threats on which at least one of its shooters
+        had an engagement window and a track, but was barred by ``authority`` (letters, class,
+        defend) or by ``airspace`` (its authority's airspace, hosts' denials), so far."""
+        counts = self.barred.sum(axis=2)
+        return {"authority": counts[0], "airspace": counts[1]}
+
     def _candidate_values(self, todo, cand: Candidates, n: int) -> np.ndarray:
         """Per threat index: its value in the picture of the first nation that may shoot at
         it, at least ``VALUE_FLOOR`` x its class lethality (a threat whose straight course
         misses every asset still flies; drones turn at waypoints)."""
         value = np.zeros(n)
         done = np.zeros(n, dtype=bool)
-        for _, pic, _, m in todo:
+        for _, pic, _, m, ok in todo:
+            m = m[ok]
             j = np.intersect1d(m[~done[m]], cand.threat)
             if j.size == 0:
                 continue
@@ -215,7 +237,7 @@ class Engagements:
         """Why shooter ``chosen`` fires at threat ``j``: every shooter's status (chosen,
         feasible, or the first rule that excluded it, in the order of :data:`RULES`), as JSON.
         Vectorised over shooters."""
-        t_s, pictures, cand, rounds, busy, shots, no_airspace = ctx
+        t_s, pictures, cand, rounds, busy, shots, no_airspace, defend_no = ctx
         sh = self.shooters
         lo, hi = np.searchsorted(cand.threat[cand.by_threat], [j, j + 1])
         rows_j = cand.by_threat[lo:hi]
@@ -231,7 +253,9 @@ class Engagements:
         cls_j = pictures[int(owner[chosen])].cls[j]  # as the firing nation classifies it
         left = np.array([(a, j) in self._left for a in range(len(pictures))])[owner]
         barred = np.zeros(sh.n, dtype=bool)
-        barred[no_airspace.get(j, [])] = True
+        air_j, air_s = no_airspace
+        lo_a, hi_a = np.searchsorted(air_j, [j, j + 1])
+        barred[air_s[lo_a:hi_a]] = True
         idx = np.arange(sh.n)
         conditions = [
             idx == chosen,
@@ -245,6 +269,7 @@ class Engagements:
             self.auth.from_s[owner] > t_s,
             ~has,
             ~self.auth.classes[owner, cls_n],
+            defend_no[owner, j],
             left,
             (rounds <= self.reserve) & (cls_n != 0),
             barred,
@@ -255,24 +280,26 @@ class Engagements:
         rows = zip(sh.ids, names, status.tolist(), pk.tolist(), strict=True)
         return json.dumps([{"unit": u, "nation": a, "status": st, "pk": p} for u, a, st, p in rows])
 
-    def _leave_open_ground(self, t_s: float, todo: list) -> list:
-        """Drop the ballistic tracks each nation predicts to land in open ground (threat
-        evaluation, :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated
-        once) and note each nation's first such decision per threat."""
-        rows = [(k, np.flatnonzero((pic.cls[m] == 0) & _may_land_soon(pic.x[m])))
+    def _leave_open_ground(self, t_s: float, todo: list, allowed: list) -> list[np.ndarray]:
+        """Per ``todo`` item, bool over its threats: the ballistic tracks the nation may engage
+        (``allowed``) and predicts to land in open ground (threat evaluation,
+        :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated once); notes
+        each nation's first such decision per threat."""
+        out = [np.zeros(m.size, dtype=bool) for *_, m in todo]
+        rows = [(k, np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & _may_land_soon(pic.x[m])))
                 for k, (_, pic, _, m) in enumerate(todo)]  # fmt: skip
         rows = [(k, r) for k, r in rows if r.size]
         if not rows or self.assets.value.size == 0:
-            return todo
+            return out
         x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
         P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
         _, first, inverse = np.unique(x, axis=0, return_index=True, return_inverse=True)
         ev = evaluate(x[first], P[first], np.zeros(first.size, dtype=np.int64), self.assets)
         alone = ev.open_ground[inverse.reshape(-1)]
         best = ev.p_hit.max(axis=1, initial=0.0)[inverse.reshape(-1)]
-        out, start = list(todo), 0
+        start = 0
         for k, r in rows:
-            a, pic, mine, m = todo[k]
+            a, _, _, m = todo[k]
             mask = alone[start : start + r.size]
             for j, p in zip(m[r[mask]].tolist(), best[start : start + r.size][mask].tolist(),
                             strict=True):  # fmt: skip
@@ -281,10 +308,8 @@ class Engagements:
                     why = f"predicted impact in open ground (largest hit probability {p:.3f})"
                     self.left_alone.append((t_s, a, j, why))
             start += r.size
-            keep = np.ones(m.size, dtype=bool)
-            keep[r[mask]] = False
-            out[k] = (a, pic, mine, m[keep])
-        return [item for item in out if item[3].size]
+            out[k][r[mask]] = True
+        return out
 
     def _within_reach(self, mine: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Threats (states ``x``) that could enter some shooter's range within the look-ahead:
@@ -294,12 +319,27 @@ class Engagements:
         travel = np.linalg.norm(x[:, 3:], axis=-1) * LOOKAHEAD_S[-1]
         return (d <= sh.max_range_m[mine][:, None] + travel[None] + 10e3).any(axis=0)
 
-    def _airspace_ok(self, nation: int, paths) -> np.ndarray:
-        allowed = self.auth.airspace[nation]
-        if allowed is None or self.grid is None:
-            return np.ones(paths.alt_m.shape, dtype=bool)
-        codes = self.grid.lookup(paths.lat_deg, paths.lon_deg)
-        return self.grid.allowed_mask(allowed)[codes]
+    def _paths(self, todo) -> list[tuple[PredictedPaths, tuple | None]]:
+        """Predicted paths for every nation's candidate threats and the airspace of each
+        predicted point (None when nothing restricts airspace), each distinct estimate
+        predicted and looked up once: partners that hold the same fused estimate of a threat
+        share its path."""
+        if not todo:
+            return []
+        x = np.concatenate([pic.x[m] for _, pic, _, m, _ in todo])
+        ballistic = np.concatenate([pic.cls[m] == 0 for _, pic, _, m, _ in todo])
+        rows = np.concatenate([x, ballistic[:, None]], axis=1)
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        paths = predict_paths(x[first], ballistic[first])
+        member = self.rules.membership(paths.lat_deg, paths.lon_deg)
+        inverse = inverse.reshape(-1)
+        out, start = [], 0
+        for _, _, _, m, _ in todo:
+            idx = inverse[start : start + m.size]
+            start += m.size
+            out.append((PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)),
+                        None if member is None else (member[0][idx], member[1][idx])))  # fmt: skip
+        return out
 
     def _fire(self, t_s, s, j, k, paths_by_nation, true_class) -> Shot:
         sh = self.shooters
@@ -329,23 +369,13 @@ class Engagements:
         return shot
 
 
-def _shared_paths(todo) -> list[PredictedPaths]:
-    """Predicted paths for every nation's candidate threats, each distinct estimate predicted
-    once: partners that hold the same fused estimate of a threat share its path."""
-    if not todo:
-        return []
-    x = np.concatenate([pic.x[m] for _, pic, _, m in todo])
-    ballistic = np.concatenate([pic.cls[m] == 0 for _, pic, _, m in todo])
-    rows = np.concatenate([x, ballistic[:, None]], axis=1)
-    uniq, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-    paths = predict_paths(x[first], ballistic[first])
-    inverse = inverse.reshape(-1)
-    out, start = [], 0
-    for _, _, _, m in todo:
-        idx = inverse[start : start + m.size]
-        out.append(PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)))
-        start += m.size
-    return out
+def _pairs_by_threat(pairs: list[tuple[np.ndarray, np.ndarray]]):
+    """(threat, shooter) pairs of all nations, concatenated and sorted by threat."""
+    if not pairs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    j, s = (np.concatenate(c) for c in zip(*pairs, strict=True))
+    order = np.argsort(j, kind="stable")
+    return j[order], s[order]
 
 
 def _may_land_soon(x: np.ndarray) -> np.ndarray:

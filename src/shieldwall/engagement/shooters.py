@@ -42,13 +42,28 @@ class Shooters:
 
 
 @dataclass(frozen=True, slots=True)
+class Denial:
+    """A host's denial of intercept airspace: the nations it binds ``(N,)`` (its audience less
+    the host), the codes or zone ids denied, and its validity ``[from_s, until_s)``."""
+
+    nations: np.ndarray
+    airspace: frozenset[str]
+    from_s: float
+    until_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Authorities:
-    """Per nation: classes it may engage ``(N, 3)``, airspace codes (None = any), and the time
-    from which it may fire (after the exchange of letters where its law requires one)."""
+    """Per nation: classes it may engage ``(N, 3)``, airspace codes or zone ids (None = any),
+    the time from which it may fire (after the exchange of letters where its law requires
+    one), and whose assets it may defend ``(N, N)`` (row: the defender, column: the owner);
+    plus the hosts' denials of intercept airspace."""
 
     classes: np.ndarray
     airspace: tuple[frozenset[str] | None, ...]
     from_s: np.ndarray
+    defend: np.ndarray
+    denials: tuple[Denial, ...] = ()
 
 
 def shooters(scenario: Scenario) -> Shooters:
@@ -131,19 +146,36 @@ def shooters(scenario: Scenario) -> Shooters:
 
 
 def authorities(scenario: Scenario) -> Authorities:
-    """Each nation's engagement authority. A nation with no authority entry may not fire."""
+    """Each nation's engagement authority and the hosts' denials. A nation with no authority
+    entry may not fire."""
     n = len(scenario.nations)
     nat = scenario.nation_index()
     classes = np.zeros((n, 3), dtype=bool)
     airspace: list[frozenset[str] | None] = [frozenset()] * n
     from_s = np.full(n, np.inf)
+    defend = np.ones((n, n), dtype=bool)
     for a in scenario.authorities:
         i = nat[a.nation]
         classes[i] |= np.array([c in a.classes for c in THREAT_CLASSES])
         codes = frozenset(a.airspace)
         airspace[i] = None if "any" in codes or airspace[i] is None else airspace[i] | codes
         from_s[i] = min(from_s[i], a.authorised_from_s)
-    return Authorities(classes=classes, airspace=tuple(airspace), from_s=from_s)
+        defend[i] = _members(scenario, a.defend)
+    denials = []
+    for d in scenario.airspace_denials:
+        bound = _members(scenario, d.to)
+        bound[nat[d.by]] = False
+        denials.append(Denial(bound, frozenset(d.airspace), *d.interval_s()))
+    return Authorities(classes=classes, airspace=tuple(airspace), from_s=from_s,
+                       defend=defend, denials=tuple(denials))  # fmt: skip
+
+
+def _members(scenario: Scenario, audiences: list[str]) -> np.ndarray:
+    """Bool over nations: members of any of ``audiences`` (nation ids, groups, coalition)."""
+    nat = scenario.nation_index()
+    out = np.zeros(len(scenario.nations), dtype=bool)
+    out[[nat[m] for aud in audiences for m in scenario.audience_members(aud)]] = True
+    return out
 
 
 UPPER_TIER_MIN_ALT_M = 40e3  # an interceptor that cannot engage below this is upper tier
