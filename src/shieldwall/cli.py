@@ -22,6 +22,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 
 from shieldwall.io.runfolder import RunFolderError, default_run_dir
 from shieldwall.io.tables import catalog_tables, run_tables, scenario_tables
@@ -140,6 +141,9 @@ def run(
         return
     for table in run_tables(result.summary):
         out_console.print(table)
+    declined = _declined_table(result.summary)
+    if declined is not None:
+        out_console.print(declined)
     acc = result.summary["threats"]
     balanced = result.summary["accounting"]["balanced"]
     mark = "[green]OK[/]" if balanced else "[bold red]NOT BALANCED[/]"
@@ -148,6 +152,25 @@ def run(
         f" + leaked {acc['leaked']} + failed {acc['failed']}"
     )
     out_console.print(f"Run folder: {result.run_dir}")
+
+
+def _declined_table(summary: dict) -> Table | None:
+    """One line per nation that declined engagements for lack of authority or airspace."""
+    rows = [(n, c["authority"], c["airspace"]) for n, c in summary.get("declined", {}).items()
+            if c["authority"] or c["airspace"]]  # fmt: skip
+    if not rows:
+        return None
+    table = Table(
+        title="Engagements declined (distinct threats)",
+        caption="a ready shooter had a window and a track, but the nation lacked authority\n"
+        "(letters, class, whose assets) or airspace (its own limits, a host's denial)",
+        min_width=72,
+    )
+    for col in ("nation", "authority", "airspace"):
+        table.add_column(col, justify="left" if col == "nation" else "right")
+    for nation, auth, air in rows:
+        table.add_row(nation, str(auth), str(air))
+    return table
 
 
 @app.command("list")

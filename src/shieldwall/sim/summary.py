@@ -58,6 +58,7 @@ def summarize(result: SimResult) -> dict:
         },
         "assets": assets,
         "interceptors": inter,
+        "declined": _declined(result),
         "attack": {"cost_usd": attack_cost},
         "sensors": {"false_alarms": dict(sorted(result.false_alarms.items()))},
         "siap": _siap(result),
@@ -92,6 +93,19 @@ def _interceptors(result: SimResult) -> dict:
             n: {t: dict(v) for t, v in sorted(types.items())} for n, types in sorted(by.items())
         },
         "by_layer": by_layer,
+    }
+
+
+def _declined(result: SimResult) -> dict:
+    """Per nation: the distinct threats on which at least one of its shooters (ready: rounds,
+    a free channel, on station) had an engagement window and a track but was barred by
+    ``authority`` (letters, threat class, whose assets it may defend) or by ``airspace`` (its
+    authority's airspace or a host's denial at the intercept point); see
+    :meth:`~shieldwall.engagement.Engagements.declined`."""
+    counts = result.engagements.declined()
+    return {
+        n.id: {k: int(counts[k][i]) for k in ("authority", "airspace")}
+        for i, n in enumerate(result.scenario.nations)
     }
 
 
