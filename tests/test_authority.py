@@ -505,3 +505,15 @@ def test_summary_of_a_run_reports_declines_by_nation():
     assert declined["USA"]["airspace"] > 0 and declined["USA"]["authority"] == 0
     assert declined["ISR"] == {"authority": 0, "airspace": 0}
     assert "GBR" not in fired and "USA" not in fired
+
+
+def test_explain_counts_the_shooters_the_rules_barred():
+    from shieldwall.io.explain import _barred
+
+    rows = [{"nation": "ISR", "status": "chosen"},
+            {"nation": "GBR", "status": "no authority yet (letters)"},
+            {"nation": "USA", "status": NO_DEFEND},
+            {"nation": "USA", "status": NO_AIRSPACE},
+            {"nation": "JOR", "status": "no engagement window"}]  # fmt: skip
+    assert _barred(rows) == "barred by authority: 2 (GBR 1, USA 1); by airspace: 1 (USA 1)"
+    assert _barred(rows[:1]) is None

@@ -3,7 +3,10 @@
 Everything comes from ``events.parquet``: the threat's launch, the sensors that saw it, the
 nations that tracked it, the releases that carried it to partners, each nation's decision to
 leave it alone, every shot at it with the candidates considered (each shooter's status: chosen,
-feasible, or the first rule that excluded it) and the expected value gain, and its fate.
+feasible, or the first rule that excluded it) and the expected value gain, and its fate. Under
+each shot's candidates, how many shooters the engagement rules barred: by authority (letters,
+threat class, whose assets it may defend) or by airspace (its authority's airspace, a host's
+denial).
 """
 
 from __future__ import annotations
@@ -90,4 +93,16 @@ def _candidates_table(r: dict) -> Table:
         table.add_column(col, justify="right" if col == "pk" else "left")
     for c in rows:
         table.add_row(c["unit"], c["nation"], f"{c['pk']:.2f}", c["status"])
+    table.caption = _barred(rows)
     return table
+
+
+def _barred(rows: list[dict]) -> str | None:
+    """'barred by authority: 2 (GBR 1, JOR 1); by airspace: 1 (USA 1)', or None."""
+    parts = []
+    for rule in ("authority", "airspace"):
+        nations = [c["nation"] for c in rows if c["status"].startswith(f"no {rule}")]
+        if nations:
+            each = ", ".join(f"{n} {nations.count(n)}" for n in sorted(set(nations)))
+            parts.append(f"by {rule}: {len(nations)} ({each})")
+    return "barred " + "; ".join(parts) if parts else None
