@@ -1,6 +1,6 @@
 """The ``shieldwall`` study commands: ``study`` (Monte Carlo), ``shapley`` (each nation's
-worth) and ``sweep`` (one scenario field over a range). They register on the one typer ``app``
-of :mod:`shieldwall.cli` (same error and interrupt conventions)."""
+worth), ``sweep`` (one scenario field over a range) and ``compare`` (a what-if). They register
+on the one typer ``app`` of :mod:`shieldwall.cli` (same error and interrupt conventions)."""
 
 from __future__ import annotations
 
@@ -192,9 +192,10 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
 VARIANT_PRELOAD = "shieldwall.studies.variants"
 
 
-def _run_variant_study(start, progress_enabled: bool, folder: Path, table: str):
-    """Run ``start(progress)`` (a Shapley or sweep study) with a progress bar and the study
-    command's handling of user errors (exit 2) and Ctrl-C (exit 130)."""
+def _run_variant_study(start, progress_enabled: bool, folder: Path | None, table: str = ""):
+    """Run ``start(progress)`` (a Shapley, sweep or compare study) with a progress bar and the
+    study command's handling of user errors (exit 2) and Ctrl-C (exit 130); ``folder`` None
+    for a study that writes none (compare)."""
     from shieldwall.studies import EngineError
 
     progress = _StudyProgress(enabled=progress_enabled)
@@ -206,11 +207,12 @@ def _run_variant_study(start, progress_enabled: bool, folder: Path, table: str):
         _fail([escape(str(exc))])
     except KeyboardInterrupt:
         progress.stop()
-        err_console.print(
-            f"interrupted: {progress.finished} runs finished, kept in {folder / table};"
-            " the folder stays marked INCOMPLETE",
-            soft_wrap=True,
+        kept = (
+            "nothing kept (no folder)"
+            if folder is None
+            else f"kept in {folder / table}; the folder stays marked INCOMPLETE"
         )
+        err_console.print(f"interrupted: {progress.finished} runs finished, {kept}", soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.stop()
@@ -334,3 +336,64 @@ def sweep(
         out_console.print(sweep_table(result.summary))
         out_console.print(f"folder: {folder} (sweep.png, sweep.json, {TABLE})", soft_wrap=True)
     _variant_failures(result.summary, folder, TABLE)
+
+
+@app.command()
+def compare(
+    scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
+    without_sharing: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NATION", help="NATION releases nothing: agreements from it go"),
+    ] = None,
+    without_nation: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NATION", help="NATION leaves: units, agreements, authority go"),
+    ] = None,
+    without_agreement: Annotated[
+        list[str] | None, typer.Option(metavar="ID", help="drop the agreement with this id")
+    ] = None,
+    without_authority: Annotated[
+        list[str] | None,
+        typer.Option(metavar="ID", help="drop this authority (its id: the nation's by default)"),
+    ] = None,
+    runs: Annotated[int, typer.Option(help="replications of base and variant")] = 20,
+    seed: BaseSeedOption = None,
+    engine: EngineOption = "local",
+    address: AddressOption = None,
+    workers: WorkersOption = None,
+    quiet: QuietOption = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the comparison as JSON")] = False,
+) -> None:
+    """What-if: the scenario against a variant without what the --without-* options name
+    (repeatable; all apply to one variant), replication i of both on the same seed; the paired
+    difference per metric with a 95% CI."""
+    from shieldwall.io.comparetable import compare_footer, compare_heading, compare_table
+    from shieldwall.studies import make_executor
+    from shieldwall.studies.compare import Removal, compare_study
+
+    sc = _load(scenario)
+    asked = (without_sharing, without_nation, without_agreement, without_authority)
+    removal = Removal(*(tuple(ids or ()) for ids in asked))  # checked before any run starts
+    base = sc.seed if seed is None else seed
+
+    def start(progress):
+        executor = make_executor(engine, workers, address, preload=[VARIANT_PRELOAD])
+        return compare_study(sc, removal, runs, executor, base, progress)
+
+    summary = _run_variant_study(start, not quiet and err_console.is_terminal, None).summary
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        out_console.print(compare_heading(summary), soft_wrap=True, highlight=False)
+        out_console.print(compare_table(summary))
+        out_console.print(compare_footer(summary), soft_wrap=True, highlight=False)
+    for name, error in list(summary["errors"].items())[:5]:
+        err_console.print(f"{name} failed (after a retry): {error}", highlight=False,
+                          soft_wrap=True)  # fmt: skip
+    if summary["failed"]:
+        err_console.print(
+            f"[bold red]{summary['failed']} of {2 * runs} runs failed[/]; the statistics use"
+            f" the {summary['pairs']} seed pairs where both finished",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_STUDY_FAILURES)
