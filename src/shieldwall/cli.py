@@ -162,9 +162,9 @@ def _declined_table(summary: dict) -> Table | None:
         return None
     table = Table(
         title="Engagements declined (distinct threats)",
-        caption="a ready shooter had a window and a track, but the nation lacked authority\n"
-        "(letters, class, whose assets) or airspace (its own limits, a host's denial)",
-        min_width=72,
+        caption="a ready shooter had a window and a track;\nauthority: letters, class or whose"
+        " assets;\nairspace: own limits or a host's denial",
+        min_width=44,
     )
     for col in ("nation", "authority", "airspace"):
         table.add_column(col, justify="left" if col == "nation" else "right")
@@ -403,6 +403,7 @@ def explain(
 
 
 # the study commands (study, shapley, sweep) register themselves on ``app``
+import shieldwall.cli_report  # noqa: E402, F401
 from shieldwall import cli_studies  # noqa: E402, F401
 
 

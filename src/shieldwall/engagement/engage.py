@@ -123,54 +123,17 @@ class Engagements:
         the next decision (default ``sim.decision_period_s``), which sets how early a shot may
         be taken (see :func:`feasible_windows`)."""
         slack_s = self.slack_s if cycle_s is None else cycle_s + 2 * STEP_S
-        engaged = np.zeros(open_.size, dtype=bool)
-        engaged[[s.threat for s in self.in_flight]] = True
         if self.barred.shape[2] != open_.size:
             self.barred = np.zeros((2, len(pictures), open_.size), dtype=bool)
-        sh = self.shooters
-        ready = (
-            (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (t_s <= sh.until_s)
-        )
-        todo = []
-        for a, pic in enumerate(pictures):
-            mine = np.flatnonzero(ready & (sh.owner == a))
-            m = np.flatnonzero(pic.has_track & open_ & ~engaged)
-            m = m[self._within_reach(mine, pic.x[m])]
-            if mine.size and m.size:
-                todo.append((a, pic, mine, m))
-        allowed = self.rules.authorised(t_s, todo, self.assets)
-        defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
-        for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
-            defend_no[a, m] = ~ok & (self.auth.from_s[a] <= t_s) & self.auth.classes[a][pic.cls[m]]
-        left = self._leave_open_ground(t_s, todo, allowed)
-        kept = []
-        for (a, pic, mine, m), ok, gone in zip(todo, allowed, left, strict=True):
-            # a barred threat matters (declined()) only where one of the shooters could kill it
-            keep = ~gone & (ok | (sh.pk[mine][:, pic.cls[m]] > 0.0).any(axis=0))
-            if keep.any():
-                kept.append((a, pic, mine, m[keep], ok[keep]))
-        todo = kept
+        todo, defend_no = self._todo(t_s, pictures, open_)
         parts, paths_by_nation, air_no = [], {}, []
-        for (a, pic, mine, m, ok), (paths, member) in zip(todo, self._paths(todo), strict=True):
-            cls = pic.cls[m]
-            window = feasible_windows(sh, mine, paths, cls, slack_s)
-            had = window.any(axis=2)
-            air = self.rules.airspace_ok(a, t_s, member)
-            if air is not None:
-                window &= air[None]
-            window &= ok[None, :, None]
-            no_air = had & ok[None] & ~window.any(axis=2)
-            self.barred[0, a, m[(had & ~ok[None]).any(axis=0)]] = True
-            self.barred[1, a, m[no_air.any(axis=0)]] = True
-            s_no, j_no = np.nonzero(no_air)
-            air_no.append((m[j_no], mine[s_no]))
-            # reserve policy: a battery's last `reserve` rounds only for ballistic tracks
-            held = (self.rounds[mine] <= self.reserve[mine])[:, None] & (cls != 0)[None]
-            window &= ~held[:, :, None]
-            parts.append(
-                candidates_from_windows(mine, m, window, sh.pk[mine][:, cls], sh.cost_usd[mine])
-            )
+        for item, (paths, member) in zip(todo, self._paths(todo), strict=True):
+            a, pic, _, m, _ = item
+            part, no_air = self._nation_candidates(t_s, item, paths, member, slack_s)
+            parts.append(part)
+            air_no.append(no_air)
             paths_by_nation[a] = (m, paths, pic.source)
+        sh = self.shooters
         cand = Candidates.concat(parts)
         if self.method == "optimal":
             value = self._candidate_values(todo, cand, open_.size)
@@ -188,6 +151,64 @@ class Engagements:
             replace(f, value_gain=v * pk, candidates=c)
             for f, (v, pk), c in zip(fired, values, stories, strict=True)
         ]
+
+    def _todo(self, t_s: float, pictures, open_: np.ndarray):
+        """Per nation with ready shooters: ``(nation, picture, shooters, threats, allowed)``
+        for its tracked, open, unengaged threats within reach, less those it leaves alone in
+        open ground and barred ones that none of its shooters could kill or that it has
+        already declined (they add nothing to :meth:`declined`); ``allowed`` marks the
+        threats rules 1-3 of :mod:`~shieldwall.engagement.authority` let it engage. Also
+        ``defend_no`` ``(N, n)``: threats barred by the defend rule alone (for the candidate
+        records)."""
+        sh = self.shooters
+        engaged = np.zeros(open_.size, dtype=bool)
+        engaged[[s.threat for s in self.in_flight]] = True
+        ready = (
+            (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (t_s <= sh.until_s)
+        )
+        todo = []
+        for a, pic in enumerate(pictures):
+            mine = np.flatnonzero(ready & (sh.owner == a))
+            m = np.flatnonzero(pic.has_track & open_ & ~engaged)
+            m = m[self._within_reach(mine, pic.x[m])]
+            if mine.size and m.size:
+                todo.append((a, pic, mine, m))
+        allowed = self.rules.authorised(t_s, todo, self.assets)
+        defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
+        for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
+            defend_no[a, m] = ~ok & (self.auth.from_s[a] <= t_s) & self.auth.classes[a][pic.cls[m]]
+        left = self._leave_open_ground(t_s, todo, allowed)
+        kept = []
+        for (a, pic, mine, m), ok, gone in zip(todo, allowed, left, strict=True):
+            new = (sh.pk[mine][:, pic.cls[m]] > 0.0).any(axis=0) & ~self.barred[0, a, m]
+            keep = ~gone & (ok | new)
+            if keep.any():
+                kept.append((a, pic, mine, m[keep], ok[keep]))
+        return kept, defend_no
+
+    def _nation_candidates(self, t_s, item, paths, member, slack_s):
+        """One nation's candidate (shooter, threat) pairs: engagement windows, less what its
+        authority (``allowed``), its airspace and hosts' denials (rules 4-5) and its reserve
+        policy bar. Notes the threats it declined; returns the candidates and the (threat,
+        shooter) pairs barred by airspace alone."""
+        a, pic, mine, m, ok = item
+        sh = self.shooters
+        cls = pic.cls[m]
+        window = feasible_windows(sh, mine, paths, cls, slack_s)
+        had = window.any(axis=2)
+        air = self.rules.airspace_ok(a, t_s, member)
+        if air is not None:
+            window &= air[None]
+        window &= ok[None, :, None]
+        no_air = had & ok[None] & ~window.any(axis=2)
+        self.barred[0, a, m[(had & ~ok[None]).any(axis=0)]] = True
+        self.barred[1, a, m[no_air.any(axis=0)]] = True
+        s_no, j_no = np.nonzero(no_air)
+        # reserve policy: a battery's last `reserve` rounds only for ballistic tracks
+        held = (self.rounds[mine] <= self.reserve[mine])[:, None] & (cls != 0)[None]
+        window &= ~held[:, :, None]
+        cand = candidates_from_windows(mine, m, window, sh.pk[mine][:, cls], sh.cost_usd[mine])
+        return cand, (m[j_no], mine[s_no])
 
     def declined(self) -> dict[str, np.ndarray]:
         """Per nation: the number of distinct threats on which at least one of its shooters
