@@ -38,15 +38,15 @@ def _label(name: str) -> tuple[str, float, int]:
 
 def _num(x: float | None, scale: float, digits: int, sign: bool = False) -> str:
     """``x / scale`` with ``digits`` decimals (a leading + when ``sign``); exactly zero as
-    ``0.00``; a value too small for ``digits`` with two significant digits, so a difference
-    whose interval excludes 0 never reads 0.00."""
+    ``0.00``; a value too small for ``digits`` with one significant digit (``-8e-06``), so a
+    difference whose interval excludes 0 never reads 0.00."""
     if x is None:
         return "n/a"
     v = x / scale
     if v == 0:
         return f"{0.0:.{digits}f}"
     if round(v, digits) == 0:
-        return f"{v:+.2g}" if sign else f"{v:.2g}"
+        return f"{v:+.1g}" if sign else f"{v:.1g}"
     return f"{v:+,.{digits}f}" if sign else f"{v:,.{digits}f}"
 
 
