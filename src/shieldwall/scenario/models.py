@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from shieldwall.scenario.airspaces import MAX_ZONES, AirspaceDenial, AirspaceZone
 from shieldwall.scenario.catalog import (  # noqa: F401  (re-exported)
     Catalog,
     FighterType,
@@ -23,7 +24,6 @@ from shieldwall.scenario.catalog import (  # noqa: F401  (re-exported)
     SensorType,
     ThreatType,
 )
-from shieldwall.scenario.airspaces import MAX_ZONES, AirspaceDenial, AirspaceZone
 from shieldwall.scenario.crossref import (
     airspace_problems,
     out_of_range,
@@ -39,6 +39,7 @@ from shieldwall.scenario.fields import (  # noqa: F401  (re-exported)
     ThreatClass,
     _Model,
 )
+from shieldwall.scenario.sharingref import agreement_problems
 
 # --------------------------------------------------------------------------------------------
 # Scenario parts
@@ -172,19 +173,53 @@ class Patrol(_Model):
 
 
 Audience = Id  # a nation id, a group name, or "coalition"
+ReleaseItem = Literal["tracks", "launch_warnings"]
+
+
+class Degradation(_Model):
+    """How an agreement coarsens released positions: rounding each ECEF coordinate to a grid of
+    ``grid_m`` and/or adding Gaussian noise of ``noise_m`` per axis; the released covariance is
+    inflated to match (``grid_m**2 / 12`` and ``noise_m**2`` per axis)."""
+
+    grid_m: float | None = Field(default=None, gt=0, le=100_000, description="rounding grid")
+    noise_m: float | None = Field(default=None, gt=0, le=100_000, description="added noise")
+
+    @model_validator(mode="after")
+    def _something(self) -> Degradation:
+        if self.grid_m is None and self.noise_m is None:
+            raise ValueError("give grid_m and/or noise_m, or remove 'degrade'")
+        return self
 
 
 class Agreement(_Model):
-    """A directed release of one nation's tracks to others."""
+    """A directed release of one nation's tracks (and launch warnings) to others, on its terms."""
 
     id: Id
     from_nation: Id = Field(alias="from")
     to: list[Audience] = Field(min_length=1)
+    items: list[ReleaseItem] = Field(
+        default_factory=lambda: ["tracks", "launch_warnings"], min_length=1
+    )
     classes: list[ThreatClass] = Field(default_factory=lambda: list(THREAT_CLASSES))
+    region: Region | None = Field(default=None, description="release only items inside")
     latency_s: float = Field(default=5.0, ge=0, le=3600)
-    anonymous: bool = False
+    degrade: Degradation | None = None
+    anonymous: bool | None = Field(
+        default=None, description="receivers learn 'a partner', not who (default: the nation's)"
+    )
+    condition: Literal["none", "threatens_receiver"] = Field(
+        default="none",
+        description="threatens_receiver: only threats predicted to land in (ballistic) or"
+        " fly into (air-breathing, next 10 min) the receiver's territory",
+    )
     from_s: float | None = Field(default=None, description="valid from")
     until_s: float | None = Field(default=None, description="valid until")
+
+    @model_validator(mode="after")
+    def _validity(self) -> Agreement:
+        if self.from_s is not None and self.until_s is not None and self.until_s < self.from_s:
+            raise ValueError("until_s is before from_s; swap them")
+        return self
 
 
 class Letters(_Model):
@@ -349,7 +384,7 @@ class Scenario(_Model):
     region: Region
     sim: SimSettings = Field(default_factory=SimSettings)
     catalog: Catalog = Field(default_factory=Catalog)
-    nations: list[Nation] = Field(min_length=1)
+    nations: list[Nation] = Field(min_length=1, max_length=63)  # provenance: 63-bit masks
     groups: dict[Id, list[Id]] = Field(default_factory=dict, description="named audiences")
     assets: list[Asset] = Field(default_factory=list)
     sensors: list[Sensor] = Field(default_factory=list)
@@ -413,6 +448,8 @@ class Scenario(_Model):
             need(ag.from_nation, nation_ids, f"agreements.{i}.from", "nation")
             for j, to in enumerate(ag.to):
                 need(to, audiences, f"agreements.{i}.to.{j}", "nation or group")
+        if not problems:  # expanding audiences needs valid names
+            problems += agreement_problems(self)
         seen_auth: set[str] = set()
         for i, au in enumerate(self.authorities):
             need(au.nation, nation_ids, f"authorities.{i}.nation", "nation")
