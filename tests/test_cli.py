@@ -84,6 +84,11 @@ def check_run_folder(folder: Path) -> dict:
     assert (folder / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the resolved scenario is itself a valid input, equal to what ran
     assert load_scenario(folder / "scenario.yaml") == load_scenario(summary["scenario"])
+    # every crossing between nations is in the audit, once; every nation has its own picture
+    audit = pq.read_table(folder / "audit.parquet")
+    assert audit.num_rows == sum(a["crossings"] for a in summary["sharing"].values())
+    nations = [n.id for n in load_scenario(folder / "scenario.yaml").nations]
+    assert sorted(p.stem for p in (folder / "pictures").iterdir()) == sorted(nations)
     return summary
 
 

@@ -59,12 +59,31 @@ def summarize(result: SimResult) -> dict:
         "assets": assets,
         "interceptors": inter,
         "declined": _declined(result),
+        "sharing": _sharing(result),
         "attack": {"cost_usd": attack_cost},
         "sensors": {"false_alarms": dict(sorted(result.false_alarms.items()))},
         "siap": _siap(result),
         "commonality": _commonality(result),
         "cost_exchange_ratio": inter["cost_usd"] / attack_cost if attack_cost > 0 else None,
     }
+
+
+def _sharing(result: SimResult) -> dict:
+    """Per agreement: items that crossed (one per item, receiver and decision cycle: the
+    ``audit.parquet`` rows), by kind, and the distinct objects its tracks carried."""
+    c = result.audit.columns()
+    out = {}
+    for k, ag in enumerate(result.scenario.agreements):
+        m = c["agreement"] == k
+        tracks = m & (c["kind"] == 0)
+        objects = np.unique(c["threat"][tracks & (c["threat"] >= 0)])
+        out[ag.id] = {
+            "crossings": int(m.sum()),
+            "track_crossings": int(tracks.sum()),
+            "launch_warnings": int((m & (c["kind"] == 1)).sum()),
+            "threats_carried": int(objects.size),
+        }
+    return out
 
 
 def _interceptors(result: SimResult) -> dict:
