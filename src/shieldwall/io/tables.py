@@ -7,6 +7,25 @@ from rich.table import Table
 from shieldwall.scenario import THREAT_CLASSES, Catalog, Scenario
 
 
+def _agreement_terms(s, a) -> str:
+    """An agreement's optional terms in a few words."""
+    from shieldwall.scenario.sharingref import effective_anonymous
+
+    parts = ["anonymous"] if effective_anonymous(s, a) else []
+    if a.region is not None:
+        r = a.region
+        parts.append(f"region {r.lat_min:g}..{r.lat_max:g}N {r.lon_min:g}..{r.lon_max:g}E")
+    if a.degrade is not None:
+        parts += [f"grid {a.degrade.grid_m:g} m"] if a.degrade.grid_m else []
+        parts += [f"noise {a.degrade.noise_m:g} m"] if a.degrade.noise_m else []
+    if a.condition != "none":
+        parts.append(a.condition)
+    if a.from_s is not None or a.until_s is not None:
+        parts.append(f"valid {a.from_s if a.from_s is not None else '-inf'}.."
+                     f"{a.until_s if a.until_s is not None else 'inf'} s")  # fmt: skip
+    return ", ".join(parts) or "-"
+
+
 def _usd(x: float) -> str:
     return f"${x / 1e6:,.1f}M" if x >= 1e5 else f"${x:,.0f}"
 
@@ -157,25 +176,48 @@ def scenario_tables(s: Scenario) -> list[Table]:
     )
     ags = _rows(
         "Sharing agreements",
-        ("id", "from", "to", "classes", "latency s", "anonymous"),
+        ("id", "from", "to", "items", "classes", "latency s", "terms"),
         [
-            (a.id, a.from_nation, ",".join(a.to), ",".join(a.classes), a.latency_s, a.anonymous)
+            (
+                a.id,
+                a.from_nation,
+                ",".join(a.to),
+                ",".join(a.items),
+                ",".join(a.classes),
+                a.latency_s,
+                _agreement_terms(s, a),
+            )  # fmt: skip
             for a in s.agreements
         ],
     )
     auth = _rows(
         "Engagement authorities",
-        ("nation", "classes", "airspace", "letters"),
+        ("nation", "classes", "airspace", "defends", "letters"),
         [
             (
                 a.nation,
                 ",".join(a.classes),
                 ",".join(a.airspace),
-                f"request {a.letters.request_s:g} s, ack {a.letters.ack_s:g} s"
+                ",".join(a.defend),
+                (
+                    f"request {a.letters.request_s:g} s"
+                    + (f" by {a.letters.requested_by}" if a.letters.requested_by else "")
+                    + f", ack {a.letters.ack_s:g} s"
+                )
                 if a.letters
                 else "-",
-            )
+            )  # fmt: skip
             for a in s.authorities
+        ]
+        + [
+            (
+                f"denial {d.id}",
+                "all",
+                "not over " + ",".join(d.airspace),
+                "to " + ",".join(d.to),
+                f"by {d.by}",
+            )  # fmt: skip
+            for d in s.airspace_denials
         ],
     )
     raid = _rows(
