@@ -182,8 +182,13 @@ def test_engagement_leaves_a_missile_falling_on_open_ground_alone():
     view = ThreatView(0.0, np.array([True, True]), x, P, np.array([0, 0]), np.array([0, 0]))
     eng = Engagements(sc, seed=1)
     todo = [(0, view, np.array([0]), np.array([0, 1]))]
-    kept = eng._leave_open_ground(100.0, todo)
-    assert kept[0][3].tolist() == [0]
+    allowed = [np.array([True, True])]
+    left = eng._leave_open_ground(100.0, todo, allowed)
+    assert left[0].tolist() == [False, True]  # the one over the desert is left alone
     assert [(a, j) for _, a, j, _ in eng.left_alone] == [(0, 1)]
-    eng._leave_open_ground(105.0, todo)
+    assert eng._leave_open_ground(100.0, todo, [np.array([True, False])])[0].tolist() == [
+        False,
+        False,
+    ]  # a threat the nation may not engage is not its decision
+    eng._leave_open_ground(105.0, todo, allowed)
     assert len(eng.left_alone) == 1  # noted once per nation and threat
