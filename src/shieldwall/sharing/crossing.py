@@ -147,7 +147,8 @@ def cross(
     receivers: Sequence[int] | None = None,
 ) -> list[tuple[int, LocalTracks, Warnings]]:
     """Release, at ``t_s``, agreement ``k``'s items from its source's snapshot taken at
-    ``item_t_s`` (confirmed ``tracks`` and held ``warnings``) to each of ``receivers``
+    ``item_t_s`` (confirmed ``tracks``) and the launch ``warnings`` that came due (each
+    stamped with its issue time in the audit) to each of ``receivers``
     (default: all of the agreement's). Returns ``(receiver, tracks, warnings)`` as delivered
     and writes every crossing to ``audit``."""
     tracks = _what_tracks(term, tracks) if TRACKS in term.items else LocalTracks.empty()
@@ -179,7 +180,7 @@ def cross(
                   item_t_s, tracks.cls[keep_t], tracks.label[keep_t], t_lat[keep_t],
                   t_lon[keep_t])  # fmt: skip
         audit.add(t_s, term.source, r, k, KIND_WARNING, warnings.warning_id[keep_w],
-                  w_ids[keep_w], item_t_s, np.full(keep_w.sum(), BALLISTIC),
+                  w_ids[keep_w], warnings.t_s[keep_w], np.full(keep_w.sum(), BALLISTIC),
                   warnings.label[keep_w], warnings.lat_deg[keep_w],
                   warnings.lon_deg[keep_w])  # fmt: skip
         out.append((r, sent_t.select(keep_t), sent_w.select(keep_w)))

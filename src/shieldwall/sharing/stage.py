@@ -79,11 +79,12 @@ class SharingStage:
             if not term.active(t_s) or not term.receivers:
                 continue
             held = self.delay.held(t_s - term.latency_s)
-            if held is None:
+            fresh = self._new_warnings(term, t_s)  # they need no snapshot: never skipped
+            if held is None and fresh.warning_id.size == 0:
                 continue
-            item_t_s, snap = held
-            fresh = self._new_warnings(term, t_s)
-            for r, tracks, _ in cross(t_s, k, term, item_t_s, snap[term.source], fresh,
+            item_t_s, snap = held if held is not None else (t_s - term.latency_s, None)
+            source = LocalTracks.empty() if snap is None else snap[term.source]
+            for r, tracks, _ in cross(t_s, k, term, item_t_s, source, fresh,
                                       pseudonyms=self.pseudonyms, rng=self.rngs[k],
                                       territory=self.territory, audit=self.audit):  # fmt: skip
                 inbox[r].append((k, term.source, tracks))
