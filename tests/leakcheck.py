@@ -113,8 +113,17 @@ def check_pictures(sc, rows: list[dict], folder: Path) -> list[str]:
         last = (-math.inf, -math.inf)
         for i, row in enumerate(data):
             where = f"pictures/{x} row {i} (t={row['t_s']})"
+            terms = list(row.get("release_terms") or [])
+            words = {w.strip(",;:") for t in terms for w in t.split()}
             cells = [v for v in row.values() if isinstance(v, str)] + list(row["provenance"])
-            bad += [f"{where}: names anonymous partner {s}" for s in secrets if s in cells]
+            bad += [f"{where}: names anonymous partner {s}" for s in secrets
+                    if s in cells or s in words]  # fmt: skip
+            for t in terms:
+                who = t.split(": ", 1)[0]
+                if who == "partner" and anon_first > row["t_s"]:
+                    bad.append(f"{where}: terms of a 'partner' without an anonymous crossing")
+                elif who != "partner" and named_first.get(who, math.inf) > row["t_s"]:
+                    bad.append(f"{where}: terms from {who} without a crossing {who}->{x}")
             for p in row["provenance"]:
                 if p == x:
                     continue

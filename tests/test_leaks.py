@@ -195,6 +195,9 @@ def test_checker_passes_the_clean_case_and_sees_partner(tmp_path):
     view = pq.read_table(tmp_path / "pictures" / "ISR.parquet").to_pylist()
     prov = {p for r in view for p in r["provenance"]}
     assert "partner" in prov and "SAU" not in prov and "JOR" in prov
+    terms = {t for r in view for t in r["release_terms"]}
+    assert "partner: latency 5 s; classes ballistic+cruise+drone; anonymous" in terms
+    assert "JOR: latency 2 s; classes drone" in terms
     anon = [r for r in rows if r["from_nation"] == "SAU"]
     assert all(r["anonymous"] and r["delivered_id"] != r["item_id"] for r in anon)
 
@@ -217,6 +220,18 @@ def test_checker_catches_a_named_anonymous_partner(tmp_path):
     _rewrite(path, name_it)
     found = check_folder(sc, tmp_path)
     assert any("names anonymous partner SAU" in f for f in found), found
+
+
+def test_checker_catches_a_named_source_in_the_terms(tmp_path):
+    sc, _ = _planted(tmp_path)
+    path = tmp_path / "pictures" / "ISR.parquet"
+
+    def name_it(rows):
+        row = next(r for r in rows if any(t.startswith("partner:") for t in r["release_terms"]))
+        row["release_terms"] = [t.replace("partner:", "SAU:") for t in row["release_terms"]]
+
+    _rewrite(path, name_it)
+    assert any("names anonymous partner SAU" in f for f in check_folder(sc, tmp_path))
 
 
 def test_checker_catches_a_source_block_track_number(tmp_path):

@@ -4,7 +4,8 @@
 another (it names everyone, anonymous partners included). ``pictures/<nation>.parquet`` is
 that nation's picture as *it* sees it, sampled every 30 s: its own track numbers, position,
 velocity, covariance summary, estimated class and the provenance it may see (anonymous
-contributors appear as ``partner``); no truth and nothing another nation withheld.
+contributors appear as ``partner``) with the terms each release came under; no truth and
+nothing another nation withheld.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def audience_table(scenario: Scenario, views: AudienceLog, nation: int) -> pa.Ta
     cols |= {"lat_deg": lat, "lon_deg": lon, "alt_m": alt}
     cols |= {k: v for k, v in rows.items() if k not in order}
     cols["provenance"] = pa.array(rows["provenance"], pa.list_(pa.string()))
+    cols["release_terms"] = pa.array(rows["release_terms"], pa.list_(pa.string()))
     return pa.table(cols)
 
 

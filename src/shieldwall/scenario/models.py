@@ -390,7 +390,7 @@ class Scenario(_Model):
     sensors: list[Sensor] = Field(default_factory=list)
     batteries: list[Battery] = Field(default_factory=list)
     patrols: list[Patrol] = Field(default_factory=list)
-    agreements: list[Agreement] = Field(default_factory=list)
+    agreements: list[Agreement] = Field(default_factory=list, max_length=63)  # bit masks
     authorities: list[Authority] = Field(default_factory=list)
     airspaces: list[AirspaceZone] = Field(default_factory=list, max_length=MAX_ZONES)
     airspace_denials: list[AirspaceDenial] = Field(default_factory=list)

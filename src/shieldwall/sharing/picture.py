@@ -37,7 +37,8 @@ class Picture:
     analyst only), ``source`` (nation whose data the track first rests on: analyst only) and
     the provenance, bit masks over nations whose data the track has ever rested on: ``named``
     (its own and by-name releases) and ``anon`` (anonymous releases; the owner of this picture
-    may learn only that "a partner" contributed)."""
+    may learn only that "a partner" contributed), and ``via``, a bit mask over the agreements
+    (by index) its released inputs came through: their terms."""
 
     t_s: float
     number: np.ndarray
@@ -48,6 +49,7 @@ class Picture:
     source: np.ndarray
     named: np.ndarray
     anon: np.ndarray
+    via: np.ndarray
 
     def per_threat(self, n_threats: int) -> ThreatView:
         """Per object, the system track on it with the smallest position covariance."""
@@ -130,6 +132,7 @@ class PictureBuilder:
         self._memo_code = np.zeros(0, dtype=np.int64)
         self._memo_named = np.zeros(0, dtype=np.int64)
         self._memo_anon = np.zeros(0, dtype=np.int64)
+        self._memo_via = np.zeros(0, dtype=np.int64)
 
     def build(
         self,
@@ -147,8 +150,8 @@ class PictureBuilder:
             return _empty_picture(t_s)  # nothing held, nothing coming in
         batches = [_batch(key, tr) for key, _, tr in parts]
         st = self.fuser.step(t_s, batches[0], batches[1:])
-        label, source, code, named, anon = self._provenance(st, parts, anonymous)
-        return Picture(t_s, code, st.x, st.P, classify(st.x), label, source, named, anon)
+        label, source, code, named, anon, via = self._provenance(st, parts, anonymous)
+        return Picture(t_s, code, st.x, st.P, classify(st.x), label, source, named, anon, via)
 
     def _provenance(self, st: SystemTracks, parts, anonymous) -> tuple[np.ndarray, ...]:
         """Label and source nation of each system track (its first input's this scan, or what
@@ -158,6 +161,7 @@ class PictureBuilder:
         label = np.full(st.number.size, -1, dtype=np.int64)
         source, code = label.copy(), label.copy()
         named, anon = np.zeros(st.number.size, np.int64), np.zeros(st.number.size, np.int64)
+        via = np.zeros(st.number.size, np.int64)
         if self._memo_number.size:
             idx = np.minimum(np.searchsorted(self._memo_number, st.number),
                              self._memo_number.size - 1)  # fmt: skip
@@ -168,10 +172,12 @@ class PictureBuilder:
             )
             code[known] = self._memo_code[idx[known]]
             named[known], anon[known] = self._memo_named[idx[known]], self._memo_anon[idx[known]]
+            via[known] = self._memo_via[idx[known]]
         key_to_part = {key: i for i, (key, _, _) in enumerate(parts)}
         in_label = np.full(st.prov_row.size, -1, dtype=np.int64)
         in_nation = np.full(st.prov_row.size, -1, dtype=np.int64)
         in_anon = np.zeros(st.prov_row.size, dtype=bool)
+        in_key = np.full(st.prov_row.size, -1, dtype=np.int64)  # agreement index; -1 own
         for s, key in enumerate(st.sources):
             if key not in key_to_part:
                 continue
@@ -181,10 +187,13 @@ class PictureBuilder:
                 in_label[m] = tr.label[np.searchsorted(tr.track_id, st.prov_id[m])]
                 in_nation[m] = nation
                 in_anon[m] = key in anonymous
+                in_key[m] = key if key != OWN else -1
         ok = in_nation >= 0
         bits = np.left_shift(np.int64(1), np.maximum(in_nation, 0))
         np.bitwise_or.at(named, st.prov_row[ok & ~in_anon], bits[ok & ~in_anon])
         np.bitwise_or.at(anon, st.prov_row[ok & in_anon], bits[ok & in_anon])
+        rel = in_key >= 0
+        np.bitwise_or.at(via, st.prov_row[rel], np.left_shift(np.int64(1), in_key[rel]))
         rows, first = np.unique(st.prov_row, return_index=True)
         label[rows], source[rows] = in_label[first], in_nation[first]
         new = rows[code[rows] < 0]
@@ -201,7 +210,8 @@ class PictureBuilder:
         code[new[taken]] = track_code(np.full(taken.sum(), -1), FALLBACK_ID + st.number[new[taken]])
         self._memo_number, self._memo_label, self._memo_source = st.number, label, source
         self._memo_code, self._memo_named, self._memo_anon = code, named, anon
-        return label.copy(), source.copy(), code.copy(), named.copy(), anon.copy()
+        self._memo_via = via
+        return label.copy(), source.copy(), code.copy(), named.copy(), anon.copy(), via.copy()
 
 
 def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:
@@ -215,7 +225,7 @@ def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:
 def _empty_picture(t_s: float) -> Picture:
     none = np.zeros(0, dtype=np.int64)
     return Picture(t_s, none, np.zeros((0, 6)), np.zeros((0, 6, 6)), none, none, none, none,
-                   none)  # fmt: skip
+                   none, none)  # fmt: skip
 
 
 def _batch(key, tr: LocalTracks) -> TrackBatch:

@@ -56,7 +56,7 @@ class SharingStage:
         self.pseudonyms = Pseudonyms(stream(seed, "anonymity"))
         self.rngs = [stream(seed, "release", t.agreement_id) for t in self.terms]
         self.audit = AuditLog()
-        self.views = AudienceLog(self.n, sample_period_s)
+        self.views = AudienceLog(self.n, sample_period_s, self.terms)
         self.warnings = Warnings.empty() if warnings is None else warnings
         self.warning_owner = (np.zeros(0, dtype=np.int64) if warning_owner is None
                               else np.asarray(warning_owner))  # fmt: skip
@@ -136,11 +136,12 @@ def picture_twins(has_radar: Sequence[bool], terms: Sequence[ReleaseTerms]) -> l
 class AudienceLog:
     """Each nation's picture as that nation sees it, sampled every ``period_s``: per system
     track its coalition track number, state, covariance summary, estimated class and the
-    provenance masks (rendered per audience by :meth:`rows`)."""
+    provenance masks (rendered per audience by :meth:`rows`; ``terms`` are the agreements)."""
 
-    def __init__(self, n_nations: int, period_s: float) -> None:
+    def __init__(self, n_nations: int, period_s: float, terms: Sequence[ReleaseTerms] = ()) -> None:
         self.n = n_nations
         self.period_s = period_s
+        self.terms = tuple(terms)
         self.next_t_s = -np.inf
         self._chunks: list[list[tuple[np.ndarray, ...]]] = [[] for _ in range(n_nations)]
 
@@ -155,30 +156,28 @@ class AudienceLog:
             vel_sigma = np.sqrt(np.trace(P[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
             self._chunks[a].append((np.full(order.size, t_s), pic.number[order],
                                     pic.x[order], pos_sigma, vel_sigma, pic.cls[order],
-                                    pic.named[order], pic.anon[order]))  # fmt: skip
+                                    pic.named[order], pic.anon[order],
+                                    pic.via[order]))  # fmt: skip
         self.next_t_s = (np.floor(t_s / self.period_s) + 1.0) * self.period_s
 
     def rows(self, nation: int, names: Sequence[str]) -> dict[str, list | np.ndarray]:
         """Columns of ``nation``'s view: ``t_s``, ``track_number``, ``x_m``..``vz_m_s`` (ECEF),
         ``pos_sigma_m``, ``vel_sigma_m_s``, ``class``, ``provenance`` (list of nation ids,
         its own first, partners by name in scenario order, "partner" once for any anonymous
-        contributor)."""
+        contributor) and ``release_terms`` (the terms of each agreement its released inputs
+        came through, as ``"<source>: <terms>"``, the source "partner" when anonymous)."""
         chunks = self._chunks[nation]
         if chunks:
-            t, num, x, ps, vs, cls, named, anon = (
-                np.concatenate(c) for c in zip(*chunks, strict=True)
-            )
+            cols = [np.concatenate(c) for c in zip(*chunks, strict=True)]
         else:
-            t, num, x, ps, vs = (
-                np.zeros(0),
-                np.zeros(0, np.int64),
-                np.zeros((0, 6)),
-                (np.zeros(0)),
-                np.zeros(0),
-            )
-            cls = named = anon = np.zeros(0, np.int64)  # fmt: skip
-        masks, inverse = np.unique(np.stack([named, anon & ~named]), axis=1, return_inverse=True)
-        rendered = [_provenance(int(nm), int(an), nation, names) for nm, an in masks.T]
+            i64 = np.zeros(0, np.int64)
+            cols = [np.zeros(0), i64, np.zeros((0, 6)), np.zeros(0), np.zeros(0), i64, i64, i64,
+                    i64]  # fmt: skip
+        t, num, x, ps, vs, cls, named, anon, via = cols
+        masks, inverse = np.unique(np.stack([named, anon & ~named, via]), axis=1,
+                                   return_inverse=True)  # fmt: skip
+        rendered = [_provenance(int(nm), int(an), nation, names) for nm, an, _ in masks.T]
+        terms = [self._terms(int(v), names) for *_, v in masks.T]
         xyz = ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")
         return {
             "t_s": t,
@@ -188,7 +187,16 @@ class AudienceLog:
             "vel_sigma_m_s": vs,
             "class": np.asarray(THREAT_CLASSES)[cls].tolist(),
             "provenance": [rendered[i] for i in np.ravel(inverse)],
+            "release_terms": [terms[i] for i in np.ravel(inverse)],
         }
+
+    def _terms(self, via: int, names: Sequence[str]) -> list[str]:
+        out = []
+        for k, term in enumerate(self.terms):
+            if via >> k & 1:
+                who = PARTNER if term.anonymous else names[term.source]
+                out.append(f"{who}: {term.describe()}")
+        return out
 
 
 def _provenance(named: int, anon: int, viewer: int, names: Sequence[str]) -> list[str]:
