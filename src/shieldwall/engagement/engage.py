@@ -3,24 +3,31 @@
 The kill draw of a shot is made when it is fired, from the shooter's own random stream, and is
 revealed at the intercept time (the simulator then records an intercept or a miss). Drawing at
 fire time in fire order keeps every shooter's draws independent of the others' (common random
-numbers across variants).
+numbers across variants). Each round of a salvo is a shot of its own with its own draw; the
+threat dies with the first that kills.
+
+The fire doctrine (:mod:`~shieldwall.engagement.doctrine`) shapes each cycle's candidates: how
+many rounds a threat may take now (salvo, and what ``max_shots`` leaves of its whole-flight
+limit) and how many a shooter may spend on a class (``rounds_per_cycle``). A threat with an
+interceptor in flight is not engaged again until every one of them is assessed (look).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from shieldwall.engagement.assign import (
-    MIN_PK,
     Candidates,
     candidates_from_windows,
     greedy_assign,
     optimal_assign,
+    select,
 )
 from shieldwall.engagement.authority import Rules
+from shieldwall.engagement.cycle_wta import wta_assign
+from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slots
 from shieldwall.engagement.evaluate import LETHALITY, OPEN_GROUND_TTG_S, Assets, evaluate
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
@@ -30,21 +37,18 @@ from shieldwall.engagement.feasibility import (
     predict_paths,
 )
 from shieldwall.engagement.shooters import shooters
+from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
+    RULES,
+    Cycle,
+    pairs_by_threat,
+    stories,
+)
+from shieldwall.engagement.stories import Rules as StoryRules
 from shieldwall.rng import stream
-from shieldwall.scenario import Scenario
+from shieldwall.scenario import THREAT_CLASSES, Scenario
 
 PATH_FIELDS = ("pos_ecef_m", "lat_deg", "lon_deg", "alt_m", "airborne")
-VALUE_FLOOR = 1.0  # optimal assignment: the least value of a threat, times its lethality
-# a shot's candidate statuses, in the order the rules are tried (the last one: none applied)
-RULES = np.array([
-    "chosen", "pk below doctrine minimum", "fires at another threat", "lower score",
-    "cannot kill this class", "not on station", "magazine empty", "all channels busy",
-    "no authority yet (letters)", "no track", "no authority for this class",
-    "no authority to defend this asset's owner", "left alone (open ground)",
-    "rounds kept in reserve for ballistic missiles",
-    "no airspace (its only windows lie where it may not fire)",
-    "no engagement window (range, altitude or timing)",
-])  # fmt: skip
+VALUE_FLOOR = 1.0  # optimal and WTA rules: the least value of a threat, times its lethality
 G_M_S2, R_EQUATOR_M = 9.81, 6_378_137.0  # for a lower bound of a fall time: height understated
 
 
@@ -87,9 +91,16 @@ class Engagements:
         # reserve policy, per shooter (batteries first, then patrols: see shooters())
         self.reserve = np.array([b.reserve for b in scenario.batteries]
                                 + [0] * len(scenario.patrols), dtype=np.int64)  # fmt: skip
+        self.doctrine = doctrine_table(scenario)
+        names = tuple(self.nation_ids[a] for a in self.shooters.owner.tolist())
+        self.story_rules = StoryRules(self.shooters, self.auth, self.reserve, self.doctrine, names)
+        self.fired_at = np.zeros(0, dtype=np.int64)  # interceptors fired at each threat
+        self.seed, self.solved, self.unproven = seed, 0, 0  # static WTA cycles (not proven)
         # (t_s, nation, threat, detail) of each nation's first decision to leave a threat alone
+        # (open ground, or its doctrine's limit of shots at the threat reached)
         self.left_alone: list[tuple[float, int, int, str]] = []
         self._left: set[tuple[int, int]] = set()
+        self._limited: set[tuple[int, int]] = set()
         # [authority, airspace] x nation x threat: a shooter of the nation had a window and a
         # track on the threat but the rules barred it (see declined())
         self.barred = np.zeros((2, len(scenario.nations), 0), dtype=bool)
@@ -125,32 +136,52 @@ class Engagements:
         slack_s = self.slack_s if cycle_s is None else cycle_s + 2 * STEP_S
         if self.barred.shape[2] != open_.size:
             self.barred = np.zeros((2, len(pictures), open_.size), dtype=bool)
+        if self.fired_at.size != open_.size:
+            self.fired_at = np.zeros(open_.size, dtype=np.int64)
         todo, defend_no = self._todo(t_s, pictures, open_)
-        parts, paths_by_nation, air_no = [], {}, []
+        parts, paths_by_nation, air_no, limited = [], {}, [], []
         for item, (paths, member) in zip(todo, self._paths(todo), strict=True):
             a, pic, _, m, _ = item
-            part, no_air = self._nation_candidates(t_s, item, paths, member, slack_s)
+            part, no_air, no_more = self._nation_candidates(t_s, item, paths, member, slack_s)
             parts.append(part)
             air_no.append(no_air)
+            limited.append(no_more)
             paths_by_nation[a] = (m, paths, pic.source)
-        sh = self.shooters
-        cand = Candidates.concat(parts)
-        if self.method == "optimal":
-            value = self._candidate_values(todo, cand, open_.size)
-            shots = optimal_assign(
-                cand, self.rounds, sh.channels - self.busy, value, self.cost_weight
-            )
-        else:
-            shots = greedy_assign(cand, self.rounds, sh.channels - self.busy, self.cost_weight)
-        ctx = (t_s, pictures, _Indexed.of(cand), self.rounds.copy(), self.busy.copy(), shots,
-               _pairs_by_threat(air_no), defend_no)  # fmt: skip
+        cand = Candidates.concat([c for c, _, _ in parts])
+        none = [np.zeros(0, dtype=np.int64)]
+        limits = PairLimits(
+            np.concatenate([slots for _, slots, _ in parts] or none),
+            np.concatenate([budget for _, _, budget in parts] or none),
+            self.doctrine.rounds_per_cycle.reshape(-1).copy(),
+        )
+        shots = self._choose(todo, cand, limits, open_.size)
+        cy = Cycle.of(t_s, pictures, cand, self.rounds, self.busy, shots, pairs_by_threat(air_no),
+                      pairs_by_threat(limited), defend_no, self.fired_at, self._left,
+                      self.shooters.n, self.shooters.owner)  # fmt: skip
         values = self._threat_values(pictures, shots)
-        stories = [self._story(ctx, s, j) for s, j, _ in shots]
+        records = stories(self.story_rules, cy)
         fired = [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
         return [
             replace(f, value_gain=v * pk, candidates=c)
-            for f, (v, pk), c in zip(fired, values, stories, strict=True)
+            for f, (v, pk), c in zip(fired, values, records, strict=True)
         ]
+
+    def _choose(self, todo, cand: Candidates, limits: PairLimits, n: int):
+        """The cycle's shots by the scenario's rule (``sim.assignment``)."""
+        free = self.shooters.channels - self.busy
+        if self.method == "greedy":
+            return greedy_assign(cand, self.rounds, free, self.cost_weight, limits)
+        value = self._candidate_values(todo, cand, n)
+        if self.method == "optimal":
+            return optimal_assign(cand, self.rounds, free, value, self.cost_weight, limits)
+        if cand.shooter.size == 0:
+            return []
+        seed = int(np.random.SeedSequence([self.seed, self.solved]).generate_state(1)[0])
+        shots, proven = wta_assign(cand, self.rounds, free, value, self.method, seed,
+                                   self.cost_weight, limits)  # fmt: skip
+        self.solved += 1
+        self.unproven += self.method == "exact" and not proven
+        return shots
 
     def _todo(self, t_s: float, pictures, open_: np.ndarray):
         """Per nation with ready shooters: ``(nation, picture, shooters, threats, allowed)``
@@ -188,9 +219,11 @@ class Engagements:
 
     def _nation_candidates(self, t_s, item, paths, member, slack_s):
         """One nation's candidate (shooter, threat) pairs: engagement windows, less what its
-        authority (``allowed``), its airspace and hosts' denials (rules 4-5) and its reserve
-        policy bar. Notes the threats it declined; returns the candidates and the (threat,
-        shooter) pairs barred by airspace alone."""
+        authority (``allowed``), its airspace and hosts' denials (rules 4-5), its reserve
+        policy and its doctrine's per-threat limit bar. Notes the threats it declined; returns
+        the candidates with each pair's doctrine ``slots`` and class budget index (see
+        :class:`~shieldwall.engagement.doctrine.PairLimits`), and the (threat, shooter) pairs
+        barred by airspace alone and by the limit alone."""
         a, pic, mine, m, ok = item
         sh = self.shooters
         cls = pic.cls[m]
@@ -208,7 +241,25 @@ class Engagements:
         held = (self.rounds[mine] <= self.reserve[mine])[:, None] & (cls != 0)[None]
         window &= ~held[:, :, None]
         cand = candidates_from_windows(mine, m, window, sh.pk[mine][:, cls], sh.cost_usd[mine])
-        return cand, (m[j_no], mine[s_no])
+        c = pic.cls[cand.threat]
+        slots = pair_slots(self.doctrine, cand.shooter, c, self.fired_at[cand.threat])
+        ok = slots > 0
+        self._note_limit(t_s, a, cand, c, ok)
+        part = (select(cand, ok), slots[ok], cand.shooter[ok] * 3 + c[ok])
+        return part, (m[j_no], mine[s_no]), (cand.threat[~ok], cand.shooter[~ok])
+
+    def _note_limit(self, t_s, a, cand: Candidates, c: np.ndarray, ok: np.ndarray) -> None:
+        """Notes nation ``a``'s first decision to leave a threat alone because every shooter
+        it has in reach has fired its doctrine's ``max_shots`` at it."""
+        done = np.setdiff1d(cand.threat[~ok], cand.threat[ok])
+        for j in done.tolist():
+            if (a, j) not in self._limited:
+                self._limited.add((a, j))
+                k = cand.threat == j
+                cap = int(self.doctrine.max_shots[cand.shooter[k], c[k]].max())
+                why = (f"per-class limit reached: {self.fired_at[j]} interceptors fired at it,"
+                       f" max_shots {cap} for a {THREAT_CLASSES[c[k][0]]} threat")  # fmt: skip
+                self.left_alone.append((t_s, a, j, why))
 
     def declined(self) -> dict[str, np.ndarray]:
         """Per nation: the number of distinct threats on which at least one of its shooters
@@ -253,53 +304,6 @@ class Engagements:
             return [(0.0, p) for p in pk]
         value = evaluate(x, P, cls, self.assets).value
         return list(zip(value.tolist(), pk, strict=True))
-
-    def _story(self, ctx, chosen: int, j: int) -> str:
-        """Why shooter ``chosen`` fires at threat ``j``: every shooter's status (chosen,
-        feasible, or the first rule that excluded it, in the order of :data:`RULES`), as JSON.
-        Vectorised over shooters."""
-        t_s, pictures, cand, rounds, busy, shots, no_airspace, defend_no = ctx
-        sh = self.shooters
-        lo, hi = np.searchsorted(cand.threat[cand.by_threat], [j, j + 1])
-        rows_j = cand.by_threat[lo:hi]
-        feasible = np.zeros(sh.n, dtype=bool)
-        feasible[cand.shooter[rows_j]] = True
-        pk_feasible = np.zeros(sh.n)
-        pk_feasible[cand.shooter[rows_j]] = cand.pk[rows_j]
-        taken = np.zeros(sh.n, dtype=bool)
-        taken[[s for s, jj, _ in shots if jj != j]] = True
-        owner = sh.owner
-        has = np.array([p.has_track[j] for p in pictures])[owner]
-        cls_n = np.array([p.cls[j] for p in pictures])[owner]
-        cls_j = pictures[int(owner[chosen])].cls[j]  # as the firing nation classifies it
-        left = np.array([(a, j) in self._left for a in range(len(pictures))])[owner]
-        barred = np.zeros(sh.n, dtype=bool)
-        air_j, air_s = no_airspace
-        lo_a, hi_a = np.searchsorted(air_j, [j, j + 1])
-        barred[air_s[lo_a:hi_a]] = True
-        idx = np.arange(sh.n)
-        conditions = [
-            idx == chosen,
-            feasible & (pk_feasible < MIN_PK),
-            feasible & taken,
-            feasible,
-            sh.pk[:, cls_j] <= 0.0,
-            ~((sh.from_s <= t_s) & (t_s <= sh.until_s)),
-            rounds <= 0,
-            busy >= sh.channels,
-            self.auth.from_s[owner] > t_s,
-            ~has,
-            ~self.auth.classes[owner, cls_n],
-            defend_no[owner, j],
-            left,
-            (rounds <= self.reserve) & (cls_n != 0),
-            barred,
-        ]
-        status = np.select(conditions, RULES[: len(conditions)], RULES[-1])
-        pk = np.round(sh.pk[:, cls_j], 3)
-        names = [self.nation_ids[a] for a in owner.tolist()]
-        rows = zip(sh.ids, names, status.tolist(), pk.tolist(), strict=True)
-        return json.dumps([{"unit": u, "nation": a, "status": st, "pk": p} for u, a, st, p in rows])
 
     def _leave_open_ground(self, t_s: float, todo: list, allowed: list) -> list[np.ndarray]:
         """Per ``todo`` item, bool over its threats: the ballistic tracks the nation may engage
@@ -385,18 +389,10 @@ class Engagements:
         )
         self.rounds[s] -= 1
         self.busy[s] += 1
+        self.fired_at[j] += 1
         self.in_flight.append(shot)
         self.fired.append(shot)
         return shot
-
-
-def _pairs_by_threat(pairs: list[tuple[np.ndarray, np.ndarray]]):
-    """(threat, shooter) pairs of all nations, concatenated and sorted by threat."""
-    if not pairs:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    j, s = (np.concatenate(c) for c in zip(*pairs, strict=True))
-    order = np.argsort(j, kind="stable")
-    return j[order], s[order]
 
 
 def _may_land_soon(x: np.ndarray) -> np.ndarray:
@@ -408,18 +404,3 @@ def _may_land_soon(x: np.ndarray) -> np.ndarray:
     h = np.maximum(r - R_EQUATOR_M, 0.0)
     t_min = (-sink + np.sqrt(sink * sink + 2.0 * G_M_S2 * h)) / G_M_S2
     return (sink > 0.0) & (t_min <= OPEN_GROUND_TTG_S[1])
-
-
-@dataclass(frozen=True, slots=True)
-class _Indexed:
-    """A cycle's candidates with the order that groups them by threat (for the stories)."""
-
-    shooter: np.ndarray
-    threat: np.ndarray
-    pk: np.ndarray
-    by_threat: np.ndarray
-
-    @staticmethod
-    def of(cand: Candidates) -> _Indexed:
-        order = np.argsort(cand.threat, kind="stable")
-        return _Indexed(cand.shooter, cand.threat, cand.pk, order)

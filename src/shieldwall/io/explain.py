@@ -6,7 +6,8 @@ leave it alone, every shot at it with the candidates considered (each shooter's 
 feasible, or the first rule that excluded it) and the expected value gain, and its fate. Under
 each shot's candidates, how many shooters the engagement rules barred: by authority (letters,
 threat class, whose assets it may defend) or by airspace (its authority's airspace, a host's
-denial).
+denial), and how many the fire doctrine held back (a per-class limit: ``max_shots`` at the
+threat, or the shooter's ``rounds_per_cycle``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from rich.table import Table
 
-STATUS_ORDER = {"chosen": 0, "lower score": 1, "fires at another threat": 2}
+STATUS_ORDER = {"chosen": 0, "fires in the same salvo": 1, "lower score": 2,
+                "fires at another threat": 3}  # fmt: skip
+DOCTRINE = "per-class limit"  # statuses of shooters the fire doctrine held back
 
 
 class ExplainError(Exception):
@@ -98,11 +101,16 @@ def _candidates_table(r: dict) -> Table:
 
 
 def _barred(rows: list[dict]) -> str | None:
-    """'barred by authority: 2 (GBR 1, JOR 1); by airspace: 1 (USA 1)', or None."""
+    """'barred by authority: 2 (GBR 1, JOR 1); by airspace: 1 (USA 1); held by doctrine: 1
+    (ISR 1)', or None."""
     parts = []
-    for rule in ("authority", "airspace"):
-        nations = [c["nation"] for c in rows if c["status"].startswith(f"no {rule}")]
+    for label, start in (("by authority", "no authority"), ("by airspace", "no airspace"),
+                         ("held by doctrine", DOCTRINE)):  # fmt: skip
+        nations = [c["nation"] for c in rows if c["status"].startswith(start)]
         if nations:
             each = ", ".join(f"{n} {nations.count(n)}" for n in sorted(set(nations)))
-            parts.append(f"by {rule}: {len(nations)} ({each})")
-    return "barred " + "; ".join(parts) if parts else None
+            parts.append(f"{label}: {len(nations)} ({each})")
+    if not parts:
+        return None
+    text = "; ".join(parts)
+    return "barred " + text if text.startswith("by ") else text

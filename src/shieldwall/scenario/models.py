@@ -30,6 +30,7 @@ from shieldwall.scenario.crossref import (
     patrol_overflight,
     unique_ids,
 )
+from shieldwall.scenario.doctrine import Doctrine, DoctrineOverride
 from shieldwall.scenario.fields import (  # noqa: F401  (re-exported)
     THREAT_CLASSES,
     Id,
@@ -150,6 +151,11 @@ class Battery(_Model):
         le=100000,
         description="reserve policy: the last `reserve` rounds fire only at tracks classified "
         "ballistic (kept for later waves of missiles)",
+    )
+    doctrine: DoctrineOverride | None = Field(
+        default=None,
+        description="this battery's own fire doctrine per threat class (fields it gives replace"
+        " sim.doctrine's)",
     )
 
     @model_validator(mode="after")
@@ -356,10 +362,16 @@ class SimSettings(_Model):
         description="interceptor cost in the assignment score: kill probability given up per "
         "US$1M (0.02: a US$3.5M interceptor 'costs' 0.07 of pk)",
     )
-    assignment: Literal["greedy", "optimal"] = Field(
+    assignment: Literal["greedy", "optimal", "heuristic", "exact"] = Field(
         default="greedy",
-        description="weapon assignment each cycle: the urgency-ordered greedy rule, or the "
-        "optimal one-shot-per-threat assignment weighted by threat value",
+        description="weapon assignment each cycle: the urgency-ordered greedy rule, the optimal"
+        " value-weighted matching, or the static WTA solver's heuristic or exact method on the"
+        " cycle's problem",
+    )
+    doctrine: Doctrine = Field(
+        default_factory=Doctrine,
+        description="fire doctrine per threat class: salvo (1: shoot-look-shoot), max_shots per"
+        " threat, rounds_per_cycle per shooter",
     )
     confirm_window_s: float = Field(
         default=60.0, gt=0, le=600, description="time a new track has to gather confirm_hits"
