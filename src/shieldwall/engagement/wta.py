@@ -10,15 +10,21 @@ units of each weapon; F is the expected surviving value. Solvers:
 
 - ``greedy``: maximum marginal return (den Broeder, Ellison & Emerling, Operations Research 7(6),
   1959): each unit in turn goes where it removes the most expected value, ``v_j' p_ij``.
-- ``heuristic``: the greedy start improved by best-improvement local search over 1-moves and
-  2-swaps evaluated for all candidates at once (:mod:`shieldwall.engagement.wta_search`, after the
-  neighbourhoods of Ahuja et al. 2007, section 4), lift-and-reinsert by linear assignment
-  (:mod:`shieldwall.engagement.wta_assign`) and ejection chains, iterated with seeded
-  perturbations until the time limit (an iterated local search).
-- ``exact``: a MILP solved by HiGHS with outer approximation of the convex surviving fraction
+- ``heuristic``: a start, the better of greedy and a layered linear assignment
+  (:func:`shieldwall.engagement.wta_assign.start`), improved by best-improvement local search
+  over 1-moves and 2-swaps evaluated for all candidates at once
+  (:mod:`shieldwall.engagement.wta_search`, after the neighbourhoods of Ahuja et al. 2007,
+  section 4), the exchange of all units at once and lift-and-reinsert, both by linear assignment
+  (:mod:`shieldwall.engagement.wta_assign`), and ejection chains, iterated with seeded kicks
+  until the time limit (an iterated local search). With a second or more it also runs price and
+  branch (:mod:`shieldwall.engagement.wta_columns`): the columns of the set-partitioning bound
+  solved as a MIP, then the local search again from its assignment.
+- ``exact``: the set-partitioning bound by column generation and the MIP over its columns
+  (:mod:`shieldwall.engagement.wta_bound`), then, unless they already meet, a MILP solved by
+  HiGHS with outer approximation of the convex surviving fraction
   (:mod:`shieldwall.engagement.wta_exact`, after Andersen, Pavlikov & Toffolo, Annals of
-  Operations Research 2022): proven optimal when the gap closes, else the best solution and a
-  valid lower bound.
+  Operations Research 2022): proven optimal when the gap closes, else the best solution and the
+  best valid lower bound.
 """
 
 from __future__ import annotations
@@ -152,8 +158,9 @@ def solve_wta(
 ) -> WtaResult:
     """Solve the static WTA (module docstring). ``time_limit_s`` None takes the method's default
     (``DEFAULT_TIME_LIMIT_S``). The heuristic is deterministic for a given ``seed`` up to where
-    the time limit cuts its perturbation rounds. Raises ValueError for a malformed instance or
-    an unknown method."""
+    the time limit cuts its search (a round is started only where it fits, so a slower machine
+    stops earlier on the same path). Raises ValueError for a malformed instance or an unknown
+    method."""
     if method not in METHODS:
         raise ValueError(f"method: '{method}' is unknown; use one of {', '.join(METHODS)}")
     v, p, c = check_instance(values, pk, counts)
@@ -165,9 +172,10 @@ def solve_wta(
     if method == "greedy":
         x = greedy_mmr(v, p, c)
     elif method == "heuristic":
-        from shieldwall.engagement.wta_search import improve
+        from shieldwall.engagement.wta_assign import start
+        from shieldwall.engagement.wta_columns import heuristic
 
-        x = improve(v, p, greedy_mmr(v, p, c), t0 + limit, np.random.default_rng(seed))
+        x = heuristic(v, p, c, start(v, p, c), t0 + limit, np.random.default_rng(seed))
     else:
         from shieldwall.engagement.wta_exact import solve_exact
 

@@ -11,12 +11,13 @@ neighbourhood, here with moves of one unit as well):
 
 Moves on disjoint targets change F additively, so each round applies every improving move
 (best first) whose targets no earlier move of the round touched; rounds repeat until no move
-improves (a local optimum of both neighbourhoods). Then units lifted one per target are put
-back by linear assignment (:mod:`shieldwall.engagement.wta_assign`) and, last, ejection chains
+improves (a local optimum of both neighbourhoods). Then, where it is affordable, the exchange of
+all units at once, and units lifted one per target and put back, both by linear assignment
+(:mod:`shieldwall.engagement.wta_assign`), and, last, ejection chains
 (:mod:`shieldwall.engagement.wta_chains`) are tried, each improvement followed by the cheaper
-neighbourhoods again. An iterated local search (Lourenco, Martin &
-Stuetzle, "Iterated local search", Handbook of Metaheuristics, 2003) then relocates a few random
-units and searches again, keeping the best, until the deadline.
+neighbourhoods again. An iterated local search (Lourenco, Martin & Stuetzle, "Iterated local
+search", Handbook of Metaheuristics, 2003) then kicks the best solution (:func:`kick`) and
+searches again, keeping the best, until the deadline or ``MAX_STALL`` kicks without improvement.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ import time
 import numpy as np
 
 from shieldwall.engagement.wta import MIN_SURVIVAL
-from shieldwall.engagement.wta_assign import lift, reinsert
-from shieldwall.engagement.wta_chains import chain_moves
+from shieldwall.engagement.wta_assign import exchange, lift, permute, reinsert
+from shieldwall.engagement.wta_chains import K, chain_moves
 
 REL_TOL = 1e-12  # a move must improve F by more than this fraction of F
 MAX_STALL = 3000  # perturbation rounds without improvement before the search gives up
 END_MARGIN_S = 0.005  # the search ends this much (at most 5 % of its time) before the deadline
 N_LIFTS = 3  # random one-per-target lifts without improvement that end a descent
+EXCHANGE_MAX_CELLS = 100_000  # all-unit exchanges where units x (units + targets) is at most this
+EXCHANGE_S_PER_CELL = 2e-7  # first guess of an exchange's time per unit and place
+N_FLIP = 60  # 1-moves closest to improving that a kick chooses from
+CHAIN_S_PER_CELL = 4e-8  # first guess of a chain round's time per unit pair and first arc
 
 
 def improve(
@@ -49,13 +54,12 @@ def improve(
     r_u = r[w_u]  # (U, T): survival factor of unit u on every target
     t_u = descend(v, r_u, t_u, deadline, rng)
     best_t, best_f = t_u, surviving(v, r_u, t_u).sum()
-    k_max = max(2, int(np.ceil(0.03 * w_u.size)))
     stall = 0
     while time.perf_counter() < deadline and stall < MAX_STALL:
-        trial = perturb(best_t, v.size, int(rng.integers(2, k_max + 1)), rng)
+        trial = kick(v, r_u, best_t, rng)
         dirty = np.zeros(v.size, dtype=bool)
         dirty[best_t[trial != best_t]] = dirty[trial[trial != best_t]] = True
-        trial = descend(v, r_u, trial, deadline, rng, dirty)
+        trial = descend(v, r_u, trial, deadline, rng, dirty, chains=False)
         f = surviving(v, r_u, trial).sum()
         stall += 1
         if f < best_f * (1.0 - REL_TOL):
@@ -70,13 +74,27 @@ def descend(
     deadline: float,
     rng: np.random.Generator,
     dirty: np.ndarray | None = None,
+    chains: bool = True,
 ) -> np.ndarray:
-    """A local optimum of moves and swaps, of lift-and-reinsert (:mod:`wta_assign`, up to
-    ``N_LIFTS`` random lifts) and of ejection chains, searched in that order of cost."""
+    """A local optimum of moves and swaps, of the exchange of all units at once (where it has
+    at most ``EXCHANGE_MAX_CELLS`` costs), of lift-and-reinsert (up to ``N_LIFTS`` random lifts;
+    both :mod:`wta_assign`) and, if ``chains``, of ejection chains, searched in that order of
+    cost."""
+    cells = t_u.size * (t_u.size + v.size)
+    exchange_s = EXCHANGE_S_PER_CELL * cells  # duration of the last exchange
     while time.perf_counter() < deadline:
         t_u = local_search(v, r_u, t_u, deadline, dirty, chains=False)
-        t_new = _reinserted(v, r_u, t_u, deadline, rng)
+        t_new = None
+        if cells <= EXCHANGE_MAX_CELLS and time.perf_counter() + exchange_s < deadline:
+            t0 = time.perf_counter()
+            S = surviving(v, r_u, t_u)
+            t_new = exchange(S, r_u, t_u, REL_TOL * S.sum())
+            exchange_s = time.perf_counter() - t0
         if t_new is None:
+            t_new = _reinserted(v, r_u, t_u, deadline, rng)
+        if t_new is None:
+            if not chains:
+                break
             t_new = local_search(v, r_u, t_u, deadline, np.zeros(v.size, dtype=bool))
             if np.array_equal(t_new, t_u):
                 break
@@ -134,7 +152,7 @@ def local_search(
     only moves touching a dirty target are evaluated; each round dirties the targets it moved."""
     t_u = t_u.copy()
     dirty = np.ones(v.size, dtype=bool) if dirty is None else dirty.copy()
-    chain_s = 0.0  # duration of the last chain round
+    chain_s = CHAIN_S_PER_CELL * t_u.size**2 * K  # duration of the last chain round
     while time.perf_counter() < deadline:
         S = surviving(v, r_u, t_u)
         if dirty.any():
@@ -207,6 +225,29 @@ def _apply_disjoint(moves: list, t_u: np.ndarray) -> list[int]:
         used |= touched
         t_u[list(units)] = new
     return sorted(used)
+
+
+def kick(v: np.ndarray, r_u: np.ndarray, t_u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A perturbed copy of ``t_u``. Where the exchange of all units is affordable: one of the
+    ``N_FLIP`` 1-moves closest to improving, chosen at random (it changes how many units two
+    targets hold, which moves, swaps and exchanges rarely do: their local optima share their
+    counts with the optimum at 100x40 and 200x80 but for one such pair), then every unit
+    re-placed among the places this leaves (:func:`~shieldwall.engagement.wta_assign.permute`).
+    Elsewhere a few random units moved to random targets (:func:`perturb`)."""
+    U, T = r_u.shape
+    n = min(N_FLIP, U * (T - 1))
+    if U * U > EXCHANGE_MAX_CELLS or n == 0:
+        k_max = max(2, int(np.ceil(0.03 * U)))
+        return perturb(t_u, T, int(rng.integers(2, k_max + 1)), rng)
+    S = surviving(v, r_u, t_u)
+    R = S[t_u] / r_u[np.arange(U), t_u]
+    # d1[u, b] = (R_u - S_{t_u}) - S_b (1 - r_{w_u b})
+    d1 = (R - S[t_u])[:, None] - S[None, :] * (1.0 - r_u)
+    d1[np.arange(U), t_u] = np.inf
+    u, b = np.unravel_index(rng.choice(np.argpartition(d1, n - 1, axis=None)[:n]), d1.shape)
+    t = t_u.copy()
+    t[u] = b
+    return permute(surviving(v, r_u, t), r_u, t)
 
 
 def perturb(t_u: np.ndarray, n_targets: int, k: int, rng: np.random.Generator) -> np.ndarray:
