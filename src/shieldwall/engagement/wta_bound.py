@@ -145,12 +145,12 @@ def dw_bound(
     c: np.ndarray,
     x_start: np.ndarray,
     deadline: float,
-    stall: float = 0.0,
+    rel_tol: float = REL_TOL,
 ) -> DwBound:
-    """The set-partitioning bound by column generation until converged, ``deadline``, or (with
-    ``stall`` > 0) a round that lowers the LP by less than ``stall`` of its value (module
-    docstring). ``x_start`` ``(W, T)`` counts of an assignment: its columns and their neighbours
-    (:func:`_neighbours`) seed the master.
+    """The set-partitioning bound by column generation until the master LP is within
+    ``rel_tol`` of the bound (converged) or ``deadline`` (module docstring). ``x_start`` ``(W, T)``
+    counts of an assignment: its columns and their neighbours (:func:`_neighbours`) seed the
+    master.
 
     A round prices within a node budget (inexact pricing still yields good columns and a valid,
     weaker bound); a round that adds no column grows the budget fourfold, and ends the search
@@ -165,14 +165,13 @@ def dw_bound(
     best, best_lam, exact = -np.inf, np.zeros(c.size), False
     lp, rounds, budget = np.inf, 0, START_BUDGET
     while time.perf_counter() < deadline:
-        last = lp
         lp, pi, lam = master.solve()
         rounds += 1
         priced = price(v, q, c, lam, budget, master.best_at(lam), deadline)
         value = _lagrangian(priced.lower, lam, c) - clip
         if value > best:
             best, best_lam, exact = value, lam, priced.exact
-        if lp - best <= REL_TOL * abs(lp) or (stall > 0 and last - lp < stall * abs(lp)):
+        if lp - best <= rel_tol * abs(lp):
             break
         # columns of negative reduced cost, cost + lam . n - pi_t < 0
         neg = priced.col_f - pi[priced.col_t] < -REL_TOL * max(abs(lp), 1.0) / T
