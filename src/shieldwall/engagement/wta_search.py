@@ -37,6 +37,7 @@ N_LIFTS = 3  # random one-per-target lifts without improvement that end a descen
 EXCHANGE_MAX_CELLS = 100_000  # all-unit exchanges where units x (units + targets) is at most this
 EXCHANGE_S_PER_CELL = 2e-7  # first guess of an exchange's time per unit and place
 N_FLIP = 60  # 1-moves closest to improving that a kick chooses from
+REINSERT_S_PER_CELL = 1.5e-7  # first guess of a re-insertion's time per target pair
 CHAIN_S_PER_CELL = 4e-8  # first guess of a chain round's time per unit pair and first arc
 
 
@@ -55,8 +56,11 @@ def improve(
     t_u = descend(v, r_u, t_u, deadline, rng)
     best_t, best_f = t_u, surviving(v, r_u, t_u).sum()
     stall = 0
-    while time.perf_counter() < deadline and stall < MAX_STALL:
+    kick_s = EXCHANGE_S_PER_CELL * w_u.size**2  # duration of the last kick
+    while time.perf_counter() + kick_s < deadline and stall < MAX_STALL:
+        t0 = time.perf_counter()
         trial = kick(v, r_u, best_t, rng)
+        kick_s = time.perf_counter() - t0
         dirty = np.zeros(v.size, dtype=bool)
         dirty[best_t[trial != best_t]] = dirty[trial[trial != best_t]] = True
         trial = descend(v, r_u, trial, deadline, rng, dirty, chains=False)
@@ -106,13 +110,17 @@ def descend(
 
 
 def _reinserted(v, r_u, t_u, deadline, rng) -> np.ndarray | None:
-    """Targets after the first improving re-insertion of ``N_LIFTS`` random lifts, or None."""
+    """Targets after the first improving re-insertion of ``N_LIFTS`` random lifts, or None (also
+    where the next re-insertion would not end before the deadline)."""
     S = surviving(v, r_u, t_u)
+    lsa_s = REINSERT_S_PER_CELL * S.size**2  # duration of the last re-insertion
     for k in range(N_LIFTS):
-        if time.perf_counter() >= deadline:
+        t0 = time.perf_counter()
+        if t0 + lsa_s >= deadline:
             return None
         n_flip = 0 if k == 0 else int(rng.integers(1, 5))
         t_new, _ = reinsert(S, r_u, t_u, lift(S, r_u, t_u, n_flip, rng))
+        lsa_s = time.perf_counter() - t0
         if surviving(v, r_u, t_new).sum() < S.sum() * (1.0 - REL_TOL):
             return t_new
     return None
