@@ -5,8 +5,9 @@ Operations Research 2022): 6 sizes from 50x100 to 300x600, each with 1, 2 and 3 
 Data: ``../shared/bench-data/wta-andersen2022/`` beside the repository (override with
 ``--data DIR`` or ``SHIELDWALL_WTA_DATA``). Prints one JSON line per instance: ``weapons``,
 ``targets``, ``units``, ``objective``, ``seconds``, ``best_known`` (best upper bound of the
-authors' CPLEX runs, 2 h each, from ``best_known.csv``) and ``gap_pct`` (negative where the
-heuristic beats it). ``python bench/wta_public.py [--time-limit S]`` (default 9 s each).
+authors' CPLEX runs, 2 h each, from ``best_known.csv``), ``gap_pct`` (negative where the
+heuristic beats it) and ``load_1m`` (the machine's 1-minute load average as the line is printed).
+``python bench/wta_public.py [--time-limit S]`` (default 9 s each).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def main() -> None:
         res = solve_wta(inst.values, inst.pk, inst.counts, time_limit_s=args.time_limit)
         line = {"weapons": w, "targets": t, "units": mu, "objective": round(res.objective, 6),
                 "seconds": round(res.seconds, 3), "best_known": best,
-                "gap_pct": round(100.0 * (res.objective - best) / best, 4)}  # fmt: skip
+                "gap_pct": round(100.0 * (res.objective - best) / best, 4),
+                "load_1m": round(os.getloadavg()[0], 2)}  # fmt: skip
         print(json.dumps(line), flush=True)
 
 
