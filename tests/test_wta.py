@@ -18,22 +18,10 @@ from shieldwall.cli import app
 from shieldwall.engagement import solve_wta
 from shieldwall.engagement.wta import check_instance, objective
 from shieldwall.io.wtafile import WtaFileError, read_instance
+from wta_brute import brute_force
 
 runner = CliRunner()
 HEURISTIC_REL_TOL = 0.02  # always within 2 % of the optimum on tiny instances (typically 0)
-
-
-def brute_force(v: np.ndarray, p: np.ndarray, c: np.ndarray) -> float:
-    """Optimum by enumerating every target (or none) for every unit."""
-    units = np.repeat(np.arange(p.shape[0]), c)
-    best = np.inf
-    for choice in itertools.product(range(-1, v.size), repeat=units.size):
-        x = np.zeros(p.shape, dtype=np.int64)
-        for w, t in zip(units, choice, strict=True):
-            if t >= 0:
-                x[w, t] += 1
-        best = min(best, objective(v, p, x))
-    return best
 
 
 def tiny(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -19,19 +19,7 @@ from shieldwall.engagement.wta_bound import Master, _neighbours, _unit_lists, dw
 from shieldwall.engagement.wta_columns import restricted_mip
 from shieldwall.engagement.wta_pricing import Ranked, price
 from shieldwall.engagement.wta_search import _units, surviving
-
-
-def brute_force(v: np.ndarray, p: np.ndarray, c: np.ndarray) -> float:
-    """Optimum by enumerating every target (or none) for every unit."""
-    units = np.repeat(np.arange(p.shape[0]), c)
-    best = objective(v, p, np.zeros(p.shape, dtype=np.int64))
-    for choice in itertools.product(range(-1, v.size), repeat=units.size):
-        x = np.zeros(p.shape, dtype=np.int64)
-        for w, t in zip(units, choice, strict=True):
-            if t >= 0:
-                x[w, t] += 1
-        best = min(best, objective(v, p, x))
-    return best
+from wta_brute import brute_force
 
 
 def pricing_brute_force(v, q, cap, lam) -> np.ndarray:
