@@ -33,6 +33,7 @@ import numpy as np
 from shieldwall.geo import ecef_to_geodetic, geodetic_to_ecef
 from shieldwall.geo.wgs84 import ecef_delta_to_enu, enu_delta_to_ecef
 from shieldwall.sharing.agreements import LAUNCH_WARNINGS, TRACKS, ReleaseTerms
+from shieldwall.sharing.picture import released_tracks
 from shieldwall.tracking.node import LocalTracks
 
 G_M_S2 = 9.80665
@@ -151,10 +152,12 @@ def cross(
     stamped with its issue time in the audit) to each of ``receivers``
     (default: all of the agreement's). Returns ``(receiver, tracks, warnings)`` as delivered
     and writes every crossing to ``audit``."""
-    tracks = _what_tracks(term, tracks) if TRACKS in term.items else LocalTracks.empty()
+    tracks = released_tracks(tracks, term) if TRACKS in term.items else LocalTracks.empty()
     warnings = _what_warnings(term, warnings) if LAUNCH_WARNINGS in term.items else (
         Warnings.empty())  # fmt: skip
-    t_lat, t_lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)
+    t_lat, t_lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)  # region and audit
+    inside = _in_region(term, t_lat, t_lon)
+    tracks, t_lat, t_lon = tracks.select(inside), t_lat[inside], t_lon[inside]
     sent_t = _degrade_tracks(term, tracks, rng)
     sent_w = _degrade_warnings(term, warnings, rng)
     t_ids, w_ids = tracks.track_id, warnings.warning_id
@@ -192,14 +195,6 @@ def _in_region(term: ReleaseTerms, lat: np.ndarray, lon: np.ndarray) -> np.ndarr
         return np.ones(lat.shape, dtype=bool)
     la0, la1, lo0, lo1 = term.region
     return (lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1)
-
-
-def _what_tracks(term: ReleaseTerms, tracks: LocalTracks) -> LocalTracks:
-    keep = tracks.confirmed & term.class_mask[tracks.cls]
-    if term.region is not None and keep.any():
-        lat, lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)
-        keep &= _in_region(term, lat, lon)
-    return tracks.select(keep)
 
 
 def _what_warnings(term: ReleaseTerms, warnings: Warnings) -> Warnings:

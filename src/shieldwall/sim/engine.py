@@ -144,7 +144,6 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         n_left = len(eng.left_alone)
         if progress is not None:
             progress(t, t_end)
-        cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s)
         t_prev, t = t, _next_time(t, cycle, truth, outcome, eng)
     record_detections(dets, sensors, outcome, log, scenario, reports.launch_warnings)
     false_alarms = dict(zip(sensors.ids, dets.false_alarm_counts(sensors.n).tolist(), strict=True))
