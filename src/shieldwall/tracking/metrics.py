@@ -213,25 +213,43 @@ def _track_number_changes(truth: History, segs) -> int:
     and stops early (or raises) when a chosen range ends at the scan it starts from; here the
     walk always continues past the chosen segment's own end."""
     seg_track, seg_truth, s0, s1 = segs
-    pair_end = {}
-    for k in range(len(seg_track)):
-        key = (seg_track[k], seg_truth[k])
-        pair_end[key] = max(pair_end.get(key, -1), s1[k])
-    last = np.array([pair_end[(seg_track[k], seg_truth[k])] for k in range(len(seg_track))])
+    if seg_track.size == 0:
+        return 0
+    _, pair = np.unique(np.stack([seg_track, seg_truth]), axis=1, return_inverse=True)
+    pair = pair.reshape(-1)
+    pair_end = np.full(int(pair.max()) + 1, -1, dtype=np.int64)
+    np.maximum.at(pair_end, pair, s1)
+    last = pair_end[pair]  # per segment: when its track's association with its truth ends
+    by_truth = np.argsort(truth.obj_id, kind="stable")
+    truth_ids, truth_scans = truth.obj_id[by_truth], truth.scan[by_truth]
+    seg_order = np.argsort(seg_truth, kind="stable")  # ascending index within each truth
+    ids, first = np.unique(seg_truth[seg_order], return_index=True)
+    bounds = np.append(first, seg_order.size)
     changes = 0
-    for j in np.unique(seg_truth):
-        mine = np.flatnonzero(seg_truth == j)
-        scans = np.sort(truth.scan[truth.obj_id == j])
-        i, used = 0, 0
-        while i < len(scans):
-            cand = mine[(s0[mine] <= scans[i]) & (s1[mine] >= scans[i])]
-            if cand.size == 0:
-                i += 1
-                continue
-            used += 1
-            i = int(np.searchsorted(scans, s1[cand[np.argmax(last[cand])]], side="right"))
+    for k, j in enumerate(ids.tolist()):
+        lo, hi = np.searchsorted(truth_ids, [j, j + 1])
+        scans = np.sort(truth_scans[lo:hi])
+        used = _tracks_needed(scans, seg_order[bounds[k] : bounds[k + 1]], s0, s1, last)
         changes += max(used - 1, 0)
     return changes
+
+
+def _tracks_needed(scans, mine, s0, s1, last) -> int:
+    """The greedy walk of :func:`_track_number_changes` along one truth's sorted ``scans``
+    over its segments ``mine``; a scan no segment covers is skipped to the next segment's
+    start (a segment's first scan is a scan of the truth)."""
+    i, used = 0, 0
+    while i < len(scans):
+        cand = mine[(s0[mine] <= scans[i]) & (s1[mine] >= scans[i])]
+        if cand.size == 0:
+            later = s0[mine][s0[mine] > scans[i]]
+            if later.size == 0:
+                break
+            i = int(np.searchsorted(scans, later.min()))
+            continue
+        used += 1
+        i = int(np.searchsorted(scans, s1[cand[np.argmax(last[cand])]], side="right"))
+    return used
 
 
 def _continuity(truth: History, segs, runs, t: np.ndarray):
