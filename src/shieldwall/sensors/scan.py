@@ -163,8 +163,10 @@ def scan_all(
     threat), false alarms included, and the IR launch warnings. ``rngs[s]`` is sensor ``s``'s
     stream; ``rcs_aspect_m2`` ``(n_threats, 3)`` the nose/side/tail RCS (default: the mean
     ``rcs_m2`` from every aspect)."""
-    _, _, alt_m = ecef_to_geodetic(truth.pos_ecef_m, iterations=1)
-    coarse = (alt_m, np.einsum("nki,nki->nk", truth.pos_ecef_m, truth.pos_ecef_m))
+    coarse = (
+        _sample_altitudes_m(truth),
+        np.einsum("nki,nki->nk", truth.pos_ecef_m, truth.pos_ecef_m),
+    )
     parts, warnings = [], []
     for s in range(sensors.n):
         threat, t_s = _candidate_pairs(sensors, s, truth, coarse, t_end_s)
@@ -190,6 +192,16 @@ def detect_all(
 ) -> Detections:
     """The detections of :func:`scan_all` (false alarms included, ``threat == -1``)."""
     return scan_all(sensors, truth, t_end_s, rngs, rcs_aspect_m2).detections
+
+
+def _sample_altitudes_m(truth: Truth) -> np.ndarray:
+    """Altitude ``(n, K)`` of each truth sample (Bowring's one-step formula, centimetres), 0 on
+    the padding past a threat's last sample (about half the array in a long raid), which no
+    coverage test reads."""
+    valid = np.arange(truth.pos_ecef_m.shape[1])[None, :] < truth.n_samples[:, None]
+    alt_m = np.zeros(valid.shape)
+    alt_m[valid] = ecef_to_geodetic(truth.pos_ecef_m[valid], iterations=1)[2]
+    return alt_m
 
 
 def _sorted(parts: list[tuple]) -> Detections:
