@@ -35,6 +35,7 @@ from shieldwall.engagement.feasibility import (
     PredictedPaths,
     feasible_windows,
     predict_paths,
+    window_steps,
 )
 from shieldwall.engagement.shooters import shooters
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
@@ -140,7 +141,7 @@ class Engagements:
             self.fired_at = np.zeros(open_.size, dtype=np.int64)
         todo, defend_no = self._todo(t_s, pictures, open_)
         parts, paths_by_nation, air_no, limited = [], {}, [], []
-        for item, (paths, member) in zip(todo, self._paths(todo), strict=True):
+        for item, (paths, member) in zip(todo, self._paths(todo, slack_s), strict=True):
             a, pic, _, m, _ = item
             part, no_air, no_more = self._nation_candidates(t_s, item, paths, member, slack_s)
             parts.append(part)
@@ -319,7 +320,8 @@ class Engagements:
         x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
         P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
         _, first, inverse = np.unique(x, axis=0, return_index=True, return_inverse=True)
-        ev = evaluate(x[first], P[first], np.zeros(first.size, dtype=np.int64), self.assets)
+        ev = evaluate(x[first], P[first], np.zeros(first.size, dtype=np.int64), self.assets,
+                      decide_only=True)  # fmt: skip
         alone = ev.open_ground[inverse.reshape(-1)]
         best = ev.p_hit.max(axis=1, initial=0.0)[inverse.reshape(-1)]
         start = 0
@@ -344,18 +346,21 @@ class Engagements:
         travel = np.linalg.norm(x[:, 3:], axis=-1) * LOOKAHEAD_S[-1]
         return (d <= sh.max_range_m[mine][:, None] + travel[None] + 10e3).any(axis=0)
 
-    def _paths(self, todo) -> list[tuple[PredictedPaths, tuple | None]]:
+    def _paths(self, todo, slack_s: float) -> list[tuple[PredictedPaths, tuple | None]]:
         """Predicted paths for every nation's candidate threats and the airspace of each
         predicted point (None when nothing restricts airspace), each distinct estimate
         predicted and looked up once: partners that hold the same fused estimate of a threat
-        share its path."""
+        share its path. Ballistic paths are integrated only as far as a ballistic-capable
+        shooter of these nations could have a window (:func:`window_steps`)."""
         if not todo:
             return []
         x = np.concatenate([pic.x[m] for _, pic, _, m, _ in todo])
         ballistic = np.concatenate([pic.cls[m] == 0 for _, pic, _, m, _ in todo])
         rows = np.concatenate([x, ballistic[:, None]], axis=1)
         _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-        paths = predict_paths(x[first], ballistic[first])
+        mine = np.concatenate([s for _, _, s, _, _ in todo])
+        steps = window_steps(self.shooters, mine, 0, slack_s)
+        paths = predict_paths(x[first], ballistic[first], steps)
         member = self.rules.membership(paths.lat_deg, paths.lon_deg)
         inverse = inverse.reshape(-1)
         out, start = [], 0
