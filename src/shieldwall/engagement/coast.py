@@ -21,75 +21,83 @@ from shieldwall.threats.flight import RHO0_KG_M3, SCALE_HEIGHT_M
 _NEG_MU = -MU_EARTH_M3_S2
 _W = OMEGA_EARTH_RAD_S
 # -2 w x v = 2 w (v_y, -v_x, 0), taken on the columns (v_y, v_x) = y[:, 4], y[:, 3]
-_CORIOLIS = np.array([2.0 * _W, -2.0 * _W])
+_CORIOLIS = np.array([[2.0 * _W], [-2.0 * _W]])
 _W2 = _W * _W  # -w x (w x r) = w^2 (x, y, 0)
 _ONE_LESS_E2 = 1.0 - WGS84_E2
+_NEG_SCALE_HEIGHT_M = -SCALE_HEIGHT_M  # -max(h, 0) / H, with the sign on H (exact)
 
 
-def _einsum_rows(a: np.ndarray) -> np.ndarray:
-    """Row-wise ``a . a`` of ``(m, 3)``, by ``einsum`` as in ``gravity_ecef`` (a plain sum of
-    squares rounds differently)."""
-    return np.einsum("ij,ij->i", a, a)
+def norm2(a: np.ndarray) -> np.ndarray:
+    """``|a|^2`` of columns ``a`` ``(3, m)``, rounded as ``np.einsum("ij,ij->i")`` rounds it on
+    rows (``gravity_ecef``): ``(a0^2 + a2^2) + a1^2``, its two-lane order (a left-to-right
+    sum rounds differently; the tests check the two agree)."""
+    return _norm2_sq(a * a)
 
 
-def height_m(p: np.ndarray) -> np.ndarray:
-    """Height of ``p`` ``(m, 3)`` above the WGS 84 ellipsoid along the radius, as
+def _norm2_sq(sq: np.ndarray) -> np.ndarray:
+    """:func:`norm2` from the squares ``(3, m)``."""
+    return (sq[0] + sq[2]) + sq[1]
+
+
+def height_m(p: np.ndarray, sq: np.ndarray | None = None) -> np.ndarray:
+    """Height of positions ``p`` ``(3, m)`` (``sq``: their squares, when known) above the
+    WGS 84 ellipsoid along the radius, as
     :func:`~shieldwall.threats.flight.ellipsoid_height_m` computes it."""
-    x, y, z = p[:, 0], p[:, 1], p[:, 2]
-    rho2 = x * x + y * y
-    r2 = rho2 + z * z
-    cos2 = rho2 / r2
-    return np.sqrt(r2) - WGS84_A_M * np.sqrt(_ONE_LESS_E2 / (1.0 - WGS84_E2 * cos2))
+    if sq is None:
+        sq = p * p
+    rho2 = sq[0] + sq[1]
+    r2 = rho2 + sq[2]
+    return np.sqrt(r2) - WGS84_A_M * np.sqrt(_ONE_LESS_E2 / (1.0 - WGS84_E2 * (rho2 / r2)))
 
 
 class Coast:
-    """Derivative and RK4 step buffers for ``m`` states; ``drag`` adds the air drag of
-    ``inv2b`` ``(m,)`` (``1 / (2 beta)``) to gravity."""
+    """RK4 steps of ``m`` states ``y`` ``(6, m)`` (position, velocity; one contiguous row per
+    component, so every operation runs on whole rows) under gravity, plus air drag when
+    ``inv2b`` ``(m,)`` (``1 / (2 beta)``) is given; preallocated derivative and stage
+    buffers."""
 
-    def __init__(self, m: int, h_s: float) -> None:
-        self.h = h_s
-        self.half, self.sixth = 0.5 * h_s, h_s / 6.0
-        self.k = [np.empty((m, 6)) for _ in range(4)]
-        self.stage = np.empty((m, 6))
-        self.acc = np.empty((m, 6))
+    def __init__(self, m: int, h_s: float, inv2b: np.ndarray | None = None) -> None:
+        self.h, self.half, self.sixth = h_s, 0.5 * h_s, h_s / 6.0
+        self.inv2b = inv2b
+        self._view(m)
 
-    def _gravity(self, y: np.ndarray, k: np.ndarray, r2: np.ndarray | None = None) -> None:
-        """``k = (v, a)`` with ``a`` the gravity of :func:`gravity_ecef` at ``y``."""
-        p = y[:, :3]
+    def _view(self, m: int) -> None:
+        self.k1, self.k2, self.k3, self.k4, self.st, self.tmp = np.empty((6, 6, m))
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Keep only the states ``rows`` (a mask or indices) from now on."""
+        self.inv2b = None if self.inv2b is None else self.inv2b[rows]
+        self._view(np.arange(self.k1.shape[1])[rows].size)
+
+    def _deriv(self, y: np.ndarray, k: np.ndarray, r2=None, h=None) -> None:
+        """``k = (v, a)`` at ``y``: ``a`` the gravity of :func:`gravity_ecef` (``r2``: ``|p|^2``
+        when known) less the drag ``rho(h) |v| v inv2b`` (``h``: the height of the positions
+        when known)."""
+        p, v, a = y[:3], y[3:], k[3:]
+        sq = None
         if r2 is None:
-            r2 = _einsum_rows(p)
-        k[:, :3] = y[:, 3:]
-        s = _NEG_MU / np.maximum(np.sqrt(r2), 1.0) ** 3
-        np.multiply(p, s[:, None], out=k[:, 3:])
-        k[:, 3:5] += y[:, 4:2:-1] * _CORIOLIS + _W2 * y[:, :2]
+            sq = p * p
+            r2 = _norm2_sq(sq)
+        k[:3] = v
+        np.multiply(p, _NEG_MU / np.maximum(np.sqrt(r2), 1.0) ** 3, out=a)
+        k[3:5] += y[4:2:-1] * _CORIOLIS + _W2 * y[:2]
+        if self.inv2b is not None:
+            if h is None:
+                h = height_m(p, sq)
+            rho = RHO0_KG_M3 * np.exp(np.maximum(h, 0.0) / _NEG_SCALE_HEIGHT_M)
+            a -= rho * np.sqrt(norm2(v)) * self.inv2b * v
 
-    def _drag(self, y: np.ndarray, k: np.ndarray, inv2b: np.ndarray, h: np.ndarray | None):
-        """``k = (v, a)`` with gravity and drag ``-rho(h) |v| v inv2b`` (``h``: the height of
-        ``y``'s positions when known)."""
-        self._gravity(y, k)
-        if h is None:
-            h = height_m(y[:, :3])
-        rho = RHO0_KG_M3 * np.exp(-np.maximum(h, 0.0) / SCALE_HEIGHT_M)
-        v = y[:, 3:]
-        speed = np.sqrt(_einsum_rows(v))
-        k[:, 3:] -= (rho * speed * inv2b)[:, None] * v
-
-    def step(self, y: np.ndarray, inv2b: np.ndarray | None = None, r2=None, h=None):
-        """One RK4 step of ``y`` (in place). Gravity alone when ``inv2b`` is None; ``r2``
-        (``|p|^2`` by einsum) or ``h`` (height) of the current positions when known."""
-        k1, k2, k3, k4 = (a[: y.shape[0]] for a in self.k)
-        st, tmp = self.stage[: y.shape[0]], self.acc[: y.shape[0]]
-        if inv2b is None:
-            self._gravity(y, k1, r2)
-        else:
-            self._drag(y, k1, inv2b, h)
-        for k_in, k_out, f in ((k1, k2, self.half), (k2, k3, self.half), (k3, k4, self.h)):
-            np.multiply(k_in, f, out=tmp)
-            np.add(y, tmp, out=st)
-            if inv2b is None:
-                self._gravity(st, k_out)
-            else:
-                self._drag(st, k_out, inv2b, None)
+    def step(self, y: np.ndarray, r2=None, h=None) -> None:
+        """One RK4 step of ``y`` (in place); ``r2`` (``|p|^2``) or ``h`` (height) of its
+        positions when known."""
+        k1, k2, k3, k4, st, tmp = self.k1, self.k2, self.k3, self.k4, self.st, self.tmp
+        self._deriv(y, k1, r2, h)
+        np.multiply(k1, self.half, out=tmp)
+        self._deriv(np.add(y, tmp, out=st), k2)
+        np.multiply(k2, self.half, out=tmp)
+        self._deriv(np.add(y, tmp, out=st), k3)
+        np.multiply(k3, self.h, out=tmp)
+        self._deriv(np.add(y, tmp, out=st), k4)
         np.multiply(k2, 2, out=tmp)
         np.add(k1, tmp, out=st)
         np.multiply(k3, 2, out=tmp)
@@ -106,19 +114,19 @@ def gravity_path(
     steps of ``h_s`` under gravity alone; once every state is inside ``r_below_m`` (surely
     underground), or after the first ``needed`` steps, the rest of the path stays at the last
     positions."""
-    y = np.array(x, dtype=float)
-    out = np.empty((y.shape[0], n_steps, 3))
-    coast = Coast(y.shape[0], h_s)
+    y = np.array(x, dtype=float).T.copy()
+    out = np.empty((n_steps, 3, y.shape[1]))
+    coast = Coast(y.shape[1], h_s)
     below2 = r_below_m**2
     r2, done = None, 0
     for done in range(1, 1 + (n_steps if needed is None else min(needed, n_steps))):
         coast.step(y, r2=r2)
-        out[:, done - 1] = y[:, :3]
-        r2 = _einsum_rows(y[:, :3])
+        out[done - 1] = y[:3]
+        r2 = norm2(y[:3])
         if np.all(r2 < below2):
             break
-    out[:, done:] = y[:, None, :3]
-    return out
+    out[done:] = y[None, :3]
+    return out.transpose(2, 0, 1)
 
 
 def fall(
@@ -138,36 +146,38 @@ def fall(
     points of one track, its centre first) and a group whose first row comes down before
     ``lo`` or not by ``hi`` is no longer followed (its other rows may stay NaN and inf): a
     caller that only needs groups whose first row falls within the window saves the steps."""
-    h = height_m(x[:, :3])
+    xt = np.asarray(x, dtype=float).T
+    h = height_m(xt[:3])
     impact = np.full((x.shape[0], 3), np.nan)
     t_hit = np.full(x.shape[0], np.inf)
     down = h <= 0.0
     impact[down], t_hit[down] = x[down, :3], 0.0
     live = np.flatnonzero(~down)
-    y, h, inv2b = x[live], h[live], np.asarray(inv2b, dtype=float)[live]
     if window_s is not None:
         lo, hi = window_s
-        drop = (t_hit[::group] < lo)[live // group]
-        y, h, inv2b, live = y[~drop], h[~drop], inv2b[~drop], live[~drop]
-    coast = Coast(live.size, h_s)
+        live = live[~(t_hit[::group] < lo)[live // group]]
+    y, h, inv2b = xt[:, live], h[live], np.asarray(inv2b, dtype=float)[live]
+    coast = Coast(live.size, h_s, inv2b)
     t = 0.0
     while live.size and t < max_s:
         if window_s is not None and t > hi:  # first rows still up: too late
             late = np.zeros(x.shape[0] // group, dtype=bool)
             late[live[live % group == 0] // group] = True
             keep = ~late[live // group]
-            y, h, inv2b, live = y[keep], h[keep], inv2b[keep], live[keep]
+            y, h, live = y[:, keep], h[keep], live[keep]
+            coast.keep(keep)
             window_s = None
             continue
-        prev = y[:, :3].copy()
-        coast.step(y, inv2b, h=h)
-        h1 = height_m(y[:, :3])
+        prev = y[:3].copy()
+        coast.step(y, h=h)
+        h1 = height_m(y[:3])
         hit = h1 <= 0.0
         if hit.any():
-            f = (h[hit] / (h[hit] - h1[hit]))[:, None]
+            f = h[hit] / (h[hit] - h1[hit])
             rows = live[hit]
-            impact[rows] = prev[hit] + f * (y[hit, :3] - prev[hit])
-            t_hit[rows] = t + f[:, 0] * h_s
+            p0 = prev[:, hit].T
+            impact[rows] = p0 + f[:, None] * (y[:3, hit].T - p0)
+            t_hit[rows] = t + f * h_s
             keep = ~hit
             if window_s is not None:
                 first = rows[rows % group == 0]
@@ -176,7 +186,8 @@ def fall(
                     gone = np.zeros(x.shape[0] // group, dtype=bool)
                     gone[out] = True
                     keep &= ~gone[live // group]
-            y, h1, inv2b, live = y[keep], h1[keep], inv2b[keep], live[keep]
+            y, h1, live = y[:, keep], h1[keep], live[keep]
+            coast.keep(keep)
         h = h1
         t += h_s
     return impact, t_hit

@@ -140,6 +140,8 @@ class Engagements:
         if self.fired_at.size != open_.size:
             self.fired_at = np.zeros(open_.size, dtype=np.int64)
         todo, defend_no = self._todo(t_s, pictures, open_)
+        if not todo:  # no candidates, no shots: nothing to record
+            return []
         parts, paths_by_nation, air_no, limited = [], {}, [], []
         for item, (paths, member) in zip(todo, self._paths(todo, slack_s), strict=True):
             a, pic, _, m, _ = item
@@ -156,6 +158,8 @@ class Engagements:
             self.doctrine.rounds_per_cycle.reshape(-1).copy(),
         )
         shots = self._choose(todo, cand, limits, open_.size)
+        if not shots:
+            return []
         cy = Cycle.of(t_s, pictures, cand, self.rounds, self.busy, shots, pairs_by_threat(air_no),
                       pairs_by_threat(limited), defend_no, self.fired_at, self._left,
                       self.shooters.n, self.shooters.owner)  # fmt: skip
@@ -199,12 +203,14 @@ class Engagements:
             (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (t_s <= sh.until_s)
         )
         todo = []
+        free = open_ & ~engaged
         for a, pic in enumerate(pictures):
             mine = np.flatnonzero(ready & (sh.owner == a))
-            m = np.flatnonzero(pic.has_track & open_ & ~engaged)
-            m = m[self._within_reach(mine, pic.x[m])]
-            if mine.size and m.size:
-                todo.append((a, pic, mine, m))
+            if mine.size:
+                m = np.flatnonzero(pic.has_track & free)
+                if m.size:
+                    todo.append((a, pic, mine, m))
+        todo = self._within_reach(todo)
         allowed = self.rules.authorised(t_s, todo, self.assets)
         defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
         for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
@@ -338,13 +344,25 @@ class Engagements:
             out[k][r[mask]] = True
         return out
 
-    def _within_reach(self, mine: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """Threats (states ``x``) that could enter some shooter's range within the look-ahead:
-        a cheap bound that spares the full window computation for far-away threats."""
+    def _within_reach(self, todo: list) -> list:
+        """``todo`` items ``(nation, picture, shooters, threats)`` less the threats that could
+        not enter any of the nation's shooters' range within the look-ahead, and items left
+        with none: a cheap bound that spares the full window computation for far-away
+        threats. One distance table for all nations' threats and all shooters."""
+        if not todo:
+            return todo
         sh = self.shooters
-        d = np.linalg.norm(x[None, :, :3] - sh.pos_ecef_m[mine][:, None], axis=-1)
+        x = np.concatenate([pic.x[m] for _, pic, _, m in todo])
+        d = np.linalg.norm(x[None, :, :3] - sh.pos_ecef_m[:, None], axis=-1)
         travel = np.linalg.norm(x[:, 3:], axis=-1) * LOOKAHEAD_S[-1]
-        return (d <= sh.max_range_m[mine][:, None] + travel[None] + 10e3).any(axis=0)
+        near = d <= sh.max_range_m[:, None] + travel[None] + 10e3  # (S, rows)
+        out, start = [], 0
+        for a, pic, mine, m in todo:
+            m_near = m[near[mine, start : start + m.size].any(axis=0)]
+            start += m.size
+            if m_near.size:
+                out.append((a, pic, mine, m_near))
+        return out
 
     def _paths(self, todo, slack_s: float) -> list[tuple[PredictedPaths, tuple | None]]:
         """Predicted paths for every nation's candidate threats and the airspace of each
