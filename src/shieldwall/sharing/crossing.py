@@ -68,7 +68,7 @@ class Warnings:
         return Warnings(i, f, f, f, f, i)
 
 
-_NO_WARNINGS = Warnings.empty()  # shared empty products (arrays never written)
+NO_WARNINGS = Warnings.empty()  # shared empty products (arrays never written)
 _NO_TRACKS = LocalTracks.empty()
 _NO_FLOAT = np.zeros(0)
 
@@ -165,12 +165,12 @@ def cross(
     and writes every crossing to ``audit``."""
     tracks = released_tracks(tracks, term) if TRACKS in term.items else _NO_TRACKS
     if LAUNCH_WARNINGS not in term.items or warnings.warning_id.size == 0:
-        warnings = _NO_WARNINGS
+        warnings = NO_WARNINGS
     else:
         warnings = _what_warnings(term, warnings)
     rs = term.receivers if receivers is None else receivers
     if tracks.track_id.size == 0 and warnings.warning_id.size == 0:  # nothing crosses
-        return [(r, _NO_TRACKS, _NO_WARNINGS) for r in rs]
+        return [(r, _NO_TRACKS, NO_WARNINGS) for r in rs]
     t_lat, t_lon = _NO_FLOAT, _NO_FLOAT
     if tracks.track_id.size:
         t_lat, t_lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)  # region and audit
@@ -223,7 +223,7 @@ def _in_region(term: ReleaseTerms, lat: np.ndarray, lon: np.ndarray) -> np.ndarr
 
 def _what_warnings(term: ReleaseTerms, warnings: Warnings) -> Warnings:
     if not term.class_mask[BALLISTIC]:
-        return _NO_WARNINGS
+        return NO_WARNINGS
     if term.region is None:
         return warnings
     return warnings.select(_in_region(term, warnings.lat_deg, warnings.lon_deg))

@@ -20,8 +20,8 @@ from shieldwall.geo import country_at
 from shieldwall.rng import stream
 from shieldwall.scenario import THREAT_CLASSES, Scenario
 from shieldwall.sharing.agreements import ReleaseTerms, resolve_agreements
-from shieldwall.sharing.crossing import AuditLog, Pseudonyms, Warnings, cross
-from shieldwall.sharing.picture import DelayLine, Picture, PictureBuilder
+from shieldwall.sharing.crossing import NO_WARNINGS, AuditLog, Pseudonyms, Warnings, cross
+from shieldwall.sharing.picture import DelayLine, Picture, PictureBuilder, build_pictures
 from shieldwall.tracking.node import LocalTracks
 
 PARTNER = "partner"  # how an anonymous contributor appears to a receiver
@@ -60,6 +60,12 @@ class SharingStage:
         self.warnings = Warnings.empty() if warnings is None else warnings
         self.warning_owner = (np.zeros(0, dtype=np.int64) if warning_owner is None
                               else np.asarray(warning_owner))  # fmt: skip
+        # per source nation: its warnings' indices and issue times, by time (stable)
+        self._warn_by_source = {}
+        for src in {t.source for t in self.terms}:
+            idx = np.flatnonzero(self.warning_owner == src)
+            idx = idx[np.argsort(self.warnings.t_s[idx], kind="stable")]
+            self._warn_by_source[src] = (idx, self.warnings.t_s[idx])
         self._territory = [frozenset(n.territory_codes()) for n in scenario.nations]
         self._t_prev = -np.inf
         self.first_release: list[tuple[float, int, int, int, np.ndarray]] = []
@@ -90,13 +96,17 @@ class SharingStage:
                 inbox[r].append((k, term.source, tracks))
                 if tracks.track_id.size:
                     self.first_release.append((t_s, k, term.source, r, tracks.label))
-        pictures: list[Picture] = []
+        mine = [a for a in range(self.n) if self.twin[a] == a]
+        built = build_pictures(
+            [self.builders[a] for a in mine], t_s,
+            [(snapshot[a], inbox[a], frozenset(k for k, _, _ in inbox[a]
+                                               if self.terms[k].anonymous)) for a in mine],
+        )  # fmt: skip
+        pictures: list[Picture] = [None] * self.n  # type: ignore[list-item]
+        for a, pic in zip(mine, built, strict=True):
+            pictures[a] = pic
         for a in range(self.n):
-            if self.twin[a] != a:
-                pictures.append(pictures[self.twin[a]])
-                continue
-            anonymous = frozenset(k for k, _, _ in inbox[a] if self.terms[k].anonymous)
-            pictures.append(self.builders[a].build(t_s, snapshot[a], inbox[a], anonymous))
+            pictures[a] = pictures[self.twin[a]]
         if self.views.due(t_s):
             self.views.sample(t_s, pictures)
         self._t_prev = t_s
@@ -105,9 +115,12 @@ class SharingStage:
     def _new_warnings(self, term: ReleaseTerms, t_s: float) -> Warnings:
         """The source's own launch warnings that came due for this release since the last
         cycle: issued in ``(t_prev - latency, t - latency]`` (each crosses once)."""
-        w = self.warnings
+        idx, when = self._warn_by_source[term.source]
         hi, lo = t_s - term.latency_s, self._t_prev - term.latency_s
-        return w.select((self.warning_owner == term.source) & (w.t_s > lo) & (w.t_s <= hi))
+        a, b = np.searchsorted(when, [lo, hi], side="right")
+        if a == b:
+            return NO_WARNINGS
+        return self.warnings.select(np.sort(idx[a:b]))  # in the run's order
 
     def pull_first_releases(self) -> list[tuple[float, int, int, int, np.ndarray]]:
         """Releases since the last call: ``(t_s, agreement, source, receiver, labels)``

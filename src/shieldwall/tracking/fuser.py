@@ -144,50 +144,25 @@ class Fuser:
 
     def step(self, t_s: float, local: TrackBatch, released: Sequence[TrackBatch]) -> SystemTracks:
         """Fuse ``local`` and ``released`` tracks into the system tracks at ``t_s``."""
+        return step_fusers([self], t_s, [[local, *released]])[0]
+
+    def _plan(self, t_s: float, batches: Sequence[TrackBatch]) -> tuple:
+        """Check a scan's batches and gather what it must predict to ``t_s``: the system tracks
+        and every batch's tracks no older than ``max_age_s`` (from their own stamps), as
+        ``(x, P, dt, q, ballistic)`` rows, system tracks first, and per batch its source
+        index, its number of rows and its ids."""
         if t_s < self.t_s:
             raise ValueError(f"fusion time {t_s} before the previous one {self.t_s}")
-        batches = [local, *released]
         keys = [b.source for b in batches]
         if len(set(keys)) != len(keys):
             raise ValueError("one batch per source key per scan")
         srcs = [self._sources.setdefault(key, len(self._sources)) for key in keys]
-        inputs = self._predict_all(t_s, [(s, b) for s, b in zip(srcs, batches, strict=True)
-                                         if b.ids.size])  # fmt: skip
-        got = np.zeros(self.number.size, dtype=bool)
-        prov: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for src, ids, x, P, q, bal in inputs:
-            rows = self._assign(src, ids, x, P, q, bal)
-            if got.size < self.number.size:
-                got = np.concatenate([got, np.zeros(self.number.size - got.size, dtype=bool)])
-            self._fuse_into(rows, x, P, got)
-            got[rows] = True
-            prov.append((rows, np.full(rows.size, src), ids))
-        self.last_input_s[got] = t_s
-        if len(prov) == 1:
-            rows, src, ids = prov[0]
-        elif prov:
-            rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True))
-        else:
-            rows, src, ids = _NO_ROWS, _NO_IDS, _NO_IDS
-        self._remember(src, ids, self.number[rows])
-        keep = self._retire(t_s)
-        if keep is not None:
-            got, rows = got[keep], (np.cumsum(keep) - 1)[rows]
-        return SystemTracks(
-            t_s, self.number.copy(), self.x.copy(), self.P.copy(), got,
-            self.last_input_s.copy(), rows, src, ids, tuple(self._sources),
-        )  # fmt: skip
-
-    def _predict_all(self, t_s: float, live: list[tuple[int, TrackBatch]]) -> list[tuple]:
-        """Predict the system tracks to ``t_s`` and every live batch's tracks no older than
-        ``max_age_s`` (from their own stamps) in one batched :func:`predict` call (rows are
-        independent); returns per batch ``(src, ids, x, P, q, ballistic)`` at ``t_s``."""
         n_sys = self.number.size
         dt_sys = np.full(n_sys, t_s - self.t_s if n_sys else 0.0)
         self.t_s = t_s
+        live = [(s, b) for s, b in zip(srcs, batches, strict=True) if b.ids.size]
         if not live:
-            self.x, self.P = predict(self.x, self.P, dt_sys, self.q_m2_s3, self.ballistic)
-            return []
+            return [], [], _NO_IDS, self.x, self.P, dt_sys, self.q_m2_s3, self.ballistic
         bs = [b for _, b in live]
         sizes = [b.ids.size for b in bs]
         stamp = np.concatenate([b.t_s for b in bs]) if len(bs) > 1 else bs[0].t_s
@@ -208,15 +183,43 @@ class Fuser:
             ok_all = np.concatenate([np.ones(n_sys, dtype=bool), ok])
             ids, dt = ids[ok], dt[ok]
             x, P, q, bal = x[ok_all], P[ok_all], q[ok_all], bal[ok_all]
-        x, P = predict(x, P, np.concatenate([dt_sys, dt]), q, bal)
+        return [s for s, _ in live], sizes, ids, x, P, np.concatenate([dt_sys, dt]), q, bal
+
+    def _finish(self, plan: tuple, x: np.ndarray, P: np.ndarray) -> SystemTracks:
+        """The rest of a scan once ``plan``'s rows are predicted (``x``, ``P``): association,
+        fusion, memo and retirement."""
+        srcs, sizes, all_ids, _, _, _, all_q, all_bal = plan
+        n_sys, t_s = self.number.size, self.t_s
         self.x, self.P = x[:n_sys], P[:n_sys]
-        out, lo = [], 0
-        for (src, _), n in zip(live, sizes, strict=True):
+        got = np.zeros(n_sys, dtype=bool)
+        prov: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        lo = 0
+        for src, n in zip(srcs, sizes, strict=True):
             hi = lo + n
-            out.append((src, ids[lo:hi], x[n_sys + lo:n_sys + hi], P[n_sys + lo:n_sys + hi],
-                        q[n_sys + lo:n_sys + hi], bal[n_sys + lo:n_sys + hi]))  # fmt: skip
+            a, b = n_sys + lo, n_sys + hi
+            ids, xb, Pb = all_ids[lo:hi], x[a:b], P[a:b]
+            rows = self._assign(src, ids, xb, Pb, all_q[a:b], all_bal[a:b])
+            if got.size < self.number.size:
+                got = np.concatenate([got, np.zeros(self.number.size - got.size, dtype=bool)])
+            self._fuse_into(rows, xb, Pb, got)
+            got[rows] = True
+            prov.append((rows, np.full(rows.size, src), ids))
             lo = hi
-        return out
+        self.last_input_s[got] = t_s
+        if len(prov) == 1:
+            rows, src, ids = prov[0]
+        elif prov:
+            rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True))
+        else:
+            rows, src, ids = _NO_ROWS, _NO_IDS, _NO_IDS
+        self._remember(src, ids, self.number[rows])
+        keep = self._retire(t_s)
+        if keep is not None:
+            got, rows = got[keep], (np.cumsum(keep) - 1)[rows]
+        return SystemTracks(
+            t_s, self.number.copy(), self.x.copy(), self.P.copy(), got,
+            self.last_input_s.copy(), rows, src, ids, tuple(self._sources),
+        )  # fmt: skip
 
     def _assign(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray, q: np.ndarray,
                 bal: np.ndarray) -> np.ndarray:  # fmt: skip
@@ -323,3 +326,22 @@ class Fuser:
         self.last_input_s = self.last_input_s[keep]
         self.q_m2_s3, self.ballistic = self.q_m2_s3[keep], self.ballistic[keep]
         return keep
+
+
+def step_fusers(
+    fusers: Sequence[Fuser], t_s: float, batches: Sequence[Sequence[TrackBatch]]
+) -> list[SystemTracks]:
+    """:meth:`Fuser.step` of several fusers at ``t_s`` (fuser ``i`` gets ``batches[i]``, its
+    local batch first), all their predictions in one :func:`predict` call: its rows are
+    independent, so this equals stepping each alone, with one call's overhead."""
+    plans = [f._plan(t_s, bs) for f, bs in zip(fusers, batches, strict=True)]
+    if len(plans) == 1:
+        x, P = predict(*plans[0][3:])
+    else:
+        x, P = predict(*(np.concatenate(f) for f in list(zip(*plans, strict=True))[3:]))
+    out, lo = [], 0
+    for f, plan in zip(fusers, plans, strict=True):
+        hi = lo + plan[3].shape[0]
+        out.append(f._finish(plan, x[lo:hi], P[lo:hi]))
+        lo = hi
+    return out
