@@ -69,7 +69,7 @@ class Warnings:
 
 
 NO_WARNINGS = Warnings.empty()  # shared empty products (arrays never written)
-_NO_TRACKS = LocalTracks.empty()
+NO_TRACKS = LocalTracks.empty()
 _NO_FLOAT = np.zeros(0)
 
 
@@ -163,14 +163,14 @@ def cross(
     stamped with its issue time in the audit) to each of ``receivers``
     (default: all of the agreement's). Returns ``(receiver, tracks, warnings)`` as delivered
     and writes every crossing to ``audit``."""
-    tracks = released_tracks(tracks, term) if TRACKS in term.items else _NO_TRACKS
+    tracks = released_tracks(tracks, term) if TRACKS in term.items else NO_TRACKS
     if LAUNCH_WARNINGS not in term.items or warnings.warning_id.size == 0:
         warnings = NO_WARNINGS
     else:
         warnings = _what_warnings(term, warnings)
     rs = term.receivers if receivers is None else receivers
     if tracks.track_id.size == 0 and warnings.warning_id.size == 0:  # nothing crosses
-        return [(r, _NO_TRACKS, NO_WARNINGS) for r in rs]
+        return [(r, NO_TRACKS, NO_WARNINGS) for r in rs]
     t_lat, t_lon = _NO_FLOAT, _NO_FLOAT
     if tracks.track_id.size:
         t_lat, t_lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)  # region and audit

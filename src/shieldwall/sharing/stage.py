@@ -20,8 +20,21 @@ from shieldwall.geo import country_at
 from shieldwall.rng import stream
 from shieldwall.scenario import THREAT_CLASSES, Scenario
 from shieldwall.sharing.agreements import ReleaseTerms, resolve_agreements
-from shieldwall.sharing.crossing import NO_WARNINGS, AuditLog, Pseudonyms, Warnings, cross
-from shieldwall.sharing.picture import DelayLine, Picture, PictureBuilder, build_pictures
+from shieldwall.sharing.crossing import (
+    NO_TRACKS,
+    NO_WARNINGS,
+    AuditLog,
+    Pseudonyms,
+    Warnings,
+    cross,
+)
+from shieldwall.sharing.picture import (
+    DelayLine,
+    Picture,
+    PictureBuilder,
+    build_pictures,
+    take_tracks,
+)
 from shieldwall.tracking.node import LocalTracks
 
 PARTNER = "partner"  # how an anonymous contributor appears to a receiver
@@ -79,7 +92,10 @@ class SharingStage:
 
     def step(self, t_s: float, snapshot: Sequence[LocalTracks]) -> list[Picture]:
         """Every nation's picture at ``t_s`` from the nodes' ``snapshot`` (all tracks)."""
-        self.delay.push(t_s, tuple(snapshot))
+        # only confirmed tracks are ever released or fused: select them once per snapshot
+        snapshot = tuple(tr if tr.confirmed.all() else take_tracks(tr, tr.confirmed)
+                         for tr in snapshot)  # fmt: skip
+        self.delay.push(t_s, snapshot)
         inbox: list[list] = [[] for _ in range(self.n)]
         for k, term in enumerate(self.terms):
             if not term.active(t_s) or not term.receivers:
@@ -89,7 +105,7 @@ class SharingStage:
             if held is None and fresh.warning_id.size == 0:
                 continue
             item_t_s, snap = held if held is not None else (t_s - term.latency_s, None)
-            source = LocalTracks.empty() if snap is None else snap[term.source]
+            source = NO_TRACKS if snap is None else snap[term.source]
             for r, tracks, _ in cross(t_s, k, term, item_t_s, source, fresh,
                                       pseudonyms=self.pseudonyms, rng=self.rngs[k],
                                       territory=self.territory, audit=self.audit):  # fmt: skip
@@ -162,7 +178,11 @@ class AudienceLog:
         return t_s >= self.next_t_s
 
     def sample(self, t_s: float, pictures: Sequence[Picture]) -> None:
+        done: dict[int, tuple[np.ndarray, ...]] = {}  # twins share one picture object
         for a, pic in enumerate(pictures):
+            if id(pic) in done:
+                self._chunks[a].append(done[id(pic)])
+                continue
             order = np.argsort(pic.number, kind="stable")  # by number: no source order leaks
             P = pic.P[order]
             pos_sigma = np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2) / 3.0)
@@ -171,6 +191,7 @@ class AudienceLog:
                                     pic.x[order], pos_sigma, vel_sigma, pic.cls[order],
                                     pic.named[order], pic.anon[order],
                                     pic.via[order]))  # fmt: skip
+            done[id(pic)] = self._chunks[a][-1]
         self.next_t_s = (np.floor(t_s / self.period_s) + 1.0) * self.period_s
 
     def rows(self, nation: int, names: Sequence[str]) -> dict[str, list | np.ndarray]:

@@ -110,12 +110,12 @@ def covariance_intersection(
     positive definite. ``criterion``: ``"trace"`` or ``"det"`` (exact minimiser, Julier &
     Uhlmann 1997) or ``"fast"`` (Niehsen 2002, ``w = tr P2 / (tr P1 + tr P2)``); a given ``w``
     ``(m,)`` overrides it. Returns ``(x, P, w)``."""
-    T, mu = _joint_basis(P1, P2)
     if w is None:
         if criterion == "fast":
             t1, t2 = np.trace(P1, axis1=1, axis2=2), np.trace(P2, axis1=1, axis2=2)
             w = t2 / (t1 + t2)
         elif criterion in ("trace", "det"):
+            T, mu = _joint_basis(P1, P2)  # only the exact minimisers need the joint basis
             w = optimal_weight(mu, (T**2).sum(1), criterion)
         else:
             raise ValueError(f"unknown CI criterion {criterion!r}")
