@@ -9,6 +9,7 @@ import pytest
 from scipy.integrate import solve_ivp
 from scipy.stats import ncx2
 
+from shieldwall.engagement.coast import fall, gravity_path, norm2
 from shieldwall.engagement.evaluate import (
     BETA_LOG_SIGMA,
     BETA_NOMINAL_KG_M2,
@@ -192,3 +193,72 @@ def test_engagement_leaves_a_missile_falling_on_open_ground_alone():
     ]  # a threat the nation may not engage is not its decision
     eng._leave_open_ground(105.0, todo, allowed)
     assert len(eng.left_alone) == 1  # noted once per nation and threat
+
+
+# -- the RK4 kernels of coast.py, bit for bit against the plain formulation -------------------
+
+
+def _plain_rk4(p, v, h, accel):
+    """The textbook RK4 step on separate position and velocity arrays (Press et al., 17.1)."""
+    k1v, k1p = accel(p, v), v
+    k2p = v + 0.5 * h * k1v
+    k2v = accel(p + 0.5 * h * k1p, k2p)
+    k3p = v + 0.5 * h * k2v
+    k3v = accel(p + 0.5 * h * k2p, k3p)
+    k4p = v + h * k3v
+    k4v = accel(p + h * k3p, k4p)
+    return (p + h / 6.0 * (k1p + 2 * k2p + 2 * k3p + k4p),
+            v + h / 6.0 * (k1v + 2 * k2v + 2 * k3v + k4v))  # fmt: skip
+
+
+def _states(n, seed):
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(25.0, 40.0, n), rng.uniform(35.0, 60.0, n)
+    p = geodetic_to_ecef(lat, lon, rng.uniform(-1e3, 400e3, n)).reshape(n, 3)
+    return np.concatenate([p, rng.normal(size=(n, 3)) * 2000.0], axis=1)
+
+
+def test_norm2_rounds_as_einsum():
+    """coast.norm2 reproduces einsum's rounding of |a|^2 (the kernels rely on it to match
+    gravity_ecef bit for bit)."""
+    rng = np.random.default_rng(1)
+    for scale in (1e-3, 1.0, 3e3, 6.4e6):
+        a = rng.normal(size=(5000, 3)) * scale
+        assert np.array_equal(norm2(a.T), np.einsum("ij,ij->i", a, a))
+
+
+def test_gravity_path_equals_plain_rk4_bit_for_bit():
+    x = _states(40, 2)
+    p, v = x[:, :3], x[:, 3:]
+    ref = []
+    for _ in range(30):
+        p, v = _plain_rk4(p, v, 5.0, gravity_ecef)
+        ref.append(p)
+    assert np.array_equal(gravity_path(x, 30, 5.0, 0.0), np.stack(ref, axis=1))
+
+
+def test_fall_equals_plain_rk4_with_drag_bit_for_bit():
+    x = _states(60, 3)
+    beta = np.exp(np.random.default_rng(4).normal(np.log(6000.0), 0.45, 60))
+
+    def accel(p, v):
+        rho = 1.225 * np.exp(-np.maximum(ellipsoid_height_m(p.T), 0.0) / 7160.0)
+        speed = np.sqrt(np.einsum("ij,ij->i", v, v))
+        return gravity_ecef(p, v) - (rho * speed * (0.5 / beta))[:, None] * v
+
+    p, v, h = x[:, :3], x[:, 3:], ellipsoid_height_m(x[:, :3].T)
+    t_ref = np.where(h <= 0.0, 0.0, np.inf)
+    for step in range(360):
+        p1, v1 = _plain_rk4(p, v, 5.0, accel)
+        h1 = ellipsoid_height_m(p1.T)
+        new = np.isinf(t_ref) & (h1 <= 0.0)
+        t_ref[new] = step * 5.0 + h[new] / (h[new] - h1[new]) * 5.0
+        p, v, h = p1, v1, h1
+    _, t = fall(x, 0.5 / beta, 5.0, 1800.0)
+    assert np.array_equal(t, t_ref)
+    # grouped: groups whose first row lands within the window are exactly as without it
+    _, t_win = fall(x, 0.5 / beta, 5.0, 1800.0, 3, (30.0, 240.0))
+    first = t[::3]
+    keep = np.repeat((first >= 30.0) & (first <= 240.0), 3)
+    assert keep.any()
+    assert np.array_equal(t_win[keep], t[keep])

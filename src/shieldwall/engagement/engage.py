@@ -29,13 +29,8 @@ from shieldwall.engagement.authority import Rules
 from shieldwall.engagement.cycle_wta import wta_assign
 from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slots
 from shieldwall.engagement.evaluate import LETHALITY, OPEN_GROUND_TTG_S, Assets, evaluate
-from shieldwall.engagement.feasibility import (
-    LOOKAHEAD_S,
-    STEP_S,
-    PredictedPaths,
-    feasible_windows,
-    predict_paths,
-)
+from shieldwall.engagement.feasibility import LOOKAHEAD_S, STEP_S, feasible_windows
+from shieldwall.engagement.rows import distinct, may_land_soon, shared_paths, within_reach
 from shieldwall.engagement.shooters import shooters
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
     RULES,
@@ -47,9 +42,7 @@ from shieldwall.engagement.stories import Rules as StoryRules
 from shieldwall.rng import stream
 from shieldwall.scenario import THREAT_CLASSES, Scenario
 
-PATH_FIELDS = ("pos_ecef_m", "lat_deg", "lon_deg", "alt_m", "airborne")
 VALUE_FLOOR = 1.0  # optimal and WTA rules: the least value of a threat, times its lethality
-G_M_S2, R_EQUATOR_M = 9.81, 6_378_137.0  # for a lower bound of a fall time: height understated
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +93,7 @@ class Engagements:
         # (open ground, or its doctrine's limit of shots at the threat reached)
         self.left_alone: list[tuple[float, int, int, str]] = []
         self._left: set[tuple[int, int]] = set()
+        self._complete: dict[bytes, float] = {}  # see _leave_open_ground
         self._limited: set[tuple[int, int]] = set()
         # [authority, airspace] x nation x threat: a shooter of the nation had a window and a
         # track on the threat but the rules barred it (see declined())
@@ -139,8 +133,11 @@ class Engagements:
         if self.fired_at.size != open_.size:
             self.fired_at = np.zeros(open_.size, dtype=np.int64)
         todo, defend_no = self._todo(t_s, pictures, open_)
+        if not todo:  # no candidates, no shots: nothing to record
+            return []
         parts, paths_by_nation, air_no, limited = [], {}, [], []
-        for item, (paths, member) in zip(todo, self._paths(todo), strict=True):
+        shared = shared_paths(self.shooters, self.rules, todo, slack_s)
+        for item, (paths, member) in zip(todo, shared, strict=True):
             a, pic, _, m, _ = item
             part, no_air, no_more = self._nation_candidates(t_s, item, paths, member, slack_s)
             parts.append(part)
@@ -155,6 +152,8 @@ class Engagements:
             self.doctrine.rounds_per_cycle.reshape(-1).copy(),
         )
         shots = self._choose(todo, cand, limits, open_.size)
+        if not shots:
+            return []
         cy = Cycle.of(t_s, pictures, cand, self.rounds, self.busy, shots, pairs_by_threat(air_no),
                       pairs_by_threat(limited), defend_no, self.fired_at, self._left,
                       self.shooters.n, self.shooters.owner)  # fmt: skip
@@ -198,12 +197,14 @@ class Engagements:
             (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (t_s <= sh.until_s)
         )
         todo = []
+        free = open_ & ~engaged
         for a, pic in enumerate(pictures):
             mine = np.flatnonzero(ready & (sh.owner == a))
-            m = np.flatnonzero(pic.has_track & open_ & ~engaged)
-            m = m[self._within_reach(mine, pic.x[m])]
-            if mine.size and m.size:
-                todo.append((a, pic, mine, m))
+            if mine.size:
+                m = np.flatnonzero(pic.has_track & free)
+                if m.size:
+                    todo.append((a, pic, mine, m))
+        todo = within_reach(self.shooters, todo)
         allowed = self.rules.authorised(t_s, todo, self.assets)
         defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
         for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
@@ -251,6 +252,8 @@ class Engagements:
     def _note_limit(self, t_s, a, cand: Candidates, c: np.ndarray, ok: np.ndarray) -> None:
         """Notes nation ``a``'s first decision to leave a threat alone because every shooter
         it has in reach has fired its doctrine's ``max_shots`` at it."""
+        if ok.all():
+            return
         done = np.setdiff1d(cand.threat[~ok], cand.threat[ok])
         for j in done.tolist():
             if (a, j) not in self._limited:
@@ -302,26 +305,43 @@ class Engagements:
         pk = [float(sh.pk[s, c]) for (s, _, _), c in zip(shots, cls, strict=True)]
         if self.assets.value.size == 0:
             return [(0.0, p) for p in pk]
-        value = evaluate(x, P, cls, self.assets).value
+        value = np.zeros(len(shots))
+        miss = []
+        for k in range(len(shots)):
+            v = self._complete.get(x[k].tobytes() + P[k].tobytes()) if cls[k] == 0 else None
+            if v is None:
+                miss.append(k)
+            else:
+                value[k] = v
+        if miss:
+            value[miss] = evaluate(x[miss], P[miss], cls[miss], self.assets).value
         return list(zip(value.tolist(), pk, strict=True))
 
     def _leave_open_ground(self, t_s: float, todo: list, allowed: list) -> list[np.ndarray]:
         """Per ``todo`` item, bool over its threats: the ballistic tracks the nation may engage
         (``allowed``) and predicts to land in open ground (threat evaluation,
         :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated once); notes
-        each nation's first such decision per threat."""
+        each nation's first such decision per threat. Keeps this cycle's values of the
+        estimates followed to the ground in full (time to go within the decision window) for
+        :meth:`_threat_values`."""
+        self._complete = {}
         out = [np.zeros(m.size, dtype=bool) for *_, m in todo]
-        rows = [(k, np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & _may_land_soon(pic.x[m])))
+        rows = [(k, np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & may_land_soon(pic.x[m])))
                 for k, (_, pic, _, m) in enumerate(todo)]  # fmt: skip
         rows = [(k, r) for k, r in rows if r.size]
         if not rows or self.assets.value.size == 0:
             return out
         x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
         P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
-        _, first, inverse = np.unique(x, axis=0, return_index=True, return_inverse=True)
-        ev = evaluate(x[first], P[first], np.zeros(first.size, dtype=np.int64), self.assets)
-        alone = ev.open_ground[inverse.reshape(-1)]
-        best = ev.p_hit.max(axis=1, initial=0.0)[inverse.reshape(-1)]
+        first, inverse = distinct(x)
+        x, P = x[first], P[first]
+        ev = evaluate(x, P, np.zeros(first.size, dtype=np.int64), self.assets, decide_only=True)
+        ttg = ev.time_to_go_s
+        full = (ttg >= OPEN_GROUND_TTG_S[0]) & (ttg <= OPEN_GROUND_TTG_S[1])
+        for i, v in zip(np.flatnonzero(full).tolist(), ev.value[full].tolist(), strict=True):
+            self._complete[x[i].tobytes() + P[i].tobytes()] = v
+        alone = ev.open_ground[inverse]
+        best = ev.p_hit.max(axis=1, initial=0.0)[inverse]
         start = 0
         for k, r in rows:
             a, _, _, m = todo[k]
@@ -334,36 +354,6 @@ class Engagements:
                     self.left_alone.append((t_s, a, j, why))
             start += r.size
             out[k][r[mask]] = True
-        return out
-
-    def _within_reach(self, mine: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """Threats (states ``x``) that could enter some shooter's range within the look-ahead:
-        a cheap bound that spares the full window computation for far-away threats."""
-        sh = self.shooters
-        d = np.linalg.norm(x[None, :, :3] - sh.pos_ecef_m[mine][:, None], axis=-1)
-        travel = np.linalg.norm(x[:, 3:], axis=-1) * LOOKAHEAD_S[-1]
-        return (d <= sh.max_range_m[mine][:, None] + travel[None] + 10e3).any(axis=0)
-
-    def _paths(self, todo) -> list[tuple[PredictedPaths, tuple | None]]:
-        """Predicted paths for every nation's candidate threats and the airspace of each
-        predicted point (None when nothing restricts airspace), each distinct estimate
-        predicted and looked up once: partners that hold the same fused estimate of a threat
-        share its path."""
-        if not todo:
-            return []
-        x = np.concatenate([pic.x[m] for _, pic, _, m, _ in todo])
-        ballistic = np.concatenate([pic.cls[m] == 0 for _, pic, _, m, _ in todo])
-        rows = np.concatenate([x, ballistic[:, None]], axis=1)
-        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-        paths = predict_paths(x[first], ballistic[first])
-        member = self.rules.membership(paths.lat_deg, paths.lon_deg)
-        inverse = inverse.reshape(-1)
-        out, start = [], 0
-        for _, _, _, m, _ in todo:
-            idx = inverse[start : start + m.size]
-            start += m.size
-            out.append((PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)),
-                        None if member is None else (member[0][idx], member[1][idx])))  # fmt: skip
         return out
 
     def _fire(self, t_s, s, j, k, paths_by_nation, true_class) -> Shot:
@@ -393,14 +383,3 @@ class Engagements:
         self.in_flight.append(shot)
         self.fired.append(shot)
         return shot
-
-
-def _may_land_soon(x: np.ndarray) -> np.ndarray:
-    """Tracks that may come down within the open-ground decision window: descending, with the
-    vacuum fall time from their height at their sink rate under 9.81 m/s^2 (a lower bound on
-    the real one: gravity is weaker aloft and drag slows the fall) inside it."""
-    r = np.linalg.norm(x[:, :3], axis=1)
-    sink = -np.einsum("ij,ij->i", x[:, :3], x[:, 3:]) / r
-    h = np.maximum(r - R_EQUATOR_M, 0.0)
-    t_min = (-sink + np.sqrt(sink * sink + 2.0 * G_M_S2 * h)) / G_M_S2
-    return (sink > 0.0) & (t_min <= OPEN_GROUND_TTG_S[1])

@@ -33,10 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from shieldwall.engagement.coast import fall
 from shieldwall.engagement.feasibility import STEP_S
 from shieldwall.geo import ecef_delta_to_enu, ecef_to_geodetic, geodetic_to_ecef
-from shieldwall.threats.flight import RHO0_KG_M3, SCALE_HEIGHT_M, ellipsoid_height_m
-from shieldwall.tracking.kalman import gravity_ecef
 
 LETHALITY = np.array([1.0, 0.8, 0.4])  # notional, per class: ballistic, cruise, drone
 OPEN_GROUND_P = 0.001  # below this hit probability on every asset: open ground
@@ -83,9 +82,14 @@ class ThreatAssessment:
     open_ground: np.ndarray
 
 
-def evaluate(x: np.ndarray, P: np.ndarray, cls: np.ndarray, assets: Assets) -> ThreatAssessment:
+def evaluate(
+    x: np.ndarray, P: np.ndarray, cls: np.ndarray, assets: Assets, decide_only: bool = False
+) -> ThreatAssessment:
     """Evaluate tracks ``x`` ``(n, 6)``, ``P`` ``(n, 6, 6)`` of class ``cls`` against
-    ``assets`` (see the module docstring)."""
+    ``assets`` (see the module docstring). ``decide_only``: enough for ``open_ground`` alone;
+    a ballistic track whose time to go is outside ``OPEN_GROUND_TTG_S`` is not followed to
+    the ground (its time to go is inf and its hit probabilities 0), every other result is
+    as without it."""
     n, A = x.shape[0], assets.value.size
     lat, lon = np.zeros(n), np.zeros(n)
     cov = np.broadcast_to(np.eye(2), (n, 2, 2)).copy()
@@ -94,7 +98,8 @@ def evaluate(x: np.ndarray, P: np.ndarray, cls: np.ndarray, assets: Assets) -> T
     bal = np.flatnonzero(cls == 0)
     air = np.flatnonzero(cls != 0)
     if bal.size:
-        lat[bal], lon[bal], cov[bal], ttg[bal] = ballistic_impact(x[bal], P[bal])
+        window = OPEN_GROUND_TTG_S if decide_only else None
+        lat[bal], lon[bal], cov[bal], ttg[bal] = ballistic_impact(x[bal], P[bal], window)
         ok = np.isfinite(ttg[bal])
         p_hit[bal[ok]] = _hit_probability(lat[bal[ok]], lon[bal[ok]], cov[bal[ok]], assets)
     if air.size and A:
@@ -110,12 +115,13 @@ def evaluate(x: np.ndarray, P: np.ndarray, cls: np.ndarray, assets: Assets) -> T
 
 
 def ballistic_impact(
-    x: np.ndarray, P: np.ndarray
+    x: np.ndarray, P: np.ndarray, window_s: tuple[float, float] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Impact ``lat``, ``lon``, east-north covariance ``(n, 2, 2)`` and time to go of
     ballistic states: the unscented transform of the fall to the ellipsoid over the 6-D state
     and the unknown ballistic coefficient (log-normal, ``BETA_NOMINAL_KG_M2`` times
-    ``exp(BETA_LOG_SIGMA)``): 15 sigma points."""
+    ``exp(BETA_LOG_SIGMA)``): 15 sigma points. With ``window_s``, tracks whose time to go
+    falls outside it get time to go inf (their sigma points are not followed down)."""
     n = x.shape[0]
     d = 7
     mean = np.concatenate([x, np.full((n, 1), np.log(BETA_NOMINAL_KG_M2))], axis=1)
@@ -123,8 +129,12 @@ def ballistic_impact(
     cov[:, :6, :6] = P
     cov[:, 6, 6] = BETA_LOG_SIGMA**2
     pts = _sigma_points(mean, cov).reshape(-1, d)  # (n * 15, 7)
-    imp, t = fall_to_ground(pts[:, :6], np.exp(pts[:, 6]))
     k = 2 * d + 1
+    beta = np.exp(pts[:, 6])
+    if window_s is None:
+        imp, t = fall_to_ground(pts[:, :6], beta)
+    else:
+        imp, t = fall(pts[:, :6], 0.5 / beta, STEP_S, MAX_FALL_S, k, window_s)
     imp, t = imp.reshape(n, k, 3), t.reshape(n, k)
     ok = np.all(np.isfinite(t), axis=1)
     w = np.full(k, 1.0 / (2 * d))
@@ -146,47 +156,8 @@ def fall_to_ground(x: np.ndarray, beta_kg_m2: np.ndarray | None = None):
     model, ``a_drag = -rho(h) |v| v / (2 beta)`` (the atmosphere turns with the Earth, so the
     ECEF velocity is the air-relative one). RK4, ``STEP_S`` steps (Press et al., sec. 17.1);
     inf and NaN where not down within ``MAX_FALL_S``."""
-    p, v = x[:, :3].copy(), x[:, 3:].copy()
     inv2b = np.zeros(x.shape[0]) if beta_kg_m2 is None else 0.5 / np.asarray(beta_kg_m2)
-    h = ellipsoid_height_m(p.T)
-    impact = np.full((x.shape[0], 3), np.nan)
-    t_hit = np.full(x.shape[0], np.inf)
-    down = h <= 0.0
-    impact[down], t_hit[down] = p[down], 0.0
-    live = np.flatnonzero(~down)
-    t = 0.0
-    while live.size and t < MAX_FALL_S:
-        p1, v1 = _rk4_drag(p[live], v[live], inv2b[live], STEP_S)
-        h1 = ellipsoid_height_m(p1.T)
-        hit = h1 <= 0.0
-        if hit.any():
-            f = (h[live][hit] / (h[live][hit] - h1[hit]))[:, None]
-            rows = live[hit]
-            impact[rows] = p[rows] + f * (p1[hit] - p[rows])
-            t_hit[rows] = t + f[:, 0] * STEP_S
-        p[live], v[live], h[live] = p1, v1, h1
-        live = live[~hit]
-        t += STEP_S
-    return impact, t_hit
-
-
-def _acceleration(p: np.ndarray, v: np.ndarray, inv2b: np.ndarray) -> np.ndarray:
-    rho = RHO0_KG_M3 * np.exp(-np.maximum(ellipsoid_height_m(p.T), 0.0) / SCALE_HEIGHT_M)
-    speed = np.sqrt(np.einsum("ij,ij->i", v, v))
-    return gravity_ecef(p, v) - (rho * speed * inv2b)[:, None] * v
-
-
-def _rk4_drag(p, v, inv2b, h):
-    """One RK4 step of ``p'' = a(p, p')`` (:func:`_acceleration`)."""
-    k1v, k1p = _acceleration(p, v, inv2b), v
-    k2p = v + 0.5 * h * k1v
-    k2v = _acceleration(p + 0.5 * h * k1p, k2p, inv2b)
-    k3p = v + 0.5 * h * k2v
-    k3v = _acceleration(p + 0.5 * h * k2p, k3p, inv2b)
-    k4p = v + h * k3v
-    k4v = _acceleration(p + h * k3p, k4p, inv2b)
-    return (p + h / 6.0 * (k1p + 2 * k2p + 2 * k3p + k4p),
-            v + h / 6.0 * (k1v + 2 * k2v + 2 * k3v + k4v))  # fmt: skip
+    return fall(x, inv2b, STEP_S, MAX_FALL_S)
 
 
 def _sigma_points(x: np.ndarray, P: np.ndarray) -> np.ndarray:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shieldwall.engagement.coast import gravity_path
 from shieldwall.engagement.shooters import Shooters
 from shieldwall.geo import ecef_to_geodetic
-from shieldwall.tracking.kalman import gravity_ecef
 
 STEP_S = 5.0
 R_BELOW_GROUND_M = 6_350e3  # below the WGS 84 polar radius (6,356.8 km): surely underground
@@ -38,24 +38,11 @@ class PredictedPaths:
     airborne: np.ndarray
 
 
-def _rk4_gravity(p: np.ndarray, v: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """One RK4 step of ``r'' = a(r, r')`` (gravity in the rotating frame, see
-    :func:`~shieldwall.tracking.kalman.gravity_ecef`) for stacked states (Press et al.,
-    sec. 17.1)."""
-    k1v, k1p = gravity_ecef(p, v), v
-    k2p = v + 0.5 * h * k1v
-    k2v = gravity_ecef(p + 0.5 * h * k1p, k2p)
-    k3p = v + 0.5 * h * k2v
-    k3v = gravity_ecef(p + 0.5 * h * k2p, k3p)
-    k4p = v + h * k3v
-    k4v = gravity_ecef(p + h * k3p, k4p)
-    p_new = p + h / 6.0 * (k1p + 2 * k2p + 2 * k3p + k4p)
-    v_new = v + h / 6.0 * (k1v + 2 * k2v + 2 * k3v + k4v)
-    return p_new, v_new
-
-
-def predict_paths(x: np.ndarray, ballistic: np.ndarray) -> PredictedPaths:
-    """Predict states ``x`` ``(m, 6)`` along ``LOOKAHEAD_S``."""
+def predict_paths(
+    x: np.ndarray, ballistic: np.ndarray, ballistic_steps: int | None = None
+) -> PredictedPaths:
+    """Predict states ``x`` ``(m, 6)`` along ``LOOKAHEAD_S``. ``ballistic_steps``: integrate
+    ballistic paths only that far (see :func:`window_steps`), holding them there after."""
     m, L = x.shape[0], LOOKAHEAD_S.size
     pos = x[:, None, :3] + LOOKAHEAD_S[None, :, None] * x[:, None, 3:]
     # air-breathers hold their height: keep the geocentric radius (a straight ECEF line would
@@ -63,15 +50,8 @@ def predict_paths(x: np.ndarray, ballistic: np.ndarray) -> PredictedPaths:
     r0 = np.linalg.norm(x[:, :3], axis=1)
     pos *= (r0[:, None] / np.linalg.norm(pos, axis=2))[:, :, None]
     if np.any(ballistic):
-        p, v = x[ballistic, :3], x[ballistic, 3:]
-        out = np.empty((p.shape[0], L, 3))
-        for k in range(L):
-            p, v = _rk4_gravity(p, v, STEP_S)
-            out[:, k] = p
-            if np.all(np.einsum("ij,ij->i", p, p) < R_BELOW_GROUND_M**2):
-                out[:, k + 1 :] = p[:, None]  # all underground: the rest is never airborne
-                break
-        pos[ballistic] = out
+        pos[ballistic] = gravity_path(x[ballistic], L, STEP_S, R_BELOW_GROUND_M,
+                                      ballistic_steps)  # fmt: skip
     lat, lon, alt = ecef_to_geodetic(pos.reshape(-1, 3), iterations=1)
     lat, lon, alt = (a.reshape(m, L) for a in (lat, lon, alt))
     airborne = np.logical_and.accumulate(alt > 0.0, axis=1)
@@ -97,11 +77,7 @@ def feasible_windows(
     p = paths.pos_ecef_m
     d2 = (np.einsum("mlk,mlk->ml", p, p)[None] + np.einsum("sk,sk->s", pos, pos)[:, None, None]
           - 2.0 * np.einsum("mlk,sk->sml", p, pos))  # fmt: skip
-    sh = (slice(None), None)
-    fly = LOOKAHEAD_S[None] - shooters.reaction_s[idx][sh]  # (s, L)
-    lo = np.maximum(shooters.min_range_m[idx][sh], shooters.speed_m_s[idx][sh] * (fly - slack_s))
-    hi = np.minimum(shooters.max_range_m[idx][sh], shooters.speed_m_s[idx][sh] * fly)
-    lo = np.maximum(lo, 0.0)
+    lo, hi = range_bounds(shooters, idx, slack_s)
     ok = (d2 >= (lo * lo)[:, None]) & (d2 <= (hi * hi)[:, None]) & (hi >= lo)[:, None]
     alt = paths.alt_m[None]
     band = (slice(None), None, None)
@@ -109,3 +85,28 @@ def feasible_windows(
     ok &= alt <= shooters.max_alt_m[idx][band]
     can_kill = shooters.pk[idx][:, class_code] > 0.0
     return ok & can_kill[:, :, None]
+
+
+def range_bounds(
+    shooters: Shooters, idx: np.ndarray, slack_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(s, L)`` least and greatest distance at which shooter ``idx[s]``, firing now, meets
+    a threat at each look-ahead step (see :func:`feasible_windows`; no window where
+    ``hi < lo``)."""
+    sh = (slice(None), None)
+    fly = LOOKAHEAD_S[None] - shooters.reaction_s[idx][sh]  # (s, L)
+    lo = np.maximum(shooters.min_range_m[idx][sh], shooters.speed_m_s[idx][sh] * (fly - slack_s))
+    hi = np.minimum(shooters.max_range_m[idx][sh], shooters.speed_m_s[idx][sh] * fly)
+    return np.maximum(lo, 0.0), hi
+
+
+def window_steps(shooters: Shooters, idx: np.ndarray, class_code: int, slack_s: float) -> int:
+    """How many look-ahead steps can hold an engagement window of any shooter ``idx`` on a
+    threat of ``class_code``: beyond them every such shooter's fly-out is too long for its
+    range, so a predicted path need not be known there."""
+    idx = idx[shooters.pk[idx, class_code] > 0.0]
+    if idx.size == 0:
+        return 0
+    lo, hi = range_bounds(shooters, idx, slack_s)
+    some = np.flatnonzero((hi >= lo).any(axis=0))
+    return int(some[-1]) + 1 if some.size else 0

@@ -55,25 +55,37 @@ def country_names() -> dict[str, str]:
     return {code: rec["name"] for code, rec in _load()["countries"].items()}
 
 
+@cache
+def _boxes() -> tuple[tuple[str, ...], tuple[MultiPolygon, ...], np.ndarray]:
+    """Codes, geometries and bounding boxes ``(K, 4)`` (xmin, ymin, xmax, ymax) of the
+    countries, in the data's order."""
+    geoms = _countries()
+    return tuple(geoms), tuple(geoms.values()), np.array([g.bounds for g in geoms.values()])
+
+
 def country_at(lat_deg: ArrayLike, lon_deg: ArrayLike) -> NDArray[np.str_]:
     """Alpha-3 code of the country containing each point, or ``"INTL"``; shape broadcast.
 
     Uses ``shapely.intersects_xy`` on prepared polygons, one vectorised call per country
-    (~50), no per-point Python loop. Points exactly on a shared border go to the first
-    country in alphabetical order; points outside the data box are ``"INTL"``.
+    whose bounding box holds a point, no per-point Python loop. Points exactly on a shared
+    border go to the first country in alphabetical order; points outside the data box are
+    ``"INTL"``.
     """
     lat, lon = np.broadcast_arrays(
         np.asarray(lat_deg, dtype=np.float64), np.asarray(lon_deg, dtype=np.float64)
     )
+    shape, lat, lon = lat.shape, lat.ravel(), lon.ravel()
     out = np.full(lat.shape, INTL, dtype="<U4")
+    codes, geoms, box = _boxes()
+    inbox = ((lon >= box[:, 0:1]) & (lon <= box[:, 2:3])
+             & (lat >= box[:, 1:2]) & (lat <= box[:, 3:4]))  # fmt: skip
     unassigned = np.ones(lat.shape, dtype=bool)
-    for code, geom in _countries().items():
-        xmin, ymin, xmax, ymax = geom.bounds
-        cand = unassigned & (lon >= xmin) & (lon <= xmax) & (lat >= ymin) & (lat <= ymax)
+    for k in np.flatnonzero(inbox.any(axis=1)).tolist():
+        cand = unassigned & inbox[k]
         if not cand.any():
             continue
         hit = np.zeros(lat.shape, dtype=bool)
-        hit[cand] = shapely.intersects_xy(geom, lon[cand], lat[cand])
-        out[hit] = code
+        hit[cand] = shapely.intersects_xy(geoms[k], lon[cand], lat[cand])
+        out[hit] = codes[k]
         unassigned &= ~hit
-    return out
+    return out.reshape(shape)

@@ -33,7 +33,7 @@ import numpy as np
 from shieldwall.geo import ecef_to_geodetic, geodetic_to_ecef
 from shieldwall.geo.wgs84 import ecef_delta_to_enu, enu_delta_to_ecef
 from shieldwall.sharing.agreements import LAUNCH_WARNINGS, TRACKS, ReleaseTerms
-from shieldwall.sharing.picture import released_tracks
+from shieldwall.sharing.picture import released_tracks, take_tracks
 from shieldwall.tracking.node import LocalTracks
 
 G_M_S2 = 9.80665
@@ -68,6 +68,11 @@ class Warnings:
         return Warnings(i, f, f, f, f, i)
 
 
+NO_WARNINGS = Warnings.empty()  # shared empty products (arrays never written)
+NO_TRACKS = LocalTracks.empty()
+_NO_FLOAT = np.zeros(0)
+
+
 class Pseudonyms:
     """Keyed bijection of ``(source nation, item id, kind)`` onto ``[0, 2**31)``.
 
@@ -94,13 +99,18 @@ class Pseudonyms:
 
 
 class AuditLog:
-    """One row per item that crossed from one nation to another (columns as arrays per
-    crossing, concatenated at the end): see :meth:`columns`."""
+    """One row per item that crossed from one nation to another (per crossing its scalar
+    columns once and its item arrays, expanded and concatenated at the end): see
+    :meth:`columns`."""
 
     FIELDS = ("t_s", "from_nation", "to_nation", "agreement", "kind", "item_id",
               "delivered_id", "item_t_s", "item_class", "threat", "lat_deg", "lon_deg")  # fmt: skip
+    _DTYPES = (float, np.int64, np.int64, np.int64, np.int64, np.int64, np.int64, float,
+               np.int64, np.int64, float, float)  # fmt: skip
 
     def __init__(self) -> None:
+        self._heads: list[tuple[float, int, int, int, int]] = []  # t_s, source, receiver, k, kind
+        self._sizes: list[int] = []
         self._chunks: list[tuple[np.ndarray, ...]] = []
 
     def add(self, t_s, source, receiver, k, kind, item_id, delivered, item_t_s, cls, label,
@@ -108,12 +118,13 @@ class AuditLog:
         n = item_id.size
         if n == 0:
             return
-        full = [np.full(n, v) for v in (t_s, source, receiver, k, kind)]
-        rest = (item_id, delivered, np.broadcast_to(item_t_s, (n,)), cls, label, lat, lon)
-        self._chunks.append((*full, *(np.asarray(r) for r in rest)))
+        self._heads.append((t_s, source, receiver, k, kind))
+        self._sizes.append(n)
+        self._chunks.append((item_id, delivered, np.broadcast_to(item_t_s, (n,)), cls, label,
+                             lat, lon))  # fmt: skip
 
     def __len__(self) -> int:
-        return sum(c[0].size for c in self._chunks)
+        return sum(self._sizes)
 
     def columns(self) -> dict[str, np.ndarray]:
         """``t_s``, ``from_nation``/``to_nation``/``agreement`` (indices), ``kind`` (0 track,
@@ -121,12 +132,12 @@ class AuditLog:
         receiver got: the same, or a pseudonym), ``item_t_s`` (time of the source's snapshot),
         ``item_class`` (0 ballistic, 1 cruise, 2 drone), ``threat`` (true object, -1 none),
         ``lat_deg``/``lon_deg`` (position as the source held it, before degradation)."""
-        dtypes = (float, np.int64, np.int64, np.int64, np.int64, np.int64, np.int64, float,
-                  np.int64, np.int64, float, float)  # fmt: skip
         if not self._chunks:
-            return {f: np.zeros(0, dtype=d) for f, d in zip(self.FIELDS, dtypes, strict=True)}
-        cols = [np.concatenate(c) for c in zip(*self._chunks, strict=True)]
-        return {f: c.astype(d) for f, c, d in zip(self.FIELDS, cols, dtypes, strict=True)}
+            return {f: np.zeros(0, dtype=d) for f, d in zip(self.FIELDS, self._DTYPES, strict=True)}
+        sizes = np.asarray(self._sizes)
+        heads = [np.repeat(np.asarray(c), sizes) for c in zip(*self._heads, strict=True)]
+        cols = heads + [np.concatenate(c) for c in zip(*self._chunks, strict=True)]
+        return {f: c.astype(d) for f, c, d in zip(self.FIELDS, cols, self._DTYPES, strict=True)}
 
 
 Territory = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
@@ -152,12 +163,20 @@ def cross(
     stamped with its issue time in the audit) to each of ``receivers``
     (default: all of the agreement's). Returns ``(receiver, tracks, warnings)`` as delivered
     and writes every crossing to ``audit``."""
-    tracks = released_tracks(tracks, term) if TRACKS in term.items else LocalTracks.empty()
-    warnings = _what_warnings(term, warnings) if LAUNCH_WARNINGS in term.items else (
-        Warnings.empty())  # fmt: skip
-    t_lat, t_lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)  # region and audit
-    inside = _in_region(term, t_lat, t_lon)
-    tracks, t_lat, t_lon = tracks.select(inside), t_lat[inside], t_lon[inside]
+    tracks = released_tracks(tracks, term) if TRACKS in term.items else NO_TRACKS
+    if LAUNCH_WARNINGS not in term.items or warnings.warning_id.size == 0:
+        warnings = NO_WARNINGS
+    else:
+        warnings = _what_warnings(term, warnings)
+    rs = term.receivers if receivers is None else receivers
+    if tracks.track_id.size == 0 and warnings.warning_id.size == 0:  # nothing crosses
+        return [(r, NO_TRACKS, NO_WARNINGS) for r in rs]
+    t_lat, t_lon = _NO_FLOAT, _NO_FLOAT
+    if tracks.track_id.size:
+        t_lat, t_lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)  # region and audit
+        if term.region is not None:
+            inside = _in_region(term, t_lat, t_lon)
+            tracks, t_lat, t_lon = take_tracks(tracks, inside), t_lat[inside], t_lon[inside]
     sent_t = _degrade_tracks(term, tracks, rng)
     sent_w = _degrade_warnings(term, warnings, rng)
     t_ids, w_ids = tracks.track_id, warnings.warning_id
@@ -165,20 +184,25 @@ def cross(
         t_ids = pseudonyms(term.source, t_ids, KIND_TRACK)
         w_ids = pseudonyms(term.source, w_ids, KIND_WARNING)
         ot, ow = np.argsort(t_ids), np.argsort(w_ids)
-        tracks, sent_t, t_ids, t_lat, t_lon = (tracks.select(ot), sent_t.select(ot), t_ids[ot],
-                                               t_lat[ot], t_lon[ot])  # fmt: skip
+        tracks, sent_t = take_tracks(tracks, ot), take_tracks(sent_t, ot)
+        t_ids, t_lat, t_lon = t_ids[ot], t_lat[ot], t_lon[ot]
         warnings, sent_w, w_ids = warnings.select(ow), sent_w.select(ow), w_ids[ow]
         sent_t = replace(sent_t, track_id=t_ids)
         sent_w = replace(sent_w, warning_id=w_ids)
-    if term.condition == "threatens_receiver":
-        t_pts = track_ground_points(tracks.x, tracks.cls)
-        w_pts = warning_ground_points(warnings)
+    if term.condition != "threatens_receiver":  # every receiver gets the same
+        w_cls = np.full(warnings.warning_id.size, BALLISTIC)
+        for r in rs:
+            audit.add(t_s, term.source, r, k, KIND_TRACK, tracks.track_id, t_ids, item_t_s,
+                      tracks.cls, tracks.label, t_lat, t_lon)  # fmt: skip
+            audit.add(t_s, term.source, r, k, KIND_WARNING, warnings.warning_id, w_ids,
+                      warnings.t_s, w_cls, warnings.label, warnings.lat_deg,
+                      warnings.lon_deg)  # fmt: skip
+        return [(r, sent_t, sent_w) for r in rs]
+    t_pts = track_ground_points(tracks.x, tracks.cls)
+    w_pts = warning_ground_points(warnings)
     out = []
-    for r in term.receivers if receivers is None else receivers:
-        keep_t = np.ones(tracks.track_id.size, dtype=bool)
-        keep_w = np.ones(warnings.warning_id.size, dtype=bool)
-        if term.condition == "threatens_receiver":
-            keep_t, keep_w = threatened(territory, r, t_pts), threatened(territory, r, w_pts)
+    for r in rs:
+        keep_t, keep_w = threatened(territory, r, t_pts), threatened(territory, r, w_pts)
         audit.add(t_s, term.source, r, k, KIND_TRACK, tracks.track_id[keep_t], t_ids[keep_t],
                   item_t_s, tracks.cls[keep_t], tracks.label[keep_t], t_lat[keep_t],
                   t_lon[keep_t])  # fmt: skip
@@ -186,7 +210,7 @@ def cross(
                   w_ids[keep_w], warnings.t_s[keep_w], np.full(keep_w.sum(), BALLISTIC),
                   warnings.label[keep_w], warnings.lat_deg[keep_w],
                   warnings.lon_deg[keep_w])  # fmt: skip
-        out.append((r, sent_t.select(keep_t), sent_w.select(keep_w)))
+        out.append((r, take_tracks(sent_t, keep_t), sent_w.select(keep_w)))
     return out
 
 
@@ -198,8 +222,11 @@ def _in_region(term: ReleaseTerms, lat: np.ndarray, lon: np.ndarray) -> np.ndarr
 
 
 def _what_warnings(term: ReleaseTerms, warnings: Warnings) -> Warnings:
-    keep = np.full(warnings.warning_id.size, bool(term.class_mask[BALLISTIC]))
-    return warnings.select(keep & _in_region(term, warnings.lat_deg, warnings.lon_deg))
+    if not term.class_mask[BALLISTIC]:
+        return NO_WARNINGS
+    if term.region is None:
+        return warnings
+    return warnings.select(_in_region(term, warnings.lat_deg, warnings.lon_deg))
 
 
 def _degrade_tracks(term: ReleaseTerms, tracks: LocalTracks, rng) -> LocalTracks:

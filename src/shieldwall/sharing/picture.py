@@ -23,7 +23,7 @@ import numpy as np
 
 from shieldwall.sharing.agreements import ReleaseTerms
 from shieldwall.tracking.frame import classify
-from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch
+from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch, step_fusers
 from shieldwall.tracking.node import LocalTracks
 
 OWN = "own"
@@ -54,23 +54,37 @@ class Picture:
     def per_threat(self, n_threats: int) -> ThreatView:
         """Per object, the system track on it with the smallest position covariance."""
         x = np.zeros((n_threats, 6))
-        P = np.broadcast_to(np.eye(6), (n_threats, 6, 6)).copy()
+        P = _identities(n_threats)
         source = np.full(n_threats, -1, dtype=np.int64)
         cls = np.zeros(n_threats, dtype=np.int64)
         on = np.flatnonzero(self.label >= 0)
-        tr = np.trace(self.P[on, :3, :3], axis1=1, axis2=2)
-        order = on[np.lexsort((tr, self.label[on]))]
-        first = (
-            order[np.r_[True, self.label[order][1:] != self.label[order][:-1]]] if on.size else on
-        )
-        j = self.label[first]
-        x[j], P[j], source[j], cls[j] = (
-            self.x[first],
-            self.P[first],
-            self.source[first],
-            self.cls[first],
-        )
+        if on.size:
+            d = self.P[on][:, (0, 1, 2), (0, 1, 2)]  # position variances
+            tr = d[:, 0] + d[:, 1] + d[:, 2]  # tr P[:3, :3], summed in np.trace's order
+            lab = self.label[on]
+            o = np.lexsort((tr, lab))
+            head = np.ones(on.size, dtype=bool)  # first (smallest trace) of each object
+            head[1:] = lab[o[1:]] != lab[o[:-1]]
+            first = on[o[head]]
+            j = self.label[first]
+            x[j], P[j], source[j], cls[j] = (
+                self.x[first],
+                self.P[first],
+                self.source[first],
+                self.cls[first],
+            )
         return ThreatView(self.t_s, source >= 0, x, P, source, cls)
+
+
+_IDENTITIES: dict[int, np.ndarray] = {}
+
+
+def _identities(n: int) -> np.ndarray:
+    """A fresh ``(n, 6, 6)`` stack of identity matrices (copied from a cached one)."""
+    eye = _IDENTITIES.get(n)
+    if eye is None:
+        eye = _IDENTITIES[n] = np.broadcast_to(np.eye(6), (n, 6, 6)).copy()
+    return eye.copy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +131,16 @@ class DelayLine:
 def released_tracks(tracks: LocalTracks, terms: ReleaseTerms) -> LocalTracks:
     """The confirmed tracks of a source snapshot that ``terms`` release (by the source's own
     estimate of each track's class)."""
-    return tracks.select(tracks.confirmed & terms.class_mask[tracks.cls])
+    keep = tracks.confirmed & terms.class_mask[tracks.cls]
+    return tracks if keep.all() else take_tracks(tracks, keep)
+
+
+_TRACK_FIELDS = LocalTracks.__slots__
+
+
+def take_tracks(tracks: LocalTracks, keep: np.ndarray) -> LocalTracks:
+    """``tracks.select(keep)`` without the dataclass field lookup (a hot path)."""
+    return LocalTracks(*[getattr(tracks, f)[keep] for f in _TRACK_FIELDS])
 
 
 class PictureBuilder:
@@ -127,12 +150,8 @@ class PictureBuilder:
         self.nation = nation
         self.fuser = Fuser(max_age_s=max_age_s, retire_s=retire_s, criterion="fast")
         self._memo_number = np.zeros(0, dtype=np.int64)  # sorted system numbers
-        self._memo_label = np.zeros(0, dtype=np.int64)
-        self._memo_source = np.zeros(0, dtype=np.int64)
-        self._memo_code = np.zeros(0, dtype=np.int64)
-        self._memo_named = np.zeros(0, dtype=np.int64)
-        self._memo_anon = np.zeros(0, dtype=np.int64)
-        self._memo_via = np.zeros(0, dtype=np.int64)
+        # per system track (columns): label, source, code, named, anon, via (see _provenance)
+        self._memo = np.zeros((6, 0), dtype=np.int64)
 
     def build(
         self,
@@ -144,74 +163,114 @@ class PictureBuilder:
         """Fuse ``own`` confirmed tracks with ``releases`` ``(key, source nation, tracks)``;
         the releases whose key is in ``anonymous`` came anonymously (their track ids are
         pseudonyms, and the picture's owner may not learn their source)."""
-        own = own.select(own.confirmed)
-        parts = [(OWN, self.nation, own)] + [(k, s, tr) for k, s, tr in releases]
-        if self.fuser.number.size == 0 and not any(tr.track_id.size for _, _, tr in parts):
-            return _empty_picture(t_s)  # nothing held, nothing coming in
-        batches = [_batch(key, tr) for key, _, tr in parts]
-        st = self.fuser.step(t_s, batches[0], batches[1:])
-        label, source, code, named, anon, via = self._provenance(st, parts, anonymous)
-        return Picture(t_s, code, st.x, st.P, classify(st.x), label, source, named, anon, via)
+        return build_pictures([self], t_s, [(own, releases, anonymous)])[0]
 
-    def _provenance(self, st: SystemTracks, parts, anonymous) -> tuple[np.ndarray, ...]:
+    def _provenance(self, st: SystemTracks, parts, anonymous) -> np.ndarray:
         """Label and source nation of each system track (its first input's this scan, or what
         it had when it last had input), its coalition track number (see :func:`track_code`),
         fixed when the system track starts, and its provenance masks (accumulated over its
-        life: a fused estimate remembers every input it has had)."""
-        label = np.full(st.number.size, -1, dtype=np.int64)
-        source, code = label.copy(), label.copy()
-        named, anon = np.zeros(st.number.size, np.int64), np.zeros(st.number.size, np.int64)
-        via = np.zeros(st.number.size, np.int64)
-        if self._memo_number.size:
-            idx = np.minimum(np.searchsorted(self._memo_number, st.number),
-                             self._memo_number.size - 1)  # fmt: skip
-            known = self._memo_number[idx] == st.number
-            label[known], source[known] = (
-                self._memo_label[idx[known]],
-                self._memo_source[idx[known]],
-            )
-            code[known] = self._memo_code[idx[known]]
-            named[known], anon[known] = self._memo_named[idx[known]], self._memo_anon[idx[known]]
-            via[known] = self._memo_via[idx[known]]
-        key_to_part = {key: i for i, (key, _, _) in enumerate(parts)}
-        in_label = np.full(st.prov_row.size, -1, dtype=np.int64)
-        in_nation = np.full(st.prov_row.size, -1, dtype=np.int64)
-        in_anon = np.zeros(st.prov_row.size, dtype=bool)
-        in_key = np.full(st.prov_row.size, -1, dtype=np.int64)  # agreement index; -1 own
-        for s, key in enumerate(st.sources):
-            if key not in key_to_part:
+        life: a fused estimate remembers every input it has had). Returns them as the rows of
+        one ``(6, k)`` array (kept as the memo for the next scan: never written after)."""
+        k, m = st.number.size, self._memo_number.size
+        cols = np.empty((6, k), dtype=np.int64)
+        if m and k >= m and st.number[m - 1] == self._memo_number[m - 1]:
+            # no system track retired since the last scan (numbers only grow): the first m
+            # are the memo's
+            cols[:, :m] = self._memo
+            known_rows = m
+        else:
+            known_rows = -1
+            cols[:3], cols[3:] = -1, 0
+            if m:
+                idx = np.minimum(np.searchsorted(self._memo_number, st.number), m - 1)
+                known = self._memo_number[idx] == st.number
+                cols[:, known] = self._memo[:, idx[known]]
+        if known_rows >= 0:
+            cols[:3, known_rows:], cols[3:, known_rows:] = -1, 0
+        label, source, code, named, anon, via = cols
+        first_id = np.zeros(k, dtype=np.int64)  # id and anonymity of each track's first input
+        first_anon = np.zeros(k, dtype=bool)
+        # parts in reverse order: the first input of a track (local first) is written last
+        for key, nation, tr in reversed(parts):
+            if key not in st.sources:
                 continue
-            _, nation, tr = parts[key_to_part[key]]
-            m = np.flatnonzero(st.prov_source == s)
-            if m.size:
-                in_label[m] = tr.label[np.searchsorted(tr.track_id, st.prov_id[m])]
-                in_nation[m] = nation
-                in_anon[m] = key in anonymous
-                in_key[m] = key if key != OWN else -1
-        ok = in_nation >= 0
-        bits = np.left_shift(np.int64(1), np.maximum(in_nation, 0))
-        np.bitwise_or.at(named, st.prov_row[ok & ~in_anon], bits[ok & ~in_anon])
-        np.bitwise_or.at(anon, st.prov_row[ok & in_anon], bits[ok & in_anon])
-        rel = in_key >= 0
-        np.bitwise_or.at(via, st.prov_row[rel], np.left_shift(np.int64(1), in_key[rel]))
-        rows, first = np.unique(st.prov_row, return_index=True)
-        label[rows], source[rows] = in_label[first], in_nation[first]
-        new = rows[code[rows] < 0]
-        fresh = code[rows] < 0
-        # an anonymous first input numbers the track in the block of no node, by its pseudonym
-        block = np.where(in_anon[first][fresh], -1, in_nation[first][fresh])
-        code[new] = track_code(block, st.prov_id[first][fresh])
-        # a code already in use in this picture (its origin track now feeds another system
-        # track) falls back to the block of no node (-1), above any node's track ids; it does
-        # not depend on whose picture this is, so equal inputs give equal pictures
-        taken = np.isin(code[new], np.delete(code, new))
-        _, once = np.unique(code[new], return_index=True)
-        taken[np.setdiff1d(np.arange(new.size), once)] = True  # two new tracks, one origin
-        code[new[taken]] = track_code(np.full(taken.sum(), -1), FALLBACK_ID + st.number[new[taken]])
-        self._memo_number, self._memo_label, self._memo_source = st.number, label, source
-        self._memo_code, self._memo_named, self._memo_anon = code, named, anon
-        self._memo_via = via
-        return label.copy(), source.copy(), code.copy(), named.copy(), anon.copy(), via.copy()
+            sel = np.flatnonzero(st.prov_source == st.sources.index(key))
+            if sel.size == 0:
+                continue
+            rows, ids = st.prov_row[sel], st.prov_id[sel]
+            label[rows] = tr.label[np.searchsorted(tr.track_id, ids)]
+            source[rows] = nation
+            first_id[rows] = ids
+            hidden = key in anonymous
+            first_anon[rows] = hidden
+            if nation >= 0:  # (the analyst's coalition builder has no nation of its own)
+                bit = np.int64(1) << np.int64(nation)
+                if hidden:
+                    anon[rows] |= bit
+                else:
+                    named[rows] |= bit
+            if key != OWN:
+                via[rows] |= np.int64(1) << np.int64(key)
+        new = np.flatnonzero(code < 0)  # started this scan: numbered by their first input
+        if new.size:
+            # an anonymous first input numbers the track in the block of no node, by its
+            # pseudonym
+            block = np.where(first_anon[new], -1, source[new])
+            code[new] = track_code(block, first_id[new])
+            # a code already in use in this picture (its origin track now feeds another
+            # system track) falls back to the block of no node (-1), above any node's track
+            # ids; it does not depend on whose picture this is, so equal inputs give equal
+            # pictures
+            taken = _repeated(code)[new]
+            code[new[taken]] = track_code(np.full(taken.sum(), -1),
+                                          FALLBACK_ID + st.number[new[taken]])  # fmt: skip
+        self._memo_number, self._memo = st.number, cols
+        return cols
+
+
+def build_pictures(
+    builders: list[PictureBuilder],
+    t_s: float,
+    inputs: list[tuple[LocalTracks, list[tuple[int, int, LocalTracks]], frozenset]],
+) -> list[Picture]:
+    """:meth:`PictureBuilder.build` of several builders at ``t_s`` (builder ``i`` gets
+    ``inputs[i] = (own, releases, anonymous)``), their fusers stepped together
+    (:func:`~shieldwall.tracking.fuser.step_fusers`) and their tracks classified in one call:
+    row by row the same as building each alone."""
+    parts = []
+    for b, (own, releases, _) in zip(builders, inputs, strict=True):
+        if not own.confirmed.all():
+            own = take_tracks(own, own.confirmed)
+        parts.append([(OWN, b.nation, own), *releases])
+    # a builder that holds nothing and gets nothing has an empty picture
+    live = [i for i, (b, ps) in enumerate(zip(builders, parts, strict=True))
+            if b.fuser.number.size or any(tr.track_id.size for _, _, tr in ps)]  # fmt: skip
+    out = [_empty_picture(t_s)] * len(builders)
+    if not live:
+        return out
+    sts = step_fusers([builders[i].fuser for i in live], t_s,
+                      [[_batch(key, tr) for key, _, tr in parts[i]] for i in live])  # fmt: skip
+    xs = [st.x for st in sts]
+    cls = classify(xs[0] if len(xs) == 1 else np.concatenate(xs))
+    lo = 0
+    for i, st in zip(live, sts, strict=True):
+        label, source, code, named, anon, via = builders[i]._provenance(st, parts[i],
+                                                                       inputs[i][2])  # fmt: skip
+        hi = lo + st.number.size
+        out[i] = Picture(t_s, code, st.x, st.P, cls[lo:hi], label, source, named, anon, via)
+        lo = hi
+    return out
+
+
+def _repeated(code: np.ndarray) -> np.ndarray:
+    """Per row, does its code appear in an earlier row? New tracks are the last rows (numbers
+    only grow), so for them this is: the code is held by an older track, or by a new one
+    started before it from the same origin."""
+    order = np.argsort(code, kind="stable")
+    s = code[order]
+    out = np.empty(code.size, dtype=bool)
+    out[order] = np.concatenate([[False], s[1:] == s[:-1]])
+    return out
 
 
 def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:

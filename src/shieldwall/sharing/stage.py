@@ -20,8 +20,21 @@ from shieldwall.geo import country_at
 from shieldwall.rng import stream
 from shieldwall.scenario import THREAT_CLASSES, Scenario
 from shieldwall.sharing.agreements import ReleaseTerms, resolve_agreements
-from shieldwall.sharing.crossing import AuditLog, Pseudonyms, Warnings, cross
-from shieldwall.sharing.picture import DelayLine, Picture, PictureBuilder
+from shieldwall.sharing.crossing import (
+    NO_TRACKS,
+    NO_WARNINGS,
+    AuditLog,
+    Pseudonyms,
+    Warnings,
+    cross,
+)
+from shieldwall.sharing.picture import (
+    DelayLine,
+    Picture,
+    PictureBuilder,
+    build_pictures,
+    take_tracks,
+)
 from shieldwall.tracking.node import LocalTracks
 
 PARTNER = "partner"  # how an anonymous contributor appears to a receiver
@@ -60,6 +73,12 @@ class SharingStage:
         self.warnings = Warnings.empty() if warnings is None else warnings
         self.warning_owner = (np.zeros(0, dtype=np.int64) if warning_owner is None
                               else np.asarray(warning_owner))  # fmt: skip
+        # per source nation: its warnings' indices and issue times, by time (stable)
+        self._warn_by_source = {}
+        for src in {t.source for t in self.terms}:
+            idx = np.flatnonzero(self.warning_owner == src)
+            idx = idx[np.argsort(self.warnings.t_s[idx], kind="stable")]
+            self._warn_by_source[src] = (idx, self.warnings.t_s[idx])
         self._territory = [frozenset(n.territory_codes()) for n in scenario.nations]
         self._t_prev = -np.inf
         self.first_release: list[tuple[float, int, int, int, np.ndarray]] = []
@@ -73,7 +92,10 @@ class SharingStage:
 
     def step(self, t_s: float, snapshot: Sequence[LocalTracks]) -> list[Picture]:
         """Every nation's picture at ``t_s`` from the nodes' ``snapshot`` (all tracks)."""
-        self.delay.push(t_s, tuple(snapshot))
+        # only confirmed tracks are ever released or fused: select them once per snapshot
+        snapshot = tuple(tr if tr.confirmed.all() else take_tracks(tr, tr.confirmed)
+                         for tr in snapshot)  # fmt: skip
+        self.delay.push(t_s, snapshot)
         inbox: list[list] = [[] for _ in range(self.n)]
         for k, term in enumerate(self.terms):
             if not term.active(t_s) or not term.receivers:
@@ -83,20 +105,24 @@ class SharingStage:
             if held is None and fresh.warning_id.size == 0:
                 continue
             item_t_s, snap = held if held is not None else (t_s - term.latency_s, None)
-            source = LocalTracks.empty() if snap is None else snap[term.source]
+            source = NO_TRACKS if snap is None else snap[term.source]
             for r, tracks, _ in cross(t_s, k, term, item_t_s, source, fresh,
                                       pseudonyms=self.pseudonyms, rng=self.rngs[k],
                                       territory=self.territory, audit=self.audit):  # fmt: skip
                 inbox[r].append((k, term.source, tracks))
                 if tracks.track_id.size:
                     self.first_release.append((t_s, k, term.source, r, tracks.label))
-        pictures: list[Picture] = []
+        mine = [a for a in range(self.n) if self.twin[a] == a]
+        built = build_pictures(
+            [self.builders[a] for a in mine], t_s,
+            [(snapshot[a], inbox[a], frozenset(k for k, _, _ in inbox[a]
+                                               if self.terms[k].anonymous)) for a in mine],
+        )  # fmt: skip
+        pictures: list[Picture] = [None] * self.n  # type: ignore[list-item]
+        for a, pic in zip(mine, built, strict=True):
+            pictures[a] = pic
         for a in range(self.n):
-            if self.twin[a] != a:
-                pictures.append(pictures[self.twin[a]])
-                continue
-            anonymous = frozenset(k for k, _, _ in inbox[a] if self.terms[k].anonymous)
-            pictures.append(self.builders[a].build(t_s, snapshot[a], inbox[a], anonymous))
+            pictures[a] = pictures[self.twin[a]]
         if self.views.due(t_s):
             self.views.sample(t_s, pictures)
         self._t_prev = t_s
@@ -105,9 +131,12 @@ class SharingStage:
     def _new_warnings(self, term: ReleaseTerms, t_s: float) -> Warnings:
         """The source's own launch warnings that came due for this release since the last
         cycle: issued in ``(t_prev - latency, t - latency]`` (each crosses once)."""
-        w = self.warnings
+        idx, when = self._warn_by_source[term.source]
         hi, lo = t_s - term.latency_s, self._t_prev - term.latency_s
-        return w.select((self.warning_owner == term.source) & (w.t_s > lo) & (w.t_s <= hi))
+        a, b = np.searchsorted(when, [lo, hi], side="right")
+        if a == b:
+            return NO_WARNINGS
+        return self.warnings.select(np.sort(idx[a:b]))  # in the run's order
 
     def pull_first_releases(self) -> list[tuple[float, int, int, int, np.ndarray]]:
         """Releases since the last call: ``(t_s, agreement, source, receiver, labels)``
@@ -149,7 +178,11 @@ class AudienceLog:
         return t_s >= self.next_t_s
 
     def sample(self, t_s: float, pictures: Sequence[Picture]) -> None:
+        done: dict[int, tuple[np.ndarray, ...]] = {}  # twins share one picture object
         for a, pic in enumerate(pictures):
+            if id(pic) in done:
+                self._chunks[a].append(done[id(pic)])
+                continue
             order = np.argsort(pic.number, kind="stable")  # by number: no source order leaks
             P = pic.P[order]
             pos_sigma = np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2) / 3.0)
@@ -158,6 +191,7 @@ class AudienceLog:
                                     pic.x[order], pos_sigma, vel_sigma, pic.cls[order],
                                     pic.named[order], pic.anon[order],
                                     pic.via[order]))  # fmt: skip
+            done[id(pic)] = self._chunks[a][-1]
         self.next_t_s = (np.floor(t_s / self.period_s) + 1.0) * self.period_s
 
     def rows(self, nation: int, names: Sequence[str]) -> dict[str, list | np.ndarray]:

@@ -46,6 +46,8 @@ from shieldwall.tracking.fusion import (
 from shieldwall.tracking.kalman import predict
 
 _ID_LIMIT = 2**32
+_NO_ROWS = np.zeros(0, dtype=np.intp)
+_NO_IDS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,65 +144,101 @@ class Fuser:
 
     def step(self, t_s: float, local: TrackBatch, released: Sequence[TrackBatch]) -> SystemTracks:
         """Fuse ``local`` and ``released`` tracks into the system tracks at ``t_s``."""
+        return step_fusers([self], t_s, [[local, *released]])[0]
+
+    def _plan(self, t_s: float, batches: Sequence[TrackBatch]) -> tuple:
+        """Check a scan's batches and gather what it must predict to ``t_s``: the system tracks
+        and every batch's tracks no older than ``max_age_s`` (from their own stamps), as
+        ``(x, P, dt, q, ballistic)`` rows, system tracks first, and per batch its source
+        index, its number of rows and its ids."""
         if t_s < self.t_s:
             raise ValueError(f"fusion time {t_s} before the previous one {self.t_s}")
-        batches = [local, *released]
         keys = [b.source for b in batches]
         if len(set(keys)) != len(keys):
             raise ValueError("one batch per source key per scan")
-        self._predict_to(t_s)
-        got = np.zeros(self.number.size, dtype=bool)
+        srcs = [self._sources.setdefault(key, len(self._sources)) for key in keys]
+        n_sys = self.number.size
+        dt_sys = np.full(n_sys, t_s - self.t_s if n_sys else 0.0)
+        self.t_s = t_s
+        live = [(s, b) for s, b in zip(srcs, batches, strict=True) if b.ids.size]
+        if not live:
+            return [], [], _NO_IDS, self.x, self.P, dt_sys, self.q_m2_s3, self.ballistic
+        bs = [b for _, b in live]
+        sizes = [b.ids.size for b in bs]
+        stamp = np.concatenate([b.t_s for b in bs]) if len(bs) > 1 else bs[0].t_s
+        age = t_s - stamp
+        late = age < -1e-9
+        if late.any():
+            first = int(np.searchsorted(np.cumsum(sizes), np.argmax(late), side="right"))
+            raise ValueError(f"source {bs[first].source!r} has tracks stamped after {t_s}")
+        ok = age <= self.max_age_s
+        fields = [[b.ids for b in bs], [self.x] + [b.x for b in bs],
+                  [self.P] + [b.P for b in bs], [self.q_m2_s3] + [b.q_m2_s3 for b in bs],
+                  [self.ballistic] + [b.ballistic for b in bs]]  # fmt: skip
+        ids, x, P, q, bal = (np.concatenate(f) for f in fields)
+        dt = np.maximum(age, 0.0)
+        if not ok.all():
+            cut = np.cumsum(np.concatenate([[0], ok]))[np.cumsum([0, *sizes])]
+            sizes = np.diff(cut).tolist()
+            ok_all = np.concatenate([np.ones(n_sys, dtype=bool), ok])
+            ids, dt = ids[ok], dt[ok]
+            x, P, q, bal = x[ok_all], P[ok_all], q[ok_all], bal[ok_all]
+        return [s for s, _ in live], sizes, ids, x, P, np.concatenate([dt_sys, dt]), q, bal
+
+    def _finish(self, plan: tuple, x: np.ndarray, P: np.ndarray) -> SystemTracks:
+        """The rest of a scan once ``plan``'s rows are predicted (``x``, ``P``): association,
+        fusion, memo and retirement."""
+        srcs, sizes, all_ids, _, _, _, all_q, all_bal = plan
+        n_sys, t_s = self.number.size, self.t_s
+        self.x, self.P = x[:n_sys], P[:n_sys]
+        got = np.zeros(n_sys, dtype=bool)
         prov: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for batch in batches:
-            src = self._sources.setdefault(batch.source, len(self._sources))
-            if batch.ids.size == 0:
-                continue
-            b = self._inputs_at(t_s, batch)
-            rows = self._assign(src, b)
-            got = np.concatenate([got, np.zeros(self.number.size - got.size, dtype=bool)])
-            self._fuse_into(rows, b.x, b.P, got)
+        lo = 0
+        for src, n in zip(srcs, sizes, strict=True):
+            hi = lo + n
+            a, b = n_sys + lo, n_sys + hi
+            ids, xb, Pb = all_ids[lo:hi], x[a:b], P[a:b]
+            rows = self._assign(src, ids, xb, Pb, all_q[a:b], all_bal[a:b])
+            if got.size < self.number.size:
+                got = np.concatenate([got, np.zeros(self.number.size - got.size, dtype=bool)])
+            self._fuse_into(rows, xb, Pb, got)
             got[rows] = True
-            prov.append((rows, np.full(rows.size, src), b.ids))
+            prov.append((rows, np.full(rows.size, src), ids))
+            lo = hi
         self.last_input_s[got] = t_s
-        none = np.zeros(0, dtype=np.int64)
-        rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True)) if prov else (
-            none.astype(np.intp), none, none)  # fmt: skip
+        if len(prov) == 1:
+            rows, src, ids = prov[0]
+        elif prov:
+            rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True))
+        else:
+            rows, src, ids = _NO_ROWS, _NO_IDS, _NO_IDS
         self._remember(src, ids, self.number[rows])
         keep = self._retire(t_s)
-        new_row = np.cumsum(keep) - 1
+        if keep is not None:
+            got, rows = got[keep], (np.cumsum(keep) - 1)[rows]
         return SystemTracks(
-            t_s, self.number.copy(), self.x.copy(), self.P.copy(), got[keep],
-            self.last_input_s.copy(), new_row[rows], src, ids, tuple(self._sources),
+            t_s, self.number.copy(), self.x.copy(), self.P.copy(), got,
+            self.last_input_s.copy(), rows, src, ids, tuple(self._sources),
         )  # fmt: skip
 
-    def _predict_to(self, t_s: float) -> None:
-        dt = np.full(self.number.size, t_s - self.t_s if self.number.size else 0.0)
-        self.x, self.P = predict(self.x, self.P, dt, self.q_m2_s3, self.ballistic)
-        self.t_s = t_s
-
-    def _inputs_at(self, t_s: float, b: TrackBatch) -> TrackBatch:
-        """A batch's tracks no older than ``max_age_s``, predicted to ``t_s``."""
-        age = t_s - b.t_s
-        if np.any(age < -1e-9):
-            raise ValueError(f"source {b.source!r} has tracks stamped after {t_s}")
-        ok = age <= self.max_age_s
-        dt = np.maximum(age[ok], 0.0)
-        q, bal = b.q_m2_s3[ok], b.ballistic[ok]
-        x, P = predict(b.x[ok], b.P[ok], dt, q, bal)
-        return TrackBatch(b.source, b.ids[ok], x, P, np.full(q.size, t_s), q, bal)
-
-    def _assign(self, src: int, b: TrackBatch) -> np.ndarray:
+    def _assign(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray, q: np.ndarray,
+                bal: np.ndarray) -> np.ndarray:  # fmt: skip
         """System-track row of every input of one source (new tracks appended)."""
-        x, P = b.x, b.P
-        rows = self._sticky_rows(src, b.ids, x, P)
-        free_in = np.flatnonzero(rows < 0)
-        open_rows = np.setdiff1d(np.arange(self.number.size), rows[rows >= 0])
-        i, j, _ = associate_tracks(x[free_in], P[free_in], self.x[open_rows], self.P[open_rows],
-                                   self.gate)  # fmt: skip
-        rows[free_in[i]] = open_rows[j]
-        new = np.flatnonzero(rows < 0)
-        rows[new] = self._start(x[new], P[new], b.q_m2_s3[new], b.ballistic[new])
-        self.q_m2_s3[rows], self.ballistic[rows] = b.q_m2_s3, b.ballistic
+        rows = self._sticky_rows(src, ids, x, P)
+        free = rows < 0
+        if free.any():
+            free_in = np.flatnonzero(free)
+            open_ = np.ones(self.number.size, dtype=bool)
+            open_[rows[~free]] = False
+            open_rows = np.flatnonzero(open_)
+            if open_rows.size:
+                i, j, _ = associate_tracks(x[free_in], P[free_in], self.x[open_rows],
+                                           self.P[open_rows], self.gate)  # fmt: skip
+                rows[free_in[i]] = open_rows[j]
+            new = np.flatnonzero(rows < 0)
+            if new.size:
+                rows[new] = self._start(x[new], P[new], q[new], bal[new])
+        self.q_m2_s3[rows], self.ballistic[rows] = q, bal
         return rows
 
     def _sticky_rows(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -214,10 +252,20 @@ class Fuser:
         num = np.where(self._memo_code[k] == code, self._memo_number[k], -1)
         r = np.minimum(np.searchsorted(self.number, num), self.number.size - 1)
         live = (num >= 0) & (self.number[r] == num)
-        live[live] = pair_distances(x[live], P[live], self.x[r[live]], self.P[r[live]]) <= self.gate
+        if live.all():
+            live = pair_distances(x, P, self.x[r], self.P[r]) <= self.gate
+        elif live.any():
+            rl = r[live]
+            live[live] = pair_distances(x[live], P[live], self.x[rl], self.P[rl]) <= self.gate
+        else:
+            return rows
         cand = np.flatnonzero(live)
-        _, first = np.unique(r[cand], return_index=True)
-        rows[cand[first]] = r[cand[first]]
+        rc = r[cand]
+        if len(set(rc.tolist())) == rc.size:  # the usual case: no two inputs claim one row
+            rows[cand] = rc
+            return rows
+        _, first = np.unique(rc, return_index=True)
+        rows[cand[first]] = rc[first]
         return rows
 
     def _start(self, x: np.ndarray, P: np.ndarray, q: np.ndarray, bal: np.ndarray) -> np.ndarray:
@@ -234,30 +282,66 @@ class Fuser:
     def _fuse_into(self, rows: np.ndarray, x: np.ndarray, P: np.ndarray, got: np.ndarray) -> None:
         """First input of this scan replaces a track's prediction; later ones fuse by CI."""
         fold = got[rows]
+        if not fold.any():
+            self.x[rows], self.P[rows] = x, P
+            return
         r = rows[fold]
-        if r.size:
-            self.x[r], self.P[r], _ = covariance_intersection(
-                self.x[r], self.P[r], x[fold], P[fold], self.criterion
-            )
+        self.x[r], self.P[r], _ = covariance_intersection(
+            self.x[r], self.P[r], x[fold], P[fold], self.criterion
+        )
         self.x[rows[~fold]], self.P[rows[~fold]] = x[~fold], P[~fold]
 
     def _remember(self, src: np.ndarray, ids: np.ndarray, number: np.ndarray) -> None:
-        """Record which system number each ``(source, id)`` fed this scan."""
+        """Record which system number each ``(source, id)`` fed this scan (codes are unique
+        within a scan, so the memo stays sorted and unique)."""
+        if ids.size == 0:
+            return
         code = (src.astype(np.int64) << 32) | ids
-        old = ~np.isin(self._memo_code, code)
+        n = self._memo_code.size
+        if n:
+            pos = np.searchsorted(self._memo_code, code)
+            hit = self._memo_code[np.minimum(pos, n - 1)] == code
+            if hit.all():  # the usual case: every pair fed before
+                self._memo_number[pos] = number
+                return
+            old = np.ones(n, dtype=bool)
+            old[pos[hit]] = False
+        else:
+            old = np.zeros(0, dtype=bool)
         allc = np.concatenate([self._memo_code[old], code])
         alln = np.concatenate([self._memo_number[old], number])
         order = np.argsort(allc, kind="stable")
         self._memo_code, self._memo_number = allc[order], alln[order]
 
-    def _retire(self, t_s: float) -> np.ndarray:
-        """Drop tracks without input for ``retire_s`` (and memo entries pointing at them)."""
+    def _retire(self, t_s: float) -> np.ndarray | None:
+        """Drop tracks without input for ``retire_s`` (and memo entries pointing at them);
+        returns the rows kept, or None when all are."""
         keep = t_s - self.last_input_s <= self.retire_s
+        if keep.all():
+            return None
         gone = self.number[~keep]
-        if gone.size:
-            m = ~np.isin(self._memo_number, gone)
-            self._memo_code, self._memo_number = self._memo_code[m], self._memo_number[m]
+        m = ~np.isin(self._memo_number, gone)
+        self._memo_code, self._memo_number = self._memo_code[m], self._memo_number[m]
         self.number, self.x, self.P = self.number[keep], self.x[keep], self.P[keep]
         self.last_input_s = self.last_input_s[keep]
         self.q_m2_s3, self.ballistic = self.q_m2_s3[keep], self.ballistic[keep]
         return keep
+
+
+def step_fusers(
+    fusers: Sequence[Fuser], t_s: float, batches: Sequence[Sequence[TrackBatch]]
+) -> list[SystemTracks]:
+    """:meth:`Fuser.step` of several fusers at ``t_s`` (fuser ``i`` gets ``batches[i]``, its
+    local batch first), all their predictions in one :func:`predict` call: its rows are
+    independent, so this equals stepping each alone, with one call's overhead."""
+    plans = [f._plan(t_s, bs) for f, bs in zip(fusers, batches, strict=True)]
+    if len(plans) == 1:
+        x, P = predict(*plans[0][3:])
+    else:
+        x, P = predict(*(np.concatenate(f) for f in list(zip(*plans, strict=True))[3:]))
+    out, lo = [], 0
+    for f, plan in zip(fusers, plans, strict=True):
+        hi = lo + plan[3].shape[0]
+        out.append(f._finish(plan, x[lo:hi], P[lo:hi]))
+        lo = hi
+    return out

@@ -42,6 +42,7 @@ from scipy.spatial import cKDTree
 
 Criterion = Literal["trace", "det", "fast"]
 _NEWTON_STEPS = 60
+_BRUTE_FORCE_PAIRS = 4096  # below this many pairs a k-d tree costs more than it saves
 
 
 def _joint_basis(P1: np.ndarray, P2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,12 +110,12 @@ def covariance_intersection(
     positive definite. ``criterion``: ``"trace"`` or ``"det"`` (exact minimiser, Julier &
     Uhlmann 1997) or ``"fast"`` (Niehsen 2002, ``w = tr P2 / (tr P1 + tr P2)``); a given ``w``
     ``(m,)`` overrides it. Returns ``(x, P, w)``."""
-    T, mu = _joint_basis(P1, P2)
     if w is None:
         if criterion == "fast":
             t1, t2 = np.trace(P1, axis1=1, axis2=2), np.trace(P2, axis1=1, axis2=2)
             w = t2 / (t1 + t2)
         elif criterion in ("trace", "det"):
+            T, mu = _joint_basis(P1, P2)  # only the exact minimisers need the joint basis
             w = optimal_weight(mu, (T**2).sum(1), criterion)
         else:
             raise ValueError(f"unknown CI criterion {criterion!r}")
@@ -167,6 +168,11 @@ def track_pair_candidates(
     pass only if ``|dp|^2 <= gate (tr1_i + tr2_j)``; ``tr`` are the position-block traces."""
     if pos1_m.shape[0] == 0 or pos2_m.shape[0] == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    if pos1_m.shape[0] * pos2_m.shape[0] <= _BRUTE_FORCE_PAIRS:
+        # few pairs: test them all (the same pairs in the same order, without a tree)
+        dp = pos1_m[:, None, :] - pos2_m[None, :, :]
+        i, j = np.nonzero((dp**2).sum(2) <= gate * (tr1_m2[:, None] + tr2_m2[None, :]))
+        return i, j
     radius = np.sqrt(gate * (tr1_m2 + tr2_m2.max()))
     hits = cKDTree(pos2_m).query_ball_point(pos1_m, radius)
     counts = np.fromiter((len(h) for h in hits), dtype=np.intp, count=len(hits))
