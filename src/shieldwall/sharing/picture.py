@@ -175,34 +175,40 @@ class PictureBuilder:
         cols = np.empty((6, k), dtype=np.int64)
         if m and k >= m and st.number[m - 1] == self._memo_number[m - 1]:
             # no system track retired since the last scan (numbers only grow): the first m
-            # are the memo's
+            # are the memo's, the rest started this scan
             cols[:, :m] = self._memo
-            known_rows = m
+            if k > m:
+                cols[:3, m:], cols[3:, m:] = -1, 0
+            new = np.arange(m, k)
         else:
-            known_rows = -1
             cols[:3], cols[3:] = -1, 0
             if m:
                 idx = np.minimum(np.searchsorted(self._memo_number, st.number), m - 1)
                 known = self._memo_number[idx] == st.number
                 cols[:, known] = self._memo[:, idx[known]]
-        if known_rows >= 0:
-            cols[:3, known_rows:], cols[3:, known_rows:] = -1, 0
+            new = np.flatnonzero(cols[2] < 0)
+        # tracks started this scan (the last rows: numbers only grow) are numbered by their
+        # first input's id and anonymity
         label, source, code, named, anon, via = cols
-        first_id = np.zeros(k, dtype=np.int64)  # id and anonymity of each track's first input
-        first_anon = np.zeros(k, dtype=bool)
+        if new.size:
+            first_id = np.zeros(k, dtype=np.int64)
+            first_anon = np.zeros(k, dtype=bool)
         # parts in reverse order: the first input of a track (local first) is written last
         for key, nation, tr in reversed(parts):
-            if key not in st.sources:
+            if tr.track_id.size == 0 or key not in st.sources:
                 continue
             sel = np.flatnonzero(st.prov_source == st.sources.index(key))
             if sel.size == 0:
                 continue
             rows, ids = st.prov_row[sel], st.prov_id[sel]
-            label[rows] = tr.label[np.searchsorted(tr.track_id, ids)]
+            # the inputs are the batch's tracks in order, less any too old to fuse
+            same = ids.size == tr.track_id.size
+            label[rows] = tr.label if same else tr.label[np.searchsorted(tr.track_id, ids)]
             source[rows] = nation
-            first_id[rows] = ids
             hidden = key in anonymous
-            first_anon[rows] = hidden
+            if new.size:
+                first_id[rows] = ids
+                first_anon[rows] = hidden
             if nation >= 0:  # (the analyst's coalition builder has no nation of its own)
                 bit = np.int64(1) << np.int64(nation)
                 if hidden:
@@ -211,7 +217,6 @@ class PictureBuilder:
                     named[rows] |= bit
             if key != OWN:
                 via[rows] |= np.int64(1) << np.int64(key)
-        new = np.flatnonzero(code < 0)  # started this scan: numbered by their first input
         if new.size:
             # an anonymous first input numbers the track in the block of no node, by its
             # pseudonym

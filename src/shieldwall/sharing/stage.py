@@ -97,6 +97,7 @@ class SharingStage:
                          for tr in snapshot)  # fmt: skip
         self.delay.push(t_s, snapshot)
         inbox: list[list] = [[] for _ in range(self.n)]
+        geodetic: dict = {}  # lat/lon of the snapshots crossing this cycle
         for k, term in enumerate(self.terms):
             if not term.active(t_s) or not term.receivers:
                 continue
@@ -108,7 +109,8 @@ class SharingStage:
             source = NO_TRACKS if snap is None else snap[term.source]
             for r, tracks, _ in cross(t_s, k, term, item_t_s, source, fresh,
                                       pseudonyms=self.pseudonyms, rng=self.rngs[k],
-                                      territory=self.territory, audit=self.audit):  # fmt: skip
+                                      territory=self.territory, audit=self.audit,
+                                      geodetic=geodetic):  # fmt: skip
                 inbox[r].append((k, term.source, tracks))
                 if tracks.track_id.size:
                     self.first_release.append((t_s, k, term.source, r, tracks.label))
