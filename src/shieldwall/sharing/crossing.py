@@ -120,8 +120,7 @@ class AuditLog:
             return
         self._heads.append((t_s, source, receiver, k, kind))
         self._sizes.append(n)
-        self._chunks.append((item_id, delivered, np.broadcast_to(item_t_s, (n,)), cls, label,
-                             lat, lon))  # fmt: skip
+        self._chunks.append((item_id, delivered, item_t_s, cls, label, lat, lon))
 
     def __len__(self) -> int:
         return sum(self._sizes)
@@ -136,7 +135,10 @@ class AuditLog:
             return {f: np.zeros(0, dtype=d) for f, d in zip(self.FIELDS, self._DTYPES, strict=True)}
         sizes = np.asarray(self._sizes)
         heads = [np.repeat(np.asarray(c), sizes) for c in zip(*self._heads, strict=True)]
-        cols = heads + [np.concatenate(c) for c in zip(*self._chunks, strict=True)]
+        items = list(zip(*self._chunks, strict=True))
+        # item times: one per crossing (a snapshot's time) or one per item (warnings')
+        items[2] = [np.broadcast_to(t, (n,)) for t, n in zip(items[2], self._sizes, strict=True)]
+        cols = heads + [np.concatenate(c) for c in items]
         return {f: c.astype(d) for f, c, d in zip(self.FIELDS, cols, self._DTYPES, strict=True)}
 
 

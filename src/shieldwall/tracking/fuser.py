@@ -189,16 +189,23 @@ class Fuser:
         self.x, self.P = x[:n_sys], P[:n_sys]
         got = np.zeros(n_sys, dtype=bool)
         prov: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        unsure: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # not fed as before
         a = n_sys
         for src, ids in zip(srcs, all_ids, strict=True):
             b = a + ids.size
             xb, Pb = x[a:b], P[a:b]
-            rows = self._assign(src, ids, xb, Pb, q[a:b], bal[a:b])
+            rows, sticky = self._assign(src, ids, xb, Pb, q[a:b], bal[a:b])
             if got.size < self.number.size:
                 got = np.concatenate([got, np.zeros(self.number.size - got.size, dtype=bool)])
-            self._fuse_into(rows, xb, Pb, got)
+            if prov:
+                self._fuse_into(rows, xb, Pb, got)
+            else:  # the first batch of a scan replaces predictions only
+                self.x[rows], self.P[rows] = xb, Pb
             got[rows] = True
-            prov.append((rows, np.full(rows.size, src), ids))
+            src_col = np.full(rows.size, src)
+            prov.append((rows, src_col, ids))
+            if not sticky.all():
+                unsure.append((rows[~sticky], src_col[~sticky], ids[~sticky]))
             a = b
         self.last_input_s[got] = t_s
         if len(prov) == 1:
@@ -207,7 +214,9 @@ class Fuser:
             rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True))
         else:
             rows, src, ids = _NO_ROWS, _NO_IDS, _NO_IDS
-        self._remember(src, ids, self.number[rows])
+        if unsure:  # an input fed as its memo says needs no new memo entry
+            r, s_, i = (np.concatenate(a) for a in zip(*unsure, strict=True))
+            self._remember(s_, i, self.number[r])
         keep = self._retire(t_s)
         if keep is not None:
             got, rows = got[keep], (np.cumsum(keep) - 1)[rows]
@@ -220,8 +229,9 @@ class Fuser:
         )  # fmt: skip
 
     def _assign(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray, q: np.ndarray,
-                bal: np.ndarray) -> np.ndarray:  # fmt: skip
-        """System-track row of every input of one source (new tracks appended)."""
+                bal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """System-track row of every input of one source (new tracks appended), and whether
+        each input went to the row its memo entry names."""
         rows = self._sticky_rows(src, ids, x, P)
         free = rows < 0
         if free.any():
@@ -237,7 +247,7 @@ class Fuser:
             if new.size:
                 rows[new] = self._start(x[new], P[new], q[new], bal[new])
         self.q_m2_s3[rows], self.ballistic[rows] = q, bal
-        return rows
+        return rows, ~free
 
     def _sticky_rows(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray) -> np.ndarray:
         """Rows the inputs fed before, where that track lives and the pair passes the gate;
