@@ -16,6 +16,7 @@ still plans per threat, the best estimate each nation holds of each object. Trac
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
 
@@ -106,11 +107,17 @@ class DelayLine:
     def __init__(self, horizon_s: float) -> None:
         self.horizon_s = horizon_s
         self._items: deque[tuple[float, object]] = deque()
+        self._times: deque[float] = deque()  # the items' times (a bisect needs no loop)
+        self._ordered = True  # pushed in time order (as the simulator does)
 
     def push(self, t_s: float, snapshot: object) -> None:
+        if self._times and t_s < self._times[-1]:
+            self._ordered = False
         self._items.append((t_s, snapshot))
+        self._times.append(t_s)
         while len(self._items) > 1 and self._items[1][0] < t_s - self.horizon_s:
             self._items.popleft()
+            self._times.popleft()
 
     def at(self, t_s: float):
         """The newest snapshot taken at or before ``t_s`` (None if none is that old)."""
@@ -119,6 +126,9 @@ class DelayLine:
 
     def held(self, t_s: float) -> tuple[float, object] | None:
         """``(time taken, snapshot)`` of the newest snapshot taken at or before ``t_s``."""
+        if self._ordered:
+            i = bisect_right(self._times, t_s + 1e-9)
+            return self._items[i - 1] if i else None
         best = None
         for ts, snap in self._items:
             if ts <= t_s + 1e-9:
