@@ -327,8 +327,9 @@ class Fuser:
         keep = t_s - self.last_input_s <= self.retire_s
         if keep.all():
             return None
-        gone = self.number[~keep]
-        m = ~np.isin(self._memo_number, gone)
+        gone = self.number[~keep]  # sorted, as the numbers are
+        at = np.minimum(np.searchsorted(gone, self._memo_number), gone.size - 1)
+        m = gone[at] != self._memo_number
         self._memo_code, self._memo_number = self._memo_code[m], self._memo_number[m]
         self.number, self.x, self.P = self.number[keep], self.x[keep], self.P[keep]
         self.last_input_s = self.last_input_s[keep]
