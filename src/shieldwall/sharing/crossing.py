@@ -120,8 +120,7 @@ class AuditLog:
             return
         self._heads.append((t_s, source, receiver, k, kind))
         self._sizes.append(n)
-        self._chunks.append((item_id, delivered, np.broadcast_to(item_t_s, (n,)), cls, label,
-                             lat, lon))  # fmt: skip
+        self._chunks.append((item_id, delivered, item_t_s, cls, label, lat, lon))
 
     def __len__(self) -> int:
         return sum(self._sizes)
@@ -136,7 +135,10 @@ class AuditLog:
             return {f: np.zeros(0, dtype=d) for f, d in zip(self.FIELDS, self._DTYPES, strict=True)}
         sizes = np.asarray(self._sizes)
         heads = [np.repeat(np.asarray(c), sizes) for c in zip(*self._heads, strict=True)]
-        cols = heads + [np.concatenate(c) for c in zip(*self._chunks, strict=True)]
+        items = list(zip(*self._chunks, strict=True))
+        # item times: one per crossing (a snapshot's time) or one per item (warnings')
+        items[2] = [np.broadcast_to(t, (n,)) for t, n in zip(items[2], self._sizes, strict=True)]
+        cols = heads + [np.concatenate(c) for c in items]
         return {f: c.astype(d) for f, c, d in zip(self.FIELDS, cols, self._DTYPES, strict=True)}
 
 
@@ -157,12 +159,15 @@ def cross(
     territory: Territory,
     audit: AuditLog,
     receivers: Sequence[int] | None = None,
+    geodetic: dict | None = None,
 ) -> list[tuple[int, LocalTracks, Warnings]]:
     """Release, at ``t_s``, agreement ``k``'s items from its source's snapshot taken at
     ``item_t_s`` (confirmed ``tracks``) and the launch ``warnings`` that came due (each
     stamped with its issue time in the audit) to each of ``receivers``
     (default: all of the agreement's). Returns ``(receiver, tracks, warnings)`` as delivered
-    and writes every crossing to ``audit``."""
+    and writes every crossing to ``audit``. ``geodetic``: a cache of track positions as
+    lat/lon by the identity of the state array (which it holds), for the crossings of one
+    cycle."""
     tracks = released_tracks(tracks, term) if TRACKS in term.items else NO_TRACKS
     if LAUNCH_WARNINGS not in term.items or warnings.warning_id.size == 0:
         warnings = NO_WARNINGS
@@ -173,7 +178,13 @@ def cross(
         return [(r, NO_TRACKS, NO_WARNINGS) for r in rs]
     t_lat, t_lon = _NO_FLOAT, _NO_FLOAT
     if tracks.track_id.size:
-        t_lat, t_lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)  # region and audit
+        known = None if geodetic is None else geodetic.get(id(tracks.x))
+        if known is None:
+            t_lat, t_lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)  # region, audit
+            if geodetic is not None:  # (holding the array: its id is not reused meanwhile)
+                geodetic[id(tracks.x)] = (tracks.x, t_lat, t_lon)
+        else:
+            _, t_lat, t_lon = known
         if term.region is not None:
             inside = _in_region(term, t_lat, t_lon)
             tracks, t_lat, t_lon = take_tracks(tracks, inside), t_lat[inside], t_lon[inside]

@@ -16,6 +16,7 @@ still plans per threat, the best estimate each nation holds of each object. Trac
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
 
@@ -106,11 +107,17 @@ class DelayLine:
     def __init__(self, horizon_s: float) -> None:
         self.horizon_s = horizon_s
         self._items: deque[tuple[float, object]] = deque()
+        self._times: deque[float] = deque()  # the items' times (a bisect needs no loop)
+        self._ordered = True  # pushed in time order (as the simulator does)
 
     def push(self, t_s: float, snapshot: object) -> None:
+        if self._times and t_s < self._times[-1]:
+            self._ordered = False
         self._items.append((t_s, snapshot))
+        self._times.append(t_s)
         while len(self._items) > 1 and self._items[1][0] < t_s - self.horizon_s:
             self._items.popleft()
+            self._times.popleft()
 
     def at(self, t_s: float):
         """The newest snapshot taken at or before ``t_s`` (None if none is that old)."""
@@ -119,6 +126,9 @@ class DelayLine:
 
     def held(self, t_s: float) -> tuple[float, object] | None:
         """``(time taken, snapshot)`` of the newest snapshot taken at or before ``t_s``."""
+        if self._ordered:
+            i = bisect_right(self._times, t_s + 1e-9)
+            return self._items[i - 1] if i else None
         best = None
         for ts, snap in self._items:
             if ts <= t_s + 1e-9:
@@ -175,34 +185,40 @@ class PictureBuilder:
         cols = np.empty((6, k), dtype=np.int64)
         if m and k >= m and st.number[m - 1] == self._memo_number[m - 1]:
             # no system track retired since the last scan (numbers only grow): the first m
-            # are the memo's
+            # are the memo's, the rest started this scan
             cols[:, :m] = self._memo
-            known_rows = m
+            if k > m:
+                cols[:3, m:], cols[3:, m:] = -1, 0
+            new = np.arange(m, k)
         else:
-            known_rows = -1
             cols[:3], cols[3:] = -1, 0
             if m:
                 idx = np.minimum(np.searchsorted(self._memo_number, st.number), m - 1)
                 known = self._memo_number[idx] == st.number
                 cols[:, known] = self._memo[:, idx[known]]
-        if known_rows >= 0:
-            cols[:3, known_rows:], cols[3:, known_rows:] = -1, 0
+            new = np.flatnonzero(cols[2] < 0)
+        # tracks started this scan (the last rows: numbers only grow) are numbered by their
+        # first input's id and anonymity
         label, source, code, named, anon, via = cols
-        first_id = np.zeros(k, dtype=np.int64)  # id and anonymity of each track's first input
-        first_anon = np.zeros(k, dtype=bool)
+        if new.size:
+            first_id = np.zeros(k, dtype=np.int64)
+            first_anon = np.zeros(k, dtype=bool)
         # parts in reverse order: the first input of a track (local first) is written last
         for key, nation, tr in reversed(parts):
-            if key not in st.sources:
+            if tr.track_id.size == 0 or key not in st.sources:
                 continue
             sel = np.flatnonzero(st.prov_source == st.sources.index(key))
             if sel.size == 0:
                 continue
             rows, ids = st.prov_row[sel], st.prov_id[sel]
-            label[rows] = tr.label[np.searchsorted(tr.track_id, ids)]
+            # the inputs are the batch's tracks in order, less any too old to fuse
+            same = ids.size == tr.track_id.size
+            label[rows] = tr.label if same else tr.label[np.searchsorted(tr.track_id, ids)]
             source[rows] = nation
-            first_id[rows] = ids
             hidden = key in anonymous
-            first_anon[rows] = hidden
+            if new.size:
+                first_id[rows] = ids
+                first_anon[rows] = hidden
             if nation >= 0:  # (the analyst's coalition builder has no nation of its own)
                 bit = np.int64(1) << np.int64(nation)
                 if hidden:
@@ -211,7 +227,6 @@ class PictureBuilder:
                     named[rows] |= bit
             if key != OWN:
                 via[rows] |= np.int64(1) << np.int64(key)
-        new = np.flatnonzero(code < 0)  # started this scan: numbered by their first input
         if new.size:
             # an anonymous first input numbers the track in the block of no node, by its
             # pseudonym

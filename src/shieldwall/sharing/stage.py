@@ -12,6 +12,7 @@ provenance with anonymous partners shown only as "partner".
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 
 import numpy as np
@@ -78,7 +79,7 @@ class SharingStage:
         for src in {t.source for t in self.terms}:
             idx = np.flatnonzero(self.warning_owner == src)
             idx = idx[np.argsort(self.warnings.t_s[idx], kind="stable")]
-            self._warn_by_source[src] = (idx, self.warnings.t_s[idx])
+            self._warn_by_source[src] = (idx, self.warnings.t_s[idx].tolist())
         self._territory = [frozenset(n.territory_codes()) for n in scenario.nations]
         self._t_prev = -np.inf
         self.first_release: list[tuple[float, int, int, int, np.ndarray]] = []
@@ -97,6 +98,7 @@ class SharingStage:
                          for tr in snapshot)  # fmt: skip
         self.delay.push(t_s, snapshot)
         inbox: list[list] = [[] for _ in range(self.n)]
+        geodetic: dict = {}  # lat/lon of the snapshots crossing this cycle
         for k, term in enumerate(self.terms):
             if not term.active(t_s) or not term.receivers:
                 continue
@@ -108,7 +110,8 @@ class SharingStage:
             source = NO_TRACKS if snap is None else snap[term.source]
             for r, tracks, _ in cross(t_s, k, term, item_t_s, source, fresh,
                                       pseudonyms=self.pseudonyms, rng=self.rngs[k],
-                                      territory=self.territory, audit=self.audit):  # fmt: skip
+                                      territory=self.territory, audit=self.audit,
+                                      geodetic=geodetic):  # fmt: skip
                 inbox[r].append((k, term.source, tracks))
                 if tracks.track_id.size:
                     self.first_release.append((t_s, k, term.source, r, tracks.label))
@@ -133,7 +136,7 @@ class SharingStage:
         cycle: issued in ``(t_prev - latency, t - latency]`` (each crosses once)."""
         idx, when = self._warn_by_source[term.source]
         hi, lo = t_s - term.latency_s, self._t_prev - term.latency_s
-        a, b = np.searchsorted(when, [lo, hi], side="right")
+        a, b = bisect_right(when, lo), bisect_right(when, hi)
         if a == b:
             return NO_WARNINGS
         return self.warnings.select(np.sort(idx[a:b]))  # in the run's order

@@ -148,9 +148,9 @@ class Fuser:
 
     def _plan(self, t_s: float, batches: Sequence[TrackBatch]) -> tuple:
         """Check a scan's batches and gather what it must predict to ``t_s``: the system tracks
-        and every batch's tracks no older than ``max_age_s`` (from their own stamps), as
-        ``(x, P, dt, q, ballistic)`` rows, system tracks first, and per batch its source
-        index, its number of rows and its ids."""
+        and every batch's tracks no older than ``max_age_s`` (from their own stamps). Returns
+        per live batch its source index and ids, and the pieces of the rows to predict,
+        system tracks first: lists of ``x``, ``P``, ``dt``, ``q``, ``ballistic``."""
         if t_s < self.t_s:
             raise ValueError(f"fusion time {t_s} before the previous one {self.t_s}")
         keys = [b.source for b in batches]
@@ -160,51 +160,53 @@ class Fuser:
         n_sys = self.number.size
         dt_sys = np.full(n_sys, t_s - self.t_s if n_sys else 0.0)
         self.t_s = t_s
-        live = [(s, b) for s, b in zip(srcs, batches, strict=True) if b.ids.size]
-        if not live:
-            return [], [], _NO_IDS, self.x, self.P, dt_sys, self.q_m2_s3, self.ballistic
-        bs = [b for _, b in live]
-        sizes = [b.ids.size for b in bs]
-        stamp = np.concatenate([b.t_s for b in bs]) if len(bs) > 1 else bs[0].t_s
-        age = t_s - stamp
-        late = age < -1e-9
-        if late.any():
-            first = int(np.searchsorted(np.cumsum(sizes), np.argmax(late), side="right"))
-            raise ValueError(f"source {bs[first].source!r} has tracks stamped after {t_s}")
-        ok = age <= self.max_age_s
-        fields = [[b.ids for b in bs], [self.x] + [b.x for b in bs],
-                  [self.P] + [b.P for b in bs], [self.q_m2_s3] + [b.q_m2_s3 for b in bs],
-                  [self.ballistic] + [b.ballistic for b in bs]]  # fmt: skip
-        ids, x, P, q, bal = (np.concatenate(f) for f in fields)
-        dt = np.maximum(age, 0.0)
-        if not ok.all():
-            cut = np.cumsum(np.concatenate([[0], ok]))[np.cumsum([0, *sizes])]
-            sizes = np.diff(cut).tolist()
-            ok_all = np.concatenate([np.ones(n_sys, dtype=bool), ok])
-            ids, dt = ids[ok], dt[ok]
-            x, P, q, bal = x[ok_all], P[ok_all], q[ok_all], bal[ok_all]
-        return [s for s, _ in live], sizes, ids, x, P, np.concatenate([dt_sys, dt]), q, bal
+        live, ids = [], []
+        xs, Ps, dts = [self.x], [self.P], [dt_sys]
+        qs, bals = [self.q_m2_s3], [self.ballistic]
+        for src, b in zip(srcs, batches, strict=True):
+            if b.ids.size == 0:
+                continue
+            age = t_s - b.t_s
+            if (age < -1e-9).any():
+                raise ValueError(f"source {b.source!r} has tracks stamped after {t_s}")
+            ok = age <= self.max_age_s
+            dt = np.maximum(age, 0.0)
+            live.append(src)
+            if ok.all():
+                ids.append(b.ids), xs.append(b.x), Ps.append(b.P), dts.append(dt)
+                qs.append(b.q_m2_s3), bals.append(b.ballistic)
+            else:
+                ids.append(b.ids[ok]), xs.append(b.x[ok]), Ps.append(b.P[ok])
+                dts.append(dt[ok]), qs.append(b.q_m2_s3[ok]), bals.append(b.ballistic[ok])
+        return live, ids, xs, Ps, dts, qs, bals
 
-    def _finish(self, plan: tuple, x: np.ndarray, P: np.ndarray) -> SystemTracks:
-        """The rest of a scan once ``plan``'s rows are predicted (``x``, ``P``): association,
-        fusion, memo and retirement."""
-        srcs, sizes, all_ids, _, _, _, all_q, all_bal = plan
+    def _finish(self, plan: tuple, x: np.ndarray, P: np.ndarray, q: np.ndarray,
+                bal: np.ndarray) -> SystemTracks:  # fmt: skip
+        """The rest of a scan once ``plan``'s rows are predicted (``x``, ``P``; ``q`` and
+        ``bal`` the same rows'): association, fusion, memo and retirement."""
+        srcs, all_ids = plan[0], plan[1]
         n_sys, t_s = self.number.size, self.t_s
         self.x, self.P = x[:n_sys], P[:n_sys]
         got = np.zeros(n_sys, dtype=bool)
         prov: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        lo = 0
-        for src, n in zip(srcs, sizes, strict=True):
-            hi = lo + n
-            a, b = n_sys + lo, n_sys + hi
-            ids, xb, Pb = all_ids[lo:hi], x[a:b], P[a:b]
-            rows = self._assign(src, ids, xb, Pb, all_q[a:b], all_bal[a:b])
+        unsure: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # not fed as before
+        a = n_sys
+        for src, ids in zip(srcs, all_ids, strict=True):
+            b = a + ids.size
+            xb, Pb = x[a:b], P[a:b]
+            rows, sticky = self._assign(src, ids, xb, Pb, q[a:b], bal[a:b])
             if got.size < self.number.size:
                 got = np.concatenate([got, np.zeros(self.number.size - got.size, dtype=bool)])
-            self._fuse_into(rows, xb, Pb, got)
+            if prov:
+                self._fuse_into(rows, xb, Pb, got)
+            else:  # the first batch of a scan replaces predictions only
+                self.x[rows], self.P[rows] = xb, Pb
             got[rows] = True
-            prov.append((rows, np.full(rows.size, src), ids))
-            lo = hi
+            src_col = np.full(rows.size, src)
+            prov.append((rows, src_col, ids))
+            if not sticky.all():
+                unsure.append((rows[~sticky], src_col[~sticky], ids[~sticky]))
+            a = b
         self.last_input_s[got] = t_s
         if len(prov) == 1:
             rows, src, ids = prov[0]
@@ -212,18 +214,24 @@ class Fuser:
             rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True))
         else:
             rows, src, ids = _NO_ROWS, _NO_IDS, _NO_IDS
-        self._remember(src, ids, self.number[rows])
+        if unsure:  # an input fed as its memo says needs no new memo entry
+            r, s_, i = (np.concatenate(a) for a in zip(*unsure, strict=True))
+            self._remember(s_, i, self.number[r])
         keep = self._retire(t_s)
         if keep is not None:
             got, rows = got[keep], (np.cumsum(keep) - 1)[rows]
+        # number, x and P are only ever replaced, never written in place, once a scan is over
+        # (the next scan predicts into new arrays): shared, not copied; last_input_s is
+        # written in place
         return SystemTracks(
-            t_s, self.number.copy(), self.x.copy(), self.P.copy(), got,
+            t_s, self.number, self.x, self.P, got,
             self.last_input_s.copy(), rows, src, ids, tuple(self._sources),
         )  # fmt: skip
 
     def _assign(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray, q: np.ndarray,
-                bal: np.ndarray) -> np.ndarray:  # fmt: skip
-        """System-track row of every input of one source (new tracks appended)."""
+                bal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """System-track row of every input of one source (new tracks appended), and whether
+        each input went to the row its memo entry names."""
         rows = self._sticky_rows(src, ids, x, P)
         free = rows < 0
         if free.any():
@@ -239,7 +247,7 @@ class Fuser:
             if new.size:
                 rows[new] = self._start(x[new], P[new], q[new], bal[new])
         self.q_m2_s3[rows], self.ballistic[rows] = q, bal
-        return rows
+        return rows, ~free
 
     def _sticky_rows(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray) -> np.ndarray:
         """Rows the inputs fed before, where that track lives and the pair passes the gate;
@@ -319,8 +327,9 @@ class Fuser:
         keep = t_s - self.last_input_s <= self.retire_s
         if keep.all():
             return None
-        gone = self.number[~keep]
-        m = ~np.isin(self._memo_number, gone)
+        gone = self.number[~keep]  # sorted, as the numbers are
+        at = np.minimum(np.searchsorted(gone, self._memo_number), gone.size - 1)
+        m = gone[at] != self._memo_number
         self._memo_code, self._memo_number = self._memo_code[m], self._memo_number[m]
         self.number, self.x, self.P = self.number[keep], self.x[keep], self.P[keep]
         self.last_input_s = self.last_input_s[keep]
@@ -335,13 +344,13 @@ def step_fusers(
     local batch first), all their predictions in one :func:`predict` call: its rows are
     independent, so this equals stepping each alone, with one call's overhead."""
     plans = [f._plan(t_s, bs) for f, bs in zip(fusers, batches, strict=True)]
-    if len(plans) == 1:
-        x, P = predict(*plans[0][3:])
-    else:
-        x, P = predict(*(np.concatenate(f) for f in list(zip(*plans, strict=True))[3:]))
+    # every fuser's rows (system tracks, then inputs), field by field, in one array each
+    x, P, dt, q, bal = (np.concatenate([piece for plan in plans for piece in plan[i]])
+                        for i in range(2, 7))  # fmt: skip
+    x, P = predict(x, P, dt, q, bal)
     out, lo = [], 0
     for f, plan in zip(fusers, plans, strict=True):
-        hi = lo + plan[3].shape[0]
-        out.append(f._finish(plan, x[lo:hi], P[lo:hi]))
+        hi = lo + sum(piece.shape[0] for piece in plan[2])
+        out.append(f._finish(plan, x[lo:hi], P[lo:hi], q[lo:hi], bal[lo:hi]))
         lo = hi
     return out
