@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -32,7 +33,7 @@ R_EARTH_MEAN_M = 6_371_008.8  # IUGG mean radius: altitude to +-11 km, enough to
 BALLISTIC_ALT_M, BALLISTIC_SPEED_M_S, BALLISTIC_CLIMB_M_S = 25e3, 700.0, 150.0
 CRUISE_SPEED_M_S = 110.0
 DENSE_MAX = 64  # new-track clustering: all pairs of detections up to this many, else a k-d tree
-ALL_PAIRS_MAX = 32  # gate every (track, detection) pair below this many: cheaper than a prefilter
+ALL_PAIRS_MAX = 96  # gate every (track, detection) pair below this many: cheaper than a prefilter
 EYE3, EYE6 = np.eye(3), np.eye(6)
 _NORM_FLOOR = np.array([1.0, 1e-9])  # floors of |r| and |v| where they divide
 
@@ -82,7 +83,7 @@ def gravity_of(x: np.ndarray, cls: np.ndarray) -> np.ndarray | None:
     """Known acceleration ``(k, 3)`` of tracks ``x`` of classes ``cls``: gravity for ballistic
     ones, zero for the others; None when no track is ballistic."""
     ballistic = cls == 0
-    if not ballistic.any():
+    if not np.count_nonzero(ballistic):
         return None
     return gravity_ecef(x[:, :3], x[:, 3:]) * ballistic[:, None]
 
@@ -102,8 +103,7 @@ class Frame:
 _I64 = np.zeros(0, dtype=np.int64)
 
 
-@dataclass(frozen=True, slots=True)
-class Gated:
+class Gated(NamedTuple):
     """A frame's candidate (track, detection) pairs ``(p,)``, by track then detection:
     ``ti``, ``dj``, ``tau`` (detection age at the frame time), innovation ``y`` ``(p, 3)``,
     ``qt = q tau^3 / 3`` (the process noise folded into the measurement noise), squared
@@ -320,13 +320,18 @@ def init_links(
         dist = np.linalg.norm(z[i] - z[j], axis=1)
         ok = dist <= 3.0 * np.sqrt(tr[i] + tr[j]) + speed_m_s * np.abs(t_s[i] - t_s[j])
         ok &= group[i] != group[j]
-        return (i[ok], j[ok]) if ok.any() else None
+        return (i[ok], j[ok]) if np.count_nonzero(ok) else None
     d = z[:, None, :] - z
     # |z_i - z_j| (sequential sum of squares, as np.linalg.norm)
     dist = np.sqrt(np.add.reduce(d * d, 2))
+    other = group[:, None] != group
+    # no pair within the largest reach (each pair's reach rounds to at most it): no link
+    reach_max = 3.0 * np.sqrt(2.0 * float(tr.max())) + speed_m_s * float(t_s.max() - t_s.min())
+    if not np.count_nonzero((dist <= reach_max) & other):
+        return None
     reach = 3.0 * np.sqrt(tr[:, None] + tr) + speed_m_s * np.abs(t_s[:, None] - t_s)
-    link = (dist <= reach) & (group[:, None] != group)
-    return link if link.any() else None
+    link = (dist <= reach) & other
+    return link if np.count_nonzero(link) else None
 
 
 def components(link: np.ndarray | tuple[np.ndarray, np.ndarray], m: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numpy._core._multiarray_umath import c_einsum  # np.einsum's kernel, without its wrapper
 
 from shieldwall.geo.wgs84 import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S
 
@@ -38,8 +39,8 @@ def process_noise(dt_s: np.ndarray, q_m2_s3: np.ndarray) -> np.ndarray:
 # which of (dt^3/3, dt^2/2, dt) each entry of the flattened 6x6 Q holds, and where it is zero
 _Q_TERM = (np.arange(6)[:, None] // 3 + np.arange(6)[None, :] // 3).ravel()
 _Q_MASK = (np.arange(6)[:, None] % 3 == np.arange(6)[None, :] % 3).astype(float).ravel()
-_COR = np.array([2.0 * OMEGA_EARTH_RAD_S, -2.0 * OMEGA_EARTH_RAD_S])  # times (v_y, v_x)
-_W2 = OMEGA_EARTH_RAD_S * OMEGA_EARTH_RAD_S
+_2W, _M2W = 2.0 * OMEGA_EARTH_RAD_S, -2.0 * OMEGA_EARTH_RAD_S  # Coriolis: times v_y, v_x
+_W2 = OMEGA_EARTH_RAD_S * OMEGA_EARTH_RAD_S  # centrifugal
 
 
 def gravity_ecef(pos_m: np.ndarray, vel_m_s: np.ndarray) -> np.ndarray:
@@ -47,11 +48,12 @@ def gravity_ecef(pos_m: np.ndarray, vel_m_s: np.ndarray) -> np.ndarray:
     gravity plus the Coriolis and centrifugal terms,
     ``a = -mu r / |r|^3 - 2 w x v - w x (w x r)``, ``w = (0, 0, omega)`` (Vallado, 4th ed.,
     sec. 3.7; truth flies on the rotating Earth, so a ballistic track must too)."""
-    r = np.sqrt(np.einsum("...i,...i->...", pos_m, pos_m))[..., None]
+    r = np.sqrt(c_einsum("...i,...i->...", pos_m, pos_m))[..., None]
     a = pos_m * (-MU_EARTH_M3_S2 / np.maximum(r, 1.0) ** 3)
-    # -2 w x v = 2 w (v_y, -v_x, 0); -w x (w x r) = w^2 (x, y, 0): both horizontal terms at once
-    a_xy = a[..., :2]
-    np.add(a_xy, vel_m_s[..., 1::-1] * _COR + _W2 * pos_m[..., :2], out=a_xy)
+    # -2 w x v = 2 w (v_y, -v_x, 0); -w x (w x r) = w^2 (x, y, 0); added in place
+    ax, ay = a[..., 0], a[..., 1]
+    ax += _2W * vel_m_s[..., 1] + _W2 * pos_m[..., 0]
+    ay += _M2W * vel_m_s[..., 0] + _W2 * pos_m[..., 1]
     return a
 
 

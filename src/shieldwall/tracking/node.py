@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -134,11 +135,12 @@ class NodeChanges:
 
 _I64 = np.zeros(0, dtype=np.int64)
 _Q_KEY = tuple(Q_BY_CLASS.tolist())
+_ONES = np.ones(256, dtype=np.int64)
+_ONES.flags.writeable = False
 NO_CHANGES = NodeChanges(_I64, _I64, _I64, _I64)
 
 
-@dataclass(frozen=True, slots=True)
-class _Hits:
+class _Hits(NamedTuple):
     """The frame's chosen (track, detection) pairs, by track: ``ti``, ``dj``, innovation
     ``y`` and ``qt`` (see :class:`~shieldwall.tracking.frame.Gated`)."""
 
@@ -148,8 +150,7 @@ class _Hits:
     qt: np.ndarray
 
 
-@dataclass(frozen=True, slots=True)
-class _Born:
+class _Born(NamedTuple):
     """New tracks: their detection ``det``, prior state ``x`` and covariance ``P``, ``label``
     and ``speed_test`` (born above ``low_alt_m``)."""
 
@@ -166,10 +167,11 @@ class NodeTracker:
     def __init__(self, config: NodeConfig | None = None) -> None:
         cfg = self.config = config or NodeConfig()
         self.gamma = gate_threshold(cfg.gate_prob)
+        self._new_confirmed = cfg.confirm_m <= 1
         self.merge_gamma = gate_threshold(cfg.merge_gate_prob, 6)
         pd = cfg.pd  # the pair score's constant terms (associate.pair_scores)
-        self._score_terms = (np.log(pd), np.log1p(-min(pd, 1.0 - 1e-12)),
-                             np.log(cfg.clutter_density_m3))  # fmt: skip
+        self._score_terms = (float(np.log(pd)), float(np.log1p(-min(pd, 1.0 - 1e-12))),
+                             float(np.log(cfg.clutter_density_m3)))  # fmt: skip
         # a new track's prior covariance, born below and above low_alt_m
         v0_var = np.square(np.array([cfg.v0_sigma_low_m_s, cfg.v0_sigma_m_s]))
         self._priors = np.zeros((2, 6, 6))
@@ -196,14 +198,16 @@ class NodeTracker:
     def stamp(self) -> np.ndarray:
         """Time of each track's state ``(k,)``: all were predicted to, or born at, the last
         frame with detections."""
-        return np.full(self.id.size, self._stamp_s)
+        stamp = np.empty(self.id.size)
+        stamp.fill(self._stamp_s)
+        return stamp
 
     def step(self, t_s: float, frame: Frame) -> NodeChanges:
         """Process the detections made in ``(previous t_s, t_s]``; tracks without detections are
         not predicted (their stamp stays) but may be deleted."""
         if t_s < self.t_s:
             raise ValueError(f"frame time {t_s} s precedes the previous frame at {self.t_s} s")
-        self.t_s = float(t_s)
+        t_s = self.t_s = float(t_s)  # a Python float: numpy scalars make every operation slower
         m = frame.t_s.size
         if m == 0:
             return self._delete(self._stale(t_s)) if self.size else NO_CHANGES
@@ -373,14 +377,18 @@ class NodeTracker:
         """Append the new tracks (prior state, updated covariance ``P``), each with one hit at
         ``t_s``; their class is set with every track's right after."""
         n = P.shape[0]
-        now = np.full(n, t_s)
+        now = np.empty(n)
+        now.fill(t_s)
         self.id = np.concatenate((self.id, np.arange(self.next_id, self.next_id + n)))
         self.x = np.concatenate((self.x, born.x))
         self.P = np.concatenate((self.P, P))
         self.last_hit_s = np.concatenate((self.last_hit_s, now))
         self.born_s = np.concatenate((self.born_s, now))
-        self.window_hits = np.concatenate((self.window_hits, np.ones(n, dtype=np.int64)))
-        self.confirmed = np.concatenate((self.confirmed, np.full(n, self.config.confirm_m <= 1)))
+        one = _ONES[:n] if n <= _ONES.size else np.ones(n, dtype=np.int64)
+        self.window_hits = np.concatenate((self.window_hits, one))
+        confirmed = np.zeros(n, dtype=bool)
+        confirmed[:] = self._new_confirmed  # one hit confirms
+        self.confirmed = np.concatenate((self.confirmed, confirmed))
         self.label = np.concatenate((self.label, born.label))
         self.speed_test = np.concatenate((self.speed_test, born.speed_test))
         self.next_id += n
@@ -390,7 +398,7 @@ class NodeTracker:
         ``drop_track_s``, vaguer than ``max_pos_sigma_m`` or underground by three sigmas
         (``alt``, ``sig_alt``: altitude and its sigma from :func:`kinematics`, if known)."""
         cfg = self.config
-        sigma = np.sqrt(einsum("kii->ki", self.P)[:, :3].max(1))
+        sigma = np.sqrt(np.maximum.reduce(einsum("kii->ki", self.P)[:, :3], 1))
         if alt is None:
             r = np.linalg.norm(self.x[:, :3], axis=1)
             up = self.x[:, :3] / r[:, None]
@@ -422,7 +430,7 @@ class NodeTracker:
         drop[np.where(self.id[i] > self.id[j], i, j)] = True  # the older one stays
 
     def _delete(self, gone: np.ndarray) -> NodeChanges:
-        if not gone.any():
+        if not np.count_nonzero(gone):
             return NO_CHANGES
         ended = (gone & self.confirmed).nonzero()[0]
         out = NodeChanges(_I64, _I64, self.id.take(ended), self.label.take(ended))
