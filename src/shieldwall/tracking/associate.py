@@ -123,15 +123,23 @@ def gnn_assign(pairs: Pairs, score: np.ndarray, n_tracks: int, n_dets: int) -> n
 def _assign_dense(idx: np.ndarray, ti: np.ndarray, dj: np.ndarray, score: np.ndarray):
     """The pairs ``idx`` (tracks ``ti``, detections ``dj``) of the optimal assignment on
     ``min(-score, 0)`` over the tracks and detections they involve."""
-    tracks, it = np.unique(ti, return_inverse=True)
-    dets, jd = np.unique(dj, return_inverse=True)
-    cost = np.zeros((tracks.size, dets.size))
+    it, n_t = _dense_rank(ti)
+    jd, n_d = _dense_rank(dj)
+    cost = np.zeros((n_t, n_d))
     cost[it, jd] = -score[idx]
-    where = np.full((tracks.size, dets.size), -1)
+    where = np.full((n_t, n_d), -1)
     where[it, jd] = idx
     rows, cols = linear_sum_assignment(cost)
     use = cost[rows, cols] < 0.0
     return where[rows[use], cols[use]]
+
+
+def _dense_rank(v: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rank ``(n,)`` of each value of ``v`` (non-negative ints) among its distinct values, and
+    their number: ``np.unique(v, return_inverse=True)`` without the sort."""
+    present = np.bincount(v) > 0
+    rank = np.cumsum(present) - 1
+    return rank.take(v), int(rank[-1]) + 1
 
 
 def jpda_exact(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -68,10 +68,15 @@ def kinematics(
     alt = r - R_EARTH_MEAN_M
     alt_low, margin_v, margin_c, sig_alt = alt, 0.0, 0.0, None
     if P is not None:
+        # standard deviations of speed, climb rate and altitude (first order)
+        sd = np.empty((3, k))
         Pv = P[:, 3:, 3:]
-        margin_v = 2.0 * np.sqrt(einsum("ki,kij,kj->k", u, Pv, u))
-        margin_c = 2.0 * np.sqrt(einsum("ki,kij,kj->k", up, Pv, up))
-        sig_alt = np.sqrt(einsum("ki,kij,kj->k", up, P[:, :3, :3], up))
+        einsum("ki,kij,kj->k", u, Pv, u, out=sd[0])
+        einsum("ki,kij,kj->k", up, Pv, up, out=sd[1])
+        einsum("ki,kij,kj->k", up, P[:, :3, :3], up, out=sd[2])
+        np.sqrt(sd, out=sd)
+        margin_v, margin_c = 2.0 * sd[:2]
+        sig_alt = sd[2]
         alt_low = alt - 2.0 * sig_alt
     speed_low = speed - margin_v
     fast = (speed_low > BALLISTIC_SPEED_M_S) | (np.abs(climb) - margin_c > BALLISTIC_CLIMB_M_S)

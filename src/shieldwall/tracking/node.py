@@ -135,6 +135,7 @@ class NodeChanges:
 
 _I64 = np.zeros(0, dtype=np.int64)
 _Q_KEY = tuple(Q_BY_CLASS.tolist())
+_Q_NEW = _Q_KEY[2]  # a new track is a drone until its velocity shows
 _ONES = np.ones(256, dtype=np.int64)
 _ONES.flags.writeable = False
 NO_CHANGES = NodeChanges(_I64, _I64, _I64, _I64)
@@ -222,10 +223,11 @@ class NodeTracker:
             unused = free.nonzero()[0]
         born = self._born(frame, unused) if unused.size else None
         self._update(t_s, frame, hits, born)
-        new = (self.confirmed[:k] & ~was).nonzero()[0]
-        if born is not None and self.config.confirm_m <= 1:
+        new = _I64 if hits is None else (self.confirmed[:k] & ~was).nonzero()[0]
+        if born is not None and self._new_confirmed:
             new = np.concatenate((new, np.arange(k, self.size)))
-        new_id, new_label = self.id.take(new), self.label.take(new)
+        if new.size:
+            new_id, new_label = self.id.take(new), self.label.take(new)
         # Speed and climb make a track ballistic only if it was born above low_alt_m or has been
         # ballistic before: in a drone swarm seen with kilometres of noise a low track can
         # string two drones into a "1 km/s" velocity, and calling that ballistic (gravity, 20
@@ -341,7 +343,7 @@ class NodeTracker:
             P = np.concatenate((self.P.take(tracks, 0), born.P))
         tau = t_s - frame.t_s.take(det)
         if born is not None:
-            qt_born = Q_BY_CLASS[2] * tau[p:] ** 3 / 3.0
+            qt_born = _Q_NEW * tau[p:] ** 3 / 3.0
             qt = qt_born if hits is None else np.concatenate((hits.qt, qt_born))
         A, W = info_terms(tau, frame.R.take(det, 0) + qt[:, None, None] * EYE3)
         if hits is None:
@@ -400,7 +402,8 @@ class NodeTracker:
         cfg = self.config
         sigma = np.sqrt(np.maximum.reduce(einsum("kii->ki", self.P)[:, :3], 1))
         if alt is None:
-            r = np.linalg.norm(self.x[:, :3], axis=1)
+            pos = self.x[:, :3]
+            r = np.sqrt(np.add.reduce(pos * pos, 1))  # as np.linalg.norm
             up = self.x[:, :3] / r[:, None]
             sig_alt = np.sqrt(einsum("ki,kij,kj->k", up, self.P[:, :3, :3], up))
             alt = r - R_EARTH_MEAN_M
