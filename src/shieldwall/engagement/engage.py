@@ -30,7 +30,13 @@ from shieldwall.engagement.cycle_wta import wta_assign
 from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slots
 from shieldwall.engagement.evaluate import LETHALITY, OPEN_GROUND_TTG_S, Assets, evaluate
 from shieldwall.engagement.feasibility import LOOKAHEAD_S, STEP_S, feasible_windows
-from shieldwall.engagement.rows import distinct, may_land_soon, shared_paths, within_reach
+from shieldwall.engagement.rows import (
+    distinct,
+    fall_with_paths,
+    may_land_soon,
+    shared_paths,
+    within_reach,
+)
 from shieldwall.engagement.shooters import shooters
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
     RULES,
@@ -94,6 +100,7 @@ class Engagements:
         self.left_alone: list[tuple[float, int, int, str]] = []
         self._left: set[tuple[int, int]] = set()
         self._complete: dict[bytes, float] = {}  # see _leave_open_ground
+        self._coasted: tuple | None = None  # see _leave_open_ground
         self._limited: set[tuple[int, int]] = set()
         # [authority, airspace] x nation x threat: a shooter of the nation had a window and a
         # track on the threat but the rules barred it (see declined())
@@ -132,11 +139,11 @@ class Engagements:
             self.barred = np.zeros((2, len(pictures), open_.size), dtype=bool)
         if self.fired_at.size != open_.size:
             self.fired_at = np.zeros(open_.size, dtype=np.int64)
-        todo, defend_no = self._todo(t_s, pictures, open_)
+        todo, defend_no = self._todo(t_s, pictures, open_, slack_s)
         if not todo:  # no candidates, no shots: nothing to record
             return []
         parts, paths_by_nation, air_no, limited = [], {}, [], []
-        shared = shared_paths(self.shooters, self.rules, todo, slack_s)
+        shared = shared_paths(self.shooters, self.rules, todo, slack_s, self._coasted)
         for item, (paths, member) in zip(todo, shared, strict=True):
             a, pic, _, m, _ = item
             part, no_air, no_more = self._nation_candidates(t_s, item, paths, member, slack_s)
@@ -182,7 +189,7 @@ class Engagements:
         self.unproven += self.method == "exact" and not proven
         return shots
 
-    def _todo(self, t_s: float, pictures, open_: np.ndarray):
+    def _todo(self, t_s: float, pictures, open_: np.ndarray, slack_s: float):
         """Per nation with ready shooters: ``(nation, picture, shooters, threats, allowed)``
         for its tracked, open, unengaged threats within reach, less those it leaves alone in
         open ground and barred ones that none of its shooters could kill or that it has
@@ -209,7 +216,7 @@ class Engagements:
         defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
         for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
             defend_no[a, m] = ~ok & (self.auth.from_s[a] <= t_s) & self.auth.classes[a][pic.cls[m]]
-        left = self._leave_open_ground(t_s, todo, allowed)
+        left = self._leave_open_ground(t_s, todo, allowed, slack_s)
         kept = []
         for (a, pic, mine, m), ok, gone in zip(todo, allowed, left, strict=True):
             new = (sh.pk[mine][:, pic.cls[m]] > 0.0).any(axis=0) & ~self.barred[0, a, m]
@@ -317,14 +324,18 @@ class Engagements:
             value[miss] = evaluate(x[miss], P[miss], cls[miss], self.assets).value
         return list(zip(value.tolist(), pk, strict=True))
 
-    def _leave_open_ground(self, t_s: float, todo: list, allowed: list) -> list[np.ndarray]:
+    def _leave_open_ground(
+        self, t_s: float, todo: list, allowed: list, slack_s: float | None = None
+    ) -> list[np.ndarray]:
         """Per ``todo`` item, bool over its threats: the ballistic tracks the nation may engage
         (``allowed``) and predicts to land in open ground (threat evaluation,
         :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated once); notes
         each nation's first such decision per threat. Keeps this cycle's values of the
         estimates followed to the ground in full (time to go within the decision window) for
-        :meth:`_threat_values`."""
-        self._complete = {}
+        :meth:`_threat_values`, and the ballistic look-ahead paths of ``todo``, integrated in
+        the same steps as the fall (:func:`~shieldwall.engagement.rows.fall_with_paths`), for
+        :func:`~shieldwall.engagement.rows.shared_paths`."""
+        self._complete, self._coasted = {}, None
         out = [np.zeros(m.size, dtype=bool) for *_, m in todo]
         rows = [(k, np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & may_land_soon(pic.x[m])))
                 for k, (_, pic, _, m) in enumerate(todo)]  # fmt: skip
@@ -335,7 +346,10 @@ class Engagements:
         P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
         first, inverse = distinct(x)
         x, P = x[first], P[first]
-        ev = evaluate(x, P, np.zeros(first.size, dtype=np.int64), self.assets, decide_only=True)
+        slack_s = self.slack_s if slack_s is None else slack_s
+        fallen, self._coasted = fall_with_paths(self.shooters, todo, x, P, slack_s)
+        ev = evaluate(x, P, np.zeros(first.size, dtype=np.int64), self.assets, decide_only=True,
+                      fallen=fallen)  # fmt: skip
         ttg = ev.time_to_go_s
         full = (ttg >= OPEN_GROUND_TTG_S[0]) & (ttg <= OPEN_GROUND_TTG_S[1])
         for i, v in zip(np.flatnonzero(full).tolist(), ev.value[full].tolist(), strict=True):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.engagement.coast import gravity_path
+from shieldwall.engagement.coast import gravity_path, length
 from shieldwall.engagement.shooters import Shooters
 from shieldwall.geo import ecef_to_geodetic
 
@@ -39,17 +39,23 @@ class PredictedPaths:
 
 
 def predict_paths(
-    x: np.ndarray, ballistic: np.ndarray, ballistic_steps: int | None = None
+    x: np.ndarray,
+    ballistic: np.ndarray,
+    ballistic_steps: int | None = None,
+    ballistic_pos: np.ndarray | None = None,
 ) -> PredictedPaths:
     """Predict states ``x`` ``(m, 6)`` along ``LOOKAHEAD_S``. ``ballistic_steps``: integrate
-    ballistic paths only that far (see :func:`window_steps`), holding them there after."""
+    ballistic paths only that far (see :func:`window_steps`), holding them there after;
+    ``ballistic_pos``: the ballistic rows' positions ``(b, L, 3)``, already integrated."""
     m, L = x.shape[0], LOOKAHEAD_S.size
     pos = x[:, None, :3] + LOOKAHEAD_S[None, :, None] * x[:, None, 3:]
     # air-breathers hold their height: keep the geocentric radius (a straight ECEF line would
     # climb d^2 / 2R above the curving Earth, 1.6 km after 144 km)
-    r0 = np.linalg.norm(x[:, :3], axis=1)
-    pos *= (r0[:, None] / np.linalg.norm(pos, axis=2))[:, :, None]
-    if np.any(ballistic):
+    r0 = length(x[:, :3])
+    pos *= (r0[:, None] / length(pos))[:, :, None]
+    if ballistic_pos is not None:
+        pos[ballistic] = ballistic_pos
+    elif np.any(ballistic):
         pos[ballistic] = gravity_path(x[ballistic], L, STEP_S, R_BELOW_GROUND_M,
                                       ballistic_steps)  # fmt: skip
     lat, lon, alt = ecef_to_geodetic(pos.reshape(-1, 3), iterations=1)
