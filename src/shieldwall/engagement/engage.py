@@ -14,7 +14,7 @@ interceptor in flight is not engaged again until every one of them is assessed (
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,8 +28,13 @@ from shieldwall.engagement.assign import (
 from shieldwall.engagement.authority import Rules
 from shieldwall.engagement.cycle_wta import wta_assign
 from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slots
-from shieldwall.engagement.evaluate import LETHALITY, OPEN_GROUND_TTG_S, Assets, evaluate
-from shieldwall.engagement.feasibility import LOOKAHEAD_S, STEP_S, feasible_windows
+from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S, Assets, evaluate
+from shieldwall.engagement.feasibility import (
+    LOOKAHEAD_S,
+    STEP_S,
+    feasible_windows,
+    window_bounds,
+)
 from shieldwall.engagement.rows import (
     distinct,
     fall_with_paths,
@@ -38,6 +43,7 @@ from shieldwall.engagement.rows import (
     within_reach,
 )
 from shieldwall.engagement.shooters import shooters
+from shieldwall.engagement.shot import VALUE_FLOOR, Shot, candidate_values  # noqa: F401
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
     RULES,
     Cycle,
@@ -47,27 +53,6 @@ from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
 from shieldwall.engagement.stories import Rules as StoryRules
 from shieldwall.rng import stream
 from shieldwall.scenario import THREAT_CLASSES, Scenario
-
-VALUE_FLOOR = 1.0  # optimal and WTA rules: the least value of a threat, times its lethality
-
-
-@dataclass(frozen=True, slots=True)
-class Shot:
-    engagement_id: int
-    shooter: int
-    threat: int
-    nation: int
-    source_nation: int
-    t_fire_s: float
-    t_intercept_s: float
-    kill: bool
-    pk: float
-    cost_usd: float
-    lat_deg: float
-    lon_deg: float
-    alt_m: float
-    value_gain: float = float("nan")  # pk x the threat value in the firing nation's picture
-    candidates: str = "[]"  # JSON: every shooter, and why it was or was not chosen
 
 
 class Engagements:
@@ -101,6 +86,7 @@ class Engagements:
         self._left: set[tuple[int, int]] = set()
         self._complete: dict[bytes, float] = {}  # see _leave_open_ground
         self._coasted: tuple | None = None  # see _leave_open_ground
+        self._bounds: dict[float, tuple] = {}  # window_bounds per slack
         self._limited: set[tuple[int, int]] = set()
         # [authority, airspace] x nation x threat: a shooter of the nation had a window and a
         # track on the threat but the rules barred it (see declined())
@@ -177,7 +163,7 @@ class Engagements:
         free = self.shooters.channels - self.busy
         if self.method == "greedy":
             return greedy_assign(cand, self.rounds, free, self.cost_weight, limits)
-        value = self._candidate_values(todo, cand, n)
+        value = candidate_values(todo, cand, n, self.assets)
         if self.method == "optimal":
             return optimal_assign(cand, self.rounds, free, value, self.cost_weight, limits)
         if cand.shooter.size == 0:
@@ -235,7 +221,12 @@ class Engagements:
         a, pic, mine, m, ok = item
         sh = self.shooters
         cls = pic.cls[m]
-        window = feasible_windows(sh, mine, paths, cls, slack_s)
+        if slack_s not in self._bounds:
+            self._bounds[slack_s] = window_bounds(sh, slack_s)
+        window = feasible_windows(sh, mine, paths, cls, slack_s, self._bounds[slack_s])
+        if not window.any():  # no window: nothing barred, no candidates
+            z = np.zeros(0, dtype=np.int64)
+            return (Candidates.concat([]), z, z), (z, z), (z, z)
         had = window.any(axis=2)
         air = self.rules.airspace_ok(a, t_s, member)
         if air is not None:
@@ -278,26 +269,6 @@ class Engagements:
         counts = self.barred.sum(axis=2)
         return {"authority": counts[0], "airspace": counts[1]}
 
-    def _candidate_values(self, todo, cand: Candidates, n: int) -> np.ndarray:
-        """Per threat index: its value in the picture of the first nation that may shoot at
-        it, at least ``VALUE_FLOOR`` x its class lethality (a threat whose straight course
-        misses every asset still flies; drones turn at waypoints)."""
-        value = np.zeros(n)
-        done = np.zeros(n, dtype=bool)
-        for _, pic, _, m, ok in todo:
-            m = m[ok]
-            j = np.intersect1d(m[~done[m]], cand.threat)
-            if j.size == 0:
-                continue
-            floor = VALUE_FLOOR * LETHALITY[pic.cls[j]]
-            if self.assets.value.size:
-                ev = evaluate(pic.x[j], pic.P[j], pic.cls[j], self.assets)
-                value[j] = np.maximum(ev.value, floor)
-            else:
-                value[j] = floor
-            done[j] = True
-        return value
-
     def _threat_values(self, pictures, shots) -> list[tuple[float, float]]:
         """Per shot: the threat value in the firing nation's picture and the shot's planning
         pk (one :func:`evaluate` call for all of a cycle's shots)."""
@@ -337,10 +308,16 @@ class Engagements:
         :func:`~shieldwall.engagement.rows.shared_paths`."""
         self._complete, self._coasted = {}, None
         out = [np.zeros(m.size, dtype=bool) for *_, m in todo]
-        rows = [(k, np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & may_land_soon(pic.x[m])))
-                for k, (_, pic, _, m) in enumerate(todo)]  # fmt: skip
-        rows = [(k, r) for k, r in rows if r.size]
-        if not rows or self.assets.value.size == 0:
+        if not todo or self.assets.value.size == 0:
+            return out
+        soon = may_land_soon(np.concatenate([pic.x[m] for _, pic, _, m in todo]))
+        rows, start = [], 0
+        for k, (_, pic, _, m) in enumerate(todo):
+            r = np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & soon[start : start + m.size])
+            start += m.size
+            if r.size:
+                rows.append((k, r))
+        if not rows:
             return out
         x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
         P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
