@@ -36,6 +36,7 @@ from shieldwall.engagement.feasibility import (
     window_bounds,
 )
 from shieldwall.engagement.rows import (
+    airspace_where,
     distinct,
     fall_with_paths,
     may_land_soon,
@@ -129,10 +130,20 @@ class Engagements:
         if not todo:  # no candidates, no shots: nothing to record
             return []
         parts, paths_by_nation, air_no, limited = [], {}, [], []
-        shared = shared_paths(self.shooters, self.rules, todo, slack_s, self._coasted)
-        for item, (paths, member) in zip(todo, shared, strict=True):
+        shared, every = shared_paths(self.shooters, todo, slack_s, self._coasted)
+        if slack_s not in self._bounds:
+            self._bounds[slack_s] = window_bounds(self.shooters, slack_s)
+        bounds = self._bounds[slack_s]
+        windows = [feasible_windows(self.shooters, mine, p, pic.cls[m], slack_s, bounds)
+                   for (_, pic, mine, m, _), (p, _) in zip(todo, shared, strict=True)]  # fmt: skip
+        need = np.zeros(every.alt_m.shape, dtype=bool)  # airspace only where a window is
+        for (_, idx), window in zip(shared, windows, strict=True):
+            np.logical_or.at(need, idx, window.any(axis=0))
+        space = airspace_where(self.rules, every, need)
+        for item, (paths, idx), window in zip(todo, shared, windows, strict=True):
             a, pic, _, m, _ = item
-            part, no_air, no_more = self._nation_candidates(t_s, item, paths, member, slack_s)
+            member = None if space is None else (space[0][idx], space[1][idx])
+            part, no_air, no_more = self._nation_candidates(t_s, item, window, member)
             parts.append(part)
             air_no.append(no_air)
             limited.append(no_more)
@@ -211,19 +222,17 @@ class Engagements:
                 kept.append((a, pic, mine, m[keep], ok[keep]))
         return kept, defend_no
 
-    def _nation_candidates(self, t_s, item, paths, member, slack_s):
-        """One nation's candidate (shooter, threat) pairs: engagement windows, less what its
-        authority (``allowed``), its airspace and hosts' denials (rules 4-5), its reserve
-        policy and its doctrine's per-threat limit bar. Notes the threats it declined; returns
-        the candidates with each pair's doctrine ``slots`` and class budget index (see
+    def _nation_candidates(self, t_s, item, window, member):
+        """One nation's candidate (shooter, threat) pairs: its engagement ``window``
+        (:func:`feasible_windows`; changed in place), less what its authority (``allowed``), its
+        airspace and hosts' denials (rules 4-5, ``member``: the airspace of its points), its
+        reserve policy and its doctrine's per-threat limit bar. Notes the threats it declined;
+        returns the candidates with each pair's doctrine ``slots`` and class budget index (see
         :class:`~shieldwall.engagement.doctrine.PairLimits`), and the (threat, shooter) pairs
         barred by airspace alone and by the limit alone."""
         a, pic, mine, m, ok = item
         sh = self.shooters
         cls = pic.cls[m]
-        if slack_s not in self._bounds:
-            self._bounds[slack_s] = window_bounds(sh, slack_s)
-        window = feasible_windows(sh, mine, paths, cls, slack_s, self._bounds[slack_s])
         if not window.any():  # no window: nothing barred, no candidates
             z = np.zeros(0, dtype=np.int64)
             return (Candidates.concat([]), z, z), (z, z), (z, z)

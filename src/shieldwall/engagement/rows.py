@@ -68,15 +68,12 @@ def within_reach(sh: Shooters, todo: list) -> list:
     return out
 
 
-def shared_paths(sh: Shooters, rules, todo: list, slack_s: float, coasted=None) -> list[tuple]:
-    """Per ``todo`` item: the predicted paths of its threats and the airspace of each
-    predicted point (None when nothing restricts airspace; ``rules``:
-    :class:`~shieldwall.engagement.authority.Rules`), each distinct estimate predicted and
-    looked up once. Ballistic paths are integrated only as far as a ballistic-capable shooter
-    of these nations could have a window (:func:`window_steps`), or taken from ``coasted``
-    (see :func:`fall_with_paths`) when it holds them all."""
-    if not todo:
-        return []
+def shared_paths(sh: Shooters, todo: list, slack_s: float, coasted=None):
+    """Per ``todo`` item: the predicted paths of its threats and their rows among the
+    distinct estimates; and the paths of those (each distinct estimate predicted once).
+    Ballistic paths are integrated only as far as a ballistic-capable shooter of these
+    nations could have a window (:func:`window_steps`), or taken from ``coasted`` (see
+    :func:`fall_with_paths`) when it holds them all."""
     x = np.concatenate([pic.x[m] for _, pic, _, m, _ in todo])
     ballistic = np.concatenate([pic.cls[m] == 0 for _, pic, _, m, _ in todo])
     first, inverse = distinct(np.concatenate([x, ballistic[:, None]], axis=1))
@@ -88,14 +85,25 @@ def shared_paths(sh: Shooters, rules, todo: list, slack_s: float, coasted=None) 
         known = None if None in rows else coasted_pos[rows]
     mine = np.concatenate([s for _, _, s, _, _ in todo])
     paths = predict_paths(x, ballistic, window_steps(sh, mine, 0, slack_s), known)
-    member = rules.membership(paths.lat_deg, paths.lon_deg)
     out, start = [], 0
     for _, _, _, m, _ in todo:
         idx = inverse[start : start + m.size]
         start += m.size
-        out.append((PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)),
-                    None if member is None else (member[0][idx], member[1][idx])))  # fmt: skip
-    return out
+        out.append((PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)), idx))
+    return out, paths
+
+
+def airspace_where(rules, paths: PredictedPaths, need: np.ndarray):
+    """Country index and zone bits ``(n, L)`` of the predicted points ``need`` (elsewhere 0:
+    no window there, so no rule reads them); None when nothing restricts airspace
+    (``rules``: :class:`~shieldwall.engagement.authority.Rules`)."""
+    if rules.grid is None:
+        return None
+    country = np.zeros(need.shape, dtype=np.int64)
+    bits = np.zeros(need.shape, dtype=np.uint64)
+    if need.any():
+        country[need], bits[need] = rules.membership(paths.lat_deg[need], paths.lon_deg[need])
+    return country, bits
 
 
 def fall_with_paths(sh: Shooters, todo: list, x: np.ndarray, P: np.ndarray, slack_s: float):
