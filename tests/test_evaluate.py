@@ -9,7 +9,7 @@ import pytest
 from scipy.integrate import solve_ivp
 from scipy.stats import ncx2
 
-from shieldwall.engagement.coast import fall, gravity_path, norm2
+from shieldwall.engagement.coast import coast_together, fall, gravity_path, norm2
 from shieldwall.engagement.evaluate import (
     BETA_LOG_SIGMA,
     BETA_NOMINAL_KG_M2,
@@ -262,3 +262,16 @@ def test_fall_equals_plain_rk4_with_drag_bit_for_bit():
     keep = np.repeat((first >= 30.0) & (first <= 240.0), 3)
     assert keep.any()
     assert np.array_equal(t_win[keep], t[keep])
+
+
+def test_coast_together_equals_separate_integrations():
+    """Paths and falls integrated in the same steps give the results of each alone."""
+    xg, xd = _states(7, 5), _states(45, 6)
+    inv2b = 0.5 / np.exp(np.random.default_rng(7).normal(np.log(6000.0), 0.45, 45))
+    for needed, window in ((40, (30.0, 240.0)), (120, None), (0, (30.0, 240.0))):
+        pos, impact, t = coast_together(xg, 120, 5.0, 6350e3, xd, inv2b, 1800.0, 15, window,
+                                        needed)  # fmt: skip
+        assert np.array_equal(pos, gravity_path(xg, 120, 5.0, 6350e3, needed))
+        i_ref, t_ref = fall(xd, inv2b, 5.0, 1800.0, 15, window)
+        assert np.array_equal(t, t_ref)
+        assert np.array_equal(impact, i_ref, equal_nan=True)

@@ -16,8 +16,8 @@ and only at an intercept point that
 5. lies in no airspace a host denies it at the intercept time (``from_s <= t + tau < until_s``).
 
 Rules 1-3 hold per (nation, threat); 4-5 per predicted point on the look-ahead grid, through
-the exact raster lookup of :mod:`~shieldwall.engagement.airspace`, for all points of a decision
-cycle at once.
+the exact raster lookup of :mod:`~shieldwall.engagement.airspace`, for the points of a decision
+cycle where some engagement window lies, all at once.
 """
 
 from __future__ import annotations

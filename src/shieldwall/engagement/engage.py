@@ -14,7 +14,7 @@ interceptor in flight is not engaged again until every one of them is assessed (
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,10 +28,23 @@ from shieldwall.engagement.assign import (
 from shieldwall.engagement.authority import Rules
 from shieldwall.engagement.cycle_wta import wta_assign
 from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slots
-from shieldwall.engagement.evaluate import LETHALITY, OPEN_GROUND_TTG_S, Assets, evaluate
-from shieldwall.engagement.feasibility import LOOKAHEAD_S, STEP_S, feasible_windows
-from shieldwall.engagement.rows import distinct, may_land_soon, shared_paths, within_reach
+from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S, Assets, evaluate
+from shieldwall.engagement.feasibility import (
+    LOOKAHEAD_S,
+    STEP_S,
+    feasible_windows,
+    window_bounds,
+)
+from shieldwall.engagement.rows import (
+    airspace_where,
+    distinct,
+    fall_with_paths,
+    may_land_soon,
+    shared_paths,
+    within_reach,
+)
 from shieldwall.engagement.shooters import shooters
+from shieldwall.engagement.shot import VALUE_FLOOR, Shot, candidate_values  # noqa: F401
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
     RULES,
     Cycle,
@@ -41,27 +54,6 @@ from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
 from shieldwall.engagement.stories import Rules as StoryRules
 from shieldwall.rng import stream
 from shieldwall.scenario import THREAT_CLASSES, Scenario
-
-VALUE_FLOOR = 1.0  # optimal and WTA rules: the least value of a threat, times its lethality
-
-
-@dataclass(frozen=True, slots=True)
-class Shot:
-    engagement_id: int
-    shooter: int
-    threat: int
-    nation: int
-    source_nation: int
-    t_fire_s: float
-    t_intercept_s: float
-    kill: bool
-    pk: float
-    cost_usd: float
-    lat_deg: float
-    lon_deg: float
-    alt_m: float
-    value_gain: float = float("nan")  # pk x the threat value in the firing nation's picture
-    candidates: str = "[]"  # JSON: every shooter, and why it was or was not chosen
 
 
 class Engagements:
@@ -94,6 +86,8 @@ class Engagements:
         self.left_alone: list[tuple[float, int, int, str]] = []
         self._left: set[tuple[int, int]] = set()
         self._complete: dict[bytes, float] = {}  # see _leave_open_ground
+        self._coasted: tuple | None = None  # see _leave_open_ground
+        self._bounds: dict[float, tuple] = {}  # window_bounds per slack
         self._limited: set[tuple[int, int]] = set()
         # [authority, airspace] x nation x threat: a shooter of the nation had a window and a
         # track on the threat but the rules barred it (see declined())
@@ -132,14 +126,24 @@ class Engagements:
             self.barred = np.zeros((2, len(pictures), open_.size), dtype=bool)
         if self.fired_at.size != open_.size:
             self.fired_at = np.zeros(open_.size, dtype=np.int64)
-        todo, defend_no = self._todo(t_s, pictures, open_)
+        todo, defend_no = self._todo(t_s, pictures, open_, slack_s)
         if not todo:  # no candidates, no shots: nothing to record
             return []
         parts, paths_by_nation, air_no, limited = [], {}, [], []
-        shared = shared_paths(self.shooters, self.rules, todo, slack_s)
-        for item, (paths, member) in zip(todo, shared, strict=True):
+        shared, every = shared_paths(self.shooters, todo, slack_s, self._coasted)
+        if slack_s not in self._bounds:
+            self._bounds[slack_s] = window_bounds(self.shooters, slack_s)
+        bounds = self._bounds[slack_s]
+        windows = [feasible_windows(self.shooters, mine, p, pic.cls[m], slack_s, bounds)
+                   for (_, pic, mine, m, _), (p, _) in zip(todo, shared, strict=True)]  # fmt: skip
+        need = np.zeros(every.alt_m.shape, dtype=bool)  # airspace only where a window is
+        for (_, idx), window in zip(shared, windows, strict=True):
+            np.logical_or.at(need, idx, window.any(axis=0))
+        space = airspace_where(self.rules, every, need)
+        for item, (paths, idx), window in zip(todo, shared, windows, strict=True):
             a, pic, _, m, _ = item
-            part, no_air, no_more = self._nation_candidates(t_s, item, paths, member, slack_s)
+            member = None if space is None else (space[0][idx], space[1][idx])
+            part, no_air, no_more = self._nation_candidates(t_s, item, window, member)
             parts.append(part)
             air_no.append(no_air)
             limited.append(no_more)
@@ -170,7 +174,7 @@ class Engagements:
         free = self.shooters.channels - self.busy
         if self.method == "greedy":
             return greedy_assign(cand, self.rounds, free, self.cost_weight, limits)
-        value = self._candidate_values(todo, cand, n)
+        value = candidate_values(todo, cand, n, self.assets)
         if self.method == "optimal":
             return optimal_assign(cand, self.rounds, free, value, self.cost_weight, limits)
         if cand.shooter.size == 0:
@@ -182,7 +186,7 @@ class Engagements:
         self.unproven += self.method == "exact" and not proven
         return shots
 
-    def _todo(self, t_s: float, pictures, open_: np.ndarray):
+    def _todo(self, t_s: float, pictures, open_: np.ndarray, slack_s: float):
         """Per nation with ready shooters: ``(nation, picture, shooters, threats, allowed)``
         for its tracked, open, unengaged threats within reach, less those it leaves alone in
         open ground and barred ones that none of its shooters could kill or that it has
@@ -209,7 +213,7 @@ class Engagements:
         defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
         for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
             defend_no[a, m] = ~ok & (self.auth.from_s[a] <= t_s) & self.auth.classes[a][pic.cls[m]]
-        left = self._leave_open_ground(t_s, todo, allowed)
+        left = self._leave_open_ground(t_s, todo, allowed, slack_s)
         kept = []
         for (a, pic, mine, m), ok, gone in zip(todo, allowed, left, strict=True):
             new = (sh.pk[mine][:, pic.cls[m]] > 0.0).any(axis=0) & ~self.barred[0, a, m]
@@ -218,17 +222,20 @@ class Engagements:
                 kept.append((a, pic, mine, m[keep], ok[keep]))
         return kept, defend_no
 
-    def _nation_candidates(self, t_s, item, paths, member, slack_s):
-        """One nation's candidate (shooter, threat) pairs: engagement windows, less what its
-        authority (``allowed``), its airspace and hosts' denials (rules 4-5), its reserve
-        policy and its doctrine's per-threat limit bar. Notes the threats it declined; returns
-        the candidates with each pair's doctrine ``slots`` and class budget index (see
+    def _nation_candidates(self, t_s, item, window, member):
+        """One nation's candidate (shooter, threat) pairs: its engagement ``window``
+        (:func:`feasible_windows`; changed in place), less what its authority (``allowed``), its
+        airspace and hosts' denials (rules 4-5, ``member``: the airspace of its points), its
+        reserve policy and its doctrine's per-threat limit bar. Notes the threats it declined;
+        returns the candidates with each pair's doctrine ``slots`` and class budget index (see
         :class:`~shieldwall.engagement.doctrine.PairLimits`), and the (threat, shooter) pairs
         barred by airspace alone and by the limit alone."""
         a, pic, mine, m, ok = item
         sh = self.shooters
         cls = pic.cls[m]
-        window = feasible_windows(sh, mine, paths, cls, slack_s)
+        if not window.any():  # no window: nothing barred, no candidates
+            z = np.zeros(0, dtype=np.int64)
+            return (Candidates.concat([]), z, z), (z, z), (z, z)
         had = window.any(axis=2)
         air = self.rules.airspace_ok(a, t_s, member)
         if air is not None:
@@ -271,26 +278,6 @@ class Engagements:
         counts = self.barred.sum(axis=2)
         return {"authority": counts[0], "airspace": counts[1]}
 
-    def _candidate_values(self, todo, cand: Candidates, n: int) -> np.ndarray:
-        """Per threat index: its value in the picture of the first nation that may shoot at
-        it, at least ``VALUE_FLOOR`` x its class lethality (a threat whose straight course
-        misses every asset still flies; drones turn at waypoints)."""
-        value = np.zeros(n)
-        done = np.zeros(n, dtype=bool)
-        for _, pic, _, m, ok in todo:
-            m = m[ok]
-            j = np.intersect1d(m[~done[m]], cand.threat)
-            if j.size == 0:
-                continue
-            floor = VALUE_FLOOR * LETHALITY[pic.cls[j]]
-            if self.assets.value.size:
-                ev = evaluate(pic.x[j], pic.P[j], pic.cls[j], self.assets)
-                value[j] = np.maximum(ev.value, floor)
-            else:
-                value[j] = floor
-            done[j] = True
-        return value
-
     def _threat_values(self, pictures, shots) -> list[tuple[float, float]]:
         """Per shot: the threat value in the firing nation's picture and the shot's planning
         pk (one :func:`evaluate` call for all of a cycle's shots)."""
@@ -317,25 +304,38 @@ class Engagements:
             value[miss] = evaluate(x[miss], P[miss], cls[miss], self.assets).value
         return list(zip(value.tolist(), pk, strict=True))
 
-    def _leave_open_ground(self, t_s: float, todo: list, allowed: list) -> list[np.ndarray]:
+    def _leave_open_ground(
+        self, t_s: float, todo: list, allowed: list, slack_s: float | None = None
+    ) -> list[np.ndarray]:
         """Per ``todo`` item, bool over its threats: the ballistic tracks the nation may engage
         (``allowed``) and predicts to land in open ground (threat evaluation,
         :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated once); notes
         each nation's first such decision per threat. Keeps this cycle's values of the
         estimates followed to the ground in full (time to go within the decision window) for
-        :meth:`_threat_values`."""
-        self._complete = {}
+        :meth:`_threat_values`, and the ballistic look-ahead paths of ``todo``, integrated in
+        the same steps as the fall (:func:`~shieldwall.engagement.rows.fall_with_paths`), for
+        :func:`~shieldwall.engagement.rows.shared_paths`."""
+        self._complete, self._coasted = {}, None
         out = [np.zeros(m.size, dtype=bool) for *_, m in todo]
-        rows = [(k, np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & may_land_soon(pic.x[m])))
-                for k, (_, pic, _, m) in enumerate(todo)]  # fmt: skip
-        rows = [(k, r) for k, r in rows if r.size]
-        if not rows or self.assets.value.size == 0:
+        if not todo or self.assets.value.size == 0:
+            return out
+        soon = may_land_soon(np.concatenate([pic.x[m] for _, pic, _, m in todo]))
+        rows, start = [], 0
+        for k, (_, pic, _, m) in enumerate(todo):
+            r = np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & soon[start : start + m.size])
+            start += m.size
+            if r.size:
+                rows.append((k, r))
+        if not rows:
             return out
         x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
         P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
         first, inverse = distinct(x)
         x, P = x[first], P[first]
-        ev = evaluate(x, P, np.zeros(first.size, dtype=np.int64), self.assets, decide_only=True)
+        slack_s = self.slack_s if slack_s is None else slack_s
+        fallen, self._coasted = fall_with_paths(self.shooters, todo, x, P, slack_s)
+        ev = evaluate(x, P, np.zeros(first.size, dtype=np.int64), self.assets, decide_only=True,
+                      fallen=fallen)  # fmt: skip
         ttg = ev.time_to_go_s
         full = (ttg >= OPEN_GROUND_TTG_S[0]) & (ttg <= OPEN_GROUND_TTG_S[1])
         for i, v in zip(np.flatnonzero(full).tolist(), ev.value[full].tolist(), strict=True):

@@ -46,6 +46,7 @@ MAX_FALL_S = 1800.0  # a ballistic track that has not come down by then is left 
 MIN_SIGMA_M = 1.0
 BETA_NOMINAL_KG_M2, BETA_LOG_SIGMA = 6000.0, 0.45  # the defense's prior: catalog 3,000-10,000
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
+SIGMA_POINTS = 15  # 2 d + 1 over the state and log beta (d = 7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +84,19 @@ class ThreatAssessment:
 
 
 def evaluate(
-    x: np.ndarray, P: np.ndarray, cls: np.ndarray, assets: Assets, decide_only: bool = False
+    x: np.ndarray,
+    P: np.ndarray,
+    cls: np.ndarray,
+    assets: Assets,
+    decide_only: bool = False,
+    fallen: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ThreatAssessment:
     """Evaluate tracks ``x`` ``(n, 6)``, ``P`` ``(n, 6, 6)`` of class ``cls`` against
     ``assets`` (see the module docstring). ``decide_only``: enough for ``open_ground`` alone;
     a ballistic track whose time to go is outside ``OPEN_GROUND_TTG_S`` is not followed to
     the ground (its time to go is inf and its hit probabilities 0), every other result is
-    as without it."""
+    as without it. ``fallen``: the ballistic tracks' sigma points already followed down (see
+    :func:`ballistic_impact`)."""
     n, A = x.shape[0], assets.value.size
     lat, lon = np.zeros(n), np.zeros(n)
     cov = np.broadcast_to(np.eye(2), (n, 2, 2)).copy()
@@ -99,7 +106,7 @@ def evaluate(
     air = np.flatnonzero(cls != 0)
     if bal.size:
         window = OPEN_GROUND_TTG_S if decide_only else None
-        lat[bal], lon[bal], cov[bal], ttg[bal] = ballistic_impact(x[bal], P[bal], window)
+        lat[bal], lon[bal], cov[bal], ttg[bal] = ballistic_impact(x[bal], P[bal], window, fallen)
         ok = np.isfinite(ttg[bal])
         p_hit[bal[ok]] = _hit_probability(lat[bal[ok]], lon[bal[ok]], cov[bal[ok]], assets)
     if air.size and A:
@@ -115,26 +122,24 @@ def evaluate(
 
 
 def ballistic_impact(
-    x: np.ndarray, P: np.ndarray, window_s: tuple[float, float] | None = None
+    x: np.ndarray,
+    P: np.ndarray,
+    window_s: tuple[float, float] | None = None,
+    fallen: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Impact ``lat``, ``lon``, east-north covariance ``(n, 2, 2)`` and time to go of
     ballistic states: the unscented transform of the fall to the ellipsoid over the 6-D state
     and the unknown ballistic coefficient (log-normal, ``BETA_NOMINAL_KG_M2`` times
     ``exp(BETA_LOG_SIGMA)``): 15 sigma points. With ``window_s``, tracks whose time to go
-    falls outside it get time to go inf (their sigma points are not followed down)."""
-    n = x.shape[0]
-    d = 7
-    mean = np.concatenate([x, np.full((n, 1), np.log(BETA_NOMINAL_KG_M2))], axis=1)
-    cov = np.zeros((n, d, d))
-    cov[:, :6, :6] = P
-    cov[:, 6, 6] = BETA_LOG_SIGMA**2
-    pts = _sigma_points(mean, cov).reshape(-1, d)  # (n * 15, 7)
-    k = 2 * d + 1
-    beta = np.exp(pts[:, 6])
-    if window_s is None:
-        imp, t = fall_to_ground(pts[:, :6], beta)
+    falls outside it get time to go inf (their sigma points are not followed down).
+    ``fallen``: the impact points and times of fall of :func:`sigma_states` (``fall`` with
+    ``window_s``), when the caller integrated them already."""
+    n, d, k = x.shape[0], 7, SIGMA_POINTS
+    if fallen is not None:
+        imp, t = fallen
     else:
-        imp, t = fall(pts[:, :6], 0.5 / beta, STEP_S, MAX_FALL_S, k, window_s)
+        states, inv2b = sigma_states(x, P)
+        imp, t = fall(states, inv2b, STEP_S, MAX_FALL_S, k, window_s)
     imp, t = imp.reshape(n, k, 3), t.reshape(n, k)
     ok = np.all(np.isfinite(t), axis=1)
     w = np.full(k, 1.0 / (2 * d))
@@ -147,6 +152,18 @@ def ballistic_impact(
     cov_en = np.einsum("k,nki,nkj->nij", w, en, en) + np.eye(2) * MIN_SIGMA_M**2
     ttg = np.where(ok, t[:, 0], np.inf)
     return lat, lon, cov_en, ttg
+
+
+def sigma_states(x: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``SIGMA_POINTS`` sigma points per track of :func:`ballistic_impact` (over the
+    state and ``log beta``): states ``(n * 15, 6)`` and ``1 / (2 beta)`` ``(n * 15,)``."""
+    n, d = x.shape[0], 7
+    mean = np.concatenate([x, np.full((n, 1), np.log(BETA_NOMINAL_KG_M2))], axis=1)
+    cov = np.zeros((n, d, d))
+    cov[:, :6, :6] = P
+    cov[:, 6, 6] = BETA_LOG_SIGMA**2
+    pts = _sigma_points(mean, cov).reshape(-1, d)  # (n * 15, 7)
+    return pts[:, :6], 0.5 / np.exp(pts[:, 6])
 
 
 def fall_to_ground(x: np.ndarray, beta_kg_m2: np.ndarray | None = None):

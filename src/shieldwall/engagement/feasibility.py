@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.engagement.coast import gravity_path
+from shieldwall.engagement.coast import gravity_path, length
 from shieldwall.engagement.shooters import Shooters
 from shieldwall.geo import ecef_to_geodetic
 
@@ -39,17 +39,23 @@ class PredictedPaths:
 
 
 def predict_paths(
-    x: np.ndarray, ballistic: np.ndarray, ballistic_steps: int | None = None
+    x: np.ndarray,
+    ballistic: np.ndarray,
+    ballistic_steps: int | None = None,
+    ballistic_pos: np.ndarray | None = None,
 ) -> PredictedPaths:
     """Predict states ``x`` ``(m, 6)`` along ``LOOKAHEAD_S``. ``ballistic_steps``: integrate
-    ballistic paths only that far (see :func:`window_steps`), holding them there after."""
+    ballistic paths only that far (see :func:`window_steps`), holding them there after;
+    ``ballistic_pos``: the ballistic rows' positions ``(b, L, 3)``, already integrated."""
     m, L = x.shape[0], LOOKAHEAD_S.size
     pos = x[:, None, :3] + LOOKAHEAD_S[None, :, None] * x[:, None, 3:]
     # air-breathers hold their height: keep the geocentric radius (a straight ECEF line would
     # climb d^2 / 2R above the curving Earth, 1.6 km after 144 km)
-    r0 = np.linalg.norm(x[:, :3], axis=1)
-    pos *= (r0[:, None] / np.linalg.norm(pos, axis=2))[:, :, None]
-    if np.any(ballistic):
+    r0 = length(x[:, :3])
+    pos *= (r0[:, None] / length(pos))[:, :, None]
+    if ballistic_pos is not None:
+        pos[ballistic] = ballistic_pos
+    elif np.any(ballistic):
         pos[ballistic] = gravity_path(x[ballistic], L, STEP_S, R_BELOW_GROUND_M,
                                       ballistic_steps)  # fmt: skip
     lat, lon, alt = ecef_to_geodetic(pos.reshape(-1, 3), iterations=1)
@@ -64,6 +70,7 @@ def feasible_windows(
     paths: PredictedPaths,
     class_code: np.ndarray,
     slack_s: float = 2 * STEP_S,
+    bounds: tuple[np.ndarray, ...] | None = None,
 ) -> np.ndarray:
     """Bool ``(s, m, L)``: shooter ``idx[s]``, firing *now*, can intercept threat m at
     look-ahead step L. Firing now means arriving no later than ``slack_s`` after the fastest
@@ -72,13 +79,15 @@ def feasible_windows(
 
     Both range conditions bound the distance: ``max(min_range, speed (tau - reaction -
     slack)) <= d <= min(max_range, speed (tau - reaction))``, tested on ``d^2 = |p|^2 + |s|^2
-    - 2 p.s`` (no ``(s, m, L, 3)`` difference array; 1e-2 m^2 of rounding at Earth radius)."""
+    - 2 p.s`` (no ``(s, m, L, 3)`` difference array; 1e-2 m^2 of rounding at Earth radius).
+    ``bounds``: :func:`window_bounds` of all shooters for ``slack_s``, when the caller keeps
+    them."""
+    lo2, hi2, some, pos2 = window_bounds(shooters, slack_s) if bounds is None else bounds
     pos = shooters.pos_ecef_m[idx]
     p = paths.pos_ecef_m
-    d2 = (np.einsum("mlk,mlk->ml", p, p)[None] + np.einsum("sk,sk->s", pos, pos)[:, None, None]
+    d2 = (np.einsum("mlk,mlk->ml", p, p)[None] + pos2[idx][:, None, None]
           - 2.0 * np.einsum("mlk,sk->sml", p, pos))  # fmt: skip
-    lo, hi = range_bounds(shooters, idx, slack_s)
-    ok = (d2 >= (lo * lo)[:, None]) & (d2 <= (hi * hi)[:, None]) & (hi >= lo)[:, None]
+    ok = (d2 >= lo2[idx][:, None]) & (d2 <= hi2[idx][:, None]) & some[idx][:, None]
     alt = paths.alt_m[None]
     band = (slice(None), None, None)
     ok &= paths.airborne[None] & (alt >= shooters.min_alt_m[idx][band])
@@ -110,3 +119,12 @@ def window_steps(shooters: Shooters, idx: np.ndarray, class_code: int, slack_s: 
     lo, hi = range_bounds(shooters, idx, slack_s)
     some = np.flatnonzero((hi >= lo).any(axis=0))
     return int(some[-1]) + 1 if some.size else 0
+
+
+def window_bounds(shooters: Shooters, slack_s: float) -> tuple[np.ndarray, ...]:
+    """For every shooter, what :func:`feasible_windows` tests distances against: the squared
+    least and greatest distance ``(S, L)`` (:func:`range_bounds`), whether any distance fits
+    ``(S, L)``, and the squared distance of the shooter from the Earth's centre ``(S,)``."""
+    lo, hi = range_bounds(shooters, np.arange(shooters.n), slack_s)
+    pos = shooters.pos_ecef_m
+    return lo * lo, hi * hi, hi >= lo, np.einsum("sk,sk->s", pos, pos)

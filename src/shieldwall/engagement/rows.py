@@ -11,9 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S
+from shieldwall.engagement.coast import coast_together, length
+from shieldwall.engagement.evaluate import (
+    MAX_FALL_S,
+    OPEN_GROUND_TTG_S,
+    SIGMA_POINTS,
+    sigma_states,
+)
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
+    R_BELOW_GROUND_M,
+    STEP_S,
     PredictedPaths,
     predict_paths,
     window_steps,
@@ -48,8 +56,8 @@ def within_reach(sh: Shooters, todo: list) -> list:
     if not todo:
         return todo
     x = np.concatenate([pic.x[m] for _, pic, _, m in todo])
-    d = np.linalg.norm(x[None, :, :3] - sh.pos_ecef_m[:, None], axis=-1)
-    travel = np.linalg.norm(x[:, 3:], axis=-1) * LOOKAHEAD_S[-1]
+    d = length(x[None, :, :3] - sh.pos_ecef_m[:, None])
+    travel = length(x[:, 3:]) * LOOKAHEAD_S[-1]
     near = d <= sh.max_range_m[:, None] + travel[None] + REACH_MARGIN_M  # (S, rows)
     out, start = [], 0
     for a, pic, mine, m in todo:
@@ -60,34 +68,72 @@ def within_reach(sh: Shooters, todo: list) -> list:
     return out
 
 
-def shared_paths(sh: Shooters, rules, todo: list, slack_s: float) -> list[tuple]:
-    """Per ``todo`` item: the predicted paths of its threats and the airspace of each
-    predicted point (None when nothing restricts airspace; ``rules``:
-    :class:`~shieldwall.engagement.authority.Rules`), each distinct estimate predicted and
-    looked up once. Ballistic paths are integrated only as far as a ballistic-capable shooter
-    of these nations could have a window (:func:`window_steps`)."""
-    if not todo:
-        return []
+def shared_paths(sh: Shooters, todo: list, slack_s: float, coasted=None):
+    """Per ``todo`` item: the predicted paths of its threats and their rows among the
+    distinct estimates; and the paths of those (each distinct estimate predicted once).
+    Ballistic paths are integrated only as far as a ballistic-capable shooter of these
+    nations could have a window (:func:`window_steps`), or taken from ``coasted`` (see
+    :func:`fall_with_paths`) when it holds them all."""
     x = np.concatenate([pic.x[m] for _, pic, _, m, _ in todo])
     ballistic = np.concatenate([pic.cls[m] == 0 for _, pic, _, m, _ in todo])
     first, inverse = distinct(np.concatenate([x, ballistic[:, None]], axis=1))
+    x, ballistic = x[first], ballistic[first]
+    known = None
+    if coasted is not None and ballistic.any():
+        index, coasted_pos = coasted
+        rows = [index.get(bytes(r)) for r in x[ballistic]]
+        known = None if None in rows else coasted_pos[rows]
     mine = np.concatenate([s for _, _, s, _, _ in todo])
-    paths = predict_paths(x[first], ballistic[first], window_steps(sh, mine, 0, slack_s))
-    member = rules.membership(paths.lat_deg, paths.lon_deg)
+    paths = predict_paths(x, ballistic, window_steps(sh, mine, 0, slack_s), known)
     out, start = [], 0
     for _, _, _, m, _ in todo:
         idx = inverse[start : start + m.size]
         start += m.size
-        out.append((PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)),
-                    None if member is None else (member[0][idx], member[1][idx])))  # fmt: skip
-    return out
+        out.append((PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)), idx))
+    return out, paths
+
+
+def airspace_where(rules, paths: PredictedPaths, need: np.ndarray):
+    """Country index and zone bits ``(n, L)`` of the predicted points ``need`` (elsewhere 0:
+    no window there, so no rule reads them); None when nothing restricts airspace
+    (``rules``: :class:`~shieldwall.engagement.authority.Rules`)."""
+    if rules.grid is None:
+        return None
+    country = np.zeros(need.shape, dtype=np.int64)
+    bits = np.zeros(need.shape, dtype=np.uint64)
+    if need.any():
+        country[need], bits[need] = rules.membership(paths.lat_deg[need], paths.lon_deg[need])
+    return country, bits
+
+
+def fall_with_paths(sh: Shooters, todo: list, x: np.ndarray, P: np.ndarray, slack_s: float):
+    """The sigma points of ballistic estimates ``x``, ``P`` followed down for the open-ground
+    decision (``fallen`` of :func:`~shieldwall.engagement.evaluate.evaluate` with
+    ``decide_only``), and the look-ahead paths of every distinct ballistic estimate of
+    ``todo`` items ``(nation, picture, shooters, threats)``, in one integration (the cost is
+    per step, not per state): ``(impact, t_hit)`` and ``(index by estimate bytes, paths)``.
+    The paths reach as far as any of these nations' shooters could have a window, a superset
+    of what :func:`shared_paths` needs for the threats it keeps."""
+    xb = np.concatenate([pic.x[m[pic.cls[m] == 0]] for _, pic, _, m in todo])
+    index: dict[bytes, int] = {}
+    for i, key in enumerate(map(bytes, xb)):
+        index.setdefault(key, i)
+    first = list(index.values())
+    index = {key: k for k, key in enumerate(index)}
+    mine = np.concatenate([s for _, _, s, _ in todo])
+    states, inv2b = sigma_states(x, P)
+    pos, impact, t_hit = coast_together(
+        xb[first], LOOKAHEAD_S.size, STEP_S, R_BELOW_GROUND_M, states, inv2b, MAX_FALL_S,
+        SIGMA_POINTS, OPEN_GROUND_TTG_S, window_steps(sh, mine, 0, slack_s),
+    )  # fmt: skip
+    return (impact, t_hit), (index, pos)
 
 
 def may_land_soon(x: np.ndarray) -> np.ndarray:
     """Tracks that may come down within the open-ground decision window: descending, with the
     vacuum fall time from their height at their sink rate under 9.81 m/s^2 (a lower bound on
     the real one: gravity is weaker aloft and drag slows the fall) inside it."""
-    r = np.linalg.norm(x[:, :3], axis=1)
+    r = length(x[:, :3])
     sink = -np.einsum("ij,ij->i", x[:, :3], x[:, 3:]) / r
     h = np.maximum(r - R_EQUATOR_M, 0.0)
     t_min = (-sink + np.sqrt(sink * sink + 2.0 * G_M_S2 * h)) / G_M_S2

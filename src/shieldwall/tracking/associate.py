@@ -103,30 +103,43 @@ def _singletons(ti: np.ndarray, dj: np.ndarray, n_tracks: int, n_dets: int) -> n
 def gnn_assign(pairs: Pairs, score: np.ndarray, n_tracks: int, n_dets: int) -> np.ndarray:
     """Global nearest neighbour: the assignment maximising the summed pair score, where leaving
     a track unassigned (missed) or a detection unassigned (clutter / new track) scores 0
-    (Blackman & Popoli 1999, ch. 6). Solved per cluster with linear_sum_assignment on
-    ``min(-score, 0)``: any partial assignment is a full assignment padded with zero-cost
-    pairs, so this is the exact optimum. Returns the indices of the chosen pairs, sorted by
-    track."""
+    (Blackman & Popoli 1999, ch. 6). Pairs whose track and detection have no other positive
+    pair are taken at once; the others go to one linear_sum_assignment on ``min(-score, 0)``
+    over their tracks and detections: any partial assignment is a full assignment padded with
+    zero-cost pairs, so this is the exact optimum (which, with continuous scores, is unique,
+    and so is also the union of the optima of the independent clusters). Returns the indices
+    of the chosen pairs, sorted by track."""
     good = np.flatnonzero(score > 0.0)
-    ti, dj, s = pairs.ti[good], pairs.dj[good], score[good]
+    ti, dj = pairs.ti[good], pairs.dj[good]
     single = _singletons(ti, dj, n_tracks, n_dets)
-    chosen = [good[single]]
-    rest = np.flatnonzero(~single)
-    if rest.size:
-        labels = clusters(ti[rest], dj[rest], n_tracks, n_dets)
-        for group in _split_by_label(labels):
-            idx = rest[group]
-            tracks, it = np.unique(ti[idx], return_inverse=True)
-            dets, jd = np.unique(dj[idx], return_inverse=True)
-            cost = np.zeros((tracks.size, dets.size))
-            cost[it, jd] = -s[idx]
-            where = np.full((tracks.size, dets.size), -1)
-            where[it, jd] = good[idx]
-            rows, cols = linear_sum_assignment(cost)
-            use = cost[rows, cols] < 0.0
-            chosen.append(where[rows[use], cols[use]])
-    sel = np.concatenate(chosen)
+    if single.all():
+        sel = good
+    else:
+        rest = ~single
+        sel = np.concatenate([good[single], _assign_dense(good[rest], ti[rest], dj[rest], score)])
     return sel[np.argsort(pairs.ti[sel], kind="stable")]
+
+
+def _assign_dense(idx: np.ndarray, ti: np.ndarray, dj: np.ndarray, score: np.ndarray):
+    """The pairs ``idx`` (tracks ``ti``, detections ``dj``) of the optimal assignment on
+    ``min(-score, 0)`` over the tracks and detections they involve."""
+    it, n_t = _dense_rank(ti)
+    jd, n_d = _dense_rank(dj)
+    cost = np.zeros((n_t, n_d))
+    cost[it, jd] = -score[idx]
+    where = np.full((n_t, n_d), -1)
+    where[it, jd] = idx
+    rows, cols = linear_sum_assignment(cost)
+    use = cost[rows, cols] < 0.0
+    return where[rows[use], cols[use]]
+
+
+def _dense_rank(v: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rank ``(n,)`` of each value of ``v`` (non-negative ints) among its distinct values, and
+    their number: ``np.unique(v, return_inverse=True)`` without the sort."""
+    present = np.bincount(v) > 0
+    rank = np.cumsum(present) - 1
+    return rank.take(v), int(rank[-1]) + 1
 
 
 def jpda_exact(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,12 +2,18 @@
 method): kinematic classification, retrodicted gating of detections made earlier in the frame,
 the information-form multisensor update, and the clustering of unused detections into new
 objects. Pure functions on stacked arrays.
+
+A node holds about ten tracks and detections per decision cycle, so the cost here is the
+number of numpy calls, not arithmetic: gathers use ``take``, small linear algebra goes straight
+to the compiled kernels (:mod:`~shieldwall.tracking.fastnp`), and each formula is written in
+the same operation order as its first version, so that results are bit-identical.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -15,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from shieldwall.tracking.associate import Pairs
+from shieldwall.tracking.fastnp import einsum, inv, solve
 from shieldwall.tracking.filters import gaussian_loglik
 from shieldwall.tracking.kalman import gravity_ecef
 
@@ -25,6 +32,10 @@ Q_BY_CLASS = np.array([400.0, 20.0, 2.0])
 R_EARTH_MEAN_M = 6_371_008.8  # IUGG mean radius: altitude to +-11 km, enough to classify
 BALLISTIC_ALT_M, BALLISTIC_SPEED_M_S, BALLISTIC_CLIMB_M_S = 25e3, 700.0, 150.0
 CRUISE_SPEED_M_S = 110.0
+DENSE_MAX = 64  # new-track clustering: all pairs of detections up to this many, else a k-d tree
+ALL_PAIRS_MAX = 96  # gate every (track, detection) pair below this many: cheaper than a prefilter
+EYE3, EYE6 = np.eye(3), np.eye(6)
+_NORM_FLOOR = np.array([1.0, 1e-9])  # floors of |r| and |v| where they divide
 
 
 def classify(
@@ -39,21 +50,47 @@ def classify(
     put under gravity (a drone falling at 1 g is lost within a few frames), nor a cruise
     missile (which would keep the simulator's fast decision cycle running). Where
     ``speed_test`` is False only altitude makes a track ballistic (see :class:`NodeTracker`)."""
-    r = np.linalg.norm(x[:, :3], axis=1)
-    up = x[:, :3] / np.maximum(r, 1.0)[:, None]
-    speed = np.linalg.norm(x[:, 3:], axis=1)
-    climb = np.einsum("ki,ki->k", up, x[:, 3:])
-    alt, margin_v, margin_c = r - R_EARTH_MEAN_M, 0.0, 0.0
+    return kinematics(x, P, speed_test)[0]
+
+
+def kinematics(
+    x: np.ndarray, P: np.ndarray | None = None, speed_test: np.ndarray | bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`classify`'s class code ``(k,)`` with the by-products a node reuses for deletion:
+    altitude above the mean sphere ``(k,)`` (m) and its standard deviation ``(k,)`` (None
+    without ``P``)."""
+    k = x.shape[0]
+    # |r| and |v| at once (sequential sums of squares, as np.linalg.norm), then r/|r|, v/|v|
+    norms = np.sqrt(np.add.reduce((x * x).reshape(k, 2, 3), 2))
+    unit = x.reshape(k, 2, 3) / np.maximum(norms, _NORM_FLOOR)[:, :, None]
+    r, speed, up, u = norms[:, 0], norms[:, 1], unit[:, 0], unit[:, 1]
+    climb = einsum("ki,ki->k", up, x[:, 3:])
+    alt = r - R_EARTH_MEAN_M
+    alt_low, margin_v, margin_c, sig_alt = alt, 0.0, 0.0, None
     if P is not None:
-        u = x[:, 3:] / np.maximum(speed, 1e-9)[:, None]
-        margin_v = 2.0 * np.sqrt(np.einsum("ki,kij,kj->k", u, P[:, 3:, 3:], u))
-        margin_c = 2.0 * np.sqrt(np.einsum("ki,kij,kj->k", up, P[:, 3:, 3:], up))
-        alt = alt - 2.0 * np.sqrt(np.einsum("ki,kij,kj->k", up, P[:, :3, :3], up))
-    fast = (speed - margin_v > BALLISTIC_SPEED_M_S) | (
-        np.abs(climb) - margin_c > BALLISTIC_CLIMB_M_S
-    )
-    ballistic = (alt > BALLISTIC_ALT_M) | (fast & speed_test)
-    return np.where(ballistic, 0, np.where(speed - margin_v > CRUISE_SPEED_M_S, 1, 2))
+        # standard deviations of speed, climb rate and altitude (first order)
+        sd = np.empty((3, k))
+        Pv = P[:, 3:, 3:]
+        einsum("ki,kij,kj->k", u, Pv, u, out=sd[0])
+        einsum("ki,kij,kj->k", up, Pv, up, out=sd[1])
+        einsum("ki,kij,kj->k", up, P[:, :3, :3], up, out=sd[2])
+        np.sqrt(sd, out=sd)
+        margin_v, margin_c = 2.0 * sd[:2]
+        sig_alt = sd[2]
+        alt_low = alt - 2.0 * sig_alt
+    speed_low = speed - margin_v
+    fast = (speed_low > BALLISTIC_SPEED_M_S) | (np.abs(climb) - margin_c > BALLISTIC_CLIMB_M_S)
+    ballistic = (alt_low > BALLISTIC_ALT_M) | (fast & speed_test)
+    return np.where(ballistic, 0, np.where(speed_low > CRUISE_SPEED_M_S, 1, 2)), alt, sig_alt
+
+
+def gravity_of(x: np.ndarray, cls: np.ndarray) -> np.ndarray | None:
+    """Known acceleration ``(k, 3)`` of tracks ``x`` of classes ``cls``: gravity for ballistic
+    ones, zero for the others; None when no track is ballistic."""
+    ballistic = cls == 0
+    if not np.count_nonzero(ballistic):
+        return None
+    return gravity_ecef(x[:, :3], x[:, 3:]) * ballistic[:, None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +108,26 @@ class Frame:
 _I64 = np.zeros(0, dtype=np.int64)
 
 
+class Gated(NamedTuple):
+    """A frame's candidate (track, detection) pairs ``(p,)``, by track then detection:
+    ``ti``, ``dj``, ``tau`` (detection age at the frame time), innovation ``y`` ``(p, 3)``,
+    ``qt = q tau^3 / 3`` (the process noise folded into the measurement noise), squared
+    Mahalanobis distance ``d2`` and ``loglik = ln N(y; 0, S)``."""
+
+    ti: np.ndarray
+    dj: np.ndarray
+    tau: np.ndarray
+    y: np.ndarray
+    qt: np.ndarray
+    d2: np.ndarray
+    loglik: np.ndarray
+
+    def take(self, idx: np.ndarray) -> Gated:
+        return Gated(self.ti.take(idx), self.dj.take(idx), self.tau.take(idx),
+                     self.y.take(idx, 0), self.qt.take(idx), self.d2.take(idx),
+                     self.loglik.take(idx))  # fmt: skip
+
+
 def retro_pairs(
     x: np.ndarray,
     P: np.ndarray,
@@ -81,46 +138,90 @@ def retro_pairs(
 ) -> tuple[Pairs, np.ndarray]:
     """Gated (track, detection) pairs for tracks ``x``, ``P`` held at ``t_s`` and detections
     made at ``frame.t_s <= t_s`` (see the module docstring, step 1), and each pair's ``tau``.
-
-    Prefilter: the innovation is ``y = z - p + tau v - c``, so ``|z - p| <= |y| + tau |v| +
-    |c|`` and ``|y|^2 <= gamma tr S``; with ``tr(H P H') <= (sqrt(tr Ppp) + tau sqrt(tr Pvv))^2``
-    (Cauchy-Schwarz) a ball query of that radius around each track loses no pair. ``cls``: the
-    tracks' classes (default :func:`classify`)."""
-    empty = Pairs(_I64, _I64, np.zeros(0), np.zeros(0))
+    ``cls``: the tracks' classes (default :func:`classify`). See :func:`retro_gate`."""
     if x.shape[0] == 0 or frame.t_s.size == 0:
-        return empty, np.zeros(0)
+        return Pairs(_I64, _I64, np.zeros(0), np.zeros(0)), np.zeros(0)
     cls = classify(x, P) if cls is None else cls
-    q = Q_BY_CLASS[cls]
-    acc = gravity_ecef(x[:, :3], x[:, 3:]) * (cls == 0)[:, None]
-    tau_max = t_s - float(frame.t_s.min())
-    trp = np.einsum("kii->k", P[:, :3, :3])
-    trv = np.einsum("kii->k", P[:, 3:, 3:])
-    tr_s = (np.sqrt(trp) + tau_max * np.sqrt(trv)) ** 2 + np.einsum("mii->m", frame.R).max()
-    drift = tau_max * np.linalg.norm(x[:, 3:], axis=1)
-    drift += 0.5 * tau_max**2 * np.linalg.norm(acc, axis=1)
-    radius = np.sqrt(gamma * (tr_s + q * tau_max**3)) + drift
-    hits = cKDTree(frame.z).query_ball_point(x[:, :3], radius)
-    counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
-    ti = np.repeat(np.arange(x.shape[0]), counts)
-    if ti.size == 0:
-        return empty, np.zeros(0)
-    dj = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64, count=counts.sum())
-    tau = t_s - frame.t_s[dj]
-    y, S = _retro_innovation(x[ti], P[ti], acc[ti], q[ti], tau, frame.z[dj], frame.R[dj])
+    g, inside = retro_gate(x, P, gravity_of(x, cls), Q_BY_CLASS[cls], t_s, frame, gamma)
+    g = g.take(inside.nonzero()[0])
+    return Pairs(g.ti, g.dj, g.d2, g.loglik), g.tau
+
+
+def retro_gate(
+    x: np.ndarray,
+    P: np.ndarray,
+    acc: np.ndarray | None,
+    q: np.ndarray,
+    t_s: float,
+    frame: Frame,
+    gamma: float,
+) -> tuple[Gated, np.ndarray]:
+    """Candidate pairs of tracks ``x`` ``(k, 6)``, ``P`` held at ``t_s``, with known
+    acceleration ``acc`` ``(k, 3)`` (None: zero) and process noise ``q`` ``(k,)``, and the
+    detections of ``frame`` (``k``, ``m`` > 0), and the mask ``(p,)`` of those inside the
+    chi-square gate ``gamma`` (left to the caller: selecting costs more than masking).
+
+    Prefilter (above ``ALL_PAIRS_MAX`` pairs): the innovation is ``y = z - p + tau v - c``,
+    so ``|z - p| <= |y| + tau |v| + |c|`` and ``|y|^2 <= gamma tr S``; with ``tr(H P H') <=
+    (sqrt(tr Ppp) + tau sqrt(tr Pvv))^2`` (Cauchy-Schwarz) a ball of that radius around each
+    track loses no pair."""
+    k, m = x.shape[0], frame.t_s.size
+    if k * m <= ALL_PAIRS_MAX:
+        ti, dj = _all_pairs(k, m)
+    else:
+        ti, dj = _near(x, P, acc, q, t_s, frame, gamma).nonzero()
+        if ti.size == 0:
+            return Gated(_I64, _I64, *(np.zeros(0),) * 5), np.zeros(0, dtype=bool)
+    tau = t_s - frame.t_s.take(dj)
+    y, S, qt = _retro_terms(x.take(ti, 0), P.take(ti, 0), None if acc is None else
+                            acc.take(ti, 0), q.take(ti), tau, frame.z.take(dj, 0),
+                            frame.R.take(dj, 0))  # fmt: skip
     loglik, d2 = gaussian_loglik(y, S)
-    keep = d2 <= gamma
-    return Pairs(ti[keep], dj[keep], d2[keep], loglik[keep]), tau[keep]
+    return Gated(ti, dj, tau, y, qt, d2, loglik), d2 <= gamma
+
+
+def _near(x, P, acc, q, t_s, frame, gamma) -> np.ndarray:
+    """``(k, m)`` mask of the pairs inside the prefilter ball (see :func:`retro_gate`)."""
+    k = x.shape[0]
+    tau_max = t_s - float(frame.t_s.min())
+    # sqrt(tr Ppp), sqrt(tr Pvv)
+    sd = np.sqrt(np.add.reduce(einsum("kii->ki", P).reshape(k, 2, 3), 2))
+    spread = sd[:, 0] + tau_max * sd[:, 1]
+    tr_s = spread * spread + (einsum("mii->m", frame.R).max() + q * tau_max**3)
+    v = x[:, 3:]
+    radius = np.sqrt(gamma * tr_s) + tau_max * np.sqrt(einsum("ki,ki->k", v, v))
+    if acc is not None:
+        radius += 0.5 * tau_max**2 * np.sqrt(einsum("ki,ki->k", acc, acc))
+    d = x[:, None, :3] - frame.z
+    return einsum("kmi,kmi->km", d, d) <= (radius * radius)[:, None]
+
+
+@lru_cache(maxsize=1024)
+def _all_pairs(k: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (track, detection) pair, by track then detection (read-only: cached)."""
+    ti, dj = np.repeat(np.arange(k), m), np.tile(np.arange(m), k)
+    ti.flags.writeable = dj.flags.writeable = False
+    return ti, dj
 
 
 def _retro_innovation(x, P, acc, q, tau, z, R) -> tuple[np.ndarray, np.ndarray]:
-    """``y = z - (p - tau v + a tau^2 / 2)`` and ``S = H P H' + R + q tau^3/3 I`` per pair."""
+    """``y = z - (p - tau v + a tau^2 / 2)`` and ``S = H P H' + R + q tau^3/3 I`` per pair
+    (``acc`` None: no known acceleration)."""
+    return _retro_terms(x, P, acc, q, tau, z, R)[:2]
+
+
+def _retro_terms(x, P, acc, q, tau, z, R) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_retro_innovation` and ``q tau^3 / 3`` per pair."""
     t = tau[:, None]
-    y = z - (x[:, :3] - t * x[:, 3:] + 0.5 * acc * t**2)
+    back = x[:, :3] - t * x[:, 3:]
+    if acc is not None:
+        back = back + 0.5 * acc * (t * t)
     tb = tau[:, None, None]
-    Pp, Pv, Pc = P[:, :3, :3], P[:, 3:, 3:], P[:, :3, 3:]
-    S = Pp - tb * (Pc + Pc.transpose(0, 2, 1)) + tb**2 * Pv + R
-    S += (q * tau**3 / 3.0)[:, None, None] * np.eye(3)
-    return y, S
+    Pc = P[:, :3, 3:]
+    S = P[:, :3, :3] - tb * (Pc + Pc.transpose(0, 2, 1)) + (tb * tb) * P[:, 3:, 3:] + R
+    qt = q * tau**3 / 3.0
+    S += qt[:, None, None] * EYE3
+    return z - back, S, qt
 
 
 def frame_update(
@@ -138,25 +239,46 @@ def frame_update(
     detections come back unchanged. ``cls``: the tracks' classes (default :func:`classify`)."""
     k = x.shape[0]
     cls = classify(x, P) if cls is None else cls
-    acc = gravity_ecef(x[:, :3], x[:, 3:]) * (cls == 0)[:, None]
-    q = Q_BY_CLASS[cls]
-    y, _ = _retro_innovation(x[ti], P[ti], acc[ti], q[ti], tau_s, z, R)
-    R_eff = R + (q[ti] * tau_s**3 / 3.0)[:, None, None] * np.eye(3)
-    W = np.linalg.inv(R_eff)
+    acc = gravity_of(x, cls)
+    y, _, qt = _retro_terms(x[ti], P[ti], None if acc is None else acc[ti],
+                            Q_BY_CLASS[cls][ti], tau_s, z, R)  # fmt: skip
+    A, W = info_terms(tau_s, R + qt[:, None, None] * EYE3)
+    b = info_vector(W, tau_s, y)
+    return info_apply(x, P, segment_sum(A, ti, k), segment_sum(b, ti, k))
+
+
+def info_terms(tau_s: np.ndarray, R_eff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per detection ``A = H' W H`` ``(p, 6, 6)`` and ``W = R_eff^-1`` ``(p, 3, 3)``,
+    ``H = [I, -tau I]``."""
+    W = inv(R_eff)
     W = 0.5 * (W + W.transpose(0, 2, 1))
     t = tau_s[:, None, None]
-    # H' W H = [[W, -tau W], [-tau W, tau^2 W]] ; H' W y = [W y, -tau W y]
-    A = np.concatenate(
-        [np.concatenate([W, -t * W], axis=2), np.concatenate([-t * W, t * t * W], axis=2)], axis=1
-    )
-    Wy = np.einsum("pij,pj->pi", W, y)
-    b = np.concatenate([Wy, -tau_s[:, None] * Wy], axis=1)
-    A_sum = segment_sum(A, ti, k)
-    b_sum = segment_sum(b, ti, k)
-    # P+ = (P^-1 + A)^-1 = (I + P A)^-1 P ; x+ = x + P+ b
-    P_new = np.linalg.solve(np.eye(6) + P @ A_sum, P)
+    # H' W H = [[W, -tau W], [-tau W, tau^2 W]]
+    mtW = -t * W
+    A = np.empty((W.shape[0], 6, 6))
+    A[:, :3, :3] = W
+    A[:, :3, 3:] = mtW
+    A[:, 3:, :3] = mtW
+    np.multiply(t * t, W, out=A[:, 3:, 3:])
+    return A, W
+
+
+def info_vector(W: np.ndarray, tau_s: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per detection ``b = H' W y = [W y, -tau W y]`` ``(p, 6)``."""
+    Wy = einsum("pij,pj->pi", W, y)
+    return np.concatenate((Wy, -tau_s[:, None] * Wy), axis=1)
+
+
+def info_apply(
+    x: np.ndarray | None, P: np.ndarray, A_sum: np.ndarray, b_sum: np.ndarray | None
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """``P+ = (P^-1 + A)^-1 = (I + P A)^-1 P`` and ``x+ = x + P+ b`` (``x`` None: only
+    ``P+``; else ``x`` and ``b_sum`` are the leading tracks')."""
+    P_new = solve(EYE6 + P @ A_sum, P)
     P_new = 0.5 * (P_new + P_new.transpose(0, 2, 1))
-    return x + np.einsum("kij,kj->ki", P_new, b_sum), P_new
+    if x is None:
+        return None, P_new
+    return x + einsum("kij,kj->ki", P_new[: x.shape[0]], b_sum), P_new
 
 
 def segment_sum(values: np.ndarray, seg: np.ndarray, k: int) -> np.ndarray:
@@ -176,26 +298,63 @@ def init_clusters(
 ) -> np.ndarray:
     """Cluster index ``(m,)`` of detections that may be one new object: connected components of
     pairs from different scans (a radar reports an object once per scan) with
-    ``|z_i - z_j| <= 3 sqrt(tr R_i + tr R_j) + speed |t_i - t_j|``. ``speed`` is
-    kept low (cruise-missile speed): linking unrelated detections (clutter) gives a new track
-    an absurd velocity, while a fast object's two looks in one frame only start two tentative
-    tracks, which merge once confirmed."""
+    ``|z_i - z_j| <= 3 sqrt(tr R_i + tr R_j) + speed |t_i - t_j|``, numbered in order of
+    their first detection. ``speed`` is kept low (cruise-missile speed): linking unrelated
+    detections (clutter) gives a new track an absurd velocity, while a fast object's two looks
+    in one frame only start two tentative tracks, which merge once confirmed."""
+    link = init_links(t_s, group, z, R, speed_m_s)
     m = t_s.size
-    if m == 1:
-        return np.zeros(1, dtype=np.int64)
-    tr = np.einsum("mii->m", R)
-    if m <= 64:  # all pairs: cheaper than a k-d tree at this size
-        i, j = np.triu_indices(m, 1)
-    else:
+    return np.arange(m, dtype=np.int64) if link is None else components(link, m)
+
+
+def init_links(
+    t_s: np.ndarray, group: np.ndarray, z: np.ndarray, R: np.ndarray, speed_m_s: float
+) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
+    """The linked pairs of :func:`init_clusters`: up to ``DENSE_MAX`` detections the
+    ``(m, m)`` adjacency, above it index arrays ``(i, j)`` (from a k-d tree: every pair within
+    ``3 sqrt(2 max tr R) + speed * span`` is a candidate); None when no pair is linked."""
+    m = t_s.size
+    if m == 1 or group.min() == group.max():
+        return None
+    tr = einsum("mii->m", R)
+    if m > DENSE_MAX:
         span = float(t_s.max() - t_s.min())
         radius = 3.0 * np.sqrt(2.0 * tr.max()) + speed_m_s * span
         ij = cKDTree(z).query_pairs(radius, output_type="ndarray")
         i, j = ij[:, 0], ij[:, 1]
-    dist = np.linalg.norm(z[i] - z[j], axis=1)
-    ok = dist <= 3.0 * np.sqrt(tr[i] + tr[j]) + speed_m_s * np.abs(t_s[i] - t_s[j])
-    ok &= group[i] != group[j]
-    if not ok.any():
-        return np.arange(m, dtype=np.int64)
-    graph = coo_matrix((np.ones(int(ok.sum())), (i[ok], j[ok])), shape=(m, m))
-    _, labels = connected_components(graph, directed=False)
-    return labels.astype(np.int64)
+        dist = np.linalg.norm(z[i] - z[j], axis=1)
+        ok = dist <= 3.0 * np.sqrt(tr[i] + tr[j]) + speed_m_s * np.abs(t_s[i] - t_s[j])
+        ok &= group[i] != group[j]
+        return (i[ok], j[ok]) if np.count_nonzero(ok) else None
+    d = z[:, None, :] - z
+    # |z_i - z_j| (sequential sum of squares, as np.linalg.norm)
+    dist = np.sqrt(np.add.reduce(d * d, 2))
+    other = group[:, None] != group
+    # no pair within the largest reach (each pair's reach rounds to at most it): no link
+    reach_max = 3.0 * np.sqrt(2.0 * float(tr.max())) + speed_m_s * float(t_s.max() - t_s.min())
+    if not np.count_nonzero((dist <= reach_max) & other):
+        return None
+    reach = 3.0 * np.sqrt(tr[:, None] + tr) + speed_m_s * np.abs(t_s[:, None] - t_s)
+    link = (dist <= reach) & other
+    return link if np.count_nonzero(link) else None
+
+
+def components(link: np.ndarray | tuple[np.ndarray, np.ndarray], m: int) -> np.ndarray:
+    """Connected components ``(m,)`` of the links from :func:`init_links`, numbered in order
+    of each component's smallest node (as ``scipy.sparse.csgraph``, used for sparse links):
+    for an adjacency matrix, the transitive closure by repeated squaring of ``link | I``, then
+    each node's first reachable node."""
+    if isinstance(link, tuple):
+        i, j = link
+        graph = coo_matrix((np.ones(i.size), (i, j)), shape=(m, m))
+        return connected_components(graph, directed=False)[1].astype(np.int64)
+    reach = (link | np.eye(m, dtype=bool)).astype(np.float32)
+    n_links = reach.sum()
+    while True:
+        reach = (reach @ reach > 0.0).astype(np.float32)
+        grown = reach.sum()
+        if grown == n_links:
+            break
+        n_links = grown
+    root = reach.argmax(axis=1)
+    return (np.cumsum(root == np.arange(m)) - 1)[root]

@@ -9,7 +9,10 @@ inverse-square gravity to the prediction of its mean.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+from numpy._core._multiarray_umath import c_einsum  # np.einsum's kernel, without its wrapper
 
 from shieldwall.geo.wgs84 import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S
 
@@ -24,13 +27,21 @@ def transition(dt_s: np.ndarray) -> np.ndarray:
 
 def process_noise(dt_s: np.ndarray, q_m2_s3: np.ndarray) -> np.ndarray:
     """White-noise-acceleration ``Q`` ``(m, 6, 6)`` with spectral density ``q`` (m^2/s^3):
-    ``Q = q [[dt^3/3 I, dt^2/2 I], [dt^2/2 I, dt I]]`` (Bar-Shalom et al. eq. 6.2.2-12)."""
-    dt = dt_s[:, None, None]
-    q = q_m2_s3[:, None, None]
-    eye = np.eye(3)[None]
-    top = np.concatenate([dt**3 / 3 * eye, dt**2 / 2 * eye], axis=2)
-    bottom = np.concatenate([dt**2 / 2 * eye, dt * eye], axis=2)
-    return q * np.concatenate([top, bottom], axis=1)
+    ``Q = q [[dt^3/3 I, dt^2/2 I], [dt^2/2 I, dt I]]`` (Bar-Shalom et al. eq. 6.2.2-12).
+    The three distinct entries are computed once per track and scattered by a constant
+    pattern (no per-call ``np.eye`` or block concatenation: this runs every decision cycle)."""
+    dt = dt_s[:, None]
+    q = q_m2_s3[:, None]
+    terms = np.concatenate([q * (dt**3 / 3), q * (dt**2 / 2), q * dt], axis=1)
+    return (terms[:, _Q_TERM] * _Q_MASK).reshape(-1, 6, 6)
+
+
+# which of (dt^3/3, dt^2/2, dt) each entry of the flattened 6x6 Q holds, and where it is zero
+_Q_TERM = (np.arange(6)[:, None] // 3 + np.arange(6)[None, :] // 3).ravel()
+_Q_MASK = (np.arange(6)[:, None] % 3 == np.arange(6)[None, :] % 3).astype(float).ravel()
+_2W, _M2W = 2.0 * OMEGA_EARTH_RAD_S, -2.0 * OMEGA_EARTH_RAD_S  # Coriolis: times v_y, v_x
+_COR = np.array([_2W, _M2W])  # times (v_y, v_x)
+_W2 = OMEGA_EARTH_RAD_S * OMEGA_EARTH_RAD_S  # centrifugal
 
 
 def gravity_ecef(pos_m: np.ndarray, vel_m_s: np.ndarray) -> np.ndarray:
@@ -38,12 +49,20 @@ def gravity_ecef(pos_m: np.ndarray, vel_m_s: np.ndarray) -> np.ndarray:
     gravity plus the Coriolis and centrifugal terms,
     ``a = -mu r / |r|^3 - 2 w x v - w x (w x r)``, ``w = (0, 0, omega)`` (Vallado, 4th ed.,
     sec. 3.7; truth flies on the rotating Earth, so a ballistic track must too)."""
-    r = np.sqrt(np.einsum("...i,...i->...", pos_m, pos_m))[..., None]
+    r = np.sqrt(c_einsum("...i,...i->...", pos_m, pos_m))[..., None]
     a = pos_m * (-MU_EARTH_M3_S2 / np.maximum(r, 1.0) ** 3)
-    w = OMEGA_EARTH_RAD_S
-    # -2 w x v = 2 w (v_y, -v_x, 0); -w x (w x r) = w^2 (x, y, 0)
-    a[..., 0] += 2.0 * w * vel_m_s[..., 1] + w * w * pos_m[..., 0]
-    a[..., 1] += -2.0 * w * vel_m_s[..., 0] + w * w * pos_m[..., 1]
+    # -2 w x v = 2 w (v_y, -v_x, 0); -w x (w x r) = w^2 (x, y, 0); added in place, for a few
+    # states both horizontal components at once (fewer calls), else column by column (faster
+    # loops)
+    if a.size <= 12:
+        c = vel_m_s[..., 1::-1] * _COR
+        c += _W2 * pos_m[..., :2]
+        a_xy = a[..., :2]
+        a_xy += c
+        return a
+    ax, ay = a[..., 0], a[..., 1]
+    ax += _2W * vel_m_s[..., 1] + _W2 * pos_m[..., 0]
+    ay += _M2W * vel_m_s[..., 0] + _W2 * pos_m[..., 1]
     return a
 
 
@@ -59,24 +78,55 @@ def predict_cv(
 
     Shapes: ``x`` ``(n, 6)``, ``P`` ``(n, 6, 6)``, ``dt_s`` and ``q_m2_s3`` scalar or ``(n,)``."""
     n = x.shape[0]
-    dt = np.broadcast_to(np.asarray(dt_s, dtype=float), (n,))
-    q = np.broadcast_to(np.asarray(q_m2_s3, dtype=float), (n,))
+    dt, q = _per_row(dt_s, n), _per_row(q_m2_s3, n)
+    return propagate_cv(x, P, dt[:, None], process_noise(dt, q), accel_m_s2)
+
+
+def propagate_cv(
+    x: np.ndarray,
+    P: np.ndarray,
+    dt_s: np.ndarray | float,
+    Q: np.ndarray,
+    accel_m_s2: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict_cv` with the process noise ``Q`` ``(n, 6, 6)`` given and ``dt_s`` a
+    scalar or ``(n, 1)`` (a node predicts all its tracks over one interval: ``Q`` then comes
+    from a per-class table, :func:`process_noise_table`)."""
     # x = F x (+ G a)
-    x_new = x.copy()
-    x_new[:, :3] += dt[:, None] * x[:, 3:]
+    t = dt_s
+    v = x[:, 3:]
+    p = x[:, :3] + t * v
     if accel_m_s2 is not None:
-        x_new[:, :3] += 0.5 * accel_m_s2 * dt[:, None] ** 2
-        x_new[:, 3:] += accel_m_s2 * dt[:, None]
+        p += 0.5 * accel_m_s2 * (t * t)
+        v = v + accel_m_s2 * t
+    x_new = np.concatenate([p, v], axis=1)
     # P = F P F' + Q in 3x3 blocks, F = [[I, dt I], [0, I]]
-    d = dt[:, None, None]
+    d = t[:, :, None] if isinstance(t, np.ndarray) else t
     P11, P12, P21, P22 = P[:, :3, :3], P[:, :3, 3:], P[:, 3:, :3], P[:, 3:, 3:]
+    dP22 = d * P22
     P_new = np.empty_like(P)
-    P_new[:, :3, :3] = P11 + d * (P12 + P21) + d * d * P22
-    P_new[:, :3, 3:] = P12 + d * P22
-    P_new[:, 3:, :3] = P21 + d * P22
+    np.add(P11 + d * (P12 + P21), d * d * P22, out=P_new[:, :3, :3])
+    np.add(P12, dP22, out=P_new[:, :3, 3:])
+    np.add(P21, dP22, out=P_new[:, 3:, :3])
     P_new[:, 3:, 3:] = P22
-    P_new += process_noise(dt, q)
+    P_new += Q
     return x_new, P_new
+
+
+@lru_cache(maxsize=64)
+def process_noise_table(dt_s: float, q_m2_s3: tuple[float, ...]) -> np.ndarray:
+    """:func:`process_noise` ``(c, 6, 6)`` over ``dt_s`` for each of ``c`` spectral densities
+    (read-only: cached)."""
+    Q = process_noise(np.full(len(q_m2_s3), dt_s), np.array(q_m2_s3))
+    Q.flags.writeable = False
+    return Q
+
+
+def _per_row(v: np.ndarray | float, n: int) -> np.ndarray:
+    """``v`` as a float array ``(n,)`` (a scalar is repeated)."""
+    if isinstance(v, np.ndarray) and v.shape == (n,) and v.dtype == np.float64:
+        return v
+    return np.broadcast_to(np.asarray(v, dtype=float), (n,))
 
 
 def predict(
@@ -85,7 +135,7 @@ def predict(
     """Predict tracks ``dt_s`` ahead; ballistic tracks (bool mask) also fall under gravity in
     the rotating frame (:func:`gravity_ecef`, held at its value at the start of the interval)."""
     accel = None
-    if np.any(ballistic):
+    if ballistic.any():
         accel = gravity_ecef(x[:, :3], x[:, 3:]) * ballistic[:, None]
     return predict_cv(x, P, dt_s, q_m2_s3, accel)
 

@@ -42,23 +42,30 @@ noise and whether gravity is part of its motion model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
-from scipy.spatial import cKDTree
 
-from shieldwall.tracking.associate import Pairs, gate_threshold, gnn_assign, pair_scores
+from shieldwall.tracking.associate import Pairs, gate_threshold, gnn_assign
+from shieldwall.tracking.fastnp import einsum
 from shieldwall.tracking.frame import (
+    EYE3,
     Q_BY_CLASS,
     R_EARTH_MEAN_M,
     Frame,
-    classify,
-    frame_update,
-    init_clusters,
-    retro_pairs,
+    components,
+    gravity_of,
+    info_apply,
+    info_terms,
+    info_vector,
+    init_links,
+    kinematics,
+    retro_gate,
 )
 from shieldwall.tracking.fusion import pair_distances
-from shieldwall.tracking.kalman import predict
+from shieldwall.tracking.kalman import process_noise_table, propagate_cv
 
 DIFFUSE_POS_SIGMA_M = 50e3  # prior of a new track's position before its first detections
 UNDERGROUND_M = -12e3  # below any terrain by 3 sigma even with the mean-radius altitude
@@ -102,7 +109,11 @@ class LocalTracks:
     ballistic: np.ndarray
 
     def select(self, keep: np.ndarray) -> LocalTracks:
-        return LocalTracks(*(getattr(self, f.name)[keep] for f in fields(self)))
+        """The tracks selected by a boolean mask or an index array, in order."""
+        idx = keep.nonzero()[0] if keep.dtype == bool else keep
+        return LocalTracks(*(a.take(idx, 0) for a in (
+            self.track_id, self.x, self.P, self.t_s, self.confirmed, self.label, self.cls,
+            self.q_m2_s3, self.ballistic)))  # fmt: skip
 
     @staticmethod
     def empty() -> LocalTracks:
@@ -123,58 +134,112 @@ class NodeChanges:
 
 
 _I64 = np.zeros(0, dtype=np.int64)
+_Q_KEY = tuple(Q_BY_CLASS.tolist())
+_Q_NEW = _Q_KEY[2]  # a new track is a drone until its velocity shows
+_ONES = np.ones(256, dtype=np.int64)
+_ONES.flags.writeable = False
 NO_CHANGES = NodeChanges(_I64, _I64, _I64, _I64)
+
+
+class _Hits(NamedTuple):
+    """The frame's chosen (track, detection) pairs, by track: ``ti``, ``dj``, innovation
+    ``y`` and ``qt`` (see :class:`~shieldwall.tracking.frame.Gated`)."""
+
+    ti: np.ndarray
+    dj: np.ndarray
+    y: np.ndarray
+    qt: np.ndarray
+
+
+class _Born(NamedTuple):
+    """New tracks: their detection ``det``, prior state ``x`` and covariance ``P``, ``label``
+    and ``speed_test`` (born above ``low_alt_m``)."""
+
+    det: np.ndarray
+    x: np.ndarray
+    P: np.ndarray
+    label: np.ndarray
+    speed_test: np.ndarray
 
 
 class NodeTracker:
     """Tracks of one node, as stacked arrays updated in place by :meth:`step`."""
 
     def __init__(self, config: NodeConfig | None = None) -> None:
-        self.config = config or NodeConfig()
-        self.gamma = gate_threshold(self.config.gate_prob)
-        self.merge_gamma = gate_threshold(self.config.merge_gate_prob, 6)
+        cfg = self.config = config or NodeConfig()
+        self.gamma = gate_threshold(cfg.gate_prob)
+        self._new_confirmed = cfg.confirm_m <= 1
+        self.merge_gamma = gate_threshold(cfg.merge_gate_prob, 6)
+        pd = cfg.pd  # the pair score's constant terms (associate.pair_scores)
+        self._score_terms = (float(np.log(pd)), float(np.log1p(-min(pd, 1.0 - 1e-12))),
+                             float(np.log(cfg.clutter_density_m3)))  # fmt: skip
+        # a new track's prior covariance, born below and above low_alt_m
+        v0_var = np.square(np.array([cfg.v0_sigma_low_m_s, cfg.v0_sigma_m_s]))
+        self._priors = np.zeros((2, 6, 6))
+        self._priors[:, [0, 1, 2], [0, 1, 2]] = DIFFUSE_POS_SIGMA_M**2
+        self._priors[:, [3, 4, 5], [3, 4, 5]] = v0_var[:, None]
         self.t_s = -np.inf
         self.next_id = 1
+        self._stamp_s = -np.inf  # every track is held at the last frame with detections
         self.id = _I64.copy()
         self.x, self.P = np.zeros((0, 6)), np.zeros((0, 6, 6))
-        self.stamp = np.zeros(0)  # time of each track's state
         self.last_hit_s = np.zeros(0)
         self.born_s = np.zeros(0)  # frame time of initiation
         self.window_hits = _I64.copy()
         self.confirmed = np.zeros(0, dtype=bool)
         self.label = _I64.copy()
         self.cls = _I64.copy()  # estimated class, refreshed after every change of state
-        self.speed_test = np.zeros(0, dtype=bool)  # born high or once ballistic (see _classify)
+        self.speed_test = np.zeros(0, dtype=bool)  # born high or once ballistic (see step)
 
     @property
     def size(self) -> int:
         return int(self.id.size)
+
+    @property
+    def stamp(self) -> np.ndarray:
+        """Time of each track's state ``(k,)``: all were predicted to, or born at, the last
+        frame with detections."""
+        stamp = np.empty(self.id.size)
+        stamp.fill(self._stamp_s)
+        return stamp
 
     def step(self, t_s: float, frame: Frame) -> NodeChanges:
         """Process the detections made in ``(previous t_s, t_s]``; tracks without detections are
         not predicted (their stamp stays) but may be deleted."""
         if t_s < self.t_s:
             raise ValueError(f"frame time {t_s} s precedes the previous frame at {self.t_s} s")
-        self.t_s = float(t_s)
-        if frame.t_s.size == 0:
+        t_s = self.t_s = float(t_s)  # a Python float: numpy scalars make every operation slower
+        m = frame.t_s.size
+        if m == 0:
             return self._delete(self._stale(t_s)) if self.size else NO_CHANGES
-        was = self.confirmed.copy()
-        k = self.size
-        self._predict_all(t_s)
-        ti, dj = self._associate(t_s, frame)
-        hit = np.zeros(k, dtype=bool)
-        hit[ti] = True
-        self._update(t_s, ti, frame, dj)
-        self._book(t_s, hit, ti, frame.t_s[dj], frame.label[dj])
-        used = np.zeros(frame.t_s.size, dtype=bool)
-        used[dj] = True
-        self._initiate(t_s, frame, np.flatnonzero(~used))
-        new = np.concatenate([np.flatnonzero(self.confirmed[:k] & ~was),
-                              k + np.flatnonzero(self.confirmed[k:])])  # fmt: skip
-        new_id, new_label = self.id[new], self.label[new]
-        self._classify()
-        ch = self._delete(self._stale(t_s) | self._duplicates())
-        alive = np.isin(new_id, self.id)
+        was, k = self.confirmed, self.size
+        hits = self._associate(t_s, frame) if k else None
+        self._stamp_s = t_s
+        if hits is None:
+            unused = np.arange(m)
+        else:
+            free = np.ones(m, dtype=bool)
+            free[hits.dj] = False
+            unused = free.nonzero()[0]
+        born = self._born(frame, unused) if unused.size else None
+        self._update(t_s, frame, hits, born)
+        new = _I64 if hits is None else (self.confirmed[:k] & ~was).nonzero()[0]
+        if born is not None and self._new_confirmed:
+            new = np.concatenate((new, np.arange(k, self.size)))
+        if new.size:
+            new_id, new_label = self.id.take(new), self.label.take(new)
+        # Speed and climb make a track ballistic only if it was born above low_alt_m or has been
+        # ballistic before: in a drone swarm seen with kilometres of noise a low track can
+        # string two drones into a "1 km/s" velocity, and calling that ballistic (gravity, 20
+        # times the process noise) lets it run away.
+        self.cls, alt, sig_alt = kinematics(self.x, self.P, self.speed_test)
+        self.speed_test = self.speed_test | (self.cls == 0)
+        gone = self._stale(t_s, alt, sig_alt)
+        self._duplicates(gone)
+        ch = self._delete(gone)
+        if new.size == 0:
+            return ch
+        alive = ~gone.take(new)
         return NodeChanges(new_id[alive], new_label[alive], ch.ended, ch.ended_label)
 
     def kill(self, labels: np.ndarray) -> NodeChanges:
@@ -187,138 +252,203 @@ class NodeTracker:
         """Every live track, stamped at its last update (copies)."""
         cls = self.cls.copy()
         return LocalTracks(
-            self.id.copy(), self.x.copy(), self.P.copy(), self.stamp.copy(),
-            self.confirmed.copy(), self.label.copy(), cls, Q_BY_CLASS[cls], cls == 0,
+            self.id.copy(), self.x.copy(), self.P.copy(), self.stamp,
+            self.confirmed.copy(), self.label.copy(), cls, Q_BY_CLASS.take(cls), cls == 0,
         )  # fmt: skip
 
     # -- one frame -------------------------------------------------------------------------
 
-    def _predict_all(self, t_s: float) -> None:
-        if self.size == 0:
-            return
+    def _associate(self, t_s: float, frame: Frame) -> _Hits | None:
+        """Predict every track to ``t_s``, gate, and choose GNN pairs (track, detection), at
+        most one detection per track per scan group; None when no pair is chosen."""
         cls = self.cls
-        self.x, self.P = predict(self.x, self.P, t_s - self.stamp, Q_BY_CLASS[cls], cls == 0)
-        self.stamp[:] = t_s
+        dt = t_s - self._stamp_s
+        Q = process_noise_table(float(dt), _Q_KEY).take(cls, 0)
+        self.x, self.P = propagate_cv(self.x, self.P, dt, Q, gravity_of(self.x, cls))
+        q = Q_BY_CLASS.take(cls)
+        g, inside = retro_gate(self.x, self.P, gravity_of(self.x, cls), q, t_s, frame, self.gamma)
+        # pair score ln(Pd N / ((1 - Pd) lambda)) (associate.pair_scores); only positive
+        # scores inside the gate can be chosen
+        s0, s1, s2 = self._score_terms
+        score = g.loglik + s0 - s1 - s2
+        good = (inside & (score > 0.0)).nonzero()[0]
+        if good.size == 0:
+            return None
+        ti, dj = g.ti.take(good), g.dj.take(good)
+        if (ti[1:] == ti[:-1]).any() or np.bincount(dj).max() > 1:
+            sel = self._assign(ti, dj, score.take(good), frame)
+            good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
+        return _Hits(ti, dj, g.y.take(good, 0), g.qt.take(good))
 
-    def _associate(self, t_s: float, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
-        """GNN pairs (track, detection), at most one detection per track per scan group."""
-        pairs, _ = retro_pairs(self.x, self.P, t_s, frame, self.gamma, self.cls)
-        if pairs.ti.size == 0:
-            return pairs.ti, pairs.dj
-        # a confirmed track takes one detection per scan; a tentative one, one per frame (it
-        # must earn its velocity over time, or it strings together several objects of a swarm)
-        g = int(frame.group.max()) + 1
-        groups = np.where(self.confirmed[pairs.ti], frame.group[pairs.dj], g)
-        rows, row_of = np.unique(pairs.ti * (g + 1) + groups, return_inverse=True)
-        virtual = Pairs(row_of, pairs.dj, pairs.d2, pairs.loglik)
-        score = pair_scores(virtual, self.config.pd, self.config.clutter_density_m3)
-        sel = gnn_assign(virtual, score, rows.size, frame.t_s.size)
-        return pairs.ti[sel], pairs.dj[sel]
+    def _assign(self, ti: np.ndarray, dj: np.ndarray, score: np.ndarray, frame: Frame):
+        """GNN among competing pairs (:func:`gnn_assign`): a confirmed track takes one detection
+        per scan; a tentative one, one per frame (it must earn its velocity over time, or it
+        strings together several objects of a swarm). The assignment rows are (track, scan)
+        pairs, or tracks when no confirmed track has two candidates."""
+        rows, n_rows = ti, self.size
+        conf = self.confirmed.take(ti)
+        if (conf[1:] & (ti[1:] == ti[:-1])).any():
+            n_groups = int(frame.group.max()) + 1
+            groups = np.where(conf, frame.group.take(dj), n_groups)
+            keys, rows = np.unique(ti * (n_groups + 1) + groups, return_inverse=True)
+            n_rows = keys.size
+        return gnn_assign(Pairs(rows, dj, score, score), score, n_rows, frame.t_s.size)
 
-    def _update(self, t_s: float, ti: np.ndarray, frame: Frame, dj: np.ndarray) -> None:
-        if ti.size == 0:
-            return
-        tracks = np.unique(ti)
-        local = np.searchsorted(tracks, ti)
-        self.x[tracks], self.P[tracks] = frame_update(
-            self.x[tracks], self.P[tracks], local, t_s - frame.t_s[dj], frame.z[dj], frame.R[dj],
-            self.cls[tracks],
-        )  # fmt: skip
+    def _born(self, frame: Frame, idx: np.ndarray) -> _Born:
+        """One tentative track per cluster of unused detections ``idx`` (the cluster only keeps
+        one object seen by several sensors from starting several tracks), started from the
+        cluster's latest detection and a diffuse prior: a swarm's detections chain into one
+        cluster, and a velocity fitted through them is made up. The velocity prior is wide
+        (ballistic speeds) above ``low_alt_m`` and narrower below: a low, slow object given a
+        1.5 km/s prior takes any nearby clutter point as its second look."""
+        cfg = self.config
+        latest = idx
+        group = frame.group.take(idx)
+        if idx.size > 1 and group.min() != group.max():
+            t = frame.t_s.take(idx)
+            link = init_links(t, group, frame.z.take(idx, 0), frame.R.take(idx, 0),
+                              cfg.init_speed_m_s)  # fmt: skip
+            if link is not None:
+                cluster = components(link, idx.size)
+                order = np.lexsort((t, cluster))
+                c = cluster.take(order)
+                latest = idx.take(order.compress(np.concatenate((c[1:] != c[:-1], [True]))))
+        z = frame.z.take(latest, 0)
+        alt = np.sqrt(np.add.reduce(z * z, 1)) - R_EARTH_MEAN_M
+        high = alt >= cfg.low_alt_m
+        x = np.zeros((latest.size, 6))
+        x[:, :3] = z
+        return _Born(latest, x, self._priors.take(high.view(np.int8), 0),
+                     frame.label.take(latest), high)  # fmt: skip
 
-    def _book(self, t_s, hit, ti, det_t, det_label) -> None:
+    def _update(self, t_s: float, frame: Frame, hits: _Hits | None, born: _Born | None) -> None:
+        """The frame's information-form update of the tracks with detections and of the new
+        tracks' priors with their one detection (one batched solve), then the bookkeeping:
+        hits, confirmation, labels, and the new tracks appended. A new track is a drone until
+        its velocity shows (its process noise), and its update leaves its state at the
+        detection (zero innovation): only its covariance shrinks."""
+        p = h = 0
+        if hits is not None:
+            ti = hits.ti
+            p = ti.size
+            n_det = np.bincount(ti, minlength=self.size)
+            tracks = n_det.nonzero()[0]
+            h = tracks.size
+        if born is None:
+            det, qt, P = hits.dj, hits.qt, self.P.take(tracks, 0)
+        elif hits is None:
+            det, P = born.det, born.P
+        else:
+            det = np.concatenate((hits.dj, born.det))
+            P = np.concatenate((self.P.take(tracks, 0), born.P))
+        tau = t_s - frame.t_s.take(det)
+        if born is not None:
+            qt_born = _Q_NEW * tau[p:] ** 3 / 3.0
+            qt = qt_born if hits is None else np.concatenate((hits.qt, qt_born))
+        A, W = info_terms(tau, frame.R.take(det, 0) + qt[:, None, None] * EYE3)
+        if hits is None:
+            _, P_new = info_apply(None, P, A, None)
+        else:
+            b = info_vector(W[:p], tau[:p], hits.y)
+            if p > h:  # tracks with several detections: sum their terms, in order
+                starts = np.concatenate(([0], (ti[1:] != ti[:-1]).nonzero()[0] + 1))
+                A = np.concatenate((np.add.reduceat(A[:p], starts, 0), A[p:]))
+                b = np.add.reduceat(b, starts, 0)
+            x_new, P_new = info_apply(self.x.take(tracks, 0), P, A, b)
+            self.x[tracks], self.P[tracks] = x_new, P_new[:h]
+            self._book(t_s, frame, hits, tracks, n_det)
+        if born is not None:
+            self._append(born, P_new[h:], t_s)
+
+    def _book(self, t_s: float, frame: Frame, hits: _Hits, tracks, n_det) -> None:
         """Hits, confirmation and labels (the label of each track's latest detection)."""
         cfg = self.config
-        n_det = np.bincount(ti, minlength=hit.size)
-        self.window_hits += np.where(t_s - self.born_s <= cfg.confirm_window_s, n_det, 0)
-        self.confirmed |= self.window_hits >= cfg.confirm_m
-        self.last_hit_s[hit] = t_s
-        order = np.lexsort((det_t, ti))
-        last = np.r_[ti[order][1:] != ti[order][:-1], True] if ti.size else order.astype(bool)
-        self.label[ti[order][last]] = det_label[order][last]
-
-    def _initiate(self, t_s: float, frame: Frame, idx: np.ndarray) -> None:
-        """One tentative track per cluster of unused detections (the cluster only keeps one
-        object seen by several sensors from starting several tracks), started from the
-        cluster's latest detection and a diffuse prior, with one hit: a swarm's detections
-        chain into one cluster, and a velocity fitted through them is made up. The velocity
-        prior is wide (ballistic speeds) above ``low_alt_m`` and narrower below: a low, slow
-        object given a 1.5 km/s prior takes any nearby clutter point as its second look."""
-        if idx.size == 0:
+        self.window_hits = self.window_hits + n_det * (t_s - self.born_s <= cfg.confirm_window_s)
+        self.confirmed = self.confirmed | (self.window_hits >= cfg.confirm_m)
+        self.last_hit_s[tracks] = t_s
+        ti, label = hits.ti, frame.label.take(hits.dj)
+        if tracks.size == ti.size:
+            self.label[ti] = label
             return
-        cfg = self.config
-        cluster = init_clusters(frame.t_s[idx], frame.group[idx], frame.z[idx], frame.R[idx],
-                                self.config.init_speed_m_s)  # fmt: skip
-        n = int(cluster.max()) + 1
-        order = np.lexsort((frame.t_s[idx], cluster))
-        latest = idx[order][np.r_[cluster[order][1:] != cluster[order][:-1], True]]
-        x = np.zeros((n, 6))
-        x[:, :3] = frame.z[latest]
-        P = np.zeros((n, 6, 6))
-        P[:, :3, :3] = np.eye(3) * DIFFUSE_POS_SIGMA_M**2
-        alt = np.linalg.norm(x[:, :3], axis=1) - R_EARTH_MEAN_M
-        v0 = np.where(alt < cfg.low_alt_m, cfg.v0_sigma_low_m_s, cfg.v0_sigma_m_s)
-        P[:, 3:, 3:] = np.eye(3) * (v0**2)[:, None, None]
-        x, P = frame_update(x, P, np.arange(n), t_s - frame.t_s[latest], frame.z[latest],
-                            frame.R[latest], np.full(n, 2))  # fmt: skip
-        self._append(
-            id=self.next_id + np.arange(n, dtype=np.int64), x=x, P=P, stamp=np.full(n, t_s),
-            last_hit_s=np.full(n, t_s), born_s=np.full(n, t_s),
-            window_hits=np.ones(n, dtype=np.int64), confirmed=np.full(n, cfg.confirm_m <= 1),
-            label=frame.label[latest], cls=np.full(n, 2), speed_test=alt >= cfg.low_alt_m,
-        )  # fmt: skip
+        order = np.lexsort((frame.t_s.take(hits.dj), ti))
+        t_o = ti.take(order)
+        last = order.compress(np.concatenate((t_o[1:] != t_o[:-1], [True])))
+        self.label[ti.take(last)] = label.take(last)
+
+    def _append(self, born: _Born, P: np.ndarray, t_s: float) -> None:
+        """Append the new tracks (prior state, updated covariance ``P``), each with one hit at
+        ``t_s``; their class is set with every track's right after."""
+        n = P.shape[0]
+        now = np.empty(n)
+        now.fill(t_s)
+        self.id = np.concatenate((self.id, np.arange(self.next_id, self.next_id + n)))
+        self.x = np.concatenate((self.x, born.x))
+        self.P = np.concatenate((self.P, P))
+        self.last_hit_s = np.concatenate((self.last_hit_s, now))
+        self.born_s = np.concatenate((self.born_s, now))
+        one = _ONES[:n] if n <= _ONES.size else np.ones(n, dtype=np.int64)
+        self.window_hits = np.concatenate((self.window_hits, one))
+        confirmed = np.zeros(n, dtype=bool)
+        confirmed[:] = self._new_confirmed  # one hit confirms
+        self.confirmed = np.concatenate((self.confirmed, confirmed))
+        self.label = np.concatenate((self.label, born.label))
+        self.speed_test = np.concatenate((self.speed_test, born.speed_test))
         self.next_id += n
 
-    def _classify(self) -> None:
-        """Classes of all tracks. Speed and climb make a track ballistic only if it was born
-        above ``low_alt_m`` or has been ballistic before: in a drone swarm seen with kilometres
-        of noise a low track can string two drones into a "1 km/s" velocity, and calling that
-        ballistic (gravity, 20 times the process noise) lets it run away."""
-        self.cls = classify(self.x, self.P, self.speed_test)
-        self.speed_test |= self.cls == 0
-
-    def _append(self, **cols: np.ndarray) -> None:
-        for name, v in cols.items():
-            setattr(self, name, np.concatenate([getattr(self, name), v]))
-
-    def _stale(self, t_s: float) -> np.ndarray:
+    def _stale(self, t_s: float, alt: np.ndarray | None = None, sig_alt=None) -> np.ndarray:
+        """Tracks to delete: tentative past the confirmation window, unseen for
+        ``drop_track_s``, vaguer than ``max_pos_sigma_m`` or underground by three sigmas
+        (``alt``, ``sig_alt``: altitude and its sigma from :func:`kinematics`, if known)."""
         cfg = self.config
-        sigma = np.sqrt(np.max(np.diagonal(self.P[:, :3, :3], axis1=1, axis2=2), axis=1))
-        lost = ~self.confirmed & (t_s - self.born_s >= cfg.confirm_window_s)
-        r = np.linalg.norm(self.x[:, :3], axis=1)
-        up = self.x[:, :3] / r[:, None]
-        sig_alt = np.sqrt(np.einsum("ki,kij,kj->k", up, self.P[:, :3, :3], up))
-        underground = r - R_EARTH_MEAN_M + 3.0 * sig_alt < UNDERGROUND_M
-        return (lost | (t_s - self.last_hit_s > cfg.drop_track_s) | (sigma > cfg.max_pos_sigma_m)
-                | underground)  # fmt: skip
+        sigma = np.sqrt(np.maximum.reduce(einsum("kii->ki", self.P)[:, :3], 1))
+        if alt is None:
+            pos = self.x[:, :3]
+            r = np.sqrt(np.add.reduce(pos * pos, 1))  # as np.linalg.norm
+            up = self.x[:, :3] / r[:, None]
+            sig_alt = np.sqrt(einsum("ki,kij,kj->k", up, self.P[:, :3, :3], up))
+            alt = r - R_EARTH_MEAN_M
+        return (((t_s - self.born_s >= cfg.confirm_window_s) & ~self.confirmed)
+                | (t_s - self.last_hit_s > cfg.drop_track_s) | (sigma > cfg.max_pos_sigma_m)
+                | (alt + 3.0 * sig_alt < UNDERGROUND_M))  # fmt: skip
 
-    def _duplicates(self) -> np.ndarray:
-        """Confirmed tracks that are statistically the same object as an older confirmed track
-        (tentative tracks are left to confirmation: a vague new track near an old one may be a
-        second object)."""
-        drop = np.zeros(self.size, dtype=bool)
-        conf = np.flatnonzero(self.confirmed)
+    def _duplicates(self, drop: np.ndarray) -> None:
+        """Mark in ``drop`` the confirmed tracks that are statistically the same object as an
+        older confirmed track (tentative tracks are left to confirmation: a vague new track
+        near an old one may be a second object)."""
+        conf = self.confirmed.nonzero()[0]
         if conf.size < 2:
-            return drop
-        tr = np.trace(self.P[:, :3, :3], axis1=1, axis2=2)
-        radius = np.sqrt(self.merge_gamma * 2.0 * tr[conf].max())
-        ij = cKDTree(self.x[conf, :3]).query_pairs(radius, output_type="ndarray")
-        if ij.size == 0:
-            return drop
-        i, j = conf[ij[:, 0]], conf[ij[:, 1]]
-        near = ((self.x[i, :3] - self.x[j, :3]) ** 2).sum(1) <= self.merge_gamma * (tr[i] + tr[j])
-        i, j = i[near], j[near]
+            return
+        # near: |p_i - p_j|^2 <= gamma (tr P_i + tr P_j), a cheap necessary condition
+        i, j = _upper_pairs(conf.size)
+        pos = self.x.take(conf, 0)[:, :3]
+        tr = einsum("kii->k", self.P.take(conf, 0)[:, :3, :3])
+        d = pos.take(i, 0) - pos.take(j, 0)
+        near = np.add.reduce(d * d, 1) <= self.merge_gamma * (tr.take(i) + tr.take(j))
+        near = near.nonzero()[0]
+        if near.size == 0:
+            return
+        i, j = conf.take(i.take(near)), conf.take(j.take(near))
         same = pair_distances(self.x[i], self.P[i], self.x[j], self.P[j]) <= self.merge_gamma
         i, j = i[same], j[same]
         drop[np.where(self.id[i] > self.id[j], i, j)] = True  # the older one stays
-        return drop
 
     def _delete(self, gone: np.ndarray) -> NodeChanges:
-        if not gone.any():
+        if not np.count_nonzero(gone):
             return NO_CHANGES
-        ended = gone & self.confirmed
-        out = NodeChanges(_I64, _I64, self.id[ended], self.label[ended])
-        keep = ~gone
-        for name in ("id", "x", "P", "stamp", "last_hit_s", "born_s", "window_hits", "confirmed",
-                     "label", "cls", "speed_test"):  # fmt: skip
-            setattr(self, name, getattr(self, name)[keep])
+        ended = (gone & self.confirmed).nonzero()[0]
+        out = NodeChanges(_I64, _I64, self.id.take(ended), self.label.take(ended))
+        keep = (~gone).nonzero()[0]
+        self.id, self.x, self.P = self.id.take(keep), self.x.take(keep, 0), self.P.take(keep, 0)
+        self.last_hit_s, self.born_s = self.last_hit_s.take(keep), self.born_s.take(keep)
+        self.window_hits, self.confirmed = self.window_hits.take(keep), self.confirmed.take(keep)
+        self.label, self.cls = self.label.take(keep), self.cls.take(keep)
+        self.speed_test = self.speed_test.take(keep)
         return out
+
+
+@lru_cache(maxsize=256)
+def _upper_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``i < j`` of ``n`` items (read-only: cached)."""
+    i, j = np.triu_indices(n, 1)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
