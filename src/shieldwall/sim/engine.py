@@ -26,10 +26,11 @@ from shieldwall.sharing import PictureBuilder, SharingStage, Warnings
 from shieldwall.sharing.crossing import AuditLog
 from shieldwall.sharing.stage import AudienceLog
 from shieldwall.sim.events import EventLog
+from shieldwall.sim.feed import nation_feeds
 from shieldwall.sim.outcome import Outcome, record_detections, record_terminal
 from shieldwall.sim.pictures import SAMPLE_PERIOD_S, PictureLog
 from shieldwall.threats import Truth, build_raid, build_truth
-from shieldwall.tracking import Frame, LocalTracks, NodeConfig, NodeTracker
+from shieldwall.tracking import LocalTracks, NodeConfig, NodeTracker
 
 Progress = Callable[[float, float], None]
 FAST_AFTER_WARNING_S = 900.0  # a launch warning keeps the fast cycle this long (BM flight)
@@ -80,11 +81,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     for j in range(threats.n):
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
     # radar reports (and false alarms) feed the nodes; IR launch warnings are events only
-    radar = dets.kind != KIND_IR
-    det_owner = sensors.owner[dets.sensor]
-    _, scan_group = np.unique(
-        np.stack([dets.sensor.astype(float), dets.t_s]), axis=1, return_inverse=True
-    )
+    feeds = nation_feeds(dets, sensors.owner, n_nat)
     released = np.zeros((len(sharing.terms), n_nat, threats.n), dtype=bool)  # logged yet
     killed = np.zeros(threats.n, dtype=bool)
     t_prev, t, n_left = -np.inf, 0.0, 0
@@ -92,18 +89,10 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         t = min(t, t_end)
         outcome.resolve_shots(eng.due(t), eng.shooters.ids, truth, log, scenario)
         record_terminal(t, truth, outcome, log, scenario)
-        lo, hi = np.searchsorted(dets.t_s, [t_prev, t], side="right")
-        sel = np.arange(lo, hi)
-        sel = sel[radar[sel]]
-        thr = dets.threat[sel]
-        sel = sel[(thr < 0) | (dets.t_s[sel] < outcome.death_t_s[np.maximum(thr, 0)])]
         new_kills = np.flatnonzero(outcome.intercepted & ~killed)
         killed[new_kills] = True
         for a, node in enumerate(nodes):
-            mine = sel[det_owner[sel] == a]
-            frame = Frame(dets.t_s[mine], scan_group[mine], dets.z_ecef_m[mine],
-                          dets.r_ecef_m2[mine], dets.threat[mine])  # fmt: skip
-            ch = node.step(t, frame)
+            ch = node.step(t, feeds[a].frame(t_prev, t, outcome.death_t_s))
             _track_events(log, t, "track_start", ch.confirmed, ch.confirmed_label, a, scenario)
             _track_events(log, t, "track_end", ch.ended, ch.ended_label, a, scenario)
             ch = node.kill(new_kills)
@@ -185,6 +174,8 @@ def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng) -> 
 def _track_events(log, t_s, kind, track_ids, labels, nation, scenario) -> None:
     """One event per confirmed local track started or ended (threat: its true object, none
     for a track on clutter)."""
+    if track_ids.size == 0:
+        return
     for tid, j in zip(track_ids.tolist(), labels.tolist(), strict=True):
         detail = f"track {tid}" + ("" if j >= 0 else " (false track)")
         log.add(t_s, kind, j, nation=scenario.nations[nation].id, detail=detail)

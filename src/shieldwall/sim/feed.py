@@ -1,0 +1,55 @@
+"""Each nation's radar reports, split once per run, cut into decision-cycle frames.
+
+The detections of a run are sorted by time (:func:`shieldwall.sensors.scan_all`). Splitting
+them by owning nation once, instead of selecting a nation's rows out of every cycle's reports,
+leaves each cycle a binary search and slices per nation: the frames are the same rows in the
+same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldwall.sensors import KIND_IR
+from shieldwall.tracking import Frame
+
+
+@dataclass(frozen=True, slots=True)
+class NationFeed:
+    """One nation's radar detections (IR launch warnings are not tracked), in time order:
+    time, scan group (one sensor's one scan), position, covariance and truth label."""
+
+    t_s: np.ndarray
+    group: np.ndarray
+    z: np.ndarray
+    R: np.ndarray
+    label: np.ndarray
+
+    def frame(self, t_prev_s: float, t_s: float, death_t_s: np.ndarray) -> Frame:
+        """The detections in ``(t_prev_s, t_s]``, less those of objects already dead when
+        they were made (``death_t_s`` per threat; clutter, label -1, always stays)."""
+        lo, hi = np.searchsorted(self.t_s, [t_prev_s, t_s], side="right")
+        cut = slice(int(lo), int(hi))
+        label, t = self.label[cut], self.t_s[cut]
+        keep = (label < 0) | (t < death_t_s[np.maximum(label, 0)])
+        if keep.all():
+            return Frame(t, self.group[cut], self.z[cut], self.R[cut], label)
+        return Frame(t[keep], self.group[cut][keep], self.z[cut][keep], self.R[cut][keep],
+                     label[keep])  # fmt: skip
+
+
+def nation_feeds(dets, sensor_owner: np.ndarray, n_nations: int) -> list[NationFeed]:
+    """Split the run's detections ``dets`` (:class:`~shieldwall.sensors.Detections`) by the
+    nation owning each sensor (``sensor_owner``), radar reports only."""
+    _, group = np.unique(np.stack([dets.sensor.astype(float), dets.t_s]), axis=1,
+                         return_inverse=True)  # fmt: skip
+    group = group.reshape(-1)
+    owner = np.where(dets.kind != KIND_IR, sensor_owner[dets.sensor], -1)
+    feeds = []
+    for a in range(n_nations):
+        rows = np.flatnonzero(owner == a)
+        feeds.append(NationFeed(dets.t_s[rows], group[rows], dets.z_ecef_m[rows],
+                                dets.r_ecef_m2[rows], dets.threat[rows]))  # fmt: skip
+    return feeds
