@@ -191,6 +191,56 @@ def test_init_clusters_join_sensors_not_one_scan():
     assert labels[0] == labels[1] and len(set(labels.tolist())) == 3
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), m=st.integers(2, 90))
+def test_components_number_as_scipy(seed, m):
+    """The dense closure (and the sparse path above DENSE_MAX detections) labels components as
+    scipy.sparse.csgraph does: in order of each component's smallest node."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rng = np.random.default_rng(seed)
+    e = int(rng.integers(1, 2 * m))
+    i, j = rng.integers(0, m, e), rng.integers(0, m, e)
+    keep = i != j
+    i, j = i[keep], j[keep]
+    want = connected_components(coo_matrix((np.ones(i.size), (i, j)), shape=(m, m)),
+                                directed=False)[1]  # fmt: skip
+    link = np.zeros((m, m), dtype=bool)
+    link[i, j] = link[j, i] = True
+    np.testing.assert_array_equal(core.components(link, m), want)
+    np.testing.assert_array_equal(core.components((i, j), m), want)
+
+
+def test_init_clusters_dense_and_tree_agree(monkeypatch):
+    """Up to DENSE_MAX detections every pair is tested, above it a k-d tree proposes them: the
+    same clusters either way."""
+    rng = np.random.default_rng(12)
+    m = 60
+    z = rng.uniform(-1e4, 1e4, (m, 3))
+    R = np.broadcast_to(np.eye(3) * 300.0**2, (m, 3, 3)).copy()
+    t = rng.uniform(0, 5, m)
+    group = rng.integers(0, 4, m)
+    dense = init_clusters(t, group, z, R, 250.0)
+    monkeypatch.setattr(core, "DENSE_MAX", 1)
+    tree = init_clusters(t, group, z, R, 250.0)
+    np.testing.assert_array_equal(dense, tree)
+    assert 1 < dense.max() + 1 < m  # some clusters join, not all
+
+
+def test_gravity_few_or_many_states_same_bits():
+    """gravity_ecef adds the horizontal terms two ways (few states, many states): each row
+    comes out bit for bit the same in a stack of any size."""
+    from shieldwall.tracking.kalman import gravity_ecef
+
+    rng = np.random.default_rng(13)
+    x = np.concatenate([rng.normal(0, 4e6, (40, 3)), rng.normal(0, 2e3, (40, 3))], axis=1)
+    many = gravity_ecef(x[:, :3], x[:, 3:])
+    for n in (1, 2, 4):
+        np.testing.assert_array_equal(gravity_ecef(x[:n, :3], x[:n, 3:]), many[:n])
+    np.testing.assert_array_equal(gravity_ecef(x[0, :3], x[0, 3:]), many[0])
+
+
 def test_classify_by_kinematics():
     drone = _state(0, 0, 1000.0, (50.0, 0, 0))
     cruise = _state(0, 0, 50.0, (240.0, 0, 0))

@@ -12,8 +12,12 @@ definite by construction.
 from __future__ import annotations
 
 import numpy as np
-from numpy._core._multiarray_umath import c_einsum
 from numpy.linalg import _umath_linalg
+
+try:
+    from numpy._core._multiarray_umath import c_einsum
+except ImportError:  # numpy < 2
+    from numpy.core._multiarray_umath import c_einsum
 
 einsum = c_einsum  # np.einsum without optimize: the same kernel (einsum("kii->k", P), ...)
 

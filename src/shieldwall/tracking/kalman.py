@@ -12,9 +12,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numpy._core._multiarray_umath import c_einsum  # np.einsum's kernel, without its wrapper
 
 from shieldwall.geo.wgs84 import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S
+from shieldwall.tracking.fastnp import einsum
 
 
 def transition(dt_s: np.ndarray) -> np.ndarray:
@@ -49,7 +49,7 @@ def gravity_ecef(pos_m: np.ndarray, vel_m_s: np.ndarray) -> np.ndarray:
     gravity plus the Coriolis and centrifugal terms,
     ``a = -mu r / |r|^3 - 2 w x v - w x (w x r)``, ``w = (0, 0, omega)`` (Vallado, 4th ed.,
     sec. 3.7; truth flies on the rotating Earth, so a ballistic track must too)."""
-    r = np.sqrt(c_einsum("...i,...i->...", pos_m, pos_m))[..., None]
+    r = np.sqrt(einsum("...i,...i->...", pos_m, pos_m))[..., None]
     a = pos_m * (-MU_EARTH_M3_S2 / np.maximum(r, 1.0) ** 3)
     # -2 w x v = 2 w (v_y, -v_x, 0); -w x (w x r) = w^2 (x, y, 0); added in place, for a few
     # states both horizontal components at once (fewer calls), else column by column (faster

@@ -42,7 +42,6 @@ noise and whether gravity is part of its motion model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -66,71 +65,10 @@ from shieldwall.tracking.frame import (
 )
 from shieldwall.tracking.fusion import pair_distances
 from shieldwall.tracking.kalman import process_noise_table, propagate_cv
+from shieldwall.tracking.nodetypes import LocalTracks, NodeChanges, NodeConfig
 
 DIFFUSE_POS_SIGMA_M = 50e3  # prior of a new track's position before its first detections
 UNDERGROUND_M = -12e3  # below any terrain by 3 sigma even with the mean-radius altitude
-
-
-@dataclass(frozen=True, slots=True)
-class NodeConfig:
-    """Node tracker settings (SI): detection probability and clutter density for the pair
-    scores, chi-square gate, confirmation (M detections within a window), deletion, new-track
-    prior and merge gate."""
-
-    pd: float = 0.9
-    clutter_density_m3: float = 1e-15
-    gate_prob: float = 0.9999
-    confirm_m: int = 2
-    confirm_window_s: float = 60.0
-    drop_track_s: float = 30.0
-    max_pos_sigma_m: float = 10e3
-    v0_sigma_m_s: float = 1500.0  # new track's velocity sigma above ``low_alt_m``
-    v0_sigma_low_m_s: float = 300.0  # ... and below it: drones and cruise missiles
-    low_alt_m: float = 15e3
-    merge_gate_prob: float = 0.99
-    init_speed_m_s: float = 250.0  # detections this far apart per second may be one object
-
-
-@dataclass(frozen=True, slots=True)
-class LocalTracks:
-    """A node's tracks (``k``): ``track_id`` (stable, never reused), state ``x`` ``(k, 6)``
-    ECEF, ``P`` ``(k, 6, 6)``, stamped ``t_s`` ``(k,)``; ``confirmed``; ``label`` (true object
-    of the latest detection, -1 clutter: analyst only); ``cls`` (estimated class), and the
-    motion model fusion predicts them with (``q_m2_s3``, ``ballistic``)."""
-
-    track_id: np.ndarray
-    x: np.ndarray
-    P: np.ndarray
-    t_s: np.ndarray
-    confirmed: np.ndarray
-    label: np.ndarray
-    cls: np.ndarray
-    q_m2_s3: np.ndarray
-    ballistic: np.ndarray
-
-    def select(self, keep: np.ndarray) -> LocalTracks:
-        """The tracks selected by a boolean mask or an index array, in order."""
-        idx = keep.nonzero()[0] if keep.dtype == bool else keep
-        return LocalTracks(*(a.take(idx, 0) for a in (
-            self.track_id, self.x, self.P, self.t_s, self.confirmed, self.label, self.cls,
-            self.q_m2_s3, self.ballistic)))  # fmt: skip
-
-    @staticmethod
-    def empty() -> LocalTracks:
-        i, f = np.zeros(0, dtype=np.int64), np.zeros(0)
-        return LocalTracks(i, np.zeros((0, 6)), np.zeros((0, 6, 6)), f, np.zeros(0, bool), i,
-                           i, f, np.zeros(0, bool))  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class NodeChanges:
-    """Track ids confirmed in a step and confirmed track ids deleted in it (with the label each
-    had: for the analyst's event log)."""
-
-    confirmed: np.ndarray
-    confirmed_label: np.ndarray
-    ended: np.ndarray
-    ended_label: np.ndarray
 
 
 _I64 = np.zeros(0, dtype=np.int64)
