@@ -133,7 +133,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         n_left = len(eng.left_alone)
         if progress is not None:
             progress(t, t_end)
-        t_prev, t = t, _next_time(t, cycle, truth, outcome, eng)
+        t_prev, t = t, float(_next_time(t, cycle, truth, outcome, eng))
     record_detections(dets, sensors, outcome, log, scenario, reports.launch_warnings)
     false_alarms = dict(zip(sensors.ids, dets.false_alarm_counts(sensors.n).tolist(), strict=True))
     return SimResult(scenario, seed, truth, outcome, log, eng, false_alarms, samples,
