@@ -185,8 +185,11 @@ def _release_events(log, sharing: SharingStage, released: np.ndarray, scenario) 
     """One ``release`` event per (agreement, receiver, object) the first time a track on that
     object crosses (the analyst's view: names everyone, notes anonymity)."""
     for t, k, source, r, labels in sharing.pull_first_releases():
-        labels = np.unique(labels[labels >= 0])
-        new = labels[~released[k, r, labels]]
+        labels = labels[labels >= 0]
+        labels = labels[~released[k, r, labels]]
+        if labels.size == 0:
+            continue
+        new = np.unique(labels)
         released[k, r, new] = True
         term = sharing.terms[k]
         for j in new.tolist():
