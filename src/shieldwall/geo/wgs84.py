@@ -83,13 +83,15 @@ def ecef_to_geodetic(
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
     p = np.hypot(x, y)
     beta = np.arctan2(z, (1.0 - WGS84_F) * p)
-    for _ in range(_BOWRING_ITERATIONS if iterations is None else iterations):
+    n_iter = _BOWRING_ITERATIONS if iterations is None else iterations
+    for i in range(n_iter):
         lat = np.arctan2(
             z + WGS84_EP2 * WGS84_B_M * np.sin(beta) ** 3,
             p - WGS84_E2 * WGS84_A_M * np.cos(beta) ** 3,
         )
-        beta = np.arctan2((1.0 - WGS84_F) * np.sin(lat), np.cos(lat))
-    sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+        sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+        if i + 1 < n_iter:  # the last iteration's beta would go unused
+            beta = np.arctan2((1.0 - WGS84_F) * sin_lat, cos_lat)
     alt = p * cos_lat + z * sin_lat - WGS84_A_M * np.sqrt(1.0 - WGS84_E2 * sin_lat**2)
     return np.degrees(lat), np.degrees(np.arctan2(y, x)), alt
 

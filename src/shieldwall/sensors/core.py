@@ -30,7 +30,7 @@ from shieldwall.geo import (
     geodetic_up_and_height,
 )
 from shieldwall.sensors.detection import (
-    aer_sqrt_covariance_ecef,
+    aer_point_and_covariance_ecef,
     aspect_angle_rad,
     aspect_rcs_m2,
     radar_pd,
@@ -248,12 +248,10 @@ def measure(
     az = aer[0] + prm.sigma_az_rad * normals[..., 1]
     el = aer[1] + prm.sigma_el_rad * normals[..., 2]
     r = np.abs(aer[2] + prm.sigma_range_m * normals[..., 0])
-    enu = np.stack([r * np.cos(el) * np.sin(az), r * np.cos(el) * np.cos(az), r * np.sin(el)], -1)
-    z = obs.pos_ecef_m + np.einsum("...ki,...k->...i", obs.rot_enu, enu)
-    a = aer_sqrt_covariance_ecef(
+    offset, cov = aer_point_and_covariance_ecef(
         az, el, r, (prm.sigma_range_m, prm.sigma_az_rad, prm.sigma_el_rad), obs.rot_enu
     )
-    return z, np.einsum("...ik,...jk->...ij", a, a)
+    return np.add(obs.pos_ecef_m, offset, out=offset), cov
 
 
 def radar_scan(

@@ -86,12 +86,12 @@ def _candidate_pairs(
     sensors: SensorArray, s: int, truth: Truth, coarse: tuple, t_end_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(threat, scan time) pairs of sensor ``s`` worth an exact look (coarse, conservative).
-    ``coarse``: each truth sample's altitude and squared geocentric radius ``(n, K)``."""
-    alt_m, pos_norm2 = coarse
+    ``coarse`` (:func:`_coarse`): each truth sample's squared geocentric radius, validity and
+    target's share of the radar horizon ``(n, K)``, shared by all sensors."""
+    pos_norm2, valid, horizon_m = coarse
     pos, c = truth.pos_ecef_m, sensors.pos_ecef_m[s]
     # |p - c|^2 = |p|^2 - 2 p.c + |c|^2 (metre-level rounding is fine for a coarse pass)
     dist = np.sqrt(np.maximum(pos_norm2 - 2.0 * (pos @ c) + c @ c, 0.0))
-    valid = np.arange(pos.shape[1])[None, :] < truth.n_samples[:, None]
     if sensors.kind[s] == KIND_IR:
         boost = truth.threats.class_code == BALLISTIC
         t_lo, t_hi = truth.t0_s.copy(), truth.boost_end_t_s.copy()
@@ -100,7 +100,7 @@ def _candidate_pairs(
     else:
         # slack: 20 km, plus the farthest an orbiting platform gets from its placed point
         slack = 20e3 + (sensors.orbit_length_m[s] + sensors.orbit_width_m[s]) / 2.0
-        reach = radar_horizon_m(sensors.height_m[s], np.maximum(alt_m, 0.0)) + slack
+        reach = (radar_horizon_m(sensors.height_m[s], 0.0) + horizon_m) + slack
         near = (dist <= np.minimum(reach, sensors.max_range_m[s] + slack)) & valid
         ok = near.any(axis=1)
         first = np.argmax(near, axis=1)
@@ -163,10 +163,7 @@ def scan_all(
     threat), false alarms included, and the IR launch warnings. ``rngs[s]`` is sensor ``s``'s
     stream; ``rcs_aspect_m2`` ``(n_threats, 3)`` the nose/side/tail RCS (default: the mean
     ``rcs_m2`` from every aspect)."""
-    coarse = (
-        _sample_altitudes_m(truth),
-        np.einsum("nki,nki->nk", truth.pos_ecef_m, truth.pos_ecef_m),
-    )
+    coarse = _coarse(truth)
     parts, warnings = [], []
     for s in range(sensors.n):
         threat, t_s = _candidate_pairs(sensors, s, truth, coarse, t_end_s)
@@ -194,11 +191,21 @@ def detect_all(
     return scan_all(sensors, truth, t_end_s, rngs, rcs_aspect_m2).detections
 
 
-def _sample_altitudes_m(truth: Truth) -> np.ndarray:
+def _coarse(truth: Truth) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sensor-independent arrays of :func:`_candidate_pairs`, each ``(n, K)``: squared
+    geocentric radius, validity (within a threat's samples) and the target's term of the radar
+    horizon ``sqrt(2 k R h)`` (h clipped at 0), computed once rather than once per sensor."""
+    pos = truth.pos_ecef_m
+    valid = np.arange(pos.shape[1])[None, :] < truth.n_samples[:, None]
+    alt_m = _sample_altitudes_m(truth, valid)
+    horizon_m = radar_horizon_m(0.0, np.maximum(alt_m, 0.0))
+    return np.einsum("nki,nki->nk", pos, pos), valid, horizon_m
+
+
+def _sample_altitudes_m(truth: Truth, valid: np.ndarray) -> np.ndarray:
     """Altitude ``(n, K)`` of each truth sample (Bowring's one-step formula, centimetres), 0 on
     the padding past a threat's last sample (about half the array in a long raid), which no
     coverage test reads."""
-    valid = np.arange(truth.pos_ecef_m.shape[1])[None, :] < truth.n_samples[:, None]
     alt_m = np.zeros(valid.shape)
     alt_m[valid] = ecef_to_geodetic(truth.pos_ecef_m[valid], iterations=1)[2]
     return alt_m
@@ -214,4 +221,5 @@ def _sorted(parts: list[tuple]) -> Detections:
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     cols[2] = cols[2].astype(np.int64)
     order = np.lexsort((cols[2], cols[1], cols[0]))
-    return Detections(*(c[order] for c in cols))
+    # np.take gathers rows of the (n, 3) and (n, 3, 3) columns ~3x faster than fancy indexing
+    return Detections(*(np.take(c, order, axis=0) for c in cols))
