@@ -35,6 +35,7 @@ from shieldwall.sensors.detection import (
     aspect_rcs_m2,
     radar_pd,
 )
+from shieldwall.sensors.geocache import GeodeticCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +61,24 @@ class Targets:
     height_m: np.ndarray | None
     rcs_m2: np.ndarray
     rcs_aspect_m2: np.ndarray
+    key: np.ndarray | None = None
+    cache: GeodeticCache | None = None
 
     @classmethod
-    def at(cls, pos_ecef_m, vel_ecef_m_s, rcs_m2, rcs_aspect_m2=None, geodetic=True) -> Targets:
+    def at(
+        cls, pos_ecef_m, vel_ecef_m_s, rcs_m2, rcs_aspect_m2=None, geodetic=True, key=None,
+        cache=None,
+    ) -> Targets:  # fmt: skip
         """Targets with their geodetic up vector and height (one geodetic conversion each).
         ``geodetic=False`` defers the conversion to the pairs that pass the cheap tests (for
-        pairs of one sensor, where every target point is used once)."""
+        pairs of one sensor, where every target point is used once); with a ``cache``
+        (:class:`~shieldwall.sensors.geocache.GeodeticCache`) and the points' ``key`` those
+        conversions are shared with other sensors looking at the same points."""
         up, h = geodetic_up_and_height(pos_ecef_m) if geodetic else (None, None)
         rcs = np.asarray(rcs_m2, dtype=float)
         table = np.repeat(rcs[..., None], 3, -1) if rcs_aspect_m2 is None else rcs_aspect_m2
-        return cls(np.asarray(pos_ecef_m), np.asarray(vel_ecef_m_s), up, h, rcs, table)
+        pos, vel = np.asarray(pos_ecef_m), np.asarray(vel_ecef_m_s)
+        return cls(pos, vel, up, h, rcs, table, key, cache if key is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +229,10 @@ def covered(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray,
 
 def _target_up_height(tgt: Targets, shape: tuple, multi: tuple) -> tuple[np.ndarray, ...]:
     if tgt.up is None:
-        return geodetic_up_and_height(_pick(tgt.pos_ecef_m, shape, 1, multi))
+        pos = _pick(tgt.pos_ecef_m, shape, 1, multi)
+        if tgt.cache is not None:
+            return tgt.cache.up_and_height(_pick(tgt.key, shape, 0, multi), pos)
+        return geodetic_up_and_height(pos)
     return _pick(tgt.up, shape, 1, multi), _pick(tgt.height_m, shape, 0, multi)
 
 
@@ -286,11 +298,14 @@ def _flat_params(prm: RadarParams, mask: np.ndarray) -> RadarParams:
 
 def _pick(a: np.ndarray, shape: tuple, ndim_tail: int, multi: tuple) -> np.ndarray:
     """Rows ``multi`` (a multi-index into ``shape``) of ``a``, which broadcasts to ``shape``
-    plus ``ndim_tail`` trailing axes, without materialising the broadcast array."""
+    plus ``ndim_tail`` trailing axes, without materialising the broadcast array. When ``a``
+    does not vary over ``shape`` its single row is returned (it broadcasts against the rows)."""
     a = np.asarray(a)
     tail = a.shape[a.ndim - ndim_tail :]
     lead = a.shape[: a.ndim - ndim_tail]
     lead = (1,) * (len(shape) - len(lead)) + lead
+    if all(d == 1 for d in lead):  # the same row for every pair (a fixed sensor): broadcast it
+        return a.reshape(tail)
     zero = np.zeros_like(multi[0]) if multi else np.zeros(0, dtype=np.intp)
     idx = tuple(m if d != 1 else zero for m, d in zip(multi, lead, strict=True))
     return a.reshape(lead + tail)[idx] if idx else np.broadcast_to(a, (zero.size, *tail))

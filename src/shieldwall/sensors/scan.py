@@ -19,6 +19,7 @@ import numpy as np
 from shieldwall.geo import ecef_to_geodetic, radar_horizon_m
 from shieldwall.sensors.core import Observers, RadarParams, Targets, radar_scan
 from shieldwall.sensors.falsealarm import false_alarms
+from shieldwall.sensors.geocache import GeodeticCache
 from shieldwall.sensors.ir import LaunchWarnings, ir_looks, launch_warnings
 from shieldwall.sensors.placement import KIND_IR, SensorArray
 from shieldwall.sensors.platform import platform_frames
@@ -125,13 +126,15 @@ def _in_outage(sensors: SensorArray, s: int, t_s: np.ndarray) -> np.ndarray:
     return dark
 
 
-def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table) -> tuple:
+def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) -> tuple:
     """Detections of radar ``s`` among its candidate looks, then its false alarms."""
     pos, vel = interpolate_truth(truth, threat, t_s, with_velocity=True)
     moving = sensors.orbit_speed_m_s[s] > 0
     obs = Observers(*platform_frames(sensors, s, t_s if moving else np.zeros(())))
     table = None if rcs_table is None else rcs_table[threat]
-    tgt = Targets.at(pos, vel, truth.threats.rcs_m2[threat], table, geodetic=False)
+    key = cache.keys(threat, t_s)
+    rcs = truth.threats.rcs_m2[threat]
+    tgt = Targets.at(pos, vel, rcs, table, geodetic=False, key=key, cache=cache)
     u = rng.random(t_s.size)
     normals = rng.standard_normal((t_s.size, 3))
     looks = radar_scan(obs, tgt, RadarParams.of(sensors, s), u, normals)
@@ -164,6 +167,9 @@ def scan_all(
     stream; ``rcs_aspect_m2`` ``(n_threats, 3)`` the nose/side/tail RCS (default: the mean
     ``rcs_m2`` from every aspect)."""
     coarse = _coarse(truth)
+    radar = sensors.kind != KIND_IR
+    tick = float(sensors.revisit_s[radar].min()) if radar.any() else 1.0
+    cache = GeodeticCache(truth.t0_s, truth.end_t_s, tick)
     parts, warnings = [], []
     for s in range(sensors.n):
         threat, t_s = _candidate_pairs(sensors, s, truth, coarse, t_end_s)
@@ -174,7 +180,9 @@ def scan_all(
             part, warn = _ir_part(sensors, s, truth, threat, t_s, rngs[s])
             warnings.append(warn)
         else:
-            part = _radar_part(sensors, s, truth, threat, t_s, t_end_s, rngs[s], rcs_aspect_m2)
+            part = _radar_part(
+                sensors, s, truth, threat, t_s, t_end_s, rngs[s], rcs_aspect_m2, cache
+            )
         kind = np.full(part[0].size, sensors.kind[s], dtype=np.int8)
         parts.append((part[0], np.full(kind.size, s, dtype=np.int32), *part[1:], kind))
     return SensorReports(_sorted(parts), LaunchWarnings.concat(warnings))
