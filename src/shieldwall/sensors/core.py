@@ -202,9 +202,16 @@ def covered(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray,
     """Coverage mask and the pair geometry ``(covered, az_rad, el_rad, range_m)``, ``el_rad``
     geometric. Range and sector are tested on every pair, the apparent elevation
     (:func:`apparent_elevation_rad`) on those inside, line of sight on the rest."""
+    inside, az, up_m, horiz_m, rng_m = covered_geometry(obs, tgt, prm)
+    return inside, az, np.arctan2(up_m, horiz_m), rng_m
+
+
+def covered_geometry(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray, ...]:
+    """:func:`covered` with the elevation left as its up and horizontal parts ``(covered,
+    az_rad, up_m, horiz_m, range_m)``, for callers needing it on a few pairs only."""
     e, n, u = enu_of(obs, tgt)
     horiz = np.hypot(e, n)
-    az, el, rng_m = np.arctan2(e, n), np.arctan2(u, horiz), np.hypot(horiz, u)
+    az, rng_m = np.arctan2(e, n), np.hypot(horiz, u)
     off = np.mod(az - prm.boresight_rad + np.pi, 2.0 * np.pi) - np.pi
     inside = (rng_m <= prm.max_range_m) & (np.abs(off) <= prm.half_sector_rad)
     shape = inside.shape
@@ -224,7 +231,7 @@ def covered(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray,
         *_target_up_height(tgt, shape, multi),
     )
     inside.flat[sel[~ok]] = False
-    return inside, az, el, rng_m
+    return inside, az, u, horiz, rng_m
 
 
 def _target_up_height(tgt: Targets, shape: tuple, multi: tuple) -> tuple[np.ndarray, ...]:
@@ -272,7 +279,7 @@ def radar_scan(
     """Evaluate every (sensor, target) pair: coverage, Pd, the detection draw
     ``uniform < Pd``, and measurements of the detected pairs. Shapes broadcast to the pairs'
     shape ``P``; ``uniforms`` is ``P`` and ``normals`` ``P + (3,)``."""
-    inside, az, el, rng_m = covered(obs, tgt, prm)
+    inside, az, up_m, horiz_m, rng_m = covered_geometry(obs, tgt, prm)
     shape = inside.shape
     pd = np.zeros(shape)
     sel = np.flatnonzero(inside)
@@ -282,7 +289,8 @@ def radar_scan(
     pd.flat[sel] = radar_pd(rng_m.flat[sel], rcs, sub_prm.ref_range_m, sub_prm.pfa)
     detected = np.asarray(uniforms) < pd
     hit = detected.flat[sel]
-    aer = (az.flat[sel][hit], el.flat[sel][hit], rng_m.flat[sel][hit])
+    el = np.arctan2(up_m.flat[sel][hit], horiz_m.flat[sel][hit])  # on the detections only
+    aer = (az.flat[sel][hit], el, rng_m.flat[sel][hit])
     z, r = measure(
         _take_obs(sub_obs, sel.shape, np.flatnonzero(hit)),
         _flat_params(sub_prm, hit),

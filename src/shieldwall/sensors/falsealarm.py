@@ -33,7 +33,7 @@ from shieldwall.sensors.core import (
     Observers,
     RadarParams,
     Targets,
-    covered,
+    covered_geometry,
     geometric_elevation_rad,
 )
 from shieldwall.sensors.detection import aer_point_and_covariance_ecef
@@ -93,7 +93,8 @@ def _draw_in_cover(
     for _ in range(MAX_REDRAWS + 1):
         az, el, r = uniform_in_cover(u, prm, obs.height_m)
         z, cov = _enu_to_ecef(obs, prm, az, el, r)
-        ok = covered(obs, Targets.at(z, np.zeros_like(z), np.zeros(m), geodetic=False), prm)[0]
+        tgt = Targets.at(z, np.zeros_like(z), np.zeros(m), geodetic=False)
+        ok = covered_geometry(obs, tgt, prm)[0]
         if ok.all():
             break
         u[~ok] = rng.random((int((~ok).sum()), 3))

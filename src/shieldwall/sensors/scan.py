@@ -129,8 +129,7 @@ def _in_outage(sensors: SensorArray, s: int, t_s: np.ndarray) -> np.ndarray:
 def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) -> tuple:
     """Detections of radar ``s`` among its candidate looks, then its false alarms."""
     pos, vel = interpolate_truth(truth, threat, t_s, with_velocity=True)
-    moving = sensors.orbit_speed_m_s[s] > 0
-    obs = Observers(*platform_frames(sensors, s, t_s if moving else np.zeros(())))
+    obs = Observers(*_frames_at(sensors, s, t_s))
     table = None if rcs_table is None else rcs_table[threat]
     key = cache.keys(threat, t_s)
     rcs = truth.threats.rcs_m2[threat]
@@ -145,6 +144,21 @@ def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) 
         np.concatenate([looks.z_ecef_m, fa_z]),
         np.concatenate([looks.r_ecef_m2, fa_r]),
     )
+
+
+def _frames_at(sensors: SensorArray, s: int, t_s: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Platform frames of sensor ``s`` for looks at ``t_s``: one frame for a fixed sensor; for
+    an orbiting one, the frames of its scan instants (many looks share each) taken per look."""
+    if not sensors.orbit_speed_m_s[s] > 0:
+        return platform_frames(sensors, s, np.zeros(()))
+    rev = float(sensors.revisit_s[s])
+    tick = np.rint(t_s / rev).astype(np.int64)
+    if t_s.size == 0 or not np.array_equal(tick * rev, t_s):
+        return platform_frames(sensors, s, t_s)
+    first = int(tick.min())
+    frames = platform_frames(sensors, s, np.arange(first, int(tick.max()) + 1) * rev)
+    row = tick - first
+    return tuple(np.take(f, row, axis=0) for f in frames)
 
 
 def _ir_part(sensors, s, truth, threat, t_s, rng) -> tuple[tuple, LaunchWarnings]:
