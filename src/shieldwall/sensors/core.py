@@ -103,9 +103,14 @@ class RadarParams:
 
     def take(self, mask: np.ndarray) -> RadarParams:
         """The figures of the pairs selected by boolean ``mask`` (flattened)."""
-        return RadarParams(
-            *(np.broadcast_to(getattr(self, f.name), mask.shape)[mask] for f in fields(self))
-        )
+        count = int(np.count_nonzero(mask))
+
+        def rows(x: np.ndarray) -> np.ndarray:
+            if np.ndim(x) == 0:  # one sensor's figure: the same value on every pair
+                return np.full(count, x, dtype=np.result_type(x))
+            return np.broadcast_to(x, mask.shape)[mask]
+
+        return RadarParams(*(rows(getattr(self, f.name)) for f in fields(self)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +321,8 @@ def _pick(a: np.ndarray, shape: tuple, ndim_tail: int, multi: tuple) -> np.ndarr
         return a.reshape(tail)
     zero = np.zeros_like(multi[0]) if multi else np.zeros(0, dtype=np.intp)
     idx = tuple(m if d != 1 else zero for m, d in zip(multi, lead, strict=True))
+    if len(idx) == 1:  # pairs along one axis: np.take copies rows faster than fancy indexing
+        return np.take(a.reshape(lead + tail), idx[0], axis=0)
     return a.reshape(lead + tail)[idx] if idx else np.broadcast_to(a, (zero.size, *tail))
 
 

@@ -75,8 +75,11 @@ def interpolate_truth(
     k0 = np.minimum(np.floor(u).astype(np.int64), np.maximum(last - 1, 0))
     w = (u - k0)[:, None]
     k1 = np.minimum(k0 + 1, last)
-    p0 = truth.pos_ecef_m[threat, k0]
-    p1 = truth.pos_ecef_m[threat, k1]
+    # rows of the flattened (n * K, 3) samples: np.take is much faster than 2-D fancy indexing
+    flat = truth.pos_ecef_m.reshape(-1, 3)
+    row0 = threat * truth.pos_ecef_m.shape[1]
+    p0 = np.take(flat, row0 + k0, axis=0)
+    p1 = np.take(flat, row0 + k1, axis=0)
     pos = p0 + w * (p1 - p0)
     if not with_velocity:
         return pos
