@@ -300,7 +300,7 @@ def radar_scan(
         _take_obs(sub_obs, sel.shape, np.flatnonzero(hit)),
         _flat_params(sub_prm, hit),
         aer,
-        np.reshape(normals, (-1, 3))[sel[hit]],
+        np.take(np.reshape(normals, (-1, 3)), sel[hit], axis=0),
     )
     return Looks(detected, inside, pd, sel[hit], z, r)
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.geo import ecef_to_geodetic, radar_horizon_m
+from shieldwall.geo import radar_horizon_m
+from shieldwall.geo.wgs84 import geodetic_height_m
 from shieldwall.sensors.core import Observers, RadarParams, Targets, radar_scan
 from shieldwall.sensors.falsealarm import false_alarms
 from shieldwall.sensors.geocache import GeodeticCache
@@ -133,7 +134,7 @@ def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) 
     """Detections of radar ``s`` among its candidate looks, then its false alarms."""
     pos, vel = interpolate_truth(truth, threat, t_s, with_velocity=True)
     obs = Observers(*_frames_at(sensors, s, t_s))
-    table = None if rcs_table is None else rcs_table[threat]
+    table = None if rcs_table is None else np.take(rcs_table, threat, axis=0)
     key = cache.keys(threat, t_s)
     rcs = truth.threats.rcs_m2[threat]
     tgt = Targets.at(pos, vel, rcs, table, geodetic=False, key=key, cache=cache)
@@ -232,7 +233,7 @@ def _sample_altitudes_m(truth: Truth, valid: np.ndarray) -> np.ndarray:
     the padding past a threat's last sample (about half the array in a long raid), which no
     coverage test reads."""
     alt_m = np.zeros(valid.shape)
-    alt_m[valid] = ecef_to_geodetic(truth.pos_ecef_m[valid], iterations=1)[2]
+    alt_m[valid] = geodetic_height_m(truth.pos_ecef_m[valid], iterations=1)
     return alt_m
 
 

@@ -215,7 +215,7 @@ def _rk4(t, r, v, h, veh, prog, h_r=None):
     """One classical RK4 step of ``r' = v, v' = a(t, r, v)`` with per-missile steps ``h``
     (``h_r``: the height of ``r`` if known). The thrust at mid-step serves stages 2 and 3."""
     on = t < prog.boost_end
-    b = bool(on.any())
+    b = np.count_nonzero(on) > 0  # (count_nonzero: no Python-level wrapper)
     beta = np.where(on, BOOST_BETA_KG_M2, veh.beta_kg_m2) if veh.drag else None
     t_mid = t + 0.5 * h
     th_mid = prog.thrust(t_mid, on) if b else None
@@ -294,7 +294,7 @@ def propagate(
     out = _Tracker(n, r, v, veh.omega, history)
     alive = np.ones(n, dtype=bool)
     h_r = out.apogee.copy()  # the height of r, carried from step to step
-    while alive.any():
+    while np.count_nonzero(alive):
         h = np.where(alive, _step_sizes(t, h_r, prog), 0.0)
         r1, v1 = _rk4(t, r, v, h, veh, prog, h_r)
         t1 = t + h
@@ -326,14 +326,14 @@ class _Tracker:
         self.apogee = np.maximum(self.apogee, np.where(alive, h1, -np.inf))
         self._apogee(r0, v0, r1, v1, h, alive)
         burnt = alive & (t0 < prog.boost_end) & (t1 >= prog.boost_end)
-        if burnt.any():
+        if np.count_nonzero(burnt):
             speed1 = _speed(relative_velocity(r1, v1, self.omega))
             self.bo_speed = np.where(burnt, speed1, self.bo_speed)
             self.bo_t = np.where(burnt, t1, self.bo_t)
         self._reentry(r0, v0, r1, v1, h, alive & (h0 >= REENTRY_ALT_M) & (h1 < REENTRY_ALT_M))
         # ground contact at any time, boost included (a boost weaker than gravity sinks)
         down = alive & (h1 < 0.0)
-        if down.any():
+        if np.count_nonzero(down):
             s = _crossing(r0, v0, r1, v1, h, 0.0)
             p = hermite(r0, v0, r1, v1, h, s)
             self.impact_t = np.where(down, t0 + s * h, self.impact_t)
@@ -350,7 +350,7 @@ class _Tracker:
         rad0 = np.sum(r0 * v0, axis=0) if self.radial is None else self.radial
         self.radial = np.sum(r1 * v1, axis=0)
         top = alive & (rad0 > 0) & (self.radial <= 0)
-        if top.any():
+        if np.count_nonzero(top):
             i = np.flatnonzero(top)
             s = np.linspace(0.0, 1.0, 33)[:, None, None]
             p = hermite(r0[:, i], v0[:, i], r1[:, i], v1[:, i], h[i], s)  # (33, 3, m)
@@ -358,7 +358,7 @@ class _Tracker:
             self.apogee[i] = np.maximum(self.apogee[i], hs.max(axis=0))
 
     def _reentry(self, r0, v0, r1, v1, h, cross):
-        if cross.any():
+        if np.count_nonzero(cross):
             s = _crossing(r0, v0, r1, v1, h, REENTRY_ALT_M)
             sp0 = _speed(relative_velocity(r0, v0, self.omega))
             sp1 = _speed(relative_velocity(r1, v1, self.omega))
