@@ -95,8 +95,12 @@ def _candidate_pairs(
     target's share of the radar horizon ``(n, K)``, shared by all sensors."""
     pos_norm2, valid, horizon_m = coarse
     pos, c = truth.pos_ecef_m, sensors.pos_ecef_m[s]
-    # |p - c|^2 = |p|^2 - 2 p.c + |c|^2 (metre-level rounding is fine for a coarse pass)
-    dist = np.sqrt(np.maximum(pos_norm2 - 2.0 * (pos @ c) + c @ c, 0.0))
+    # |p - c|^2 = |p|^2 - 2 p.c + |c|^2 (metre-level rounding is fine for a coarse pass);
+    # p.(2c) is exactly 2 (p.c) (scaling by 2 is exact); in place, one (n, K) buffer
+    dist = pos @ (2.0 * c)
+    np.subtract(pos_norm2, dist, out=dist)
+    np.add(dist, c @ c, out=dist)
+    np.sqrt(np.maximum(dist, 0.0, out=dist), out=dist)
     if sensors.kind[s] == KIND_IR:
         boost = truth.threats.class_code == BALLISTIC
         t_lo, t_hi = truth.t0_s.copy(), truth.boost_end_t_s.copy()
@@ -105,8 +109,10 @@ def _candidate_pairs(
     else:
         # slack: 20 km, plus the farthest an orbiting platform gets from its placed point
         slack = 20e3 + (sensors.orbit_length_m[s] + sensors.orbit_width_m[s]) / 2.0
-        reach = (radar_horizon_m(sensors.height_m[s], 0.0) + horizon_m) + slack
-        near = (dist <= np.minimum(reach, sensors.max_range_m[s] + slack)) & valid
+        reach = radar_horizon_m(sensors.height_m[s], 0.0) + horizon_m
+        np.add(reach, slack, out=reach)
+        near = dist <= np.minimum(reach, sensors.max_range_m[s] + slack, out=reach)
+        near &= valid
         ok = near.any(axis=1)
         first = np.argmax(near, axis=1)
         last = near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)
