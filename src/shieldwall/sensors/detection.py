@@ -60,8 +60,13 @@ def aspect_angle_rad(vel_ecef: np.ndarray, to_sensor_ecef: np.ndarray) -> np.nda
     (callers treat a motionless target as aspect-free).
     """
     v, line = np.asarray(vel_ecef, dtype=float), np.asarray(to_sensor_ecef, dtype=float)
-    cross = np.cross(v, line)
-    return np.arctan2(np.sqrt(np.sum(cross * cross, axis=-1)), np.sum(v * line, axis=-1))
+    # per component (no size-3 reductions): np.cross's products and np.sum's order,
+    # ((x0 + x1) + x2), so the same bits
+    v0, v1, v2 = v[..., 0], v[..., 1], v[..., 2]
+    l0, l1, l2 = line[..., 0], line[..., 1], line[..., 2]
+    c0, c1, c2 = v1 * l2 - v2 * l1, v2 * l0 - v0 * l2, v0 * l1 - v1 * l0
+    dot = v0 * l0 + v1 * l1 + v2 * l2
+    return np.arctan2(np.sqrt(c0 * c0 + c1 * c1 + c2 * c2), dot)
 
 
 def aspect_rcs_m2(aspect_rad: np.ndarray, rcs_aspect_m2: np.ndarray) -> np.ndarray:
