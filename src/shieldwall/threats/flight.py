@@ -112,15 +112,14 @@ def ellipsoid_height_m(r: np.ndarray) -> np.ndarray:
     return _height_m(rho2, rho2 + r[2] * r[2])
 
 
-def _height_m(rho2: np.ndarray, r2: np.ndarray) -> np.ndarray:
-    """:func:`ellipsoid_height_m` from ``x^2 + y^2`` and ``|r|^2``."""
+def _height_m(rho2: np.ndarray, r2: np.ndarray) -> np.ndarray:  # from x^2 + y^2 and |r|^2
     cos2 = rho2 / r2
     return np.sqrt(r2) - WGS84_A_M * np.sqrt((1.0 - WGS84_E2) / (1.0 - WGS84_E2 * cos2))
 
 
 def gravity(r: np.ndarray, j2: bool, r2: np.ndarray | None = None) -> np.ndarray:
     """Point-mass gravity plus, when ``j2``, the J2 term (Vallado eq. 8-30). (3, n) -> (3, n).
-    ``r2``: ``|r|^2`` if already known."""
+    ``r2``: ``|r|^2`` if known."""
     if r2 is None:
         r2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2]
     g = -MU_EARTH_M3_S2 / (r2 * np.sqrt(r2))
@@ -259,8 +258,7 @@ def eci_to_ecef(r: np.ndarray, t_s: np.ndarray, omega: float) -> np.ndarray:
 
 
 def _step_sizes(t, h_r, prog: _Program) -> np.ndarray:
-    """Per-missile step: boost split evenly so a step ends on burnout; fine low, coarse high.
-    ``h_r``: the missiles' heights."""
+    """Per-missile step (heights ``h_r``): boost split to end on burnout; fine low, coarse high."""
     low = h_r < FINE_BELOW_M
     return np.where(t < prog.boost_end, prog.boost_h, np.where(low, FINE_STEP_S, COARSE_STEP_S))
 
@@ -320,8 +318,7 @@ class _Tracker:
         self.radial = None  # r . v at the end of the last step
 
     def step(self, t0, r0, v0, t1, r1, v1, h, prog: _Program, alive, h0):
-        """Book one step from (t0, r0, v0) (height ``h0``) to (t1, r1, v1); returns the
-        height of ``r1``."""
+        """Book a step (t0, r0, v0) (height ``h0``) -> (t1, r1, v1); returns r1's height."""
         h1 = ellipsoid_height_m(r1)
         self.apogee = np.maximum(self.apogee, np.where(alive, h1, -np.inf))
         self._apogee(r0, v0, r1, v1, h, alive)
