@@ -63,7 +63,11 @@ def geodetic_up_and_height(xyz_m: ArrayLike) -> tuple[NDArray[np.float64], NDArr
     iterative geodetic conversion is the expensive part of a line-of-sight test."""
     lat, lon, h = ecef_to_geodetic(xyz_m)
     la, lo = np.radians(lat), np.radians(lon)
-    up = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+    cos_la = np.cos(la)
+    up = np.empty(np.shape(h) + (3,))
+    np.multiply(cos_la, np.cos(lo), out=up[..., 0])
+    np.multiply(cos_la, np.sin(lo), out=up[..., 1])
+    np.sin(la, out=up[..., 2])
     return up, h
 
 

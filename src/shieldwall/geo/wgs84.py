@@ -79,19 +79,34 @@ def ecef_to_geodetic(
     of the Earth's centre. ``iterations=1`` (Bowring's one-step formula) is about four
     times cheaper and stays within centimetres below 1,000 km: enough for engagement geometry.
     """
+    x, y, lat, alt = _bowring(xyz_m, iterations)
+    return np.degrees(lat), np.degrees(np.arctan2(y, x)), alt
+
+
+def geodetic_height_m(xyz_m: ArrayLike, iterations: int | None = None) -> FloatArray:
+    """Height (m) above the ellipsoid of ECEF points ``(..., 3)``: the ``alt_m`` of
+    :func:`ecef_to_geodetic` (same ``iterations``, same bits) without the latitude and
+    longitude conversions."""
+    return _bowring(xyz_m, iterations)[3]
+
+
+def _bowring(xyz_m: ArrayLike, iterations: int | None) -> tuple[FloatArray, ...]:
+    """x, y, geodetic latitude (rad) and height (m) of :func:`ecef_to_geodetic`."""
     xyz = _f64(xyz_m)
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
     p = np.hypot(x, y)
     beta = np.arctan2(z, (1.0 - WGS84_F) * p)
-    for _ in range(_BOWRING_ITERATIONS if iterations is None else iterations):
+    n_iter = _BOWRING_ITERATIONS if iterations is None else iterations
+    for i in range(n_iter):
         lat = np.arctan2(
             z + WGS84_EP2 * WGS84_B_M * np.sin(beta) ** 3,
             p - WGS84_E2 * WGS84_A_M * np.cos(beta) ** 3,
         )
-        beta = np.arctan2((1.0 - WGS84_F) * np.sin(lat), np.cos(lat))
-    sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+        sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+        if i + 1 < n_iter:  # the last iteration's beta would go unused
+            beta = np.arctan2((1.0 - WGS84_F) * sin_lat, cos_lat)
     alt = p * cos_lat + z * sin_lat - WGS84_A_M * np.sqrt(1.0 - WGS84_E2 * sin_lat**2)
-    return np.degrees(lat), np.degrees(np.arctan2(y, x)), alt
+    return x, y, lat, alt
 
 
 def _enu_basis(lat0_deg: ArrayLike, lon0_deg: ArrayLike) -> tuple[FloatArray, ...]:

@@ -30,11 +30,12 @@ from shieldwall.geo import (
     geodetic_up_and_height,
 )
 from shieldwall.sensors.detection import (
-    aer_sqrt_covariance_ecef,
+    aer_point_and_covariance_ecef,
     aspect_angle_rad,
     aspect_rcs_m2,
     radar_pd,
 )
+from shieldwall.sensors.geocache import GeodeticCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +61,24 @@ class Targets:
     height_m: np.ndarray | None
     rcs_m2: np.ndarray
     rcs_aspect_m2: np.ndarray
+    key: np.ndarray | None = None
+    cache: GeodeticCache | None = None
 
     @classmethod
-    def at(cls, pos_ecef_m, vel_ecef_m_s, rcs_m2, rcs_aspect_m2=None, geodetic=True) -> Targets:
+    def at(
+        cls, pos_ecef_m, vel_ecef_m_s, rcs_m2, rcs_aspect_m2=None, geodetic=True, key=None,
+        cache=None,
+    ) -> Targets:  # fmt: skip
         """Targets with their geodetic up vector and height (one geodetic conversion each).
         ``geodetic=False`` defers the conversion to the pairs that pass the cheap tests (for
-        pairs of one sensor, where every target point is used once)."""
+        pairs of one sensor, where every target point is used once); with a ``cache``
+        (:class:`~shieldwall.sensors.geocache.GeodeticCache`) and the points' ``key`` those
+        conversions are shared with other sensors looking at the same points."""
         up, h = geodetic_up_and_height(pos_ecef_m) if geodetic else (None, None)
         rcs = np.asarray(rcs_m2, dtype=float)
         table = np.repeat(rcs[..., None], 3, -1) if rcs_aspect_m2 is None else rcs_aspect_m2
-        return cls(np.asarray(pos_ecef_m), np.asarray(vel_ecef_m_s), up, h, rcs, table)
+        pos, vel = np.asarray(pos_ecef_m), np.asarray(vel_ecef_m_s)
+        return cls(pos, vel, up, h, rcs, table, key, cache if key is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +103,14 @@ class RadarParams:
 
     def take(self, mask: np.ndarray) -> RadarParams:
         """The figures of the pairs selected by boolean ``mask`` (flattened)."""
-        return RadarParams(
-            *(np.broadcast_to(getattr(self, f.name), mask.shape)[mask] for f in fields(self))
-        )
+        count = int(np.count_nonzero(mask))
+
+        def rows(x: np.ndarray) -> np.ndarray:
+            if np.ndim(x) == 0:  # one sensor's figure: the same value on every pair
+                return np.full(count, x, dtype=np.result_type(x))
+            return np.broadcast_to(x, mask.shape)[mask]
+
+        return RadarParams(*(rows(getattr(self, f.name)) for f in fields(self)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +207,16 @@ def covered(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray,
     """Coverage mask and the pair geometry ``(covered, az_rad, el_rad, range_m)``, ``el_rad``
     geometric. Range and sector are tested on every pair, the apparent elevation
     (:func:`apparent_elevation_rad`) on those inside, line of sight on the rest."""
+    inside, az, up_m, horiz_m, rng_m = covered_geometry(obs, tgt, prm)
+    return inside, az, np.arctan2(up_m, horiz_m), rng_m
+
+
+def covered_geometry(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray, ...]:
+    """:func:`covered` with the elevation left as its up and horizontal parts ``(covered,
+    az_rad, up_m, horiz_m, range_m)``, for callers needing it on a few pairs only."""
     e, n, u = enu_of(obs, tgt)
     horiz = np.hypot(e, n)
-    az, el, rng_m = np.arctan2(e, n), np.arctan2(u, horiz), np.hypot(horiz, u)
+    az, rng_m = np.arctan2(e, n), np.hypot(horiz, u)
     off = np.mod(az - prm.boresight_rad + np.pi, 2.0 * np.pi) - np.pi
     inside = (rng_m <= prm.max_range_m) & (np.abs(off) <= prm.half_sector_rad)
     shape = inside.shape
@@ -215,12 +236,15 @@ def covered(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray,
         *_target_up_height(tgt, shape, multi),
     )
     inside.flat[sel[~ok]] = False
-    return inside, az, el, rng_m
+    return inside, az, u, horiz, rng_m
 
 
 def _target_up_height(tgt: Targets, shape: tuple, multi: tuple) -> tuple[np.ndarray, ...]:
     if tgt.up is None:
-        return geodetic_up_and_height(_pick(tgt.pos_ecef_m, shape, 1, multi))
+        pos = _pick(tgt.pos_ecef_m, shape, 1, multi)
+        if tgt.cache is not None:
+            return tgt.cache.up_and_height(_pick(tgt.key, shape, 0, multi), pos)
+        return geodetic_up_and_height(pos)
     return _pick(tgt.up, shape, 1, multi), _pick(tgt.height_m, shape, 0, multi)
 
 
@@ -248,12 +272,10 @@ def measure(
     az = aer[0] + prm.sigma_az_rad * normals[..., 1]
     el = aer[1] + prm.sigma_el_rad * normals[..., 2]
     r = np.abs(aer[2] + prm.sigma_range_m * normals[..., 0])
-    enu = np.stack([r * np.cos(el) * np.sin(az), r * np.cos(el) * np.cos(az), r * np.sin(el)], -1)
-    z = obs.pos_ecef_m + np.einsum("...ki,...k->...i", obs.rot_enu, enu)
-    a = aer_sqrt_covariance_ecef(
+    offset, cov = aer_point_and_covariance_ecef(
         az, el, r, (prm.sigma_range_m, prm.sigma_az_rad, prm.sigma_el_rad), obs.rot_enu
     )
-    return z, np.einsum("...ik,...jk->...ij", a, a)
+    return np.add(obs.pos_ecef_m, offset, out=offset), cov
 
 
 def radar_scan(
@@ -262,7 +284,7 @@ def radar_scan(
     """Evaluate every (sensor, target) pair: coverage, Pd, the detection draw
     ``uniform < Pd``, and measurements of the detected pairs. Shapes broadcast to the pairs'
     shape ``P``; ``uniforms`` is ``P`` and ``normals`` ``P + (3,)``."""
-    inside, az, el, rng_m = covered(obs, tgt, prm)
+    inside, az, up_m, horiz_m, rng_m = covered_geometry(obs, tgt, prm)
     shape = inside.shape
     pd = np.zeros(shape)
     sel = np.flatnonzero(inside)
@@ -272,12 +294,13 @@ def radar_scan(
     pd.flat[sel] = radar_pd(rng_m.flat[sel], rcs, sub_prm.ref_range_m, sub_prm.pfa)
     detected = np.asarray(uniforms) < pd
     hit = detected.flat[sel]
-    aer = (az.flat[sel][hit], el.flat[sel][hit], rng_m.flat[sel][hit])
+    el = np.arctan2(up_m.flat[sel][hit], horiz_m.flat[sel][hit])  # on the detections only
+    aer = (az.flat[sel][hit], el, rng_m.flat[sel][hit])
     z, r = measure(
         _take_obs(sub_obs, sel.shape, np.flatnonzero(hit)),
         _flat_params(sub_prm, hit),
         aer,
-        np.reshape(normals, (-1, 3))[sel[hit]],
+        np.take(np.reshape(normals, (-1, 3)), sel[hit], axis=0),
     )
     return Looks(detected, inside, pd, sel[hit], z, r)
 
@@ -288,13 +311,18 @@ def _flat_params(prm: RadarParams, mask: np.ndarray) -> RadarParams:
 
 def _pick(a: np.ndarray, shape: tuple, ndim_tail: int, multi: tuple) -> np.ndarray:
     """Rows ``multi`` (a multi-index into ``shape``) of ``a``, which broadcasts to ``shape``
-    plus ``ndim_tail`` trailing axes, without materialising the broadcast array."""
+    plus ``ndim_tail`` trailing axes, without materialising the broadcast array. When ``a``
+    does not vary over ``shape`` its single row is returned (it broadcasts against the rows)."""
     a = np.asarray(a)
     tail = a.shape[a.ndim - ndim_tail :]
     lead = a.shape[: a.ndim - ndim_tail]
     lead = (1,) * (len(shape) - len(lead)) + lead
+    if all(d == 1 for d in lead):  # the same row for every pair (a fixed sensor): broadcast it
+        return a.reshape(tail)
     zero = np.zeros_like(multi[0]) if multi else np.zeros(0, dtype=np.intp)
     idx = tuple(m if d != 1 else zero for m, d in zip(multi, lead, strict=True))
+    if len(idx) == 1:  # pairs along one axis: np.take copies rows faster than fancy indexing
+        return np.take(a.reshape(lead + tail), idx[0], axis=0)
     return a.reshape(lead + tail)[idx] if idx else np.broadcast_to(a, (zero.size, *tail))
 
 

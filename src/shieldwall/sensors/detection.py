@@ -60,8 +60,13 @@ def aspect_angle_rad(vel_ecef: np.ndarray, to_sensor_ecef: np.ndarray) -> np.nda
     (callers treat a motionless target as aspect-free).
     """
     v, line = np.asarray(vel_ecef, dtype=float), np.asarray(to_sensor_ecef, dtype=float)
-    cross = np.cross(v, line)
-    return np.arctan2(np.sqrt(np.sum(cross * cross, axis=-1)), np.sum(v * line, axis=-1))
+    # per component (no size-3 reductions): np.cross's products and np.sum's order,
+    # ((x0 + x1) + x2), so the same bits
+    v0, v1, v2 = v[..., 0], v[..., 1], v[..., 2]
+    l0, l1, l2 = line[..., 0], line[..., 1], line[..., 2]
+    c0, c1, c2 = v1 * l2 - v2 * l1, v2 * l0 - v0 * l2, v0 * l1 - v1 * l0
+    dot = v0 * l0 + v1 * l1 + v2 * l2
+    return np.arctan2(np.sqrt(c0 * c0 + c1 * c1 + c2 * c2), dot)
 
 
 def aspect_rcs_m2(aspect_rad: np.ndarray, rcs_aspect_m2: np.ndarray) -> np.ndarray:
@@ -129,3 +134,46 @@ def aer_covariance_enu(
     jac[..., 2, :] = np.stack([se, np.zeros_like(r), r * ce], axis=-1)
     d = np.stack(np.broadcast_arrays(sigma_range_m**2, sigma_az_rad**2, sigma_el_rad**2), -1)
     return np.einsum("...ij,...j,...kj->...ik", jac, d, jac)
+
+
+def aer_point_and_covariance_ecef(
+    az_rad: np.ndarray,
+    el_rad: np.ndarray,
+    range_m: np.ndarray,
+    sigmas: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rot_enu: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """ECEF offset ``(m, 3)`` of the point ``(az, el, range)`` from its sensor and the ECEF
+    covariance ``(m, 3, 3)`` of an AER measurement there; ``az_rad``, ``el_rad``, ``range_m``
+    are ``(m,)``, ``rot_enu`` ``(3, 3)`` or ``(m, 3, 3)``, ``sigmas`` scalars or ``(m,)``.
+
+    The same numbers, bit for bit, as ``einsum("...ki,...k->...i", rot_enu, enu)`` and
+    ``A A^T`` with ``A`` from :func:`aer_sqrt_covariance_ecef` (``einsum("...ik,...jk->...ij")``,
+    whose kernel adds the k = 0 and k = 2 terms first), written per component so that the sines
+    and cosines are taken once and no ``(m, 3, 3)`` temporary is built but the result.
+    """
+    sa, ca = np.sin(az_rad), np.cos(az_rad)
+    se, ce = np.sin(el_rad), np.cos(el_rad)
+    rot = np.asarray(rot_enu, dtype=float)
+    rows = [[rot[..., k, i] for i in range(3)] for k in range(3)]
+    horiz = range_m * ce
+    enu = (horiz * sa, horiz * ca, range_m * se)
+    offset = np.empty(np.shape(horiz) + (3,))
+    for i in range(3):
+        np.add(rows[0][i] * enu[0] + rows[1][i] * enu[1], rows[2][i] * enu[2], out=offset[..., i])
+    s_r, s_az, s_el = sigmas
+    zero = np.zeros_like(se)
+    cols = (
+        (s_r * ce * sa, s_r * ce * ca, s_r * se),  # d/d range
+        (s_az * range_m * ce * ca, -s_az * range_m * ce * sa, zero),  # d/d az
+        (-s_el * range_m * se * sa, -s_el * range_m * se * ca, s_el * range_m * ce),  # d/d el
+    )
+    # a[c][i]: row i, column c of A = rot_enu^T J diag(sigmas)
+    a = [[sum(c[k] * rows[k][i] for k in range(3)) for i in range(3)] for c in cols]
+    cov = np.empty(offset.shape + (3,))
+    for i in range(3):
+        for j in range(i, 3):
+            np.add(a[0][i] * a[0][j] + a[2][i] * a[2][j], a[1][i] * a[1][j], out=cov[..., i, j])
+            if j != i:
+                cov[..., j, i] = cov[..., i, j]
+    return offset, cov

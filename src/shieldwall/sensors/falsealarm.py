@@ -33,10 +33,10 @@ from shieldwall.sensors.core import (
     Observers,
     RadarParams,
     Targets,
-    covered,
+    covered_geometry,
     geometric_elevation_rad,
 )
-from shieldwall.sensors.detection import aer_sqrt_covariance_ecef
+from shieldwall.sensors.detection import aer_point_and_covariance_ecef
 from shieldwall.sensors.placement import SensorArray
 from shieldwall.sensors.platform import platform_frames
 
@@ -76,25 +76,29 @@ def uniform_in_cover(
     return az, geometric_elevation_rad(el_app, r, height_m), r
 
 
-def _enu_to_ecef(obs: Observers, az, el, r) -> np.ndarray:
-    enu = np.stack([r * np.cos(el) * np.sin(az), r * np.cos(el) * np.cos(az), r * np.sin(el)], -1)
-    return obs.pos_ecef_m + np.einsum("...ki,...k->...i", obs.rot_enu, enu)
+def _enu_to_ecef(obs: Observers, prm: RadarParams, az, el, r) -> tuple[np.ndarray, np.ndarray]:
+    """ECEF position and reported covariance of the points ``(az, el, r)``."""
+    sig = (prm.sigma_range_m, prm.sigma_az_rad, prm.sigma_el_rad)
+    offset, cov = aer_point_and_covariance_ecef(az, el, r, sig, obs.rot_enu)
+    return np.add(obs.pos_ecef_m, offset, out=offset), cov
 
 
 def _draw_in_cover(
     rng: np.random.Generator, obs: Observers, prm: RadarParams, m: int
 ) -> tuple[np.ndarray, ...]:
-    """``m`` points uniform in the cover: ``(az, el, r, z_ecef_m)``; rows the core does not
-    count as covered are drawn again (from the same stream, after the first ``m`` draws)."""
+    """``m`` points uniform in the cover: ``(z_ecef_m, r_ecef_m2, ok)``, position, reported
+    covariance and whether covered; rows the core does not count as covered are drawn again
+    (from the same stream, after the first ``m`` draws)."""
     u = rng.random((m, 3))
     for _ in range(MAX_REDRAWS + 1):
         az, el, r = uniform_in_cover(u, prm, obs.height_m)
-        z = _enu_to_ecef(obs, az, el, r)
-        ok = covered(obs, Targets.at(z, np.zeros_like(z), np.zeros(m), geodetic=False), prm)[0]
+        z, cov = _enu_to_ecef(obs, prm, az, el, r)
+        tgt = Targets.at(z, np.zeros_like(z), np.zeros(m), geodetic=False)
+        ok = covered_geometry(obs, tgt, prm)[0]
         if ok.all():
             break
         u[~ok] = rng.random((int((~ok).sum()), 3))
-    return az, el, r, z, ok
+    return z, cov, ok
 
 
 def false_alarms(
@@ -111,7 +115,7 @@ def false_alarms(
     moving = sensors.orbit_speed_m_s[s] > 0
     obs = Observers(*platform_frames(sensors, s, t_s if moving else np.zeros(())))
     prm = RadarParams.of(sensors, s)
-    az, el, r, z, ok = _draw_in_cover(rng, obs, prm, t_s.size)
-    sig = (prm.sigma_range_m, prm.sigma_az_rad, prm.sigma_el_rad)
-    a = aer_sqrt_covariance_ecef(az, el, r, sig, obs.rot_enu)
-    return t_s[ok], z[ok], np.einsum("...ik,...jk->...ij", a, a)[ok]
+    z, cov, ok = _draw_in_cover(rng, obs, prm, t_s.size)
+    if ok.all():
+        return t_s, z, cov
+    return t_s[ok], z[ok], cov[ok]

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.geo import ecef_to_geodetic, radar_horizon_m
+from shieldwall.geo import radar_horizon_m
+from shieldwall.geo.wgs84 import geodetic_height_m
 from shieldwall.sensors.core import Observers, RadarParams, Targets, radar_scan
 from shieldwall.sensors.falsealarm import false_alarms
+from shieldwall.sensors.geocache import GeodeticCache
 from shieldwall.sensors.ir import LaunchWarnings, ir_looks, launch_warnings
 from shieldwall.sensors.placement import KIND_IR, SensorArray
 from shieldwall.sensors.platform import platform_frames
@@ -74,8 +76,11 @@ def interpolate_truth(
     k0 = np.minimum(np.floor(u).astype(np.int64), np.maximum(last - 1, 0))
     w = (u - k0)[:, None]
     k1 = np.minimum(k0 + 1, last)
-    p0 = truth.pos_ecef_m[threat, k0]
-    p1 = truth.pos_ecef_m[threat, k1]
+    # rows of the flattened (n * K, 3) samples: np.take is much faster than 2-D fancy indexing
+    flat = truth.pos_ecef_m.reshape(-1, 3)
+    row0 = threat * truth.pos_ecef_m.shape[1]
+    p0 = np.take(flat, row0 + k0, axis=0)
+    p1 = np.take(flat, row0 + k1, axis=0)
     pos = p0 + w * (p1 - p0)
     if not with_velocity:
         return pos
@@ -86,12 +91,16 @@ def _candidate_pairs(
     sensors: SensorArray, s: int, truth: Truth, coarse: tuple, t_end_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(threat, scan time) pairs of sensor ``s`` worth an exact look (coarse, conservative).
-    ``coarse``: each truth sample's altitude and squared geocentric radius ``(n, K)``."""
-    alt_m, pos_norm2 = coarse
+    ``coarse`` (:func:`_coarse`): each truth sample's squared geocentric radius, validity and
+    target's share of the radar horizon ``(n, K)``, shared by all sensors."""
+    pos_norm2, valid, horizon_m = coarse
     pos, c = truth.pos_ecef_m, sensors.pos_ecef_m[s]
-    # |p - c|^2 = |p|^2 - 2 p.c + |c|^2 (metre-level rounding is fine for a coarse pass)
-    dist = np.sqrt(np.maximum(pos_norm2 - 2.0 * (pos @ c) + c @ c, 0.0))
-    valid = np.arange(pos.shape[1])[None, :] < truth.n_samples[:, None]
+    # |p - c|^2 = |p|^2 - 2 p.c + |c|^2 (metre-level rounding is fine for a coarse pass);
+    # p.(2c) is exactly 2 (p.c) (scaling by 2 is exact); in place, one (n, K) buffer
+    dist = pos @ (2.0 * c)
+    np.subtract(pos_norm2, dist, out=dist)
+    np.add(dist, c @ c, out=dist)
+    np.sqrt(np.maximum(dist, 0.0, out=dist), out=dist)
     if sensors.kind[s] == KIND_IR:
         boost = truth.threats.class_code == BALLISTIC
         t_lo, t_hi = truth.t0_s.copy(), truth.boost_end_t_s.copy()
@@ -100,8 +109,10 @@ def _candidate_pairs(
     else:
         # slack: 20 km, plus the farthest an orbiting platform gets from its placed point
         slack = 20e3 + (sensors.orbit_length_m[s] + sensors.orbit_width_m[s]) / 2.0
-        reach = radar_horizon_m(sensors.height_m[s], np.maximum(alt_m, 0.0)) + slack
-        near = (dist <= np.minimum(reach, sensors.max_range_m[s] + slack)) & valid
+        reach = radar_horizon_m(sensors.height_m[s], 0.0) + horizon_m
+        np.add(reach, slack, out=reach)
+        near = dist <= np.minimum(reach, sensors.max_range_m[s] + slack, out=reach)
+        near &= valid
         ok = near.any(axis=1)
         first = np.argmax(near, axis=1)
         last = near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)
@@ -125,13 +136,14 @@ def _in_outage(sensors: SensorArray, s: int, t_s: np.ndarray) -> np.ndarray:
     return dark
 
 
-def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table) -> tuple:
+def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) -> tuple:
     """Detections of radar ``s`` among its candidate looks, then its false alarms."""
     pos, vel = interpolate_truth(truth, threat, t_s, with_velocity=True)
-    moving = sensors.orbit_speed_m_s[s] > 0
-    obs = Observers(*platform_frames(sensors, s, t_s if moving else np.zeros(())))
-    table = None if rcs_table is None else rcs_table[threat]
-    tgt = Targets.at(pos, vel, truth.threats.rcs_m2[threat], table, geodetic=False)
+    obs = Observers(*_frames_at(sensors, s, t_s))
+    table = None if rcs_table is None else np.take(rcs_table, threat, axis=0)
+    key = cache.keys(threat, t_s)
+    rcs = truth.threats.rcs_m2[threat]
+    tgt = Targets.at(pos, vel, rcs, table, geodetic=False, key=key, cache=cache)
     u = rng.random(t_s.size)
     normals = rng.standard_normal((t_s.size, 3))
     looks = radar_scan(obs, tgt, RadarParams.of(sensors, s), u, normals)
@@ -142,6 +154,21 @@ def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table) -> tupl
         np.concatenate([looks.z_ecef_m, fa_z]),
         np.concatenate([looks.r_ecef_m2, fa_r]),
     )
+
+
+def _frames_at(sensors: SensorArray, s: int, t_s: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Platform frames of sensor ``s`` for looks at ``t_s``: one frame for a fixed sensor; for
+    an orbiting one, the frames of its scan instants (many looks share each) taken per look."""
+    if not sensors.orbit_speed_m_s[s] > 0:
+        return platform_frames(sensors, s, np.zeros(()))
+    rev = float(sensors.revisit_s[s])
+    tick = np.rint(t_s / rev).astype(np.int64)
+    if t_s.size == 0 or not np.array_equal(tick * rev, t_s):
+        return platform_frames(sensors, s, t_s)
+    first = int(tick.min())
+    frames = platform_frames(sensors, s, np.arange(first, int(tick.max()) + 1) * rev)
+    row = tick - first
+    return tuple(np.take(f, row, axis=0) for f in frames)
 
 
 def _ir_part(sensors, s, truth, threat, t_s, rng) -> tuple[tuple, LaunchWarnings]:
@@ -163,10 +190,10 @@ def scan_all(
     threat), false alarms included, and the IR launch warnings. ``rngs[s]`` is sensor ``s``'s
     stream; ``rcs_aspect_m2`` ``(n_threats, 3)`` the nose/side/tail RCS (default: the mean
     ``rcs_m2`` from every aspect)."""
-    coarse = (
-        _sample_altitudes_m(truth),
-        np.einsum("nki,nki->nk", truth.pos_ecef_m, truth.pos_ecef_m),
-    )
+    coarse = _coarse(truth)
+    radar = sensors.kind != KIND_IR
+    tick = float(sensors.revisit_s[radar].min()) if radar.any() else 1.0
+    cache = GeodeticCache(truth.t0_s, truth.end_t_s, tick)
     parts, warnings = [], []
     for s in range(sensors.n):
         threat, t_s = _candidate_pairs(sensors, s, truth, coarse, t_end_s)
@@ -177,7 +204,9 @@ def scan_all(
             part, warn = _ir_part(sensors, s, truth, threat, t_s, rngs[s])
             warnings.append(warn)
         else:
-            part = _radar_part(sensors, s, truth, threat, t_s, t_end_s, rngs[s], rcs_aspect_m2)
+            part = _radar_part(
+                sensors, s, truth, threat, t_s, t_end_s, rngs[s], rcs_aspect_m2, cache
+            )
         kind = np.full(part[0].size, sensors.kind[s], dtype=np.int8)
         parts.append((part[0], np.full(kind.size, s, dtype=np.int32), *part[1:], kind))
     return SensorReports(_sorted(parts), LaunchWarnings.concat(warnings))
@@ -194,13 +223,23 @@ def detect_all(
     return scan_all(sensors, truth, t_end_s, rngs, rcs_aspect_m2).detections
 
 
-def _sample_altitudes_m(truth: Truth) -> np.ndarray:
+def _coarse(truth: Truth) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sensor-independent arrays of :func:`_candidate_pairs`, each ``(n, K)``: squared
+    geocentric radius, validity (within a threat's samples) and the target's term of the radar
+    horizon ``sqrt(2 k R h)`` (h clipped at 0), computed once rather than once per sensor."""
+    pos = truth.pos_ecef_m
+    valid = np.arange(pos.shape[1])[None, :] < truth.n_samples[:, None]
+    alt_m = _sample_altitudes_m(truth, valid)
+    horizon_m = radar_horizon_m(0.0, np.maximum(alt_m, 0.0))
+    return np.einsum("nki,nki->nk", pos, pos), valid, horizon_m
+
+
+def _sample_altitudes_m(truth: Truth, valid: np.ndarray) -> np.ndarray:
     """Altitude ``(n, K)`` of each truth sample (Bowring's one-step formula, centimetres), 0 on
     the padding past a threat's last sample (about half the array in a long raid), which no
     coverage test reads."""
-    valid = np.arange(truth.pos_ecef_m.shape[1])[None, :] < truth.n_samples[:, None]
     alt_m = np.zeros(valid.shape)
-    alt_m[valid] = ecef_to_geodetic(truth.pos_ecef_m[valid], iterations=1)[2]
+    alt_m[valid] = geodetic_height_m(truth.pos_ecef_m[valid], iterations=1)
     return alt_m
 
 
@@ -214,4 +253,5 @@ def _sorted(parts: list[tuple]) -> Detections:
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     cols[2] = cols[2].astype(np.int64)
     order = np.lexsort((cols[2], cols[1], cols[0]))
-    return Detections(*(c[order] for c in cols))
+    # np.take gathers rows of the (n, 3) and (n, 3, 3) columns ~3x faster than fancy indexing
+    return Detections(*(np.take(c, order, axis=0) for c in cols))

@@ -109,14 +109,19 @@ def ellipsoid_height_m(r: np.ndarray) -> np.ndarray:
     """Height (n,) of positions ``r`` (3, n) above the WGS 84 ellipsoid along the radius:
     ``|r| - a sqrt(1 - e2) / sqrt(1 - e2 cos^2 phi_c)`` (polar equation of the ellipse)."""
     rho2 = r[0] * r[0] + r[1] * r[1]
-    r2 = rho2 + r[2] * r[2]
+    return _height_m(rho2, rho2 + r[2] * r[2])
+
+
+def _height_m(rho2: np.ndarray, r2: np.ndarray) -> np.ndarray:  # from x^2 + y^2 and |r|^2
     cos2 = rho2 / r2
     return np.sqrt(r2) - WGS84_A_M * np.sqrt((1.0 - WGS84_E2) / (1.0 - WGS84_E2 * cos2))
 
 
-def gravity(r: np.ndarray, j2: bool) -> np.ndarray:
-    """Point-mass gravity plus, when ``j2``, the J2 term (Vallado eq. 8-30). (3, n) -> (3, n)."""
-    r2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2]
+def gravity(r: np.ndarray, j2: bool, r2: np.ndarray | None = None) -> np.ndarray:
+    """Point-mass gravity plus, when ``j2``, the J2 term (Vallado eq. 8-30). (3, n) -> (3, n).
+    ``r2``: ``|r|^2`` if known."""
+    if r2 is None:
+        r2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2]
     g = -MU_EARTH_M3_S2 / (r2 * np.sqrt(r2))
     if not j2:
         return g * r
@@ -167,45 +172,60 @@ class _Program:
         self.zeta = zeta
         self.c = ctl.ve_m_s * zeta / np.where(veh.boost_s > 0, veh.boost_s, 1.0)
         self.theta_bo = ctl.theta_rad
+        # step-invariant parts of the thrust law and the step sizes, computed once
+        self.tb = np.where(self.boost > 0, self.boost, 1.0)
+        self.ramp = np.maximum(self.tb - self.t_v, 1e-9)
+        self.rise = 0.5 * np.pi - self.theta_bo
+        self.boost_end = veh.boost_s - 1e-9
+        n_boost = np.maximum(np.ceil(veh.boost_s / FINE_STEP_S), 1.0)
+        self.boost_h = veh.boost_s / n_boost
 
     def thrust(self, t: np.ndarray, on: np.ndarray) -> np.ndarray:
         """Thrust acceleration (3, n) at missile times ``t`` (n,) for missiles whose current
         step lies in the boost (``on``); zero for the others."""
-        tb = np.where(self.boost > 0, self.boost, 1.0)
-        s = np.clip((t - self.t_v) / np.maximum(tb - self.t_v, 1e-9), 0.0, 1.0)
-        theta = self.theta_bo + (0.5 * np.pi - self.theta_bo) * (1.0 - s) ** 2
+        tb = self.tb
+        s = np.minimum(np.maximum((t - self.t_v) / self.ramp, 0.0), 1.0)  # clip to [0, 1]
+        theta = self.theta_bo + self.rise * (1.0 - s) ** 2
         mag = np.where(on, self.c / (1.0 - self.zeta * np.minimum(t, tb) / tb), 0.0)
         return mag * (np.cos(theta) * self.down_range + np.sin(theta) * self.up)
 
 
-def _accel(t, r, v, veh: Vehicle, prog: _Program, on: np.ndarray, boosting: bool) -> np.ndarray:
+def _accel(t, r, v, veh: Vehicle, prog: _Program, on, thrust, beta, h_r=None) -> np.ndarray:
     """Total acceleration (3, n) in the inertial frame. ``on`` marks missiles whose current
     step is a boost step (decided once per step, so a step that ends exactly at burnout keeps
-    its thrust in every stage, and the next one has none)."""
-    a = gravity(r, veh.j2)
+    its thrust in every stage, and the next one has none); ``thrust`` is the thrust
+    acceleration at ``t`` (None when no missile boosts), ``beta`` the ballistic coefficients
+    of the step and ``h_r`` the height of ``r`` when already known."""
+    rho2 = r[0] * r[0] + r[1] * r[1]
+    r2 = rho2 + r[2] * r[2]  # shared by gravity and the height (same sums, same bits)
+    a = gravity(r, veh.j2, r2)
     if veh.drag:
-        h = ellipsoid_height_m(r)
-        beta = np.where(on, BOOST_BETA_KG_M2, veh.beta_kg_m2)
+        h = _height_m(rho2, r2) if h_r is None else h_r
         vr = relative_velocity(r, v, veh.omega)
         speed = np.sqrt(vr[0] * vr[0] + vr[1] * vr[1] + vr[2] * vr[2])
         # a_D = -rho |v_rel| v_rel / (2 beta)
         a -= (density_kg_m3(h) * speed / (2.0 * beta)) * vr
-    if boosting:
-        a += prog.thrust(t, on)
+    if thrust is not None:
+        a += thrust
     return a
 
 
-def _rk4(t, r, v, h, veh, prog):
-    """One classical RK4 step of ``r' = v, v' = a(t, r, v)`` with per-missile steps ``h``."""
-    on = t < veh.boost_s - 1e-9
-    b = bool(on.any())
-    k1r, k1v = v, _accel(t, r, v, veh, prog, on, b)
+def _rk4(t, r, v, h, veh, prog, h_r=None):
+    """One classical RK4 step of ``r' = v, v' = a(t, r, v)`` with per-missile steps ``h``
+    (``h_r``: the height of ``r`` if known). The thrust at mid-step serves stages 2 and 3."""
+    on = t < prog.boost_end
+    b = np.count_nonzero(on) > 0  # (count_nonzero: no Python-level wrapper)
+    beta = np.where(on, BOOST_BETA_KG_M2, veh.beta_kg_m2) if veh.drag else None
+    t_mid = t + 0.5 * h
+    th_mid = prog.thrust(t_mid, on) if b else None
+    k1r, k1v = v, _accel(t, r, v, veh, prog, on, prog.thrust(t, on) if b else None, beta, h_r)
     k2r = v + 0.5 * h * k1v
-    k2v = _accel(t + 0.5 * h, r + 0.5 * h * k1r, k2r, veh, prog, on, b)
+    k2v = _accel(t_mid, r + 0.5 * h * k1r, k2r, veh, prog, on, th_mid, beta)
     k3r = v + 0.5 * h * k2v
-    k3v = _accel(t + 0.5 * h, r + 0.5 * h * k2r, k3r, veh, prog, on, b)
+    k3v = _accel(t_mid, r + 0.5 * h * k2r, k3r, veh, prog, on, th_mid, beta)
     k4r = v + h * k3v
-    k4v = _accel(t + h, r + h * k3r, k4r, veh, prog, on, b)
+    k4v = _accel(t + h, r + h * k3r, k4r, veh, prog, on, prog.thrust(t + h, on) if b else None,
+                 beta)  # fmt: skip
     # y_{k+1} = y_k + h/6 (k1 + 2 k2 + 2 k3 + k4)
     r_new = r + h / 6.0 * (k1r + 2 * k2r + 2 * k3r + k4r)
     return r_new, v + h / 6.0 * (k1v + 2 * k2v + 2 * k3v + k4v)
@@ -237,12 +257,10 @@ def eci_to_ecef(r: np.ndarray, t_s: np.ndarray, omega: float) -> np.ndarray:
     return np.stack([c * r[0] + s * r[1], -s * r[0] + c * r[1], r[2]])
 
 
-def _step_sizes(t, r, veh: Vehicle) -> np.ndarray:
-    """Per-missile step: boost split evenly so a step ends on burnout; fine low, coarse high."""
-    n_boost = np.maximum(np.ceil(veh.boost_s / FINE_STEP_S), 1.0)
-    boost_h = veh.boost_s / n_boost
-    low = ellipsoid_height_m(r) < FINE_BELOW_M
-    return np.where(t < veh.boost_s - 1e-9, boost_h, np.where(low, FINE_STEP_S, COARSE_STEP_S))
+def _step_sizes(t, h_r, prog: _Program) -> np.ndarray:
+    """Per-missile step (heights ``h_r``): boost split to end on burnout; fine low, coarse high."""
+    low = h_r < FINE_BELOW_M
+    return np.where(t < prog.boost_end, prog.boost_h, np.where(low, FINE_STEP_S, COARSE_STEP_S))
 
 
 def propagate(
@@ -273,11 +291,12 @@ def propagate(
     t = np.zeros(n)
     out = _Tracker(n, r, v, veh.omega, history)
     alive = np.ones(n, dtype=bool)
-    while alive.any():
-        h = np.where(alive, _step_sizes(t, r, veh), 0.0)
-        r1, v1 = _rk4(t, r, v, h, veh, prog)
+    h_r = out.apogee.copy()  # the height of r, carried from step to step
+    while np.count_nonzero(alive):
+        h = np.where(alive, _step_sizes(t, h_r, prog), 0.0)
+        r1, v1 = _rk4(t, r, v, h, veh, prog, h_r)
         t1 = t + h
-        out.step(t, r, v, t1, r1, v1, h, veh, alive)
+        h_r = out.step(t, r, v, t1, r1, v1, h, prog, alive, h_r)
         r, v, t = r1, v1, t1
         alive &= ~out.landed & (t < MAX_FLIGHT_S)
     return out.flight()
@@ -296,19 +315,22 @@ class _Tracker:
         self.bo_t = np.zeros(n)
         self.reentry = np.full(n, np.nan)
         self.hist = ([np.zeros(n)], [r], [v]) if history else None
+        self.radial = None  # r . v at the end of the last step
 
-    def step(self, t0, r0, v0, t1, r1, v1, h, veh: Vehicle, alive):
-        h0, h1 = ellipsoid_height_m(r0), ellipsoid_height_m(r1)
+    def step(self, t0, r0, v0, t1, r1, v1, h, prog: _Program, alive, h0):
+        """Book a step (t0, r0, v0) (height ``h0``) -> (t1, r1, v1); returns r1's height."""
+        h1 = ellipsoid_height_m(r1)
         self.apogee = np.maximum(self.apogee, np.where(alive, h1, -np.inf))
         self._apogee(r0, v0, r1, v1, h, alive)
-        burnt = alive & (t0 < veh.boost_s - 1e-9) & (t1 >= veh.boost_s - 1e-9)
-        speed1 = _speed(relative_velocity(r1, v1, self.omega))
-        self.bo_speed = np.where(burnt, speed1, self.bo_speed)
-        self.bo_t = np.where(burnt, t1, self.bo_t)
+        burnt = alive & (t0 < prog.boost_end) & (t1 >= prog.boost_end)
+        if np.count_nonzero(burnt):
+            speed1 = _speed(relative_velocity(r1, v1, self.omega))
+            self.bo_speed = np.where(burnt, speed1, self.bo_speed)
+            self.bo_t = np.where(burnt, t1, self.bo_t)
         self._reentry(r0, v0, r1, v1, h, alive & (h0 >= REENTRY_ALT_M) & (h1 < REENTRY_ALT_M))
         # ground contact at any time, boost included (a boost weaker than gravity sinks)
         down = alive & (h1 < 0.0)
-        if down.any():
+        if np.count_nonzero(down):
             s = _crossing(r0, v0, r1, v1, h, 0.0)
             p = hermite(r0, v0, r1, v1, h, s)
             self.impact_t = np.where(down, t0 + s * h, self.impact_t)
@@ -317,12 +339,15 @@ class _Tracker:
         if self.hist is not None:
             for lst, x in zip(self.hist, (t1, r1, v1), strict=True):
                 lst.append(x)
+        return h1
 
     def _apogee(self, r0, v0, r1, v1, h, alive):
         """Refine the apogee inside the step where the radial speed turns negative: the
         highest of 33 Hermite points (0.3 s apart at the coarse step: centimetres off)."""
-        top = alive & (np.sum(r0 * v0, axis=0) > 0) & (np.sum(r1 * v1, axis=0) <= 0)
-        if top.any():
+        rad0 = np.sum(r0 * v0, axis=0) if self.radial is None else self.radial
+        self.radial = np.sum(r1 * v1, axis=0)
+        top = alive & (rad0 > 0) & (self.radial <= 0)
+        if np.count_nonzero(top):
             i = np.flatnonzero(top)
             s = np.linspace(0.0, 1.0, 33)[:, None, None]
             p = hermite(r0[:, i], v0[:, i], r1[:, i], v1[:, i], h[i], s)  # (33, 3, m)
@@ -330,7 +355,7 @@ class _Tracker:
             self.apogee[i] = np.maximum(self.apogee[i], hs.max(axis=0))
 
     def _reentry(self, r0, v0, r1, v1, h, cross):
-        if cross.any():
+        if np.count_nonzero(cross):
             s = _crossing(r0, v0, r1, v1, h, REENTRY_ALT_M)
             sp0 = _speed(relative_velocity(r0, v0, self.omega))
             sp1 = _speed(relative_velocity(r1, v1, self.omega))
