@@ -148,8 +148,8 @@ class NodeTracker:
             raise ValueError(f"frame time {t_s} s precedes the previous frame at {self.t_s} s")
         t_s = self.t_s = float(t_s)  # a Python float: numpy scalars make every operation slower
         m = frame.t_s.size
-        if m == 0:
-            return self._delete(self._stale(t_s)) if self.size else NO_CHANGES
+        if m == 0:  # no state changes: only time can have run out (see _timed_out)
+            return self._delete(self._timed_out(t_s)) if self.size else NO_CHANGES
         was, k = self.confirmed, self.size
         hits = self._associate(t_s, frame) if k else None
         self._stamp_s = t_s
@@ -345,9 +345,17 @@ class NodeTracker:
             up = self.x[:, :3] / r[:, None]
             sig_alt = np.sqrt(einsum("ki,kij,kj->k", up, self.P[:, :3, :3], up))
             alt = r - R_EARTH_MEAN_M
-        return (((t_s - self.born_s >= cfg.confirm_window_s) & ~self.confirmed)
-                | (t_s - self.last_hit_s > cfg.drop_track_s) | (sigma > cfg.max_pos_sigma_m)
+        return (self._timed_out(t_s) | (sigma > cfg.max_pos_sigma_m)
                 | (alt + 3.0 * sig_alt < UNDERGROUND_M))  # fmt: skip
+
+    def _timed_out(self, t_s: float) -> np.ndarray:
+        """Tracks tentative past the confirmation window or unseen for ``drop_track_s``: all
+        that :meth:`_stale` can newly find in a frame without detections, since states only
+        change in frames with detections and every frame with them ends with a full check."""
+        cfg = self.config
+        return ((t_s - self.born_s >= cfg.confirm_window_s) & ~self.confirmed) | (
+            t_s - self.last_hit_s > cfg.drop_track_s
+        )
 
     def _duplicates(self, drop: np.ndarray) -> None:
         """Mark in ``drop`` the confirmed tracks that are statistically the same object as an
