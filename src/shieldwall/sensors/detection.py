@@ -99,16 +99,23 @@ def aer_sqrt_covariance_ecef(
     """
     sa, ca = np.sin(az_rad), np.cos(az_rad)
     se, ce = np.sin(el_rad), np.cos(el_rad)
+    cols = _scaled_jacobian_columns(sa, ca, se, ce, range_m, sigmas)
+    rot = np.asarray(rot_enu, dtype=float)
+    out = [sum(c[k][..., None] * rot[..., k, :] for k in range(3)) for c in cols]
+    return np.stack(out, axis=-1)
+
+
+def _scaled_jacobian_columns(sa, ca, se, ce, range_m, sigmas) -> tuple[tuple, ...]:
+    """ENU components of the Jacobian columns of ``(e, n, u)(r, az, el)``, each scaled by its
+    error sigma (``sigmas`` = (range, azimuth, elevation)), from the angles' sines and
+    cosines."""
     s_r, s_az, s_el = sigmas
     zero = np.zeros_like(se)
-    cols = (
+    return (
         (s_r * ce * sa, s_r * ce * ca, s_r * se),  # d/d range
         (s_az * range_m * ce * ca, -s_az * range_m * ce * sa, zero),  # d/d az
         (-s_el * range_m * se * sa, -s_el * range_m * se * ca, s_el * range_m * ce),  # d/d el
     )
-    rot = np.asarray(rot_enu, dtype=float)
-    out = [sum(c[k][..., None] * rot[..., k, :] for k in range(3)) for c in cols]
-    return np.stack(out, axis=-1)
 
 
 def aer_covariance_enu(
@@ -161,13 +168,7 @@ def aer_point_and_covariance_ecef(
     offset = np.empty(np.shape(horiz) + (3,))
     for i in range(3):
         np.add(rows[0][i] * enu[0] + rows[1][i] * enu[1], rows[2][i] * enu[2], out=offset[..., i])
-    s_r, s_az, s_el = sigmas
-    zero = np.zeros_like(se)
-    cols = (
-        (s_r * ce * sa, s_r * ce * ca, s_r * se),  # d/d range
-        (s_az * range_m * ce * ca, -s_az * range_m * ce * sa, zero),  # d/d az
-        (-s_el * range_m * se * sa, -s_el * range_m * se * ca, s_el * range_m * ce),  # d/d el
-    )
+    cols = _scaled_jacobian_columns(sa, ca, se, ce, range_m, sigmas)
     # a[c][i]: row i, column c of A = rot_enu^T J diag(sigmas)
     a = [[sum(c[k] * rows[k][i] for k in range(3)) for i in range(3)] for c in cols]
     cov = np.empty(offset.shape + (3,))
