@@ -36,8 +36,8 @@ from shieldwall.threats.flight import (
     ellipsoid_height_m,
     gravity,
     propagate,
-    sample,
 )
+from shieldwall.threats.flightsample import sample
 from shieldwall.threats.reference import reference_flight
 from shieldwall.threats.targeting import TargetingError, _solve_range, launch_frame, solve
 from shieldwall.threats.trajectory import fly

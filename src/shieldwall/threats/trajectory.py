@@ -15,7 +15,8 @@ import numpy as np
 
 from shieldwall.geo.wgs84 import ecef_to_geodetic, great_circle_distance_m
 from shieldwall.scenario.catalog import ThreatType
-from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Vehicle, sample
+from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Vehicle
+from shieldwall.threats.flightsample import sample
 from shieldwall.threats.targeting import Solution, TargetingError, solve
 
 SAMPLE_STEP_S = 1.0

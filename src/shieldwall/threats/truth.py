@@ -20,7 +20,8 @@ import pymap3d
 from shieldwall.geo import geodetic_to_ecef
 from shieldwall.scenario.models import Scenario
 from shieldwall.threats.airbreathing import airbreathing_tracks, route_points, unit_vectors
-from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Flight, Vehicle, sample
+from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Flight, Vehicle
+from shieldwall.threats.flightsample import sample
 from shieldwall.threats.raid import CLASS_CODES, ThreatSet
 from shieldwall.threats.targeting import TargetingError, solve
 
