@@ -253,6 +253,23 @@ def test_classify_by_kinematics():
     assert classify(fast, vague)[0] != 0 and classify(fast)[0] == 0
 
 
+def test_classify_caps_cruise_speed_of_low_born_tracks():
+    """A low-born track (no speed test) surely faster than the cap is not cruise (a track strung
+    across two drones: 550 +- 24 m/s); a steep dive (a ballistic missile picked up low) or a
+    high-born track keeps its class, and so does one within two sigmas of the cap."""
+    level = _state(0, 0, 2000.0, (550.0, 0, 0))
+    dive = _state(0, 0, 2000.0, (550.0, 0, -400.0))
+    slow = _state(0, 0, 2000.0, (240.0, 0, 0))
+    x = np.array([level, dive, slow])
+    P = np.tile(np.diag([1e4, 1e4, 1e4, 24.0**2, 24.0**2, 24.0**2]), (3, 1, 1))
+    low = np.zeros(3, dtype=bool)
+    np.testing.assert_array_equal(classify(x, P, low, 360.0), [2, 1, 1])
+    np.testing.assert_array_equal(classify(x, P, low), [1, 1, 1])  # no cap
+    np.testing.assert_array_equal(classify(x, P, np.ones(3, bool), 360.0), [1, 0, 1])
+    wide = np.tile(np.diag([1e4, 1e4, 1e4, 150.0**2, 150.0**2, 150.0**2]), (3, 1, 1))
+    assert classify(x[:1], wide[:1], low[:1], 360.0)[0] == 1  # 550 - 2 * 150 < 360
+
+
 # --------------------------------------------------------------------------------------------
 # Track management
 # --------------------------------------------------------------------------------------------

@@ -39,7 +39,10 @@ _NORM_FLOOR = np.array([1.0, 1e-9])  # floors of |r| and |v| where they divide
 
 
 def classify(
-    x: np.ndarray, P: np.ndarray | None = None, speed_test: np.ndarray | bool = True
+    x: np.ndarray,
+    P: np.ndarray | None = None,
+    speed_test: np.ndarray | bool = True,
+    cruise_max_m_s: float = np.inf,
 ) -> np.ndarray:
     """Class code ``(k,)`` (0 ballistic, 1 cruise, 2 drone) of states ``x`` ``(k, 6)`` (ECEF)
     from kinematics alone: ballistic above 25 km, faster than 700 m/s or climbing or diving
@@ -49,12 +52,19 @@ def classify(
     propagation), so that a track whose velocity is not yet known is not called ballistic and
     put under gravity (a drone falling at 1 g is lost within a few frames), nor a cruise
     missile (which would keep the simulator's fast decision cycle running). Where
-    ``speed_test`` is False only altitude makes a track ballistic (see :class:`NodeTracker`)."""
-    return kinematics(x, P, speed_test)[0]
+    ``speed_test`` is False only altitude makes a track ballistic (see :class:`NodeTracker`),
+    and a track that is surely faster than ``cruise_max_m_s`` is not called cruise unless it
+    climbs or dives steeply: the expected air-breathers fly slower, and at long range a track
+    strung across two drones of a swarm reads as a precise but false 500 m/s (it is "drone", the
+    class that claims nothing)."""
+    return kinematics(x, P, speed_test, cruise_max_m_s)[0]
 
 
 def kinematics(
-    x: np.ndarray, P: np.ndarray | None = None, speed_test: np.ndarray | bool = True
+    x: np.ndarray,
+    P: np.ndarray | None = None,
+    speed_test: np.ndarray | bool = True,
+    cruise_max_m_s: float = np.inf,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """:func:`classify`'s class code ``(k,)`` with the by-products a node reuses for deletion:
     altitude above the mean sphere ``(k,)`` (m) and its standard deviation ``(k,)`` (None
@@ -79,9 +89,13 @@ def kinematics(
         sig_alt = sd[2]
         alt_low = alt - 2.0 * sig_alt
     speed_low = speed - margin_v
-    fast = (speed_low > BALLISTIC_SPEED_M_S) | (np.abs(climb) - margin_c > BALLISTIC_CLIMB_M_S)
+    steep = np.abs(climb) - margin_c > BALLISTIC_CLIMB_M_S
+    fast = (speed_low > BALLISTIC_SPEED_M_S) | steep
     ballistic = (alt_low > BALLISTIC_ALT_M) | (fast & speed_test)
-    return np.where(ballistic, 0, np.where(speed_low > CRUISE_SPEED_M_S, 1, 2)), alt, sig_alt
+    cruise = speed_low > CRUISE_SPEED_M_S
+    if cruise_max_m_s < np.inf:
+        cruise &= (speed_low <= cruise_max_m_s) | steep | speed_test
+    return np.where(ballistic, 0, np.where(cruise, 1, 2)), alt, sig_alt
 
 
 def gravity_of(x: np.ndarray, cls: np.ndarray) -> np.ndarray | None:

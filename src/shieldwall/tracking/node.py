@@ -170,7 +170,9 @@ class NodeTracker:
         # ballistic before: in a drone swarm seen with kilometres of noise a low track can
         # string two drones into a "1 km/s" velocity, and calling that ballistic (gravity, 20
         # times the process noise) lets it run away.
-        self.cls, alt, sig_alt = kinematics(self.x, self.P, self.speed_test)
+        self.cls, alt, sig_alt = kinematics(
+            self.x, self.P, self.speed_test, self.config.cruise_max_m_s
+        )
         self.speed_test = self.speed_test | (self.cls == 0)
         gone = self._stale(t_s, alt, sig_alt)
         self._duplicates(gone)

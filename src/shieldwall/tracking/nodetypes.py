@@ -26,6 +26,7 @@ class NodeConfig:
     low_alt_m: float = 15e3
     merge_gate_prob: float = 0.99
     init_speed_m_s: float = 250.0  # detections this far apart per second may be one object
+    cruise_max_m_s: float = float("inf")  # a low-born track surely faster is not cruise
 
 
 @dataclass(frozen=True, slots=True)
