@@ -38,12 +38,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldwall.geo.wgs84 import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S, WGS84_A_M, WGS84_E2
+from shieldwall.threats.flightstep import (  # noqa: F401 (re-exported)
+    BOOST_BETA_KG_M2,
+    FINE_STEP_S,
+    J2_EARTH,
+    RHO0_KG_M3,
+    SCALE_HEIGHT_M,
+    Program,
+    down_range_unit,
+    rk4,
+)
 
-J2_EARTH = 1.082_626_68e-3  # WGS 84 / EGM96 second zonal harmonic (Vallado, table D-1)
-RHO0_KG_M3 = 1.225  # sea-level density, US Standard Atmosphere 1976
-SCALE_HEIGHT_M = 7_160.0  # exponential-atmosphere scale height (Regan & Anandakrishnan, ch. 2)
-BOOST_BETA_KG_M2 = 30_000.0  # fuelled missile m/(C_D A): ~16 t / (0.35 x 1.2 m^2), notional
-FINE_STEP_S = 1.0
 COARSE_STEP_S = 10.0
 FINE_BELOW_M = 150_000.0
 REENTRY_ALT_M = 100_000.0
@@ -146,91 +151,6 @@ def relative_velocity(r: np.ndarray, v: np.ndarray, omega: float) -> np.ndarray:
     return vr
 
 
-def down_range_unit(up: np.ndarray, az_rad: np.ndarray) -> np.ndarray:
-    """Horizontal unit vectors (3, n) at azimuth ``az_rad`` (clockwise from north) in the
-    planes normal to ``up`` (3, n): ``cos(az) north + sin(az) east``."""
-    north = np.stack([-up[2] * up[0], -up[2] * up[1], up[0] ** 2 + up[1] ** 2])
-    norm = np.linalg.norm(north, axis=0)
-    # at a pole every direction is south (north): azimuths count from the Greenwich meridian
-    pole = norm < 1e-12
-    north = np.where(pole, np.array([[-1.0], [0.0], [0.0]]) * np.sign(up[2]), north)
-    north /= np.where(pole, 1.0, norm)
-    east = np.cross(north.T, up.T).T
-    return np.cos(az_rad) * north + np.sin(az_rad) * east
-
-
-class _Program:
-    """Launch geometry and thrust law of n missiles (precomputed per propagation)."""
-
-    def __init__(self, r0: np.ndarray, up: np.ndarray, veh: Vehicle, ctl: Controls) -> None:
-        self.down_range = down_range_unit(up, ctl.az_rad)
-        self.up = up
-        self.r0 = r0
-        self.boost = veh.boost_s
-        self.t_v = np.minimum(10.0, 0.1 * veh.boost_s)
-        zeta = 1.0 - 1.0 / veh.mass_ratio
-        self.zeta = zeta
-        self.c = ctl.ve_m_s * zeta / np.where(veh.boost_s > 0, veh.boost_s, 1.0)
-        self.theta_bo = ctl.theta_rad
-        # step-invariant parts of the thrust law and the step sizes, computed once
-        self.tb = np.where(self.boost > 0, self.boost, 1.0)
-        self.ramp = np.maximum(self.tb - self.t_v, 1e-9)
-        self.rise = 0.5 * np.pi - self.theta_bo
-        self.boost_end = veh.boost_s - 1e-9
-        n_boost = np.maximum(np.ceil(veh.boost_s / FINE_STEP_S), 1.0)
-        self.boost_h = veh.boost_s / n_boost
-
-    def thrust(self, t: np.ndarray, on: np.ndarray) -> np.ndarray:
-        """Thrust acceleration (3, n) at missile times ``t`` (n,) for missiles whose current
-        step lies in the boost (``on``); zero for the others."""
-        tb = self.tb
-        s = np.minimum(np.maximum((t - self.t_v) / self.ramp, 0.0), 1.0)  # clip to [0, 1]
-        theta = self.theta_bo + self.rise * (1.0 - s) ** 2
-        mag = np.where(on, self.c / (1.0 - self.zeta * np.minimum(t, tb) / tb), 0.0)
-        return mag * (np.cos(theta) * self.down_range + np.sin(theta) * self.up)
-
-
-def _accel(t, r, v, veh: Vehicle, prog: _Program, on, thrust, beta, h_r=None) -> np.ndarray:
-    """Total acceleration (3, n) in the inertial frame. ``on`` marks missiles whose current
-    step is a boost step (decided once per step, so a step that ends exactly at burnout keeps
-    its thrust in every stage, and the next one has none); ``thrust`` is the thrust
-    acceleration at ``t`` (None when no missile boosts), ``beta`` the ballistic coefficients
-    of the step and ``h_r`` the height of ``r`` when already known."""
-    rho2 = r[0] * r[0] + r[1] * r[1]
-    r2 = rho2 + r[2] * r[2]  # shared by gravity and the height (same sums, same bits)
-    a = gravity(r, veh.j2, r2)
-    if veh.drag:
-        h = _height_m(rho2, r2) if h_r is None else h_r
-        vr = relative_velocity(r, v, veh.omega)
-        speed = np.sqrt(vr[0] * vr[0] + vr[1] * vr[1] + vr[2] * vr[2])
-        # a_D = -rho |v_rel| v_rel / (2 beta)
-        a -= (density_kg_m3(h) * speed / (2.0 * beta)) * vr
-    if thrust is not None:
-        a += thrust
-    return a
-
-
-def _rk4(t, r, v, h, veh, prog, h_r=None):
-    """One classical RK4 step of ``r' = v, v' = a(t, r, v)`` with per-missile steps ``h``
-    (``h_r``: the height of ``r`` if known). The thrust at mid-step serves stages 2 and 3."""
-    on = t < prog.boost_end
-    b = np.count_nonzero(on) > 0  # (count_nonzero: no Python-level wrapper)
-    beta = np.where(on, BOOST_BETA_KG_M2, veh.beta_kg_m2) if veh.drag else None
-    t_mid = t + 0.5 * h
-    th_mid = prog.thrust(t_mid, on) if b else None
-    k1r, k1v = v, _accel(t, r, v, veh, prog, on, prog.thrust(t, on) if b else None, beta, h_r)
-    k2r = v + 0.5 * h * k1v
-    k2v = _accel(t_mid, r + 0.5 * h * k1r, k2r, veh, prog, on, th_mid, beta)
-    k3r = v + 0.5 * h * k2v
-    k3v = _accel(t_mid, r + 0.5 * h * k2r, k3r, veh, prog, on, th_mid, beta)
-    k4r = v + h * k3v
-    k4v = _accel(t + h, r + h * k3r, k4r, veh, prog, on, prog.thrust(t + h, on) if b else None,
-                 beta)  # fmt: skip
-    # y_{k+1} = y_k + h/6 (k1 + 2 k2 + 2 k3 + k4)
-    r_new = r + h / 6.0 * (k1r + 2 * k2r + 2 * k3r + k4r)
-    return r_new, v + h / 6.0 * (k1v + 2 * k2v + 2 * k3v + k4v)
-
-
 def hermite(p0, v0, p1, v1, h, s):
     """Cubic Hermite point at fraction ``s`` of a step ``h`` from (p0, v0) to (p1, v1)."""
     s2, s3 = s * s, s * s * s
@@ -238,17 +158,22 @@ def hermite(p0, v0, p1, v1, h, s):
             + (s3 - s2) * h * v1)  # fmt: skip
 
 
-def _crossing(r0, v0, r1, v1, h, level_m):
+def _crossing(r0, v0, r1, v1, h, level_m, h0=None, h1=None):
     """Fraction s in [0, 1] of a step where the height falls through ``level_m``: a chord
     guess, then three corrections of the Hermite position's height by the step's mean sink
-    rate (a fixed-slope Newton iteration)."""
-    h0, h1 = ellipsoid_height_m(r0) - level_m, ellipsoid_height_m(r1) - level_m
-    s = np.clip(h0 / np.where(h0 != h1, h0 - h1, 1.0), 0.0, 1.0)
-    rate = h1 - h0
+    rate (a fixed-slope Newton iteration). ``h0``, ``h1``: the heights of r0 and r1 if known."""
+    h0 = (ellipsoid_height_m(r0) if h0 is None else h0) - level_m
+    h1 = (ellipsoid_height_m(r1) if h1 is None else h1) - level_m
+    s = _unit_clip(h0 / np.where(h0 != h1, h0 - h1, 1.0))
+    rate = np.where(h1 - h0 != 0, h1 - h0, -1.0)
     for _ in range(3):
         hs = ellipsoid_height_m(hermite(r0, v0, r1, v1, h, s)) - level_m
-        s = np.clip(s - hs / np.where(rate != 0, rate, -1.0), 0.0, 1.0)
+        s = _unit_clip(s - hs / rate)
     return s
+
+
+def _unit_clip(x: np.ndarray) -> np.ndarray:  # np.clip(x, 0, 1) without its Python wrapper
+    return np.minimum(np.maximum(x, 0.0, out=x), 1.0, out=x)
 
 
 def eci_to_ecef(r: np.ndarray, t_s: np.ndarray, omega: float) -> np.ndarray:
@@ -257,10 +182,11 @@ def eci_to_ecef(r: np.ndarray, t_s: np.ndarray, omega: float) -> np.ndarray:
     return np.stack([c * r[0] + s * r[1], -s * r[0] + c * r[1], r[2]])
 
 
-def _step_sizes(t, h_r, prog: _Program) -> np.ndarray:
-    """Per-missile step (heights ``h_r``): boost split to end on burnout; fine low, coarse high."""
+def _step_sizes(on, h_r, prog: Program) -> np.ndarray:
+    """Per-missile step (heights ``h_r``, ``on`` in the boost): boost split to end on burnout;
+    fine low, coarse high."""
     low = h_r < FINE_BELOW_M
-    return np.where(t < prog.boost_end, prog.boost_h, np.where(low, FINE_STEP_S, COARSE_STEP_S))
+    return np.where(on, prog.boost_h, np.where(low, FINE_STEP_S, COARSE_STEP_S))
 
 
 def propagate(
@@ -279,8 +205,10 @@ def propagate(
     :class:`Flight`.
     """
     n = r0_ecef.shape[1]
-    prog = _Program(r0_ecef, up, veh, ctl)
-    r = r0_ecef.copy()
+    prog = Program(r0_ecef, up, veh, ctl)
+    y = np.empty((6, n))  # the state [r; v]
+    r = y[:3]
+    r[...] = r0_ecef
     v = np.stack([-veh.omega * r[1], veh.omega * r[0], np.zeros(n)])
     free = veh.boost_s <= 0
     if free.any():
@@ -288,16 +216,19 @@ def propagate(
         v = np.where(free, v + ctl.ve_m_s * launch, v)
     if v0_eci is not None:
         v = np.array(v0_eci, dtype=float)
+    y[3:] = v
     t = np.zeros(n)
-    out = _Tracker(n, r, v, veh.omega, history)
+    out = _Tracker(n, y[:3], y[3:], veh.omega, history)
     alive = np.ones(n, dtype=bool)
     h_r = out.apogee.copy()  # the height of r, carried from step to step
     while np.count_nonzero(alive):
-        h = np.where(alive, _step_sizes(t, h_r, prog), 0.0)
-        r1, v1 = _rk4(t, r, v, h, veh, prog, h_r)
+        on = t < prog.boost_end  # the step is a boost step
+        boosting = np.count_nonzero(on) > 0  # (count_nonzero: no Python-level wrapper)
+        h = np.where(alive, _step_sizes(on, h_r, prog), 0.0)
+        y1 = rk4(t, y, h, prog, h_r, on if boosting else None)
         t1 = t + h
-        h_r = out.step(t, r, v, t1, r1, v1, h, prog, alive, h_r)
-        r, v, t = r1, v1, t1
+        h_r = out.step(t, y[:3], y[3:], t1, y1[:3], y1[3:], h, prog, alive, h_r, boosting)
+        y, t = y1, t1
         alive &= ~out.landed & (t < MAX_FLIGHT_S)
     return out.flight()
 
@@ -317,24 +248,30 @@ class _Tracker:
         self.hist = ([np.zeros(n)], [r], [v]) if history else None
         self.radial = None  # r . v at the end of the last step
 
-    def step(self, t0, r0, v0, t1, r1, v1, h, prog: _Program, alive, h0):
-        """Book a step (t0, r0, v0) (height ``h0``) -> (t1, r1, v1); returns r1's height."""
+    def step(self, t0, r0, v0, t1, r1, v1, h, prog: Program, alive, h0, boosting=True):
+        """Book a step (t0, r0, v0) (height ``h0``) -> (t1, r1, v1); returns r1's height.
+        ``boosting``: some missile's step started in the boost. Burnout, the 100 km crossing
+        and the impact are refined on the missiles concerned only (elementwise arithmetic)."""
         h1 = ellipsoid_height_m(r1)
         self.apogee = np.maximum(self.apogee, np.where(alive, h1, -np.inf))
         self._apogee(r0, v0, r1, v1, h, alive)
-        burnt = alive & (t0 < prog.boost_end) & (t1 >= prog.boost_end)
-        if np.count_nonzero(burnt):
-            speed1 = _speed(relative_velocity(r1, v1, self.omega))
-            self.bo_speed = np.where(burnt, speed1, self.bo_speed)
-            self.bo_t = np.where(burnt, t1, self.bo_t)
-        self._reentry(r0, v0, r1, v1, h, alive & (h0 >= REENTRY_ALT_M) & (h1 < REENTRY_ALT_M))
+        if boosting:
+            burnt = alive & (t0 < prog.boost_end) & (t1 >= prog.boost_end)
+            if np.count_nonzero(burnt):
+                speed1 = _speed(relative_velocity(r1, v1, self.omega))
+                self.bo_speed = np.where(burnt, speed1, self.bo_speed)
+                self.bo_t = np.where(burnt, t1, self.bo_t)
+        cross = alive & (h0 >= REENTRY_ALT_M) & (h1 < REENTRY_ALT_M)
+        if np.count_nonzero(cross):
+            self._reentry(r0, v0, r1, v1, h, np.flatnonzero(cross), h0, h1)
         # ground contact at any time, boost included (a boost weaker than gravity sinks)
         down = alive & (h1 < 0.0)
         if np.count_nonzero(down):
-            s = _crossing(r0, v0, r1, v1, h, 0.0)
-            p = hermite(r0, v0, r1, v1, h, s)
-            self.impact_t = np.where(down, t0 + s * h, self.impact_t)
-            self.impact_r = np.where(down, p, self.impact_r)
+            i = np.flatnonzero(down)
+            r0i, v0i, r1i, v1i, hi = r0[:, i], v0[:, i], r1[:, i], v1[:, i], h[i]
+            s = _crossing(r0i, v0i, r1i, v1i, hi, 0.0, h0[i], h1[i])
+            self.impact_t[i] = t0[i] + s * hi
+            self.impact_r[:, i] = hermite(r0i, v0i, r1i, v1i, hi, s)
             self.landed |= down
         if self.hist is not None:
             for lst, x in zip(self.hist, (t1, r1, v1), strict=True):
@@ -354,12 +291,13 @@ class _Tracker:
             hs = ellipsoid_height_m(np.moveaxis(p, 1, 0).reshape(3, -1)).reshape(33, -1)
             self.apogee[i] = np.maximum(self.apogee[i], hs.max(axis=0))
 
-    def _reentry(self, r0, v0, r1, v1, h, cross):
-        if np.count_nonzero(cross):
-            s = _crossing(r0, v0, r1, v1, h, REENTRY_ALT_M)
-            sp0 = _speed(relative_velocity(r0, v0, self.omega))
-            sp1 = _speed(relative_velocity(r1, v1, self.omega))
-            self.reentry = np.where(cross, sp0 + s * (sp1 - sp0), self.reentry)
+    def _reentry(self, r0, v0, r1, v1, h, i, h0, h1):
+        """Earth-relative speed of missiles ``i`` where they fall through 100 km this step."""
+        r0, v0, r1, v1 = r0[:, i], v0[:, i], r1[:, i], v1[:, i]
+        s = _crossing(r0, v0, r1, v1, h[i], REENTRY_ALT_M, h0[i], h1[i])
+        sp0 = _speed(relative_velocity(r0, v0, self.omega))
+        sp1 = _speed(relative_velocity(r1, v1, self.omega))
+        self.reentry[i] = sp0 + s * (sp1 - sp0)
 
     def flight(self) -> Flight:
         impact = eci_to_ecef(self.impact_r, self.impact_t, self.omega).T
