@@ -102,10 +102,12 @@ def _ve_guess(range_m: np.ndarray, veh: Vehicle) -> np.ndarray:
 
 def _solve_range(
     lat: np.ndarray, lon: np.ndarray, aim_lat: np.ndarray, aim_lon: np.ndarray,
-    veh: Vehicle, theta: np.ndarray, ve0: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, Flight]:  # fmt: skip
+    veh: Vehicle, theta: np.ndarray, ve0: np.ndarray, history: bool = False,
+) -> tuple[Controls, np.ndarray, Flight | None]:  # fmt: skip
     """``ve`` and azimuth hitting each aim at fixed pitch ``theta`` (secant on the down-range
-    miss, azimuth turned by the cross-range miss). Returns (controls, converged, flight)."""
+    miss, azimuth turned by the cross-range miss). Returns (controls, converged, flight): the
+    flight of exactly those controls (with its step history if ``history``), or None when the
+    iterations ran out after a last correction (the controls were never flown)."""
     r0, up = launch_frame(lat, lon)
     aim = geodetic_to_ecef(aim_lat, aim_lon, np.zeros_like(aim_lat)).reshape(-1, 3).T
     sin_psi = np.maximum(np.sin(central_angle(r0, aim)), 1e-6)
@@ -114,13 +116,13 @@ def _solve_range(
     ve, ve_prev, down_prev = np.maximum(ve0, ve_min), None, None
     for _ in range(MAX_ITER):
         ctl = Controls(ve, az, theta)
-        flight = propagate(r0, up, veh, ctl)
+        flight = propagate(r0, up, veh, ctl, history=history)
         down, left = miss_components(flight.impact_ecef_m, aim, r0)
         ok = np.hypot(down, left) < MISS_TOL_M
         # overshooting at the lift-off thrust floor: too short a shot for this boost, for good
         stuck = (ve <= ve_min) & (down > MISS_TOL_M)
         if (ok | stuck).all():
-            break
+            return ctl, ok, flight
         if ve_prev is None:
             slope = ve * 0.5 / (EARTH_MEAN_RADIUS_M * central_angle(r0, aim) + 1e5)  # dve/dR
         else:
@@ -130,7 +132,7 @@ def _solve_range(
         ve_prev, down_prev = ve, down
         ve = np.where(ok, ve, np.maximum(ve + step, ve_min))
         az = np.where(ok, az, az + left / (EARTH_MEAN_RADIUS_M * sin_psi))
-    return Controls(ve, az, theta), ok, flight
+    return Controls(ve, az, theta), ok, None
 
 
 _TABLES: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -242,12 +244,14 @@ def solve(
             f"a {rng_m[i] / 1e3:,.0f} km shot is outside what this missile type can fly"
             f" ({span[0, i] / 1e3:,.0f}-{span[1, i] / 1e3:,.0f} km with its boost)"
         )
-    ctl, ok, _ = _solve_range(lat, lon, aim_lat, aim_lon, veh, theta, ve)
-    if profile != "min-energy":
+    me = profile == "min-energy"
+    ctl, ok, flight = _solve_range(lat, lon, aim_lat, aim_lon, veh, theta, ve, history=me)
+    if not me:
         ctl, ok = _solve_profile(lat, lon, aim_lat, aim_lon, veh, ctl, profile, apogee_m,
                                  flight_time_s)  # fmt: skip
-    r0, up = launch_frame(lat, lon)
-    flight = propagate(r0, up, veh, ctl, history=True)
+    if flight is None or not me:
+        r0, up = launch_frame(lat, lon)
+        flight = propagate(r0, up, veh, ctl, history=True)
     aim = geodetic_to_ecef(aim_lat, aim_lon, np.zeros_like(aim_lat)).reshape(-1, 3).T
     miss = np.linalg.norm(flight.impact_ecef_m - aim.T, axis=1)
     converged = ok & np.isfinite(miss) & (miss < 2.0 * MISS_TOL_M)
