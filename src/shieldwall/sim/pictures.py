@@ -32,48 +32,67 @@ class PictureLog:
         self.n_threats = n_threats
         self.t_s: list[float] = []
         self.truth: list[tuple[np.ndarray, np.ndarray]] = []
+        # per picture sampled: number, label, source, x (k, 6), position variances (k, 3)
         self.tracks: list[tuple[np.ndarray, ...]] = []
+        self.n_pictures: list[int] = []  # pictures per sample
         self.next_t_s = 0.0
+        self._cols: dict[str, np.ndarray] | None = None  # arrays(), until the next sample
 
     def due(self, t_s: float) -> bool:
         return t_s >= self.next_t_s
 
     def sample(self, t_s: float, pictures, truth: Truth, alive: np.ndarray) -> None:
         """Record the pictures (one per nation) and the threats in the air (``alive``)."""
-        k = len(self.t_s)
-        pos, flying = truth.position_ecef(t_s)
-        vel = truth.velocity_ecef(t_s)
+        state, flying = truth.state_ecef(t_s)
         air = np.flatnonzero(flying & alive)
-        self.truth.append((air, np.concatenate([pos[air], vel[air]], axis=1)))
-        for a, pic in enumerate(pictures):
+        self.truth.append((air, state[air]))
+        for pic in pictures:
             n = pic.number.size
-            sigma = np.sqrt(np.trace(pic.P[:, :3, :3], axis1=1, axis2=2) / 3.0)
-            self.tracks.append((np.full(n, k), np.full(n, a), pic.number, pic.label, pic.source,
-                                pic.x, sigma))  # fmt: skip
+            var = np.take(pic.P.reshape(n, 36), _POS_DIAG, axis=1)  # P_xx, P_yy, P_zz
+            self.tracks.append((pic.number, pic.label, pic.source, pic.x, var))
+        self.n_pictures.append(len(pictures))
         self.t_s.append(float(t_s))
         self.next_t_s = (np.floor(t_s / SAMPLE_PERIOD_S) + 1.0) * SAMPLE_PERIOD_S
+        self._cols = None
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Everything as flat columns: truth rows (``truth_*``) and picture rows."""
+        """Everything as flat columns: truth rows (``truth_*``) and picture rows (read-only,
+        computed once per sample count). A track's ``pos_sigma_m`` is sqrt(trace(P_pos) / 3)."""
+        if self._cols is None:
+            self._cols = self._arrays()
+        return self._cols
+
+    def _arrays(self) -> dict[str, np.ndarray]:
         n_s = len(self.t_s)
         t_scan = np.repeat(np.arange(n_s), [a.size for a, _ in self.truth])
+        counts = [c[0].size for c in self.tracks]
+        scan = np.repeat(np.repeat(np.arange(n_s), self.n_pictures), counts)
+        nation = np.repeat(np.concatenate([np.arange(p) for p in self.n_pictures] or [[]]), counts)
         if self.tracks:
             cols = [np.concatenate(c) for c in zip(*self.tracks, strict=True)]
         else:
-            cols = [np.zeros(0, dtype=np.int64)] * 5 + [np.zeros((0, 6)), np.zeros(0)]
-        return {
+            cols = [np.zeros(0, dtype=np.int64)] * 3 + [np.zeros((0, 6)), np.zeros((0, 3))]
+        var = cols[4]
+        out = {
             "scan_t_s": np.array(self.t_s),
             "truth_scan": t_scan,
             "truth_threat": np.concatenate([a for a, _ in self.truth] or [np.zeros(0, int)]),
             "truth_x": np.concatenate([x for _, x in self.truth] or [np.zeros((0, 6))]),
-            "scan": cols[0].astype(np.int64),
-            "nation": cols[1].astype(np.int64),
-            "number": cols[2].astype(np.int64),
-            "threat": cols[3].astype(np.int64),
-            "source": cols[4].astype(np.int64),
-            "x": cols[5].reshape(-1, 6),
-            "pos_sigma_m": cols[6],
+            "scan": scan.astype(np.int64),
+            "nation": nation.astype(np.int64),
+            "number": cols[0].astype(np.int64),
+            "threat": cols[1].astype(np.int64),
+            "source": cols[2].astype(np.int64),
+            "x": cols[3].reshape(-1, 6),
+            # trace summed in order, as np.trace does: (P_xx + P_yy) + P_zz
+            "pos_sigma_m": np.sqrt((var[:, 0] + var[:, 1] + var[:, 2]) / 3.0),
         }
+        for a in out.values():
+            a.flags.writeable = False
+        return out
+
+
+_POS_DIAG = np.array([0, 7, 14])  # P_xx, P_yy, P_zz in a row-major 6 x 6 covariance
 
 
 def _picture_rows(cols: dict[str, np.ndarray]):

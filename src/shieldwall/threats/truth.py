@@ -74,6 +74,13 @@ class Truth:
         _, active, vel = self._at(np.full((self.t0_s.size, 1), float(t_s)))
         return vel[:, 0] * active[:, 0, None]
 
+    def state_ecef(self, t_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """(n, 6) ECEF positions and velocities (the bracketing samples' velocity, as
+        :meth:`velocity_ecef` gives it for a threat in flight) at time ``t_s`` and the (n,)
+        mask ``t0 <= t < end``; one interpolation for both."""
+        pos, active, vel = self._at(np.full((self.t0_s.size, 1), float(t_s)))
+        return np.concatenate([pos[:, 0], vel[:, 0]], axis=1), active[:, 0]
+
     def positions_ecef(self, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Times (m,) -> positions (n, m, 3) and in-flight mask (n, m)."""
         t = np.broadcast_to(np.asarray(t_s, dtype=float)[None, :], (self.t0_s.size, len(t_s)))

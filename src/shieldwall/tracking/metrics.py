@@ -20,6 +20,7 @@ Sources:
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,40 +216,46 @@ def _track_number_changes(truth: History, segs) -> int:
     seg_track, seg_truth, s0, s1 = segs
     if seg_track.size == 0:
         return 0
-    _, pair = np.unique(np.stack([seg_track, seg_truth]), axis=1, return_inverse=True)
-    pair = pair.reshape(-1)
-    pair_end = np.full(int(pair.max()) + 1, -1, dtype=np.int64)
+    pair = _pair_ids(seg_track, seg_truth)
+    pair_end = np.full(int(pair[-1]) + 1, -1, dtype=np.int64)
     np.maximum.at(pair_end, pair, s1)
     last = pair_end[pair]  # per segment: when its track's association with its truth ends
-    by_truth = np.argsort(truth.obj_id, kind="stable")
-    truth_ids, truth_scans = truth.obj_id[by_truth], truth.scan[by_truth]
+    by_truth = np.lexsort((truth.scan, truth.obj_id))  # each truth's scans, ascending
+    truth_ids = truth.obj_id[by_truth]
     seg_order = np.argsort(seg_truth, kind="stable")  # ascending index within each truth
     ids, first = np.unique(seg_truth[seg_order], return_index=True)
-    bounds = np.append(first, seg_order.size)
+    bounds = np.append(first, seg_order.size).tolist()
+    lo, hi = np.searchsorted(truth_ids, ids).tolist(), np.searchsorted(truth_ids, ids + 1).tolist()
+    # the walks are short and sequential: plain Python lists beat numpy calls on them
+    scans, mine = truth.scan[by_truth].tolist(), seg_order.tolist()
+    s0_, s1_, last_ = s0.tolist(), s1.tolist(), last.tolist()
     changes = 0
-    for k, j in enumerate(ids.tolist()):
-        lo, hi = np.searchsorted(truth_ids, [j, j + 1])
-        scans = np.sort(truth_scans[lo:hi])
-        used = _tracks_needed(scans, seg_order[bounds[k] : bounds[k + 1]], s0, s1, last)
+    for k in range(ids.size):
+        used = _tracks_needed(scans[lo[k] : hi[k]], mine[bounds[k] : bounds[k + 1]], s0_, s1_,
+                              last_)  # fmt: skip
         changes += max(used - 1, 0)
     return changes
 
 
-def _tracks_needed(scans, mine, s0, s1, last) -> int:
+def _tracks_needed(scans: list, mine: list, s0: list, s1: list, last: list) -> int:
     """The greedy walk of :func:`_track_number_changes` along one truth's sorted ``scans``
     over its segments ``mine``; a scan no segment covers is skipped to the next segment's
-    start (a segment's first scan is a scan of the truth)."""
+    start (a segment's first scan is a scan of the truth). Of several segments covering a
+    scan, the first (in ``mine``) whose association ends last is taken."""
     i, used = 0, 0
     while i < len(scans):
-        cand = mine[(s0[mine] <= scans[i]) & (s1[mine] >= scans[i])]
-        if cand.size == 0:
-            later = s0[mine][s0[mine] > scans[i]]
-            if later.size == 0:
+        x, best = scans[i], -1
+        for m in mine:
+            if s0[m] <= x <= s1[m] and (best < 0 or last[m] > last[best]):
+                best = m
+        if best < 0:
+            later = [s0[m] for m in mine if s0[m] > x]
+            if not later:
                 break
-            i = int(np.searchsorted(scans, later.min()))
+            i = bisect_left(scans, min(later))
             continue
         used += 1
-        i = int(np.searchsorted(scans, s1[cand[np.argmax(last[cand])]], side="right"))
+        i = bisect_right(scans, s1[best])
     return used
 
 
@@ -257,23 +264,38 @@ def _continuity(truth: History, segs, runs, t: np.ndarray):
     seg_track, seg_truth, s0, s1 = segs
     tj, ts, continues = runs
     # TT_j: truth-scan intervals [t_k, t_k+1] inside one segment (a union over tracks)
-    covered = np.unique(np.stack([tj[:-1][continues[1:]], ts[:-1][continues[1:]]]), axis=1)
-    tt_sum = float(np.sum(t[covered[1] + 1] - t[covered[1]])) if covered.size else 0.0
-    # TL_j: longest total association time of one track with truth j
-    pair_time: dict = {}
-    for k in range(len(seg_track)):
-        key = (seg_track[k], seg_truth[k])
-        pair_time[key] = pair_time.get(key, 0.0) + float(t[s1[k]] - t[s0[k]])
-    longest: dict = {}
-    for (_, j), dur in pair_time.items():
-        longest[j] = max(longest.get(j, 0.0), dur)
+    # (distinct (truth, scan) pairs in lexicographic order, as np.unique(axis=1) gives them)
+    span = int(ts.max(initial=0)) + 1
+    covered = np.unique(tj[:-1][continues[1:]] * span + ts[:-1][continues[1:]]) % span
+    tt_sum = float(np.sum(t[covered + 1] - t[covered])) if covered.size else 0.0
+    # TL_j: longest total association time of one track with truth j. Segments come sorted
+    # by (track, truth): each pair's time is summed in segment order (np.add.at is
+    # sequential), and the truths' longest times summed in order of first appearance
+    tl_sum = 0.0
+    if seg_track.size:
+        pair = _pair_ids(seg_track, seg_truth)
+        new_pair = np.ones(seg_track.size, dtype=bool)
+        new_pair[1:] = pair[1:] != pair[:-1]
+        pair_time = np.zeros(int(pair[-1]) + 1)
+        np.add.at(pair_time, pair, t[s1] - t[s0])
+        ids, where, inv = np.unique(seg_truth[new_pair], return_index=True, return_inverse=True)
+        longest = np.full(ids.size, -np.inf)
+        np.maximum.at(longest, inv.reshape(-1), pair_time)
+        tl_sum = sum(longest[np.argsort(where)].tolist())
     # T_j: truth lifetime, last minus first time it exists
     ids, inv = np.unique(truth.obj_id, return_inverse=True)
     t_row = t[truth.scan]
     first, last = np.full(ids.size, np.inf), np.full(ids.size, -np.inf)
     np.minimum.at(first, inv, t_row)
     np.maximum.at(last, inv, t_row)
-    return tt_sum, sum(longest.values()), float(np.sum(last - first))
+    return tt_sum, tl_sum, float(np.sum(last - first))
+
+
+def _pair_ids(seg_track: np.ndarray, seg_truth: np.ndarray) -> np.ndarray:
+    """0, 1, ... per distinct (track, truth) pair of segments sorted by track then truth."""
+    new = np.ones(seg_track.size, dtype=bool)
+    new[1:] = (seg_track[1:] != seg_track[:-1]) | (seg_truth[1:] != seg_truth[:-1])
+    return np.cumsum(new) - 1
 
 
 def _ratio(num: float, den: float, empty: float) -> float:
@@ -306,7 +328,9 @@ def siap(
     if np.any(ref < 0):
         raise ValueError("track_truth names a truth id that does not exist at that track's scan")
     err = tracks.x[assoc] - truth.x[ref]
-    held = np.unique(np.stack([tracks.scan[assoc], track_truth[assoc]]), axis=1).shape[1]
+    # distinct (scan, truth) pairs held
+    held = np.unique(tracks.scan[assoc] * (int(track_truth.max(initial=0)) + 1)
+                     + track_truth[assoc]).size  # fmt: skip
     segs, runs = _segments(tracks, track_truth)
     tt_sum, tl_sum, life_sum = _continuity(truth, segs, runs, t)
     changes = _track_number_changes(truth, segs)
