@@ -48,35 +48,48 @@ SCHEMA = pa.schema(
 )
 
 
+_FLOAT_COLUMNS = ("lat_deg", "lon_deg", "alt_m", "pk", "cost_usd", "value_gain")
+# the optional columns (after t_s and event) with the value of a row that does not give one
+_OPTIONAL = tuple((n, np.nan if n in _FLOAT_COLUMNS else None) for n in SCHEMA.names[2:])
+_KNOWN = frozenset(SCHEMA.names[2:])
+
+
 class EventLog:
-    """Collects events; ``threat`` is the index into the threat arrays (or -1)."""
+    """Collects events; ``threat`` is the index into the threat arrays (or -1). A row is kept
+    as given (time, kind, the columns it names) and laid out in columns when read, so that
+    adding one costs a few appends: the simulator adds thousands."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, list] = {f.name: [] for f in SCHEMA}
+        self._events: list[tuple[float, str, dict]] = []
         self._threat: list[int] = []
 
     def add(self, t_s: float, event: str, threat: int, **cols) -> None:
+        if not _KNOWN.issuperset(cols):
+            raise TypeError(f"unknown event columns: {sorted(set(cols) - _KNOWN)}")
         self._threat.append(threat)
-        self._rows["t_s"].append(float(t_s))
-        self._rows["event"].append(event)
-        for name in SCHEMA.names[2:]:
-            default = np.nan if name in ("lat_deg", "lon_deg", "alt_m", "pk", "cost_usd",
-                                         "value_gain") else None  # fmt: skip
-            self._rows[name].append(cols.pop(name, default))
-        if cols:
-            raise TypeError(f"unknown event columns: {sorted(cols)}")
+        self._events.append((float(t_s), event, cols))
+
+    @property
+    def _rows(self) -> dict[str, list]:
+        """The rows as columns, every column of :data:`SCHEMA` (defaults where not given)."""
+        rows: dict[str, list] = {
+            "t_s": [e[0] for e in self._events],
+            "event": [e[1] for e in self._events],
+        }
+        for name, default in _OPTIONAL:
+            rows[name] = [e[2].get(name, default) for e in self._events]
+        return rows
 
     def kills(self) -> list[int]:
         """Engagement ids of the shots that destroyed their threat."""
-        rows = zip(self._rows["event"], self._rows["engagement_id"], strict=True)
-        return [eid for ev, eid in rows if ev == "intercept"]
+        return [e[2].get("engagement_id") for e in self._events if e[1] == "intercept"]
 
     def __len__(self) -> int:
         return len(self._threat)
 
     def table(self, threat_ids: np.ndarray, threat_class: np.ndarray, locate) -> pa.Table:
         """Sorted table; ``locate(threat_idx, t_s) -> (lat, lon, alt)`` fills missing positions."""
-        rows = {k: list(v) for k, v in self._rows.items()}
+        rows = self._rows
         thr = np.asarray(self._threat, dtype=np.int64)
         t = np.asarray(rows["t_s"], dtype=float)
         lat = np.asarray(rows["lat_deg"], dtype=float)

@@ -26,6 +26,8 @@ class Outcome:
         self.state = np.full(n, ALIVE, dtype=np.int8)
         self.death_t_s = np.full(n, np.inf)
         self.hit_asset = np.full(n, -1, dtype=np.int64)
+        # no threat still alive ends before this (a lower bound: alive threats only get fewer)
+        self.next_end_t_s = -np.inf
 
     @property
     def intercepted(self) -> np.ndarray:
@@ -66,7 +68,12 @@ def record_terminal(
     t_s: float, truth: Truth, outcome: Outcome, log: EventLog, scenario: Scenario
 ) -> None:
     """End threats whose trajectory ended by ``t_s``: a failure, or a leak with its impact."""
-    ended = np.flatnonzero((outcome.state == ALIVE) & (truth.end_t_s <= t_s))
+    if t_s < outcome.next_end_t_s:
+        return
+    alive = outcome.state == ALIVE
+    ended = np.flatnonzero(alive & (truth.end_t_s <= t_s))
+    later = truth.end_t_s[alive & (truth.end_t_s > t_s)]
+    outcome.next_end_t_s = float(later.min()) if later.size else np.inf
     if ended.size == 0:
         return
     th = truth.threats
