@@ -102,12 +102,12 @@ class RadarParams:
         return cls(*(getattr(sensors, f.name)[index] for f in fields(cls)))
 
     def take(self, mask: np.ndarray) -> RadarParams:
-        """The figures of the pairs selected by boolean ``mask`` (flattened)."""
-        count = int(np.count_nonzero(mask))
+        """The figures of the pairs selected by boolean ``mask`` (flattened). One sensor's
+        figure (a scalar) stays a scalar: it broadcasts against the pairs."""
 
         def rows(x: np.ndarray) -> np.ndarray:
-            if np.ndim(x) == 0:  # one sensor's figure: the same value on every pair
-                return np.full(count, x, dtype=np.result_type(x))
+            if np.ndim(x) == 0:
+                return x
             return np.broadcast_to(x, mask.shape)[mask]
 
         return RadarParams(*(rows(getattr(self, f.name)) for f in fields(self)))
@@ -306,7 +306,12 @@ def radar_scan(
 
 
 def _flat_params(prm: RadarParams, mask: np.ndarray) -> RadarParams:
-    return RadarParams(*(getattr(prm, f.name)[mask] for f in fields(prm)))
+    """The figures of the pairs ``mask`` selects; a scalar figure (every pair's) stays one."""
+    return RadarParams(*(_masked(getattr(prm, f.name), mask) for f in fields(prm)))
+
+
+def _masked(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return x if np.ndim(x) == 0 else x[mask]
 
 
 def _pick(a: np.ndarray, shape: tuple, ndim_tail: int, multi: tuple) -> np.ndarray:

@@ -81,10 +81,11 @@ def interpolate_truth(
     row0 = threat * truth.pos_ecef_m.shape[1]
     p0 = np.take(flat, row0 + k0, axis=0)
     p1 = np.take(flat, row0 + k1, axis=0)
-    pos = p0 + w * (p1 - p0)
+    step = p1 - p0
+    pos = p0 + w * step
     if not with_velocity:
         return pos
-    return pos, (p1 - p0) / truth.dt_s[threat][:, None]
+    return pos, step / truth.dt_s[threat][:, None]
 
 
 def _candidate_pairs(

@@ -61,8 +61,11 @@ def slerp(u1: np.ndarray, u2: np.ndarray, f: np.ndarray) -> np.ndarray:
     (Shoemake, SIGGRAPH 1985); falls back to normalised linear blending when ``w`` ~ 0.
     ``u1, u2``: (..., 3); ``f``: broadcastable to (...,).
     """
-    f = np.asarray(f, dtype=float)
-    w = central_angle_rad(u1, u2)
+    return _slerp(u1, u2, np.asarray(f, dtype=float), central_angle_rad(u1, u2))
+
+
+def _slerp(u1: np.ndarray, u2: np.ndarray, f: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`slerp` given the central angle ``w`` of ``u1`` and ``u2``."""
     sw = np.sin(w)
     ok = sw > 1e-12
     safe = np.where(ok, sw, 1.0)
@@ -122,9 +125,9 @@ def _along_route(points_u: np.ndarray, s_rad: np.ndarray) -> np.ndarray:
     # leg index = number of inner leg boundaries already passed
     leg = (s_rad[:, :, None] > cum[:, None, 1:-1]).sum(axis=-1)  # (n, K)
     rows = np.arange(points_u.shape[0])[:, None]
-    w = legs[rows, leg]
+    w = legs[rows, leg]  # each sample's leg angle: what slerp would compute again
     f = np.where(w > 0.0, (s_rad - cum[rows, leg]) / np.where(w > 0.0, w, 1.0), 0.0)
-    return slerp(points_u[rows, leg], points_u[rows, leg + 1], np.clip(f, 0.0, 1.0))
+    return _slerp(points_u[rows, leg], points_u[rows, leg + 1], np.clip(f, 0.0, 1.0), w)
 
 
 def airbreathing_tracks(

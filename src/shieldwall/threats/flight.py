@@ -46,6 +46,7 @@ from shieldwall.threats.flightstep import (  # noqa: F401 (re-exported)
     SCALE_HEIGHT_M,
     Program,
     down_range_unit,
+    geometry,
     rk4,
 )
 
@@ -183,10 +184,10 @@ def eci_to_ecef(r: np.ndarray, t_s: np.ndarray, omega: float) -> np.ndarray:
 
 
 def _step_sizes(on, h_r, prog: Program) -> np.ndarray:
-    """Per-missile step (heights ``h_r``, ``on`` in the boost): boost split to end on burnout;
-    fine low, coarse high."""
-    low = h_r < FINE_BELOW_M
-    return np.where(on, prog.boost_h, np.where(low, FINE_STEP_S, COARSE_STEP_S))
+    """Per-missile step (heights ``h_r``, ``on`` in the boost, None if none is): boost split
+    to end on burnout; fine low, coarse high."""
+    free = np.where(h_r < FINE_BELOW_M, FINE_STEP_S, COARSE_STEP_S)
+    return free if on is None else np.where(on, prog.boost_h, free)
 
 
 def propagate(
@@ -218,72 +219,86 @@ def propagate(
         v = np.array(v0_eci, dtype=float)
     y[3:] = v
     t = np.zeros(n)
-    out = _Tracker(n, y[:3], y[3:], veh.omega, history)
+    geo = geometry(y[:3])  # of r, carried from step to step (its last item: the height)
+    out = _Tracker(n, y[:3], y[3:], veh.omega, history, geo[3])
     alive = np.ones(n, dtype=bool)
-    h_r = out.apogee.copy()  # the height of r, carried from step to step
-    while np.count_nonzero(alive):
+    n_alive, steps = n, 0
+    while n_alive:
         on = t < prog.boost_end  # the step is a boost step
-        boosting = np.count_nonzero(on) > 0  # (count_nonzero: no Python-level wrapper)
-        h = np.where(alive, _step_sizes(on, h_r, prog), 0.0)
-        y1 = rk4(t, y, h, prog, h_r, on if boosting else None)
+        on = on if np.count_nonzero(on) else None  # (count_nonzero: no Python-level wrapper)
+        h = np.where(alive, _step_sizes(on, geo[3], prog), 0.0)  # a missile at rest stays
+        y1 = rk4(t, y, h, prog, geo, on)
         t1 = t + h
-        h_r = out.step(t, y[:3], y[3:], t1, y1[:3], y1[3:], h, prog, alive, h_r, boosting)
-        y, t = y1, t1
-        alive &= ~out.landed & (t < MAX_FLIGHT_S)
+        geo1 = geometry(y1[:3])
+        down = out.step(t, y[:3], y[3:], t1, y1[:3], y1[3:], h, prog, alive, geo[3], geo1[3],
+                        on is not None)  # fmt: skip
+        y, t, geo = y1, t1, geo1
+        steps += 1
+        if down is not None:
+            alive &= ~down
+        if steps * COARSE_STEP_S >= MAX_FLIGHT_S - 1.0:  # (no step is longer than coarse)
+            alive &= t < MAX_FLIGHT_S
+        if down is not None or steps * COARSE_STEP_S >= MAX_FLIGHT_S - 1.0:
+            n_alive = np.count_nonzero(alive)
     return out.flight()
 
 
 class _Tracker:
     """Bookkeeping of one propagation: burnout, apogee, 100 km crossing, impact, history."""
 
-    def __init__(self, n, r, v, omega, history):
+    def __init__(self, n, r, v, omega, history, h):
         self.omega = omega
         self.landed = np.zeros(n, dtype=bool)
         self.impact_r = np.full((3, n), np.nan)
         self.impact_t = np.full(n, np.nan)
-        self.apogee = ellipsoid_height_m(r)
+        self.apogee = h.copy()
         self.bo_speed = _speed(relative_velocity(r, v, omega))
         self.bo_t = np.zeros(n)
         self.reentry = np.full(n, np.nan)
         self.hist = ([np.zeros(n)], [r], [v]) if history else None
         self.radial = None  # r . v at the end of the last step
+        self.low = h < REENTRY_ALT_M  # below 100 km at the end of the last step
 
-    def step(self, t0, r0, v0, t1, r1, v1, h, prog: Program, alive, h0, boosting=True):
-        """Book a step (t0, r0, v0) (height ``h0``) -> (t1, r1, v1); returns r1's height.
-        ``boosting``: some missile's step started in the boost. Burnout, the 100 km crossing
-        and the impact are refined on the missiles concerned only (elementwise arithmetic)."""
-        h1 = ellipsoid_height_m(r1)
-        self.apogee = np.maximum(self.apogee, np.where(alive, h1, -np.inf))
-        self._apogee(r0, v0, r1, v1, h, alive)
+    def step(self, t0, r0, v0, t1, r1, v1, h, prog: Program, alive, h0, h1, boosting=True):
+        """Book a step (t0, r0, v0) (height ``h0``) -> (t1, r1, v1) (height ``h1``); returns
+        the mask of the missiles that landed in it, or None. ``boosting``: some missile's step
+        started in the boost. Burnout, the 100 km crossing and the impact are refined on the
+        missiles concerned only (elementwise arithmetic). A missile no longer ``alive`` stands
+        still (its step is 0), so its height and radial speed repeat: no event."""
+        np.maximum(self.apogee, h1, out=self.apogee)
+        self._apogee(r0, v0, r1, v1, h)
         if boosting:
             burnt = alive & (t0 < prog.boost_end) & (t1 >= prog.boost_end)
             if np.count_nonzero(burnt):
                 speed1 = _speed(relative_velocity(r1, v1, self.omega))
                 self.bo_speed = np.where(burnt, speed1, self.bo_speed)
                 self.bo_t = np.where(burnt, t1, self.bo_t)
-        cross = alive & (h0 >= REENTRY_ALT_M) & (h1 < REENTRY_ALT_M)
+        low = h1 < REENTRY_ALT_M
+        cross = np.greater(low, self.low)  # from 100 km or above to below
+        self.low = low
         if np.count_nonzero(cross):
             self._reentry(r0, v0, r1, v1, h, np.flatnonzero(cross), h0, h1)
-        # ground contact at any time, boost included (a boost weaker than gravity sinks)
-        down = alive & (h1 < 0.0)
-        if np.count_nonzero(down):
-            i = np.flatnonzero(down)
-            r0i, v0i, r1i, v1i, hi = r0[:, i], v0[:, i], r1[:, i], v1[:, i], h[i]
-            s = _crossing(r0i, v0i, r1i, v1i, hi, 0.0, h0[i], h1[i])
-            self.impact_t[i] = t0[i] + s * hi
-            self.impact_r[:, i] = hermite(r0i, v0i, r1i, v1i, hi, s)
-            self.landed |= down
         if self.hist is not None:
             for lst, x in zip(self.hist, (t1, r1, v1), strict=True):
                 lst.append(x)
-        return h1
+        # ground contact at any time, boost included (a boost weaker than gravity sinks)
+        down = alive & (h1 < 0.0)
+        if not np.count_nonzero(down):
+            return None
+        i = np.flatnonzero(down)
+        r0i, v0i, r1i, v1i, hi = r0[:, i], v0[:, i], r1[:, i], v1[:, i], h[i]
+        s = _crossing(r0i, v0i, r1i, v1i, hi, 0.0, h0[i], h1[i])
+        self.impact_t[i] = t0[i] + s * hi
+        self.impact_r[:, i] = hermite(r0i, v0i, r1i, v1i, hi, s)
+        self.landed |= down
+        return down
 
-    def _apogee(self, r0, v0, r1, v1, h, alive):
+    def _apogee(self, r0, v0, r1, v1, h):
         """Refine the apogee inside the step where the radial speed turns negative: the
         highest of 33 Hermite points (0.3 s apart at the coarse step: centimetres off)."""
-        rad0 = np.sum(r0 * v0, axis=0) if self.radial is None else self.radial
-        self.radial = np.sum(r1 * v1, axis=0)
-        top = alive & (rad0 > 0) & (self.radial <= 0)
+        rad0 = _dot(r0, v0) if self.radial is None else self.radial
+        self.radial = _dot(r1, v1)
+        top = (rad0 > 0) & (self.radial <= 0)
         if np.count_nonzero(top):
             i = np.flatnonzero(top)
             s = np.linspace(0.0, 1.0, 33)[:, None, None]
@@ -308,6 +323,11 @@ class _Tracker:
                     np.stack(v, axis=2).transpose(1, 2, 0))  # fmt: skip
         return Flight(impact, self.impact_t, self.apogee, self.bo_speed, self.bo_t,
                       self.reentry, *hist)  # fmt: skip
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # a . b per column, as np.sum(axis=0)
+    p = a * b
+    return p[0] + p[1] + p[2]
 
 
 def _speed(v: np.ndarray) -> np.ndarray:

@@ -85,17 +85,32 @@ class Program:
         return mag[:, None] * (cos * self.down_range + sin * self.up)
 
 
-def accel_into(out, y, two_beta, thrust, prog: Program, h_r=None) -> None:
+def geometry(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``x^2 + y^2``, ``|r|^2``, ``|r|`` and the height above the ellipsoid along the radius
+    (``|r| - a sqrt(1 - e2) / sqrt(1 - e2 cos^2 phi_c)``) of positions ``r`` (3, n): what the
+    acceleration and the step bookkeeping share."""
+    sq = r * r
+    rho2 = sq[0] + sq[1]
+    r2 = rho2 + sq[2]
+    sr = np.sqrt(r2)
+    return rho2, r2, sr, sr - _A * np.sqrt(_ELL / (_ONE - _E2 * (rho2 / r2)))
+
+
+def accel_into(out, y, two_beta, thrust, prog: Program, geo=None) -> None:
     """Total acceleration (3, n) in the inertial frame of the states ``y`` (6, n), written to
     ``out``: gravity (``-mu r / r^3`` and J2, Vallado eq. 8-30), drag ``-rho |v_rel| v_rel /
     (2 beta)`` (``two_beta``: 2 beta per missile) and ``thrust`` (None: none boosts).
-    ``h_r``: the height of ``r`` when already known."""
+    ``geo``: :func:`geometry` of ``r`` when already known."""
     r, v = y[:3], y[3:]
     z = r[2]
-    sq = r * r
-    rho2 = sq[0] + sq[1]
-    r2 = rho2 + sq[2]  # shared by gravity and the height (same sums, same bits)
-    sr = np.sqrt(r2)
+    if geo is None:
+        sq = r * r
+        rho2 = sq[0] + sq[1]
+        r2 = rho2 + sq[2]  # shared by gravity and the height (same sums, same bits)
+        sr = np.sqrt(r2)
+        h = None
+    else:
+        rho2, r2, sr, h = geo
     g = _NEG_MU / (r2 * sr)  # -mu / r^3
     if prog.j2:
         k = _J2_K / r2
@@ -110,7 +125,8 @@ def accel_into(out, y, two_beta, thrust, prog: Program, h_r=None) -> None:
         np.multiply(g, r, out=out)
     if prog.drag:
         # h = |r| - a sqrt(1 - e2) / sqrt(1 - e2 cos^2 phi_c)
-        h = sr - _A * np.sqrt(_ELL / (_ONE - _E2 * (rho2 / r2))) if h_r is None else h_r
+        if h is None:
+            h = sr - _A * np.sqrt(_ELL / (_ONE - _E2 * (rho2 / r2)))
         if prog.omega:  # v_rel = v - omega z x r
             vr = v.copy()
             vr[:2] += prog.spin * r[1::-1]
@@ -125,10 +141,10 @@ def accel_into(out, y, two_beta, thrust, prog: Program, h_r=None) -> None:
         out += thrust
 
 
-def rk4(t, y, h, prog: Program, h_r=None, on=None) -> np.ndarray:
+def rk4(t, y, h, prog: Program, geo=None, on=None) -> np.ndarray:
     """One classical RK4 step (Press et al. eq. 17.1.3) of ``r' = v, v' = a(t, r, v)`` for
-    the states ``y`` (6, n) with per-missile steps ``h`` (``h_r``: the height of ``r`` if
-    known): ``y + h/6 (k1 + 2 k2 + 2 k3 + k4)``. A missile's step is a boost step when it
+    the states ``y`` (6, n) with per-missile steps ``h`` (``geo``: :func:`geometry` of ``r``
+    if known): ``y + h/6 (k1 + 2 k2 + 2 k3 + k4)``. A missile's step is a boost step when it
     starts in the boost (then its thrust acts at all four stages, at mid-step for stages 2 and
     3, and its ballistic coefficient is the fuelled one). ``on``: the missiles in a boost
     step, None when none is."""
@@ -142,7 +158,7 @@ def rk4(t, y, h, prog: Program, h_r=None, on=None) -> np.ndarray:
     half = _HALF * h
     k = np.empty((4, 6, y.shape[1]))
     k[0, :3] = y[3:]
-    accel_into(k[0, 3:], y, two_beta, th1, prog, h_r)
+    accel_into(k[0, 3:], y, two_beta, th1, prog, geo)
     y2 = y + half * k[0]
     k[1, :3] = y2[3:]
     accel_into(k[1, 3:], y2, two_beta, th_mid, prog)
