@@ -89,34 +89,30 @@ def interpolate_truth(
 
 
 def _candidate_pairs(
-    sensors: SensorArray, s: int, truth: Truth, coarse: tuple, t_end_s: float
+    sensors: SensorArray, s: int, truth: Truth, coarse: _Coarse, t_end_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(threat, scan time) pairs of sensor ``s`` worth an exact look (coarse, conservative).
-    ``coarse`` (:func:`_coarse`): each truth sample's squared geocentric radius, validity and
-    target's share of the radar horizon ``(n, K)``, shared by all sensors."""
-    pos_norm2, valid, horizon_m = coarse
-    pos, c = truth.pos_ecef_m, sensors.pos_ecef_m[s]
+    ``coarse`` (:func:`_coarse`): every threat's truth samples laid end to end with their
+    squared geocentric radius and target's share of the radar horizon, shared by all
+    sensors."""
+    c = sensors.pos_ecef_m[s]
     # |p - c|^2 = |p|^2 - 2 p.c + |c|^2 (metre-level rounding is fine for a coarse pass);
-    # p.(2c) is exactly 2 (p.c) (scaling by 2 is exact); in place, one (n, K) buffer
-    dist = pos @ (2.0 * c)
-    np.subtract(pos_norm2, dist, out=dist)
+    # p.(2c) is exactly 2 (p.c) (scaling by 2 is exact); in place, one buffer
+    dist = (coarse.pos_blocks @ (2.0 * c)).reshape(-1)[: coarse.norm2.size]
+    np.subtract(coarse.norm2, dist, out=dist)
     np.add(dist, c @ c, out=dist)
     np.sqrt(np.maximum(dist, 0.0, out=dist), out=dist)
     if sensors.kind[s] == KIND_IR:
         boost = truth.threats.class_code == BALLISTIC
         t_lo, t_hi = truth.t0_s.copy(), truth.boost_end_t_s.copy()
-        near = (dist <= sensors.max_range_m[s] + 50e3) & valid
-        ok = boost & near.any(axis=1)
+        ok = boost & coarse.rows_with(dist <= sensors.max_range_m[s] + 50e3)[0]
     else:
         # slack: 20 km, plus the farthest an orbiting platform gets from its placed point
         slack = 20e3 + (sensors.orbit_length_m[s] + sensors.orbit_width_m[s]) / 2.0
-        reach = radar_horizon_m(sensors.height_m[s], 0.0) + horizon_m
+        reach = radar_horizon_m(sensors.height_m[s], 0.0) + coarse.horizon_m
         np.add(reach, slack, out=reach)
         near = dist <= np.minimum(reach, sensors.max_range_m[s] + slack, out=reach)
-        near &= valid
-        ok = near.any(axis=1)
-        first = np.argmax(near, axis=1)
-        last = near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)
+        ok, first, last = coarse.rows_with(near)
         t_lo = truth.t0_s + (first - 1) * truth.dt_s
         t_hi = truth.t0_s + (last + 1) * truth.dt_s
     t_hi = np.minimum(t_hi, t_end_s)
@@ -224,24 +220,50 @@ def detect_all(
     return scan_all(sensors, truth, t_end_s, rngs, rcs_aspect_m2).detections
 
 
-def _coarse(truth: Truth) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The sensor-independent arrays of :func:`_candidate_pairs`, each ``(n, K)``: squared
-    geocentric radius, validity (within a threat's samples) and the target's term of the radar
-    horizon ``sqrt(2 k R h)`` (h clipped at 0), computed once rather than once per sensor."""
-    pos = truth.pos_ecef_m
-    valid = np.arange(pos.shape[1])[None, :] < truth.n_samples[:, None]
-    alt_m = _sample_altitudes_m(truth, valid)
-    horizon_m = radar_horizon_m(0.0, np.maximum(alt_m, 0.0))
-    return np.einsum("nki,nki->nk", pos, pos), valid, horizon_m
+@dataclass(frozen=True, slots=True)
+class _Coarse:
+    """The sensor-independent part of :func:`_candidate_pairs`: each threat's valid truth
+    samples (``n_samples`` of its row, the padding left out) laid end to end: positions
+    ``pos_blocks (B, BLOCK, 3)`` (zero past the V samples: a stacked product of small blocks
+    is much faster than one long one), squared geocentric radii ``norm2 (V,)``, the target's
+    term of the radar horizon ``sqrt(2 k R h)`` (h clipped at 0) ``horizon_m (V,)``; threat
+    ``i``'s samples start at ``start[i]``."""
+
+    pos_blocks: np.ndarray
+    norm2: np.ndarray
+    horizon_m: np.ndarray
+    start: np.ndarray
+    n_samples: np.ndarray
+
+    def rows_with(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For a mask over the samples: per threat, whether any of its samples is set, and
+        the sample numbers (within the threat) of the first and last set one."""
+        idx = np.flatnonzero(mask)
+        lo = np.searchsorted(idx, self.start)
+        hi = np.searchsorted(idx, self.start + self.n_samples)
+        if idx.size == 0:
+            zero = np.zeros(self.start.size, dtype=np.int64)
+            return hi > lo, zero, zero
+        first = idx[np.minimum(lo, idx.size - 1)] - self.start
+        last = idx[np.maximum(hi - 1, 0)] - self.start
+        return hi > lo, first, last
 
 
-def _sample_altitudes_m(truth: Truth, valid: np.ndarray) -> np.ndarray:
-    """Altitude ``(n, K)`` of each truth sample (Bowring's one-step formula, centimetres), 0 on
-    the padding past a threat's last sample (about half the array in a long raid), which no
-    coverage test reads."""
-    alt_m = np.zeros(valid.shape)
-    alt_m[valid] = geodetic_height_m(truth.pos_ecef_m[valid], iterations=1)
-    return alt_m
+def _coarse(truth: Truth) -> _Coarse:
+    """The sensor-independent arrays of :func:`_candidate_pairs`, computed once rather than
+    once per sensor, on the valid samples only (about half the padded array in a long raid)."""
+    valid = np.arange(truth.pos_ecef_m.shape[1])[None, :] < truth.n_samples[:, None]
+    pos = truth.pos_ecef_m[valid]
+    # altitude (Bowring's one-step formula, centimetres)
+    horizon_m = radar_horizon_m(0.0, np.maximum(geodetic_height_m(pos, iterations=1), 0.0))
+    start = np.cumsum(truth.n_samples) - truth.n_samples
+    blocks = np.zeros((-(-pos.shape[0] // _BLOCK) * _BLOCK, 3))
+    blocks[: pos.shape[0]] = pos
+    return _Coarse(blocks.reshape(-1, _BLOCK, 3), np.einsum("vi,vi->v", pos, pos), horizon_m,
+                   start, truth.n_samples)  # fmt: skip
+
+
+_BLOCK = 1024
 
 
 def _sorted(parts: list[tuple]) -> Detections:
