@@ -48,6 +48,26 @@ def _f64(x: ArrayLike) -> FloatArray:
     return np.asarray(x, dtype=np.float64)
 
 
+# Constants of the hot conversions as 0-d arrays: numpy combines those with an array faster
+# than a Python float (same values, so the same bits)
+_A, _E2, _ONE, _THREE = np.array(WGS84_A_M), np.array(WGS84_E2), np.array(1.0), np.array(3.0)
+_ONE_F = np.array(1.0 - WGS84_F)
+_EP2_B = np.array(WGS84_EP2 * WGS84_B_M)
+_E2_A = np.array(WGS84_E2 * WGS84_A_M)
+_ONE_E2 = np.array(1.0 - WGS84_E2)
+
+
+def _stack3(x: FloatArray, y: FloatArray, z: FloatArray) -> FloatArray:
+    """``np.stack(np.broadcast_arrays(x, y, z), axis=-1)``, without the Python-level cost of
+    those two when the three already share a shape (the usual case)."""
+    shape = np.shape(x)
+    if np.shape(y) != shape or np.shape(z) != shape:
+        return np.stack(np.broadcast_arrays(x, y, z), axis=-1)
+    out = np.empty(shape + (3,))
+    out[..., 0], out[..., 1], out[..., 2] = x, y, z
+    return out
+
+
 def geodetic_to_ecef(lat_deg: ArrayLike, lon_deg: ArrayLike, alt_m: ArrayLike) -> FloatArray:
     """Geodetic (WGS84) to Earth-centred Earth-fixed coordinates, ``(..., 3)`` metres.
 
@@ -58,11 +78,10 @@ def geodetic_to_ecef(lat_deg: ArrayLike, lon_deg: ArrayLike, alt_m: ArrayLike) -
     lon = np.radians(_f64(lon_deg))
     h = _f64(alt_m)
     sin_lat, cos_lat = np.sin(lat), np.cos(lat)
-    n = WGS84_A_M / np.sqrt(1.0 - WGS84_E2 * sin_lat**2)
-    x = (n + h) * cos_lat * np.cos(lon)
-    y = (n + h) * cos_lat * np.sin(lon)
-    z = (n * (1.0 - WGS84_E2) + h) * sin_lat
-    return np.stack(np.broadcast_arrays(x, y, z), axis=-1)
+    n = _A / np.sqrt(_ONE - _E2 * sin_lat**2)
+    nh_cos = (n + h) * cos_lat
+    z = (n * _ONE_E2 + h) * sin_lat
+    return _stack3(nh_cos * np.cos(lon), nh_cos * np.sin(lon), z)
 
 
 def ecef_to_geodetic(
@@ -95,17 +114,14 @@ def _bowring(xyz_m: ArrayLike, iterations: int | None) -> tuple[FloatArray, ...]
     xyz = _f64(xyz_m)
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
     p = np.hypot(x, y)
-    beta = np.arctan2(z, (1.0 - WGS84_F) * p)
+    beta = np.arctan2(z, _ONE_F * p)
     n_iter = _BOWRING_ITERATIONS if iterations is None else iterations
     for i in range(n_iter):
-        lat = np.arctan2(
-            z + WGS84_EP2 * WGS84_B_M * np.sin(beta) ** 3,
-            p - WGS84_E2 * WGS84_A_M * np.cos(beta) ** 3,
-        )
+        lat = np.arctan2(z + _EP2_B * np.sin(beta) ** _THREE, p - _E2_A * np.cos(beta) ** _THREE)
         sin_lat, cos_lat = np.sin(lat), np.cos(lat)
         if i + 1 < n_iter:  # the last iteration's beta would go unused
-            beta = np.arctan2((1.0 - WGS84_F) * sin_lat, cos_lat)
-    alt = p * cos_lat + z * sin_lat - WGS84_A_M * np.sqrt(1.0 - WGS84_E2 * sin_lat**2)
+            beta = np.arctan2(_ONE_F * sin_lat, cos_lat)
+    alt = p * cos_lat + z * sin_lat - _A * np.sqrt(_ONE - _E2 * sin_lat**2)
     return x, y, lat, alt
 
 
@@ -129,7 +145,7 @@ def ecef_delta_to_enu(dxyz: ArrayLike, lat0_deg: ArrayLike, lon0_deg: ArrayLike)
     e = -so * dx + co * dy
     n = -sl * co * dx - sl * so * dy + cl * dz
     u = cl * co * dx + cl * so * dy + sl * dz
-    return np.stack(np.broadcast_arrays(e, n, u), axis=-1)
+    return _stack3(e, n, u)
 
 
 def enu_delta_to_ecef(enu: ArrayLike, lat0_deg: ArrayLike, lon0_deg: ArrayLike) -> FloatArray:
