@@ -133,8 +133,9 @@ def _in_outage(sensors: SensorArray, s: int, t_s: np.ndarray) -> np.ndarray:
     return dark
 
 
-def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) -> tuple:
-    """Detections of radar ``s`` among its candidate looks, then its false alarms."""
+def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) -> list:
+    """Detections of radar ``s`` among its candidate looks, then its false alarms (two
+    parts: :func:`_sorted` joins them)."""
     pos, vel = interpolate_truth(truth, threat, t_s, with_velocity=True)
     obs = Observers(*_frames_at(sensors, s, t_s))
     table = None if rcs_table is None else np.take(rcs_table, threat, axis=0)
@@ -145,12 +146,10 @@ def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) 
     normals = rng.standard_normal((t_s.size, 3))
     looks = radar_scan(obs, tgt, RadarParams.of(sensors, s), u, normals)
     fa_t, fa_z, fa_r = false_alarms(sensors, s, t_end_s, rng)
-    return (
-        np.concatenate([t_s[looks.index], fa_t]),
-        np.concatenate([threat[looks.index], np.full(fa_t.size, FALSE_ALARM)]),
-        np.concatenate([looks.z_ecef_m, fa_z]),
-        np.concatenate([looks.r_ecef_m2, fa_r]),
-    )
+    return [
+        (t_s[looks.index], threat[looks.index], looks.z_ecef_m, looks.r_ecef_m2),
+        (fa_t, np.full(fa_t.size, FALSE_ALARM), fa_z, fa_r),
+    ]
 
 
 def _frames_at(sensors: SensorArray, s: int, t_s: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -200,12 +199,14 @@ def scan_all(
         if sensors.kind[s] == KIND_IR:
             part, warn = _ir_part(sensors, s, truth, threat, t_s, rngs[s])
             warnings.append(warn)
+            own = [part]
         else:
-            part = _radar_part(
+            own = _radar_part(
                 sensors, s, truth, threat, t_s, t_end_s, rngs[s], rcs_aspect_m2, cache
             )
-        kind = np.full(part[0].size, sensors.kind[s], dtype=np.int8)
-        parts.append((part[0], np.full(kind.size, s, dtype=np.int32), *part[1:], kind))
+        for part in own:
+            kind = np.full(part[0].size, sensors.kind[s], dtype=np.int8)
+            parts.append((part[0], np.full(kind.size, s, dtype=np.int32), *part[1:], kind))
     return SensorReports(_sorted(parts), LaunchWarnings.concat(warnings))
 
 
