@@ -71,11 +71,13 @@ def country_at(lat_deg: ArrayLike, lon_deg: ArrayLike) -> NDArray[np.str_]:
     border go to the first country in alphabetical order; points outside the data box are
     ``"INTL"``.
     """
-    lat, lon = np.broadcast_arrays(
-        np.asarray(lat_deg, dtype=np.float64), np.asarray(lon_deg, dtype=np.float64)
-    )
+    lat, lon = np.asarray(lat_deg, dtype=np.float64), np.asarray(lon_deg, dtype=np.float64)
+    if lat.shape != lon.shape:
+        lat, lon = np.broadcast_arrays(lat, lon)
     shape, lat, lon = lat.shape, lat.ravel(), lon.ravel()
     out = np.full(lat.shape, INTL, dtype="<U4")
+    if lat.size == 0:  # (the engagement stage asks about its off-grid points: mostly none)
+        return out.reshape(shape)
     codes, geoms, box = _boxes()
     inbox = ((lon >= box[:, 0:1]) & (lon <= box[:, 2:3])
              & (lat >= box[:, 1:2]) & (lat <= box[:, 3:4]))  # fmt: skip
