@@ -105,24 +105,36 @@ def _solve_range(
     veh: Vehicle, theta: np.ndarray, ve0: np.ndarray, history: bool = False,
 ) -> tuple[Controls, np.ndarray, Flight | None]:  # fmt: skip
     """``ve`` and azimuth hitting each aim at fixed pitch ``theta`` (secant on the down-range
-    miss, azimuth turned by the cross-range miss). Returns (controls, converged, flight): the
-    flight of exactly those controls (with its step history if ``history``), or None when the
-    iterations ran out after a last correction (the controls were never flown)."""
+    miss, azimuth turned by the cross-range miss). Returns (controls, converged, flight): with
+    ``history``, the flight of exactly those controls with its step history, or None when the
+    iterations ran out after a last correction (the controls were never flown); without, None.
+
+    A missile that hits keeps its controls, so its flight would repeat to the bit (each
+    missile's arithmetic is its own): without ``history`` only the others are flown again."""
     r0, up = launch_frame(lat, lon)
     aim = geodetic_to_ecef(aim_lat, aim_lon, np.zeros_like(aim_lat)).reshape(-1, 3).T
     sin_psi = np.maximum(np.sin(central_angle(r0, aim)), 1e-6)
     az = np.radians(initial_bearing_deg(lat, lon, aim_lat, aim_lon))
     ve_min = veh.min_ve_m_s()
     ve, ve_prev, down_prev = np.maximum(ve0, ve_min), None, None
+    impact, ok, flight = None, np.zeros(ve.size, dtype=bool), None
     for _ in range(MAX_ITER):
         ctl = Controls(ve, az, theta)
-        flight = propagate(r0, up, veh, ctl, history=history)
-        down, left = miss_components(flight.impact_ecef_m, aim, r0)
+        if history or impact is None:
+            flight = propagate(r0, up, veh, ctl, history=history)
+            impact = flight.impact_ecef_m
+        else:
+            todo = np.flatnonzero(~ok)
+            again = propagate(r0[:, todo], up[:, todo], _subset(veh, todo),
+                              Controls(ve[todo], az[todo], theta[todo]))  # fmt: skip
+            impact = impact.copy()
+            impact[todo] = again.impact_ecef_m
+        down, left = miss_components(impact, aim, r0)
         ok = np.hypot(down, left) < MISS_TOL_M
         # overshooting at the lift-off thrust floor: too short a shot for this boost, for good
         stuck = (ve <= ve_min) & (down > MISS_TOL_M)
         if (ok | stuck).all():
-            return ctl, ok, flight
+            return ctl, ok, flight if history else None
         if ve_prev is None:
             slope = ve * 0.5 / (EARTH_MEAN_RADIUS_M * central_angle(r0, aim) + 1e5)  # dve/dR
         else:
@@ -133,6 +145,11 @@ def _solve_range(
         ve = np.where(ok, ve, np.maximum(ve + step, ve_min))
         az = np.where(ok, az, az + left / (EARTH_MEAN_RADIUS_M * sin_psi))
     return Controls(ve, az, theta), ok, None
+
+
+def _subset(veh: Vehicle, rows: np.ndarray) -> Vehicle:
+    return Vehicle(veh.boost_s[rows], veh.mass_ratio[rows], veh.beta_kg_m2[rows], veh.drag,
+                   veh.rotation, veh.j2)  # fmt: skip
 
 
 _TABLES: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
