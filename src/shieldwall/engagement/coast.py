@@ -98,8 +98,10 @@ class Coast:
         self.c2, self.w2p, self.tmp = w[11:13], w[13:15], w[15:21]
         self.k23 = np.empty((2, 6, m))
         self.r2 = r2v[0]
-        self.sums = (sq, sq[0], sq[1], sq[2], sq[3], sq[4], sq[5], r2v, r2v[0], r2v[1])
         drag = self.inv2b is not None
+        roots = (r2v, self.norm) if drag else (r2v[0], self.norm[0])  # |v| only for drag
+        self.sums = (sq, sq[0], sq[1], sq[2], sq[3], sq[4], sq[5], r2v[0], r2v[1], *roots,
+                     self.norm[0], self.c2[0], self.c2[1])  # fmt: skip
         v = np.empty((10, m - d if drag else 0))
         self.height = v[5]
         self.hv = (sq[0, d:], sq[1, d:], sq[2, d:], v[0], v[1:3], v[2], v[1], v[3:5], v[3],
@@ -122,28 +124,29 @@ class Coast:
         """``a`` at the state ``s`` (views of one stage, see :meth:`_views`): the gravity of
         :func:`gravity_ecef` less, on the states ``d0:``, the drag ``rho(h) |v| v inv2b``,
         each operation as there (see the module docstring)."""
-        sq, sq0, sq1, sq2, sq3, sq4, sq5, r2v, r2, v2 = self.sums
-        norm, g, c2, w2p = self.norm, self.g, self.c2, self.w2p
+        sq, sq0, sq1, sq2, sq3, sq4, sq5, r2, v2, squared, roots, r, c0, c1 = self.sums
+        g, c2, w2p, drag = self.g, self.c2, self.w2p, self.inv2b is not None
         mul, add = np.multiply, np.add
         mul(s, s, sq)
         # |p|^2 and |v|^2 in norm2's order: (x^2 + z^2) + y^2
         add(sq0, sq2, r2)
         add(r2, sq1, r2)
-        add(sq3, sq5, v2)
-        add(v2, sq4, v2)
-        np.sqrt(r2v, norm)
+        if drag:
+            add(sq3, sq5, v2)
+            add(v2, sq4, v2)
+        np.sqrt(squared, roots)
         # a = p (-mu / max(|p|, 1)^3)
-        np.maximum(norm[0], _ONE, out=g)
+        np.maximum(r, _ONE, out=g)
         np.power(g, _THREE, g)
         np.divide(_NEG_MU_0D, g, g)
         mul(p, g, a)
         # + (-2 w x v) + (-w x (w x r)) on x and y: a += (2 w v_y, -2 w v_x) + w^2 (x, y)
-        mul(vy, _TWO_W, c2[0])
-        mul(vx, _NEG_TWO_W, c2[1])
+        mul(vy, _TWO_W, c0)
+        mul(vx, _NEG_TWO_W, c1)
         mul(p01, _W2_0D, w2p)
         add(c2, w2p, c2)
         add(a01, c2, a01)
-        if self.inv2b is not None:
+        if drag:
             self._drag(vd, ad)
 
     def _drag(self, vd, ad) -> None:
