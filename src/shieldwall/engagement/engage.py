@@ -134,8 +134,11 @@ class Engagements:
         if slack_s not in self._bounds:
             self._bounds[slack_s] = window_bounds(self.shooters, slack_s)
         bounds = self._bounds[slack_s]
-        windows = [feasible_windows(self.shooters, mine, p, pic.cls[m], slack_s, bounds)
-                   for (_, pic, mine, m, _), (p, _) in zip(todo, shared, strict=True)]  # fmt: skip
+        p2 = np.einsum("mlk,mlk->ml", every.pos_ecef_m, every.pos_ecef_m)
+        windows = [
+            feasible_windows(self.shooters, mine, p, pic.cls[m], slack_s, bounds, p2[idx])
+            for (_, pic, mine, m, _), (p, idx) in zip(todo, shared, strict=True)
+        ]
         need = np.zeros(every.alt_m.shape, dtype=bool)  # airspace only where a window is
         for (_, idx), window in zip(shared, windows, strict=True):
             np.logical_or.at(need, idx, window.any(axis=0))
@@ -202,12 +205,18 @@ class Engagements:
         )
         todo = []
         free = open_ & ~engaged
+        ready_at = ready.nonzero()[0]
+        by_owner: dict[int, list[int]] = {}
+        for s, a in zip(ready_at.tolist(), sh.owner[ready_at].tolist(), strict=True):
+            by_owner.setdefault(a, []).append(s)
+        tracked: dict[int, np.ndarray] = {}  # a twin's view is the same object
         for a, pic in enumerate(pictures):
-            mine = np.flatnonzero(ready & (sh.owner == a))
-            if mine.size:
-                m = np.flatnonzero(pic.has_track & free)
+            if a in by_owner:
+                m = tracked.get(id(pic))
+                if m is None:
+                    m = tracked[id(pic)] = (pic.has_track & free).nonzero()[0]
                 if m.size:
-                    todo.append((a, pic, mine, m))
+                    todo.append((a, pic, np.array(by_owner[a], dtype=np.int64), m))
         todo = within_reach(self.shooters, todo)
         allowed = self.rules.authorised(t_s, todo, self.assets)
         defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
