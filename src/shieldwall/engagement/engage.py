@@ -28,21 +28,15 @@ from shieldwall.engagement.assign import (
 from shieldwall.engagement.authority import Rules
 from shieldwall.engagement.cycle_wta import wta_assign
 from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slots
-from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S, Assets, evaluate
+from shieldwall.engagement.evaluate import Assets, evaluate
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
     STEP_S,
     feasible_windows,
     window_bounds,
 )
-from shieldwall.engagement.rows import (
-    airspace_where,
-    distinct,
-    fall_with_paths,
-    may_land_soon,
-    shared_paths,
-    within_reach,
-)
+from shieldwall.engagement.open_ground import decide_open_ground
+from shieldwall.engagement.rows import airspace_where, shared_paths, within_reach
 from shieldwall.engagement.shooters import shooters
 from shieldwall.engagement.shot import VALUE_FLOOR, Shot, candidate_values  # noqa: F401
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
@@ -324,46 +318,15 @@ class Engagements:
         :meth:`_threat_values`, and the ballistic look-ahead paths of ``todo``, integrated in
         the same steps as the fall (:func:`~shieldwall.engagement.rows.fall_with_paths`), for
         :func:`~shieldwall.engagement.rows.shared_paths`."""
-        self._complete, self._coasted = {}, None
-        out = [np.zeros(m.size, dtype=bool) for *_, m in todo]
-        if not todo or self.assets.value.size == 0:
-            return out
-        soon = may_land_soon(np.concatenate([pic.x[m] for _, pic, _, m in todo]))
-        rows, start = [], 0
-        for k, (_, pic, _, m) in enumerate(todo):
-            r = np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & soon[start : start + m.size])
-            start += m.size
-            if r.size:
-                rows.append((k, r))
-        if not rows:
-            return out
-        x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
-        P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
-        first, inverse = distinct(x)
-        x, P = x[first], P[first]
         slack_s = self.slack_s if slack_s is None else slack_s
-        fallen, self._coasted = fall_with_paths(self.shooters, todo, x, P, slack_s)
-        ev = evaluate(x, P, np.zeros(first.size, dtype=np.int64), self.assets, decide_only=True,
-                      fallen=fallen)  # fmt: skip
-        ttg = ev.time_to_go_s
-        full = (ttg >= OPEN_GROUND_TTG_S[0]) & (ttg <= OPEN_GROUND_TTG_S[1])
-        for i, v in zip(np.flatnonzero(full).tolist(), ev.value[full].tolist(), strict=True):
-            self._complete[x[i].tobytes() + P[i].tobytes()] = v
-        alone = ev.open_ground[inverse]
-        best = ev.p_hit.max(axis=1, initial=0.0)[inverse]
-        start = 0
-        for k, r in rows:
-            a, _, _, m = todo[k]
-            mask = alone[start : start + r.size]
-            for j, p in zip(m[r[mask]].tolist(), best[start : start + r.size][mask].tolist(),
-                            strict=True):  # fmt: skip
-                if (a, j) not in self._left:
-                    self._left.add((a, j))
-                    why = f"predicted impact in open ground (largest hit probability {p:.3f})"
-                    self.left_alone.append((t_s, a, j, why))
-            start += r.size
-            out[k][r[mask]] = True
-        return out
+        og = decide_open_ground(self.shooters, self.assets, todo, allowed, slack_s)
+        self._complete, self._coasted = og.complete, og.coasted
+        for a, j, p in og.decided:
+            if (a, j) not in self._left:
+                self._left.add((a, j))
+                why = f"predicted impact in open ground (largest hit probability {p:.3f})"
+                self.left_alone.append((t_s, a, j, why))
+        return og.alone
 
     def _fire(self, t_s, s, j, k, paths_by_nation, true_class) -> Shot:
         sh = self.shooters

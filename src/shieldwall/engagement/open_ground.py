@@ -1,0 +1,75 @@
+"""The open-ground decision of a decision cycle: which ballistic tracks each nation leaves alone.
+
+A ballistic track that a nation may engage and that its threat evaluation
+(:mod:`~shieldwall.engagement.evaluate`) predicts to land in open ground, once it is within the
+decision window of its predicted impact, draws no fire from that nation. Every nation's rows
+are decided together: each distinct estimate is followed to the ground once, its sigma points
+in the same RK4 steps as the look-ahead paths of every ballistic estimate of the cycle
+(:func:`~shieldwall.engagement.rows.fall_with_paths`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S, Assets, evaluate
+from shieldwall.engagement.rows import distinct, fall_with_paths, may_land_soon
+from shieldwall.engagement.shooters import Shooters
+
+
+@dataclass(slots=True)
+class OpenGround:
+    """One cycle's decisions: per ``todo`` item, bool over its threats (``alone``); the values
+    of the estimates followed to the ground in full (time to go within the window), by the
+    bytes of their ``x`` and ``P`` (``complete``); the look-ahead paths integrated with the
+    fall (``coasted``, for :func:`~shieldwall.engagement.rows.shared_paths`); and the
+    ``(nation, threat, largest hit probability)`` of each threat left alone."""
+
+    alone: list[np.ndarray]
+    complete: dict[bytes, float] = field(default_factory=dict)
+    coasted: tuple | None = None
+    decided: list[tuple[int, int, float]] = field(default_factory=list)
+
+
+def decide_open_ground(
+    shooters: Shooters, assets: Assets, todo: list, allowed: list, slack_s: float
+) -> OpenGround:
+    """The open-ground decisions of ``todo`` items ``(nation, picture, shooters, threats)``
+    on the threats each may engage (``allowed``), see :class:`OpenGround`."""
+    out = OpenGround([np.zeros(m.size, dtype=bool) for *_, m in todo])
+    if not todo or assets.value.size == 0:
+        return out
+    soon = may_land_soon(np.concatenate([pic.x[m] for _, pic, _, m in todo]))
+    rows, start = [], 0
+    for k, (_, pic, _, m) in enumerate(todo):
+        r = np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & soon[start : start + m.size])
+        start += m.size
+        if r.size:
+            rows.append((k, r))
+    if not rows:
+        return out
+    x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
+    P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
+    first, inverse = distinct(x)
+    x, P = x[first], P[first]
+    fallen, out.coasted = fall_with_paths(shooters, todo, x, P, slack_s)
+    ev = evaluate(x, P, np.zeros(first.size, dtype=np.int64), assets, decide_only=True,
+                  fallen=fallen)  # fmt: skip
+    ttg = ev.time_to_go_s
+    full = (ttg >= OPEN_GROUND_TTG_S[0]) & (ttg <= OPEN_GROUND_TTG_S[1])
+    for i, v in zip(np.flatnonzero(full).tolist(), ev.value[full].tolist(), strict=True):
+        out.complete[x[i].tobytes() + P[i].tobytes()] = v
+    alone = ev.open_ground[inverse]
+    best = ev.p_hit.max(axis=1, initial=0.0)[inverse]
+    start = 0
+    for k, r in rows:
+        a, _, _, m = todo[k]
+        mask = alone[start : start + r.size]
+        for j, p in zip(m[r[mask]].tolist(), best[start : start + r.size][mask].tolist(),
+                        strict=True):  # fmt: skip
+            out.decided.append((a, j, p))
+        start += r.size
+        out.alone[k][r[mask]] = True
+    return out
