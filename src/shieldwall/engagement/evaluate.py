@@ -213,12 +213,20 @@ def disc_probability(centre_m: np.ndarray, S: np.ndarray, radius_m: np.ndarray) 
     lo = np.maximum(cv - r, -8.0 * sv)
     hi = np.minimum(cv + r, 8.0 * sv)
     half, mid = np.maximum(hi - lo, 0.0) / 2.0, (hi + lo) / 2.0
+    # a disc beyond 8 sv (half = 0) has mass 0: the quadrature only where half is not 0
+    live = half != 0.0
+    out = np.zeros(live.shape)
+    if not live.any():
+        return out
+    half, mid = half[live], mid[live]
+    r, cu, cv, su, sv = (np.broadcast_to(a, live.shape)[live] for a in (r, cu, cv, su, sv))
     v = mid[..., None] + half[..., None] * _GL_NODES
     h = np.sqrt(np.maximum(r[..., None] ** 2 - (v - cv[..., None]) ** 2, 0.0))
     s_u = su[..., None]
     inner = ndtr((cu[..., None] + h) / s_u) - ndtr((cu[..., None] - h) / s_u)
     dens = np.exp(-0.5 * (v / sv[..., None]) ** 2) / (np.sqrt(2.0 * np.pi) * sv[..., None])
-    return np.clip(half * np.sum(_GL_WEIGHTS * dens * inner, axis=-1), 0.0, 1.0)
+    out[live] = np.clip(half * np.sum(_GL_WEIGHTS * dens * inner, axis=-1), 0.0, 1.0)
+    return out
 
 
 def _airbreather_cpa(x, P, assets: Assets):
