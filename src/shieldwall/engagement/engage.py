@@ -81,6 +81,7 @@ class Engagements:
         self._left: set[tuple[int, int]] = set()
         self._complete: dict[bytes, float] = {}  # see _leave_open_ground
         self._coasted: tuple | None = None  # see _leave_open_ground
+        self._held: dict[tuple[int, int], tuple] = {}  # see decide_open_ground
         self._bounds: dict[float, tuple] = {}  # window_bounds per slack
         self._limited: set[tuple[int, int]] = set()
         # [authority, airspace] x nation x threat: a shooter of the nation had a window and a
@@ -312,14 +313,16 @@ class Engagements:
     ) -> list[np.ndarray]:
         """Per ``todo`` item, bool over its threats: the ballistic tracks the nation may engage
         (``allowed``) and predicts to land in open ground (threat evaluation,
-        :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated once); notes
+        :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated once, each
+        decision held ``REDECIDE_S``: see :mod:`~shieldwall.engagement.open_ground`); notes
         each nation's first such decision per threat. Keeps this cycle's values of the
         estimates followed to the ground in full (time to go within the decision window) for
         :meth:`_threat_values`, and the ballistic look-ahead paths of ``todo``, integrated in
         the same steps as the fall (:func:`~shieldwall.engagement.rows.fall_with_paths`), for
         :func:`~shieldwall.engagement.rows.shared_paths`."""
         slack_s = self.slack_s if slack_s is None else slack_s
-        og = decide_open_ground(self.shooters, self.assets, todo, allowed, slack_s)
+        og = decide_open_ground(self.shooters, self.assets, todo, allowed, slack_s, t_s,
+                                self._held)  # fmt: skip
         self._complete, self._coasted = og.complete, og.coasted
         for a, j, p in og.decided:
             if (a, j) not in self._left:

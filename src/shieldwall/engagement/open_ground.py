@@ -6,6 +6,11 @@ decision window of its predicted impact, draws no fire from that nation. Every n
 are decided together: each distinct estimate is followed to the ground once, its sigma points
 in the same RK4 steps as the look-ahead paths of every ballistic estimate of the cycle
 (:func:`~shieldwall.engagement.rows.fall_with_paths`).
+
+A nation's decision on a threat holds ``REDECIDE_S`` (modelling choice: the sigma-point fall
+is the costliest part of a decision cycle, and its cost is per RK4 step, not per track). A
+cycle re-decides every row at once when one of them has no decision that young (a new track,
+or the decisions growing old), else it applies the held ones and follows nothing down.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import numpy as np
 from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S, Assets, evaluate
 from shieldwall.engagement.rows import distinct, fall_with_paths, may_land_soon
 from shieldwall.engagement.shooters import Shooters
+
+REDECIDE_S = 15.0  # a nation's open-ground decision on a threat holds this long (3 fast cycles)
 
 
 @dataclass(slots=True)
@@ -34,10 +41,18 @@ class OpenGround:
 
 
 def decide_open_ground(
-    shooters: Shooters, assets: Assets, todo: list, allowed: list, slack_s: float
+    shooters: Shooters,
+    assets: Assets,
+    todo: list,
+    allowed: list,
+    slack_s: float,
+    t_s: float = 0.0,
+    held: dict | None = None,
 ) -> OpenGround:
     """The open-ground decisions of ``todo`` items ``(nation, picture, shooters, threats)``
-    on the threats each may engage (``allowed``), see :class:`OpenGround`."""
+    on the threats each may engage (``allowed``), see :class:`OpenGround`. ``held``: each
+    nation's last decision per threat, ``(nation, threat) -> (t_s, alone, largest hit
+    probability)``, kept ``REDECIDE_S`` (updated in place)."""
     out = OpenGround([np.zeros(m.size, dtype=bool) for *_, m in todo])
     if not todo or assets.value.size == 0:
         return out
@@ -48,6 +63,8 @@ def decide_open_ground(
         start += m.size
         if r.size:
             rows.append((k, r))
+    if held is not None:
+        rows = _reuse(out, todo, rows, t_s, held)
     if not rows:
         return out
     x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
@@ -67,9 +84,35 @@ def decide_open_ground(
     for k, r in rows:
         a, _, _, m = todo[k]
         mask = alone[start : start + r.size]
+        if held is not None:
+            for j, gone, p in zip(m[r].tolist(), mask.tolist(),
+                                  best[start : start + r.size].tolist(), strict=True):  # fmt: skip
+                held[(a, j)] = (t_s, gone, p)
         for j, p in zip(m[r[mask]].tolist(), best[start : start + r.size][mask].tolist(),
                         strict=True):  # fmt: skip
             out.decided.append((a, j, p))
         start += r.size
         out.alone[k][r[mask]] = True
     return out
+
+
+def _reuse(out: OpenGround, todo: list, rows: list, t_s: float, held: dict) -> list:
+    """The rows to decide this cycle: all of them as soon as one has no decision younger than
+    ``REDECIDE_S`` in ``held`` (a new track, or the last decisions growing old; the cost of
+    following sigma points down is per RK4 step, not per track, so every row is decided in
+    the same steps), else none, ``held``'s decisions applied to ``out`` (their estimates are
+    not followed down: :meth:`Engagements._threat_values` evaluates them in full if fired
+    at)."""
+    found = []
+    for k, r in rows:
+        a, _, _, m = todo[k]
+        for i, j in zip(r.tolist(), m[r].tolist(), strict=True):
+            h = held.get((a, j))
+            if h is None or t_s - h[0] >= REDECIDE_S:
+                return rows
+            found.append((k, i, a, j, h))
+    for k, i, a, j, (_, gone, p) in found:
+        if gone:
+            out.alone[k][i] = True
+            out.decided.append((a, j, p))
+    return []
