@@ -25,6 +25,12 @@ _CORIOLIS = np.array([[2.0 * _W], [-2.0 * _W]])
 _W2 = _W * _W  # -w x (w x r) = w^2 (x, y, 0)
 _ONE_LESS_E2 = 1.0 - WGS84_E2
 _NEG_SCALE_HEIGHT_M = -SCALE_HEIGHT_M  # -max(h, 0) / H, with the sign on H (exact)
+# the same constants as 0-d arrays: a Python float operand costs a numpy call more than one
+_ONE, _ZERO, _TWO, _THREE = np.array(1.0), np.array(0.0), np.array(2.0), np.array(3.0)
+_NEG_MU_0D, _W2_0D = np.array(_NEG_MU), np.array(_W2)
+_TWO_W, _NEG_TWO_W = np.array(_CORIOLIS[0, 0]), np.array(_CORIOLIS[1, 0])
+_E2, _A, _ONE_LESS_E2_0D = np.array(WGS84_E2), np.array(WGS84_A_M), np.array(_ONE_LESS_E2)
+_NEG_H, _RHO0 = np.array(_NEG_SCALE_HEIGHT_M), np.array(RHO0_KG_M3)
 
 
 def length(a: np.ndarray) -> np.ndarray:
@@ -58,18 +64,52 @@ def height_m(p: np.ndarray, sq: np.ndarray | None = None) -> np.ndarray:
 
 
 class Coast:
-    """RK4 steps of ``m`` states ``y`` ``(6, m)`` (position, velocity; one contiguous row per
-    component, so every operation runs on whole rows) under gravity, plus air drag when
-    ``inv2b`` ``(m,)`` (``1 / (2 beta)``) is given; preallocated derivative and stage
-    buffers."""
+    """RK4 steps of ``m`` states (position, velocity; one contiguous row per component) under
+    gravity, plus air drag on the states ``d0:`` when ``inv2b`` (``1 / (2 beta)`` of those)
+    is given.
 
-    def __init__(self, m: int, h_s: float, inv2b: np.ndarray | None = None, d0: int = 0) -> None:
-        self.h, self.half, self.sixth = h_s, 0.5 * h_s, h_s / 6.0
+    Stage ``i`` lives in ``buf[i]`` ``(9, m)``: its state ``(p, v)`` and its acceleration
+    ``a``, so that its derivative ``k_i = (v, a)`` is the view ``buf[i, 3:]`` (no copy of
+    ``v``). ``y`` (``buf[0, :6]``) is the current state; its derivative ``k1`` is evaluated
+    right after each step (and at construction), which gives ``r2`` (``|p|^2``) of every
+    state and the ``height`` of the dragged ones for the caller's stop rules. Per-call
+    overhead is what costs here, so every operand is a contiguous block of one shape or a
+    0-d constant (numpy's fast path: broadcasting, strided views and Python-float operands
+    each cost about as much as the operation), every view is made once per width, and every
+    result lands in a preallocated buffer."""
+
+    def __init__(self, y: np.ndarray, h_s: float, inv2b: np.ndarray | None = None,
+                 d0: int = 0) -> None:  # fmt: skip
+        self.steps = (np.array(0.5 * h_s), np.array(0.5 * h_s), np.array(h_s))
+        self.sixth = np.array(h_s / 6.0)
         self.inv2b, self.d0 = inv2b, d0  # drag on the states d0: (inv2b: theirs)
-        self._view(m)
+        buf = np.empty((4, 9, y.shape[1]))
+        buf[0, :6] = y
+        self._views(buf)
+        self._deriv(*self.stage[0])
 
-    def _view(self, m: int) -> None:
-        self.k1, self.k2, self.k3, self.k4, self.st, self.tmp = np.empty((6, 6, m))
+    def _views(self, buf: np.ndarray) -> None:
+        """Stage buffers ``buf`` ``(4, 9, m)`` (``buf[0]``: ``y`` and its ``k1``), fresh work
+        buffers for their width, and the views of both that the kernel uses."""
+        m, d = buf.shape[2], self.d0
+        self.buf, self.y = buf, buf[0, :6]
+        w = np.empty((21, m))
+        sq, r2v, self.norm, self.g = w[0:6], w[6:8], w[8:10], w[10]
+        self.c2, self.w2p, self.tmp = w[11:13], w[13:15], w[15:21]
+        self.k23 = np.empty((2, 6, m))
+        self.r2 = r2v[0]
+        drag = self.inv2b is not None
+        roots = (r2v, self.norm) if drag else (r2v[0], self.norm[0])  # |v| only for drag
+        self.sums = (sq, sq[0], sq[1], sq[2], sq[3], sq[4], sq[5], r2v[0], r2v[1], *roots,
+                     self.norm[0], self.c2[0], self.c2[1])  # fmt: skip
+        v = np.empty((10, m - d if drag else 0))
+        self.height = v[5]
+        self.hv = (sq[0, d:], sq[1, d:], sq[2, d:], v[0], v[1:3], v[2], v[1], v[3:5], v[3],
+                   v[4], v[5], v[6], self.norm[1, d:], v[7:10])  # fmt: skip
+        self.stage = [(b[:6], b[6:], b[6:8], b[:3], b[:2], b[3], b[4], b[3:6, d:], b[6:9, d:])
+                      for b in buf]  # fmt: skip
+        self.k = [b[3:] for b in buf]
+        self.ks = (buf[0, 3:], self.k23[0], self.k23[1], buf[3, 3:], buf[1:3, 3:])
 
     def keep(self, rows: np.ndarray) -> None:
         """Keep only the states of the bool mask ``rows`` from now on."""
@@ -78,46 +118,79 @@ class Coast:
             if self.inv2b.size == 0:
                 self.inv2b = None
         self.d0 = int(np.count_nonzero(rows[: self.d0]))
-        self._view(int(np.count_nonzero(rows)))
+        self._views(self.buf[:, :, rows])  # k1 of the kept states kept
 
-    def _deriv(self, y: np.ndarray, k: np.ndarray, r2=None, h=None) -> None:
-        """``k = (v, a)`` at ``y``: ``a`` the gravity of :func:`gravity_ecef` (``r2``: ``|p|^2``
-        when known) less, on the states ``d0:``, the drag ``rho(h) |v| v inv2b`` (``h``: the
-        height of their positions when known)."""
-        p, v, a = y[:3], y[3:], k[3:]
-        sq = None
-        if r2 is None:
-            sq = p * p
-            r2 = _norm2_sq(sq)
-        k[:3] = v
-        np.multiply(p, _NEG_MU / np.maximum(np.sqrt(r2), 1.0) ** 3, out=a)
-        k[3:5] += y[4:2:-1] * _CORIOLIS + _W2 * y[:2]
-        if self.inv2b is not None:
-            d = self.d0
-            if h is None:
-                h = height_m(p[:, d:], None if sq is None else sq[:, d:])
-            rho = RHO0_KG_M3 * np.exp(np.maximum(h, 0.0) / _NEG_SCALE_HEIGHT_M)
-            vd = v[:, d:]
-            a[:, d:] -= rho * np.sqrt(norm2(vd)) * self.inv2b * vd
+    def _deriv(self, s, a, a01, p, p01, vx, vy, vd, ad) -> None:
+        """``a`` at the state ``s`` (views of one stage, see :meth:`_views`): the gravity of
+        :func:`gravity_ecef` less, on the states ``d0:``, the drag ``rho(h) |v| v inv2b``,
+        each operation as there (see the module docstring)."""
+        sq, sq0, sq1, sq2, sq3, sq4, sq5, r2, v2, squared, roots, r, c0, c1 = self.sums
+        g, c2, w2p, drag = self.g, self.c2, self.w2p, self.inv2b is not None
+        mul, add = np.multiply, np.add
+        mul(s, s, sq)
+        # |p|^2 and |v|^2 in norm2's order: (x^2 + z^2) + y^2
+        add(sq0, sq2, r2)
+        add(r2, sq1, r2)
+        if drag:
+            add(sq3, sq5, v2)
+            add(v2, sq4, v2)
+        np.sqrt(squared, roots)
+        # a = p (-mu / max(|p|, 1)^3)
+        np.maximum(r, _ONE, out=g)
+        np.power(g, _THREE, g)
+        np.divide(_NEG_MU_0D, g, g)
+        mul(p, g, a)
+        # + (-2 w x v) + (-w x (w x r)) on x and y: a += (2 w v_y, -2 w v_x) + w^2 (x, y)
+        mul(vy, _TWO_W, c0)
+        mul(vx, _NEG_TWO_W, c1)
+        mul(p01, _W2_0D, w2p)
+        add(c2, w2p, c2)
+        add(a01, c2, a01)
+        if drag:
+            self._drag(vd, ad)
 
-    def step(self, y: np.ndarray, r2=None, h=None) -> None:
-        """One RK4 step of ``y`` (in place); ``r2`` (``|p|^2``) or ``h`` (height) of its
-        positions when known."""
-        k1, k2, k3, k4, st, tmp = self.k1, self.k2, self.k3, self.k4, self.st, self.tmp
-        self._deriv(y, k1, r2, h)
-        np.multiply(k1, self.half, out=tmp)
-        self._deriv(np.add(y, tmp, out=st), k2)
-        np.multiply(k2, self.half, out=tmp)
-        self._deriv(np.add(y, tmp, out=st), k3)
-        np.multiply(k3, self.h, out=tmp)
-        self._deriv(np.add(y, tmp, out=st), k4)
-        np.multiply(k2, 2, out=tmp)
-        np.add(k1, tmp, out=st)
-        np.multiply(k3, 2, out=tmp)
-        st += tmp
-        st += k4
-        st *= self.sixth
-        y += st
+    def _drag(self, vd, ad) -> None:
+        """``ad -= rho(h) |v| inv2b vd`` on the dragged states (after :meth:`_deriv`'s
+        squares and roots), with their ``height`` as :func:`height_m` computes it."""
+        sq0, sq1, sq2, rho2, hq, q, r2h, hs, root_r2, root_q, h, e, speed, f = self.hv
+        div, mul = np.divide, np.multiply
+        # height: sqrt(r2) - A sqrt((1 - e2) / (1 - e2 rho2 / r2))
+        np.add(sq0, sq1, rho2)
+        np.add(rho2, sq2, r2h)
+        div(rho2, r2h, q)
+        mul(q, _E2, q)
+        np.subtract(_ONE, q, q)
+        div(_ONE_LESS_E2_0D, q, q)
+        np.sqrt(hq, hs)
+        mul(root_q, _A, h)
+        np.subtract(root_r2, h, h)
+        # rho0 exp(-max(h, 0) / H) |v| inv2b
+        np.maximum(h, _ZERO, out=e)
+        div(e, _NEG_H, e)
+        np.exp(e, e)
+        mul(e, _RHO0, e)
+        mul(e, speed, e)
+        mul(e, self.inv2b, e)
+        mul(vd, e, f)
+        np.subtract(ad, f, ad)
+
+    def step(self) -> None:
+        """One RK4 step of ``y`` (in place), then ``k1`` (``r2``, ``height``) at the new ``y``."""
+        tmp, y, k, stage = self.tmp, self.y, self.k, self.stage
+        mul, add = np.multiply, np.add
+        for i in (1, 2, 3):
+            mul(k[i - 1], self.steps[i - 1], tmp)
+            add(y, tmp, stage[i][0])
+            self._deriv(*stage[i])
+        # y += h/6 (((k1 + 2 k2) + 2 k3) + k4)
+        k1, k2x2, k3x2, k4, k23 = self.ks
+        mul(k23, _TWO, self.k23)
+        add(k1, k2x2, tmp)
+        add(tmp, k3x2, tmp)
+        add(tmp, k4, tmp)
+        mul(tmp, self.sixth, tmp)
+        add(y, tmp, y)
+        self._deriv(*stage[0])
 
 
 def gravity_path(
@@ -127,16 +200,15 @@ def gravity_path(
     steps of ``h_s`` under gravity alone; once every state is inside ``r_below_m`` (surely
     underground), or after the first ``needed`` steps, the rest of the path stays at the last
     positions."""
-    y = np.array(x, dtype=float).T.copy()
+    coast = Coast(np.asarray(x, dtype=float).T, h_s)
+    y = coast.y
     out = np.empty((n_steps, 3, y.shape[1]))
-    coast = Coast(y.shape[1], h_s)
     below2 = r_below_m**2
-    r2, done = None, 0
+    done = 0
     for done in range(1, 1 + (n_steps if needed is None else min(needed, n_steps))):
-        coast.step(y, r2=r2)
+        coast.step()
         out[done - 1] = y[:3]
-        r2 = norm2(y[:3])
-        if np.all(r2 < below2):
+        if y.shape[1] == 0 or coast.r2.max() < below2:
             break
     out[done:] = y[None, :3]
     return out.transpose(2, 0, 1)
@@ -172,13 +244,16 @@ class _Falls:
         self.live, self.h, self.window = live[keep], self.h[keep], None
         return keep
 
-    def landed(self, prev: np.ndarray, y: np.ndarray, t: float, h_s: float) -> np.ndarray | None:
-        """After the step from ``t`` (positions ``prev`` to ``y`` ``(3, live)``): records the
-        states that came down; the mask of live states to keep, or None if all are kept."""
-        h, h1, live, g = self.h, height_m(y), self.live, self.group
+    def landed(
+        self, prev: np.ndarray, y: np.ndarray, h1: np.ndarray, t: float, h_s: float
+    ) -> np.ndarray | None:
+        """After the step from ``t`` (positions ``prev`` to ``y`` ``(3, live)``, now at heights
+        ``h1``, a buffer the next step overwrites): records the states that came down; the
+        mask of live states to keep, or None if all are kept."""
+        h, live, g = self.h, self.live, self.group
         hit = h1 <= 0.0
         if not hit.any():
-            self.h = h1
+            self.h = h1.copy()
             return None
         f = h[hit] / (h[hit] - h1[hit])
         rows = live[hit]
@@ -243,36 +318,35 @@ def coast_together(
         paths[:] = xg[None, :3]
         xg = xg[:, :0]
     mg = xg.shape[1]
-    y = np.concatenate([xg, falls.y], axis=1)
-    coast = Coast(y.shape[1], h_s, falls.inv2b if falls.live.size else None, mg)
+    coast = Coast(np.concatenate([xg, falls.y], axis=1), h_s,
+                  falls.inv2b if falls.live.size else None, mg)  # fmt: skip
     done, below2, t = 0, r_below_m**2, 0.0
     while True:
         on = mg > 0 and done < limit  # the paths still integrated
         if falls.live.size and t >= max_s:  # the rest stays up
-            coast.keep(np.arange(y.shape[1]) < mg)
-            y, falls.live = y[:, :mg], falls.live[:0]
+            coast.keep(np.arange(coast.y.shape[1]) < mg)
+            falls.live = falls.live[:0]
         if not (on or falls.live.size):
             break
         keep = falls.late(t)
         if keep is not None:
-            mask = np.concatenate([np.ones(mg, dtype=bool), keep])
-            y = y[:, mask]
-            coast.keep(mask)
+            coast.keep(np.concatenate([np.ones(mg, dtype=bool), keep]))
             continue
+        y = coast.y
         prev = y[:3, mg:].copy()
-        coast.step(y, h=falls.h if falls.live.size else None)
+        coast.step()
+        below = on and coast.r2[:mg].max() < below2
         if falls.live.size:
-            keep = falls.landed(prev, y[:3, mg:], t, h_s)
+            keep = falls.landed(prev, y[:3, mg:], coast.height, t, h_s)
             if keep is not None:
-                mask = np.concatenate([np.ones(mg, dtype=bool), keep])
-                y = y[:, mask]
-                coast.keep(mask)
+                coast.keep(np.concatenate([np.ones(mg, dtype=bool), keep]))
+                y = coast.y
         t += h_s
         if on:
             done += 1
             paths[done - 1] = y[:3, :mg]
-            if done == limit or np.all(norm2(y[:3, :mg]) < below2):
+            if done == limit or below:
                 paths[done:] = y[None, :3, :mg]
                 coast.keep(np.arange(y.shape[1]) >= mg)
-                y, mg = y[:, mg:].copy(), 0
+                mg = 0
     return paths.transpose(2, 0, 1), falls.impact, falls.t_hit

@@ -28,21 +28,15 @@ from shieldwall.engagement.assign import (
 from shieldwall.engagement.authority import Rules
 from shieldwall.engagement.cycle_wta import wta_assign
 from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slots
-from shieldwall.engagement.evaluate import OPEN_GROUND_TTG_S, Assets, evaluate
+from shieldwall.engagement.evaluate import Assets, evaluate
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
     STEP_S,
     feasible_windows,
     window_bounds,
 )
-from shieldwall.engagement.rows import (
-    airspace_where,
-    distinct,
-    fall_with_paths,
-    may_land_soon,
-    shared_paths,
-    within_reach,
-)
+from shieldwall.engagement.open_ground import decide_open_ground
+from shieldwall.engagement.rows import airspace_where, shared_paths, within_reach
 from shieldwall.engagement.shooters import shooters
 from shieldwall.engagement.shot import VALUE_FLOOR, Shot, candidate_values  # noqa: F401
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
@@ -87,6 +81,7 @@ class Engagements:
         self._left: set[tuple[int, int]] = set()
         self._complete: dict[bytes, float] = {}  # see _leave_open_ground
         self._coasted: tuple | None = None  # see _leave_open_ground
+        self._held: dict[tuple[int, int], tuple] = {}  # see decide_open_ground
         self._bounds: dict[float, tuple] = {}  # window_bounds per slack
         self._limited: set[tuple[int, int]] = set()
         # [authority, airspace] x nation x threat: a shooter of the nation had a window and a
@@ -134,8 +129,11 @@ class Engagements:
         if slack_s not in self._bounds:
             self._bounds[slack_s] = window_bounds(self.shooters, slack_s)
         bounds = self._bounds[slack_s]
-        windows = [feasible_windows(self.shooters, mine, p, pic.cls[m], slack_s, bounds)
-                   for (_, pic, mine, m, _), (p, _) in zip(todo, shared, strict=True)]  # fmt: skip
+        p2 = np.einsum("mlk,mlk->ml", every.pos_ecef_m, every.pos_ecef_m)
+        windows = [
+            feasible_windows(self.shooters, mine, p, pic.cls[m], slack_s, bounds, p2[idx])
+            for (_, pic, mine, m, _), (p, idx) in zip(todo, shared, strict=True)
+        ]
         need = np.zeros(every.alt_m.shape, dtype=bool)  # airspace only where a window is
         for (_, idx), window in zip(shared, windows, strict=True):
             np.logical_or.at(need, idx, window.any(axis=0))
@@ -202,12 +200,18 @@ class Engagements:
         )
         todo = []
         free = open_ & ~engaged
+        ready_at = ready.nonzero()[0]
+        by_owner: dict[int, list[int]] = {}
+        for s, a in zip(ready_at.tolist(), sh.owner[ready_at].tolist(), strict=True):
+            by_owner.setdefault(a, []).append(s)
+        tracked: dict[int, np.ndarray] = {}  # a twin's view is the same object
         for a, pic in enumerate(pictures):
-            mine = np.flatnonzero(ready & (sh.owner == a))
-            if mine.size:
-                m = np.flatnonzero(pic.has_track & free)
+            if a in by_owner:
+                m = tracked.get(id(pic))
+                if m is None:
+                    m = tracked[id(pic)] = (pic.has_track & free).nonzero()[0]
                 if m.size:
-                    todo.append((a, pic, mine, m))
+                    todo.append((a, pic, np.array(by_owner[a], dtype=np.int64), m))
         todo = within_reach(self.shooters, todo)
         allowed = self.rules.authorised(t_s, todo, self.assets)
         defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
@@ -309,52 +313,23 @@ class Engagements:
     ) -> list[np.ndarray]:
         """Per ``todo`` item, bool over its threats: the ballistic tracks the nation may engage
         (``allowed``) and predicts to land in open ground (threat evaluation,
-        :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated once); notes
+        :mod:`~shieldwall.engagement.evaluate`; each distinct estimate evaluated once, each
+        decision held ``REDECIDE_S``: see :mod:`~shieldwall.engagement.open_ground`); notes
         each nation's first such decision per threat. Keeps this cycle's values of the
         estimates followed to the ground in full (time to go within the decision window) for
         :meth:`_threat_values`, and the ballistic look-ahead paths of ``todo``, integrated in
         the same steps as the fall (:func:`~shieldwall.engagement.rows.fall_with_paths`), for
         :func:`~shieldwall.engagement.rows.shared_paths`."""
-        self._complete, self._coasted = {}, None
-        out = [np.zeros(m.size, dtype=bool) for *_, m in todo]
-        if not todo or self.assets.value.size == 0:
-            return out
-        soon = may_land_soon(np.concatenate([pic.x[m] for _, pic, _, m in todo]))
-        rows, start = [], 0
-        for k, (_, pic, _, m) in enumerate(todo):
-            r = np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & soon[start : start + m.size])
-            start += m.size
-            if r.size:
-                rows.append((k, r))
-        if not rows:
-            return out
-        x = np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows])
-        P = np.concatenate([todo[k][1].P[todo[k][3][r]] for k, r in rows])
-        first, inverse = distinct(x)
-        x, P = x[first], P[first]
         slack_s = self.slack_s if slack_s is None else slack_s
-        fallen, self._coasted = fall_with_paths(self.shooters, todo, x, P, slack_s)
-        ev = evaluate(x, P, np.zeros(first.size, dtype=np.int64), self.assets, decide_only=True,
-                      fallen=fallen)  # fmt: skip
-        ttg = ev.time_to_go_s
-        full = (ttg >= OPEN_GROUND_TTG_S[0]) & (ttg <= OPEN_GROUND_TTG_S[1])
-        for i, v in zip(np.flatnonzero(full).tolist(), ev.value[full].tolist(), strict=True):
-            self._complete[x[i].tobytes() + P[i].tobytes()] = v
-        alone = ev.open_ground[inverse]
-        best = ev.p_hit.max(axis=1, initial=0.0)[inverse]
-        start = 0
-        for k, r in rows:
-            a, _, _, m = todo[k]
-            mask = alone[start : start + r.size]
-            for j, p in zip(m[r[mask]].tolist(), best[start : start + r.size][mask].tolist(),
-                            strict=True):  # fmt: skip
-                if (a, j) not in self._left:
-                    self._left.add((a, j))
-                    why = f"predicted impact in open ground (largest hit probability {p:.3f})"
-                    self.left_alone.append((t_s, a, j, why))
-            start += r.size
-            out[k][r[mask]] = True
-        return out
+        og = decide_open_ground(self.shooters, self.assets, todo, allowed, slack_s, t_s,
+                                self._held)  # fmt: skip
+        self._complete, self._coasted = og.complete, og.coasted
+        for a, j, p in og.decided:
+            if (a, j) not in self._left:
+                self._left.add((a, j))
+                why = f"predicted impact in open ground (largest hit probability {p:.3f})"
+                self.left_alone.append((t_s, a, j, why))
+        return og.alone
 
     def _fire(self, t_s, s, j, k, paths_by_nation, true_class) -> Shot:
         sh = self.shooters

@@ -189,7 +189,7 @@ def _hit_probability(lat, lon, cov, assets: Assets) -> np.ndarray:
     """``(n, A)`` mass of N(point, cov) inside each asset's disc (circular approximation)."""
     if assets.value.size == 0:
         return np.zeros((lat.size, 0))
-    centre = geodetic_to_ecef(assets.lat_deg, assets.lon_deg, np.zeros(assets.value.size))
+    centre = _asset_frames(assets)[0]
     point = geodetic_to_ecef(lat, lon, np.zeros(lat.size))
     en = ecef_delta_to_enu(centre[None] - point[:, None], lat[:, None], lon[:, None])[..., :2]
     return disc_probability(en, cov[:, None], assets.radius_m[None])
@@ -213,34 +213,56 @@ def disc_probability(centre_m: np.ndarray, S: np.ndarray, radius_m: np.ndarray) 
     lo = np.maximum(cv - r, -8.0 * sv)
     hi = np.minimum(cv + r, 8.0 * sv)
     half, mid = np.maximum(hi - lo, 0.0) / 2.0, (hi + lo) / 2.0
+    # a disc beyond 8 sv (half = 0) has mass 0: the quadrature only where half is not 0
+    live = half != 0.0
+    out = np.zeros(live.shape)
+    if not live.any():
+        return out
+    half, mid = half[live], mid[live]
+    r, cu, cv, su, sv = (np.broadcast_to(a, live.shape)[live] for a in (r, cu, cv, su, sv))
     v = mid[..., None] + half[..., None] * _GL_NODES
     h = np.sqrt(np.maximum(r[..., None] ** 2 - (v - cv[..., None]) ** 2, 0.0))
     s_u = su[..., None]
     inner = ndtr((cu[..., None] + h) / s_u) - ndtr((cu[..., None] - h) / s_u)
     dens = np.exp(-0.5 * (v / sv[..., None]) ** 2) / (np.sqrt(2.0 * np.pi) * sv[..., None])
-    return np.clip(half * np.sum(_GL_WEIGHTS * dens * inner, axis=-1), 0.0, 1.0)
+    out[live] = np.clip(half * np.sum(_GL_WEIGHTS * dens * inner, axis=-1), 0.0, 1.0)
+    return out
 
 
 def _airbreather_cpa(x, P, assets: Assets):
     """Closest approach of straight, level tracks to every asset: per track the CPA of the
     most threatened asset (point, covariance, time) and the hit probability of each."""
-    centre = geodetic_to_ecef(assets.lat_deg, assets.lon_deg, np.zeros(assets.value.size))
+    centre, lat, lon, R = _asset_frames(assets)
     r = centre[None] - x[:, None, :3]  # (n, A, 3)
     v = x[:, None, 3:]
     tau = np.maximum((r * v).sum(-1) / np.maximum((v * v).sum(-1), 1e-9), 0.0)  # (n, A)
     cpa = x[:, None, :3] + tau[..., None] * v
-    lat, lon, _ = ecef_to_geodetic(centre)
     miss_en = ecef_delta_to_enu(cpa - centre[None], lat[None], lon[None])[..., :2]
     t = tau[..., None, None]
     Pp, Pv, Pc = P[:, None, :3, :3], P[:, None, 3:, 3:], P[:, None, :3, 3:]
     S = Pp + t * (Pc + Pc.transpose(0, 1, 3, 2)) + t * t * Pv  # (n, A, 3, 3)
-    R = _enu_rotation(lat, lon)[None, :, :2]  # (1, A, 2, 3)
     S_en = R @ S @ R.transpose(0, 1, 3, 2)
     p_hit = disc_probability(-miss_en, S_en, assets.radius_m[None])
     best = np.argmax(p_hit, axis=1)
     rows = np.arange(x.shape[0])
     plat, plon, _ = ecef_to_geodetic(cpa[rows, best])
     return plat, plon, S_en[rows, best], tau[rows, best], p_hit
+
+
+_FRAMES: dict[bytes, tuple[np.ndarray, ...]] = {}
+
+
+def _asset_frames(assets: Assets) -> tuple[np.ndarray, ...]:
+    """The assets' centres (ECEF), their geodetic latitude and longitude recomputed from
+    the centres, and their ECEF -> east-north rotations ``(1, A, 2, 3)``: the same every
+    cycle, so computed once per set of assets (keyed by its coordinates)."""
+    key = assets.lat_deg.tobytes() + assets.lon_deg.tobytes()
+    frames = _FRAMES.get(key)
+    if frames is None:
+        centre = geodetic_to_ecef(assets.lat_deg, assets.lon_deg, np.zeros(assets.value.size))
+        lat, lon, _ = ecef_to_geodetic(centre)
+        frames = _FRAMES[key] = (centre, lat, lon, _enu_rotation(lat, lon)[None, :, :2])
+    return frames
 
 
 def _enu_rotation(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:

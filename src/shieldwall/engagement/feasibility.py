@@ -71,6 +71,7 @@ def feasible_windows(
     class_code: np.ndarray,
     slack_s: float = 2 * STEP_S,
     bounds: tuple[np.ndarray, ...] | None = None,
+    p2: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bool ``(s, m, L)``: shooter ``idx[s]``, firing *now*, can intercept threat m at
     look-ahead step L. Firing now means arriving no later than ``slack_s`` after the fastest
@@ -81,12 +82,13 @@ def feasible_windows(
     slack)) <= d <= min(max_range, speed (tau - reaction))``, tested on ``d^2 = |p|^2 + |s|^2
     - 2 p.s`` (no ``(s, m, L, 3)`` difference array; 1e-2 m^2 of rounding at Earth radius).
     ``bounds``: :func:`window_bounds` of all shooters for ``slack_s``, when the caller keeps
-    them."""
+    them; ``p2``: ``|p|^2`` ``(m, L)`` of the paths' points, when the caller has it."""
     lo2, hi2, some, pos2 = window_bounds(shooters, slack_s) if bounds is None else bounds
     pos = shooters.pos_ecef_m[idx]
     p = paths.pos_ecef_m
-    d2 = (np.einsum("mlk,mlk->ml", p, p)[None] + pos2[idx][:, None, None]
-          - 2.0 * np.einsum("mlk,sk->sml", p, pos))  # fmt: skip
+    if p2 is None:
+        p2 = np.einsum("mlk,mlk->ml", p, p)
+    d2 = p2[None] + pos2[idx][:, None, None] - 2.0 * np.einsum("mlk,sk->sml", p, pos)
     ok = (d2 >= lo2[idx][:, None]) & (d2 <= hi2[idx][:, None]) & some[idx][:, None]
     alt = paths.alt_m[None]
     band = (slice(None), None, None)
