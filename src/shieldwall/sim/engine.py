@@ -26,11 +26,12 @@ from shieldwall.sharing import PictureBuilder, SharingStage, Warnings
 from shieldwall.sharing.crossing import AuditLog
 from shieldwall.sharing.stage import AudienceLog
 from shieldwall.sim.events import EventLog
-from shieldwall.sim.feed import nation_feeds
+from shieldwall.sim.feed import stack_feed
 from shieldwall.sim.outcome import Outcome, record_detections, record_terminal
 from shieldwall.sim.pictures import SAMPLE_PERIOD_S, PictureLog
 from shieldwall.threats import Truth, build_raid, build_truth
-from shieldwall.tracking import LocalTracks, NodeConfig, NodeTracker
+from shieldwall.tracking import LocalTracks, NodeConfig
+from shieldwall.tracking.node_stack import NodeStack, StackChanges
 
 Progress = Callable[[float, float], None]
 FAST_AFTER_WARNING_S = 900.0  # a launch warning keeps the fast cycle this long (BM flight)
@@ -61,7 +62,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     reports = scan_all(sensors, truth, t_end, rngs, rcs_table)
     dets = reports.detections
     n_nat = len(scenario.nations)
-    nodes = [NodeTracker(node_config(scenario)) for _ in range(n_nat)]
+    nodes = NodeStack(n_nat, node_config(scenario))  # every nation's node tracker
     radar_owner = {int(o) for o, k in zip(sensors.owner, sensors.kind, strict=True) if k != KIND_IR}
     lw = reports.launch_warnings
     sharing = SharingStage(
@@ -81,7 +82,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     for j in range(threats.n):
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
     # radar reports (and false alarms) feed the nodes; IR launch warnings are events only
-    feeds = nation_feeds(dets, sensors.owner, n_nat)
+    feed = stack_feed(dets, sensors.owner)
     released = np.zeros((len(sharing.terms), n_nat, threats.n), dtype=bool)  # logged yet
     killed = np.zeros(threats.n, dtype=bool)
     t_prev, t, n_left = -np.inf, 0.0, 0
@@ -91,13 +92,11 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         record_terminal(t, truth, outcome, log, scenario)
         new_kills = np.flatnonzero(outcome.intercepted & ~killed)
         killed[new_kills] = True
-        for a, node in enumerate(nodes):
-            ch = node.step(t, feeds[a].frame(t_prev, t, outcome.death_t_s))
-            _track_events(log, t, "track_start", ch.confirmed, ch.confirmed_label, a, scenario)
-            _track_events(log, t, "track_end", ch.ended, ch.ended_label, a, scenario)
-            ch = node.kill(new_kills)
-            _track_events(log, t, "track_end", ch.ended, ch.ended_label, a, scenario)
-        snapshot = tuple(node.tracks() for node in nodes)
+        stepped = nodes.step(t, *feed.frame(t_prev, t, outcome.death_t_s))
+        kills = nodes.kill(new_kills)
+        if stepped.any() or kills.any():
+            _node_events(log, t, stepped, kills, scenario)
+        snapshot = nodes.tracks()
         pictures = sharing.step(t, snapshot)
         _release_events(log, sharing, released, scenario)
         if samples.due(t):
@@ -169,6 +168,20 @@ def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng) -> 
         return nxt
     first = float(upcoming.min())
     return max(nxt, np.floor(first / period) * period)
+
+
+def _node_events(log, t_s: float, stepped: StackChanges, kills: StackChanges, scenario) -> None:
+    """The track events of one cycle, nation by nation: tracks confirmed and ended by the
+    nation's step, then ended by kill assessment."""
+    for a in range(len(scenario.nations)):
+        for kind, ids, labels, nation in (
+            ("track_start", *stepped[:3]),
+            ("track_end", *stepped[3:]),
+            ("track_end", *kills[3:]),
+        ):
+            if ids.size:
+                mine = (nation == a).nonzero()[0]
+                _track_events(log, t_s, kind, ids.take(mine), labels.take(mine), a, scenario)
 
 
 def _track_events(log, t_s, kind, track_ids, labels, nation, scenario) -> None:

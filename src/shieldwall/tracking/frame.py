@@ -322,11 +322,18 @@ def init_clusters(
 
 
 def init_links(
-    t_s: np.ndarray, group: np.ndarray, z: np.ndarray, R: np.ndarray, speed_m_s: float
+    t_s: np.ndarray,
+    group: np.ndarray,
+    z: np.ndarray,
+    R: np.ndarray,
+    speed_m_s: float,
+    nation: np.ndarray | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
     """The linked pairs of :func:`init_clusters`: up to ``DENSE_MAX`` detections the
     ``(m, m)`` adjacency, above it index arrays ``(i, j)`` (from a k-d tree: every pair within
-    ``3 sqrt(2 max tr R) + speed * span`` is a candidate); None when no pair is linked."""
+    ``3 sqrt(2 max tr R) + speed * span`` is a candidate); None when no pair is linked.
+    With ``nation`` ``(m,)`` (several nations' detections at once) only detections of one
+    nation are linked."""
     m = t_s.size
     if m == 1 or group.min() == group.max():
         return None
@@ -339,11 +346,15 @@ def init_links(
         dist = np.linalg.norm(z[i] - z[j], axis=1)
         ok = dist <= 3.0 * np.sqrt(tr[i] + tr[j]) + speed_m_s * np.abs(t_s[i] - t_s[j])
         ok &= group[i] != group[j]
+        if nation is not None:
+            ok &= nation[i] == nation[j]
         return (i[ok], j[ok]) if np.count_nonzero(ok) else None
     d = z[:, None, :] - z
     # |z_i - z_j| (sequential sum of squares, as np.linalg.norm)
     dist = np.sqrt(np.add.reduce(d * d, 2))
     other = group[:, None] != group
+    if nation is not None:
+        other &= nation[:, None] == nation
     # no pair within the largest reach (each pair's reach rounds to at most it): no link
     reach_max = 3.0 * np.sqrt(2.0 * float(tr.max())) + speed_m_s * float(t_s.max() - t_s.min())
     if not np.count_nonzero((dist <= reach_max) & other):

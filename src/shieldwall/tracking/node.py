@@ -234,20 +234,21 @@ class NodeTracker:
             n_rows = keys.size
         return gnn_assign(Pairs(rows, dj, score, score), score, n_rows, frame.t_s.size)
 
-    def _born(self, frame: Frame, idx: np.ndarray) -> _Born:
+    def _born(self, frame: Frame, idx: np.ndarray, nation: np.ndarray | None = None) -> _Born:
         """One tentative track per cluster of unused detections ``idx`` (the cluster only keeps
         one object seen by several sensors from starting several tracks), started from the
         cluster's latest detection and a diffuse prior: a swarm's detections chain into one
         cluster, and a velocity fitted through them is made up. The velocity prior is wide
         (ballistic speeds) above ``low_alt_m`` and narrower below: a low, slow object given a
-        1.5 km/s prior takes any nearby clutter point as its second look."""
+        1.5 km/s prior takes any nearby clutter point as its second look. ``nation``: the
+        nation of each detection ``idx`` (clusters stay within one; see :mod:`node_stack`)."""
         cfg = self.config
         latest = idx
         group = frame.group.take(idx)
         if idx.size > 1 and group.min() != group.max():
             t = frame.t_s.take(idx)
             link = init_links(t, group, frame.z.take(idx, 0), frame.R.take(idx, 0),
-                              cfg.init_speed_m_s)  # fmt: skip
+                              cfg.init_speed_m_s, nation)  # fmt: skip
             if link is not None:
                 cluster = components(link, idx.size)
                 order = np.lexsort((t, cluster))
@@ -368,6 +369,11 @@ class NodeTracker:
             return
         # near: |p_i - p_j|^2 <= gamma (tr P_i + tr P_j), a cheap necessary condition
         i, j = _upper_pairs(conf.size)
+        self._merge_pairs(conf, i, j, drop)
+
+    def _merge_pairs(self, conf: np.ndarray, i: np.ndarray, j: np.ndarray, drop) -> None:
+        """Mark in ``drop`` the younger of each pair ``(conf[i], conf[j])`` of tracks that are
+        statistically the same object."""
         pos = self.x.take(conf, 0)[:, :3]
         tr = einsum("kii->k", self.P.take(conf, 0)[:, :3, :3])
         d = pos.take(i, 0) - pos.take(j, 0)
