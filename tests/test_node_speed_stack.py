@@ -86,7 +86,8 @@ def test_stack_equals_one_tracker_per_nation(seed, confirm_m):
         got = stack.step(t, _cat(frames, order), nation[order])
         kills = np.array([f % 6]) if f % 5 == 0 else np.zeros(0, dtype=np.int64)
         got_kill = stack.kill(kills)
-        snap = stack.tracks()
+        snap, conf = stack.tracks(), stack.confirmed_tracks()
+        assert stack.knows_fast() == any(np.any(s.confirmed & (s.cls < 2)) for s in snap)
         for a, node in enumerate(alone):
             ch = node.step(t, frames[a])
             assert _mine(*got[:3], a) == (ch.confirmed.tolist(), ch.confirmed_label.tolist())
@@ -96,3 +97,5 @@ def test_stack_equals_one_tracker_per_nation(seed, confirm_m):
             want = node.tracks()
             for name in want.__slots__:
                 assert np.array_equal(getattr(snap[a], name), getattr(want, name)), (f, a, name)
+                mine = getattr(want.select(want.confirmed), name)
+                assert np.array_equal(getattr(conf[a], name), mine), (f, a, name)

@@ -100,7 +100,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         pictures = sharing.step(t, snapshot)
         _release_events(log, sharing, released, scenario)
         if samples.due(t):
-            everything = [(a, a, tr.select(tr.confirmed)) for a, tr in enumerate(snapshot)]
+            everything = [(a, a, tr) for a, tr in enumerate(nodes.confirmed_tracks())]
             analyst = coalition.build(t, LocalTracks.empty(), everything)
             samples.sample(t, [*pictures, analyst], truth, outcome.death_t_s > t)
         views: list = []
@@ -108,7 +108,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             twin = sharing.twin[a]
             views.append(views[twin] if twin != a else pic.per_threat(threats.n))
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
-        cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s)
+        cycle = _period(t, scenario, nodes.knows_fast(), reports.launch_warnings.t_s)
         for shot in eng.assign(t, views, threats.class_code, open_, cycle):
             log.add(
                 t,
@@ -139,18 +139,19 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
                      sharing.audit, sharing.views)  # fmt: skip
 
 
-def _period(t: float, scenario: Scenario, snapshot, warning_t_s: np.ndarray) -> float:
+def _period(t: float, scenario: Scenario, knows_fast: bool, warning_t_s: np.ndarray) -> float:
     """Length of the next decision cycle: ``sim.decision_period_s`` while anything fast may be
-    in the air (a node holds a confirmed track it classifies as a ballistic or cruise missile,
-    or a launch warning came in the last ``FAST_AFTER_WARNING_S``), else ``sim.quiet_period_s``
-    (a drone at 50 m/s moves 750 m in 15 s; a shot at one is assessed at the first decision
-    after its intercept time). Decided from what the defense knows, not from truth."""
+    in the air (``knows_fast``: a node holds a confirmed track it classifies as a ballistic or
+    cruise missile, :meth:`NodeStack.knows_fast`; or a launch warning came in the last
+    ``FAST_AFTER_WARNING_S``), else ``sim.quiet_period_s`` (a drone at 50 m/s moves 750 m in
+    15 s; a shot at one is assessed at the first decision after its intercept time). Decided
+    from what the defense knows, not from truth."""
     sim = scenario.sim
     if sim.quiet_period_s <= sim.decision_period_s:
         return sim.decision_period_s
     if np.any((warning_t_s <= t) & (warning_t_s > t - FAST_AFTER_WARNING_S)):
         return sim.decision_period_s
-    if any(np.any(tr.confirmed & (tr.cls < 2)) for tr in snapshot):
+    if knows_fast:
         return sim.decision_period_s
     return sim.quiet_period_s
 
@@ -172,26 +173,22 @@ def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng) -> 
 
 def _node_events(log, t_s: float, stepped: StackChanges, kills: StackChanges, scenario) -> None:
     """The track events of one cycle, nation by nation: tracks confirmed and ended by the
-    nation's step, then ended by kill assessment."""
-    for a in range(len(scenario.nations)):
-        for kind, ids, labels, nation in (
-            ("track_start", *stepped[:3]),
-            ("track_end", *stepped[3:]),
-            ("track_end", *kills[3:]),
-        ):
-            if ids.size:
-                mine = (nation == a).nonzero()[0]
-                _track_events(log, t_s, kind, ids.take(mine), labels.take(mine), a, scenario)
-
-
-def _track_events(log, t_s, kind, track_ids, labels, nation, scenario) -> None:
-    """One event per confirmed local track started or ended (threat: its true object, none
-    for a track on clutter)."""
-    if track_ids.size == 0:
-        return
-    for tid, j in zip(track_ids.tolist(), labels.tolist(), strict=True):
+    nation's step, then ended by kill assessment: one event
+    per confirmed local track started or ended (threat: its true object, none for a track on
+    clutter)."""
+    rows = []
+    for kind, (ids, labels, nation) in enumerate((stepped[:3], stepped[3:], kills[3:])):
+        if ids.size:
+            rows += zip(nation.tolist(), [kind] * ids.size, ids.tolist(), labels.tolist(),
+                        strict=True)  # fmt: skip
+    rows.sort(key=lambda r: r[:2])  # stable: each nation's own order within a kind
+    nations = scenario.nations
+    for a, kind, tid, j in rows:
         detail = f"track {tid}" + ("" if j >= 0 else " (false track)")
-        log.add(t_s, kind, j, nation=scenario.nations[nation].id, detail=detail)
+        log.add(t_s, _TRACK_EVENTS[kind], j, nation=nations[a].id, detail=detail)
+
+
+_TRACK_EVENTS = ("track_start", "track_end", "track_end")
 
 
 def _release_events(log, sharing: SharingStage, released: np.ndarray, scenario) -> None:

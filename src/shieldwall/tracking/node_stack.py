@@ -69,6 +69,7 @@ class NodeStack(NodeTracker):
         self.next_ids = np.ones(n_nations, dtype=np.int64)
         self.stamps = np.full(n_nations, -np.inf)  # each nation's last frame with detections
         self._snapshot: list[LocalTracks | None] = [None] * n_nations
+        self._confirmed: list[LocalTracks | None] = [None] * n_nations
         self._all = np.arange(n_nations)
         self._born_nation = _I64
 
@@ -137,8 +138,23 @@ class NodeStack(NodeTracker):
                 snap[a] = self._nation_tracks(a)
         return tuple(snap)  # type: ignore[arg-type]
 
-    def _nation_tracks(self, a: int) -> LocalTracks:
-        idx = (self.nation == a).nonzero()[0]
+    def confirmed_tracks(self) -> tuple[LocalTracks, ...]:
+        """Every nation's confirmed tracks (``tracks()[a].select(tracks()[a].confirmed)``),
+        the same object as in the previous call for a nation whose tracks did not change."""
+        conf = self._confirmed
+        for a in range(self.n_nations):
+            if conf[a] is None:
+                conf[a] = self._nation_tracks(a, True)
+        return tuple(conf)  # type: ignore[arg-type]
+
+    def knows_fast(self) -> bool:
+        """Whether any nation holds a confirmed track it classifies as a ballistic or cruise
+        missile."""
+        return bool(np.count_nonzero(self.confirmed & (self.cls < 2)))
+
+    def _nation_tracks(self, a: int, confirmed: bool = False) -> LocalTracks:
+        mine = self.nation == a
+        idx = (mine & self.confirmed if confirmed else mine).nonzero()[0]
         cls = self.cls.take(idx)
         stamp = np.empty(idx.size)
         stamp.fill(self.stamps[a])
@@ -150,7 +166,7 @@ class NodeStack(NodeTracker):
     def _dirty(self, nations: np.ndarray) -> None:
         """Forget the snapshots of ``nations`` (a mask or indices)."""
         for a in self._all.compress(nations) if nations.dtype == bool else nations.tolist():
-            self._snapshot[a] = None
+            self._snapshot[a] = self._confirmed[a] = None
 
     # -- one frame -------------------------------------------------------------------------
 
