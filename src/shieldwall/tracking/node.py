@@ -48,7 +48,7 @@ from typing import NamedTuple
 import numpy as np
 
 from shieldwall.tracking.associate import Pairs, gate_threshold, gnn_assign
-from shieldwall.tracking.fastnp import einsum
+from shieldwall.tracking.fastnp import einsum, solve
 from shieldwall.tracking.frame import (
     EYE3,
     Q_BY_CLASS,
@@ -63,7 +63,6 @@ from shieldwall.tracking.frame import (
     kinematics,
     retro_gate,
 )
-from shieldwall.tracking.fusion import pair_distances
 from shieldwall.tracking.kalman import process_noise_table, propagate_cv
 from shieldwall.tracking.nodetypes import LocalTracks, NodeChanges, NodeConfig
 
@@ -230,8 +229,7 @@ class NodeTracker:
         if (conf[1:] & (ti[1:] == ti[:-1])).any():
             n_groups = int(frame.group.max()) + 1
             groups = np.where(conf, frame.group.take(dj), n_groups)
-            keys, rows = np.unique(ti * (n_groups + 1) + groups, return_inverse=True)
-            n_rows = keys.size
+            rows, n_rows = _rank(ti * (n_groups + 1) + groups)
         return gnn_assign(Pairs(rows, dj, score, score), score, n_rows, frame.t_s.size)
 
     def _born(self, frame: Frame, idx: np.ndarray, nation: np.ndarray | None = None) -> _Born:
@@ -322,7 +320,7 @@ class NodeTracker:
         n = P.shape[0]
         now = np.empty(n)
         now.fill(t_s)
-        self.id = np.concatenate((self.id, np.arange(self.next_id, self.next_id + n)))
+        self.id = np.concatenate((self.id, self._new_ids(n)))
         self.x = np.concatenate((self.x, born.x))
         self.P = np.concatenate((self.P, P))
         self.last_hit_s = np.concatenate((self.last_hit_s, now))
@@ -334,7 +332,12 @@ class NodeTracker:
         self.confirmed = np.concatenate((self.confirmed, confirmed))
         self.label = np.concatenate((self.label, born.label))
         self.speed_test = np.concatenate((self.speed_test, born.speed_test))
+
+    def _new_ids(self, n: int) -> np.ndarray:
+        """Ids of ``n`` new tracks: never reused."""
+        ids = np.arange(self.next_id, self.next_id + n)
         self.next_id += n
+        return ids
 
     def _stale(self, t_s: float, alt: np.ndarray | None = None, sig_alt=None) -> np.ndarray:
         """Tracks to delete: tentative past the confirmation window, unseen for
@@ -382,8 +385,12 @@ class NodeTracker:
         if near.size == 0:
             return
         i, j = conf.take(i.take(near)), conf.take(j.take(near))
-        same = pair_distances(self.x[i], self.P[i], self.x[j], self.P[j]) <= self.merge_gamma
-        i, j = i[same], j[same]
+        # d2 = d' (P_i + P_j)^-1 d (fusion.pair_distances: the same kernels, without wrappers)
+        d = self.x.take(i, 0) - self.x.take(j, 0)
+        S = self.P.take(i, 0) + self.P.take(j, 0)
+        same = einsum("ki,ki->k", d, solve(S, d[:, :, None])[:, :, 0]) <= self.merge_gamma
+        same = same.nonzero()[0]
+        i, j = i.take(same), j.take(same)
         drop[np.where(self.id[i] > self.id[j], i, j)] = True  # the older one stays
 
     def _delete(self, gone: np.ndarray) -> NodeChanges:
@@ -398,6 +405,19 @@ class NodeTracker:
         self.label, self.cls = self.label.take(keep), self.cls.take(keep)
         self.speed_test = self.speed_test.take(keep)
         return out
+
+
+def _rank(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rank ``(n,)`` of each of ``keys`` among its distinct values, and their number:
+    ``np.unique(keys, return_inverse=True)`` without its Python overhead."""
+    order = keys.argsort()
+    k = keys.take(order)
+    step = np.empty(k.size, dtype=np.int64)
+    step[0] = 0
+    np.not_equal(k[1:], k[:-1], out=step[1:], casting="unsafe")
+    rank = np.empty_like(step)
+    rank[order] = step.cumsum()
+    return rank, int(rank.max()) + 1
 
 
 @lru_cache(maxsize=256)

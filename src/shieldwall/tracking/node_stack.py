@@ -25,18 +25,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from shieldwall.tracking.filters import gaussian_loglik
 from shieldwall.tracking.frame import (
-    ALL_PAIRS_MAX,
     Q_BY_CLASS,
     Frame,
-    _near,
-    _retro_terms,
     gravity_of,
     kinematics,
 )
 from shieldwall.tracking.kalman import process_noise, process_noise_table, propagate_cv
 from shieldwall.tracking.node import _I64, _Q_KEY, NodeTracker, _Born, _Hits, _upper_pairs
+from shieldwall.tracking.node_gate import stack_gate
 from shieldwall.tracking.nodetypes import LocalTracks, NodeConfig
 
 
@@ -66,7 +63,7 @@ class NodeStack(NodeTracker):
         super().__init__(config)
         self.n_nations = n_nations
         self.nation = _I64.copy()
-        self.next_ids = np.ones(n_nations, dtype=np.int64)
+        self.next_ids = [1] * n_nations
         self.stamps = np.full(n_nations, -np.inf)  # each nation's last frame with detections
         self._snapshot: list[LocalTracks | None] = [None] * n_nations
         self._confirmed: list[LocalTracks | None] = [None] * n_nations
@@ -163,9 +160,11 @@ class NodeStack(NodeTracker):
             self.confirmed.take(idx), self.label.take(idx), cls, Q_BY_CLASS.take(cls), cls == 0,
         )  # fmt: skip
 
-    def _dirty(self, nations: np.ndarray) -> None:
-        """Forget the snapshots of ``nations`` (a mask or indices)."""
-        for a in self._all.compress(nations) if nations.dtype == bool else nations.tolist():
+    def _dirty(self, nations: np.ndarray | set[int]) -> None:
+        """Forget the snapshots of ``nations`` (a mask, or a set of indices)."""
+        for a in (
+            self._all.compress(nations).tolist() if isinstance(nations, np.ndarray) else nations
+        ):
             self._snapshot[a] = self._confirmed[a] = None
 
     # -- one frame -------------------------------------------------------------------------
@@ -194,7 +193,7 @@ class NodeStack(NodeTracker):
             self.x, self.P = x, P
         else:
             self.x[rows], self.P[rows] = x, P
-        g = _gate(x, P, gravity_of(x, cls), q, t_s, frame, self.gamma, tn, nation)
+        g = stack_gate(x, P, gravity_of(x, cls), q, t_s, frame, self.gamma, tn, nation)
         if g is None:
             return None
         ti, dj, y, qt, loglik = g
@@ -211,25 +210,20 @@ class NodeStack(NodeTracker):
             good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
         return _Hits(ti, dj, y.take(good, 0), qt.take(good))
 
+    def _new_ids(self, n: int) -> np.ndarray:
+        """Ids of the ``n`` new tracks, numbered in their nations (``_born_nation``: set with
+        the new tracks)."""
+        nxt = self.next_ids
+        ids = []
+        for a in self._born_nation.tolist():  # a few new tracks a frame
+            ids.append(nxt[a])
+            nxt[a] += 1
+        return np.array(ids, dtype=np.int64)
+
     def _append(self, born: _Born, P: np.ndarray, t_s: float) -> None:
-        """:meth:`NodeTracker._append`, each new track numbered in its nation (``_born_nation``:
-        set with ``born``)."""
-        bn = self._born_nation
-        n = bn.size
-        if n == 1 or bn.min() == bn.max():
-            a = int(bn[0])
-            ids = np.arange(self.next_ids[a], self.next_ids[a] + n)
-        else:  # rank of each new track among its nation's, in order
-            order = np.argsort(bn, kind="stable")
-            counts = np.bincount(bn, minlength=self.n_nations)
-            first = np.cumsum(counts) - counts
-            rank = np.empty(n, dtype=np.int64)
-            rank[order] = np.arange(n) - first.take(bn.take(order))
-            ids = self.next_ids.take(bn) + rank
-        self.next_ids += np.bincount(bn, minlength=self.n_nations)
+        """:meth:`NodeTracker._append`, each new track with its nation."""
         super()._append(born, P, t_s)
-        self.id = np.concatenate((self.id[: self.id.size - n], ids))
-        self.nation = np.concatenate((self.nation, bn))
+        self.nation = np.concatenate((self.nation, self._born_nation))
 
     def _duplicates_all(self, drop: np.ndarray, active: np.ndarray) -> None:
         """:meth:`NodeTracker._duplicates` for the nations with detections, pairs within a
@@ -249,32 +243,10 @@ class NodeStack(NodeTracker):
         if not np.count_nonzero(gone):
             return NO_STACK_CHANGES
         ended = (gone & self.confirmed).nonzero()[0]
-        self._dirty(np.unique(self.nation.compress(gone)))
+        self._dirty(set(self.nation.compress(gone).tolist()))
         out = StackChanges(_I64, _I64, _I64, self.id.take(ended), self.label.take(ended),
                            self.nation.take(ended))  # fmt: skip
         keep = (~gone).nonzero()[0]
         self.nation = self.nation.take(keep)
         super()._delete(gone)
         return out
-
-
-def _gate(x, P, acc, q, t_s: float, frame: Frame, gamma: float, tn, nation):
-    """:func:`~shieldwall.tracking.frame.retro_gate` over the pairs of a track and a detection
-    of one nation (``tn`` ``(k,)``, ``nation`` ``(m,)``), only those inside the gate: ``ti``,
-    ``dj``, ``y``, ``qt``, ``loglik``; None when there are none."""
-    k, m = x.shape[0], frame.t_s.size
-    mask = tn[:, None] == nation
-    if k * m > ALL_PAIRS_MAX:
-        mask &= _near(x, P, acc, q, t_s, frame, gamma)
-    ti, dj = mask.nonzero()
-    if ti.size == 0:
-        return None
-    tau = t_s - frame.t_s.take(dj)
-    y, S, qt = _retro_terms(x.take(ti, 0), P.take(ti, 0), None if acc is None else
-                            acc.take(ti, 0), q.take(ti), tau, frame.z.take(dj, 0),
-                            frame.R.take(dj, 0))  # fmt: skip
-    loglik, d2 = gaussian_loglik(y, S)
-    inside = (d2 <= gamma).nonzero()[0]
-    if inside.size == ti.size:
-        return ti, dj, y, qt, loglik
-    return ti.take(inside), dj.take(inside), y.take(inside, 0), qt.take(inside), loglik.take(inside)
