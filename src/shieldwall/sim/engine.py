@@ -173,9 +173,8 @@ def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng) -> 
 
 def _node_events(log, t_s: float, stepped: StackChanges, kills: StackChanges, scenario) -> None:
     """The track events of one cycle, nation by nation: tracks confirmed and ended by the
-    nation's step, then ended by kill assessment: one event
-    per confirmed local track started or ended (threat: its true object, none for a track on
-    clutter)."""
+    nation's step, then ended by kill assessment; one event per confirmed local track started
+    or ended (threat: its true object, none for a track on clutter)."""
     rows = []
     for kind, (ids, labels, nation) in enumerate((stepped[:3], stepped[3:], kills[3:])):
         if ids.size:

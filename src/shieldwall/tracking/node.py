@@ -398,13 +398,16 @@ class NodeTracker:
             return NO_CHANGES
         ended = (gone & self.confirmed).nonzero()[0]
         out = NodeChanges(_I64, _I64, self.id.take(ended), self.label.take(ended))
-        keep = (~gone).nonzero()[0]
+        self._keep((~gone).nonzero()[0])
+        return out
+
+    def _keep(self, keep: np.ndarray) -> None:
+        """Keep only the tracks ``keep`` (indices, in order)."""
         self.id, self.x, self.P = self.id.take(keep), self.x.take(keep, 0), self.P.take(keep, 0)
         self.last_hit_s, self.born_s = self.last_hit_s.take(keep), self.born_s.take(keep)
         self.window_hits, self.confirmed = self.window_hits.take(keep), self.confirmed.take(keep)
         self.label, self.cls = self.label.take(keep), self.cls.take(keep)
         self.speed_test = self.speed_test.take(keep)
-        return out
 
 
 def _rank(keys: np.ndarray) -> tuple[np.ndarray, int]:

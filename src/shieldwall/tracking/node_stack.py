@@ -246,7 +246,9 @@ class NodeStack(NodeTracker):
         self._dirty(set(self.nation.compress(gone).tolist()))
         out = StackChanges(_I64, _I64, _I64, self.id.take(ended), self.label.take(ended),
                            self.nation.take(ended))  # fmt: skip
-        keep = (~gone).nonzero()[0]
-        self.nation = self.nation.take(keep)
-        super()._delete(gone)
+        self._keep((~gone).nonzero()[0])
         return out
+
+    def _keep(self, keep: np.ndarray) -> None:
+        super()._keep(keep)
+        self.nation = self.nation.take(keep)
