@@ -144,6 +144,19 @@ def _dense_rank(v: np.ndarray) -> tuple[np.ndarray, int]:
     return rank.take(v), int(rank[-1]) + 1
 
 
+def rank_keys(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rank ``(n,)`` of each of ``keys`` among its distinct values, and their number:
+    ``np.unique(keys, return_inverse=True)`` without its Python overhead."""
+    order = keys.argsort()
+    k = keys.take(order)
+    step = np.empty(k.size, dtype=np.int64)
+    step[0] = 0
+    np.not_equal(k[1:], k[:-1], out=step[1:], casting="unsafe")
+    rank = np.empty_like(step)
+    rank[order] = step.cumsum()
+    return rank, int(rank.max()) + 1
+
+
 def jpda_exact(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact JPDA marginals of one cluster by enumerating joint events (Fortmann et al. 1983).
 

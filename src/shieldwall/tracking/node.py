@@ -43,11 +43,10 @@ noise and whether gravity is part of its motion model.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 
-from shieldwall.tracking.associate import Pairs, gate_threshold, gnn_assign
+from shieldwall.tracking.associate import Pairs, gate_threshold, gnn_assign, rank_keys
 from shieldwall.tracking.fastnp import einsum, solve
 from shieldwall.tracking.frame import (
     EYE3,
@@ -64,7 +63,7 @@ from shieldwall.tracking.frame import (
     retro_gate,
 )
 from shieldwall.tracking.kalman import process_noise_table, propagate_cv
-from shieldwall.tracking.nodetypes import LocalTracks, NodeChanges, NodeConfig
+from shieldwall.tracking.nodetypes import Born, Hits, LocalTracks, NodeChanges, NodeConfig
 
 DIFFUSE_POS_SIGMA_M = 50e3  # prior of a new track's position before its first detections
 UNDERGROUND_M = -12e3  # below any terrain by 3 sigma even with the mean-radius altitude
@@ -76,27 +75,6 @@ _Q_NEW = _Q_KEY[2]  # a new track is a drone until its velocity shows
 _ONES = np.ones(256, dtype=np.int64)
 _ONES.flags.writeable = False
 NO_CHANGES = NodeChanges(_I64, _I64, _I64, _I64)
-
-
-class _Hits(NamedTuple):
-    """The frame's chosen (track, detection) pairs, by track: ``ti``, ``dj``, innovation
-    ``y`` and ``qt`` (see :class:`~shieldwall.tracking.frame.Gated`)."""
-
-    ti: np.ndarray
-    dj: np.ndarray
-    y: np.ndarray
-    qt: np.ndarray
-
-
-class _Born(NamedTuple):
-    """New tracks: their detection ``det``, prior state ``x`` and covariance ``P``, ``label``
-    and ``speed_test`` (born above ``low_alt_m``)."""
-
-    det: np.ndarray
-    x: np.ndarray
-    P: np.ndarray
-    label: np.ndarray
-    speed_test: np.ndarray
 
 
 class NodeTracker:
@@ -197,7 +175,7 @@ class NodeTracker:
 
     # -- one frame -------------------------------------------------------------------------
 
-    def _associate(self, t_s: float, frame: Frame) -> _Hits | None:
+    def _associate(self, t_s: float, frame: Frame) -> Hits | None:
         """Predict every track to ``t_s``, gate, and choose GNN pairs (track, detection), at
         most one detection per track per scan group; None when no pair is chosen."""
         cls = self.cls
@@ -217,7 +195,7 @@ class NodeTracker:
         if (ti[1:] == ti[:-1]).any() or np.bincount(dj).max() > 1:
             sel = self._assign(ti, dj, score.take(good), frame)
             good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
-        return _Hits(ti, dj, g.y.take(good, 0), g.qt.take(good))
+        return Hits(ti, dj, g.y.take(good, 0), g.qt.take(good))
 
     def _assign(self, ti: np.ndarray, dj: np.ndarray, score: np.ndarray, frame: Frame):
         """GNN among competing pairs (:func:`gnn_assign`): a confirmed track takes one detection
@@ -229,10 +207,10 @@ class NodeTracker:
         if (conf[1:] & (ti[1:] == ti[:-1])).any():
             n_groups = int(frame.group.max()) + 1
             groups = np.where(conf, frame.group.take(dj), n_groups)
-            rows, n_rows = _rank(ti * (n_groups + 1) + groups)
+            rows, n_rows = rank_keys(ti * (n_groups + 1) + groups)
         return gnn_assign(Pairs(rows, dj, score, score), score, n_rows, frame.t_s.size)
 
-    def _born(self, frame: Frame, idx: np.ndarray, nation: np.ndarray | None = None) -> _Born:
+    def _born(self, frame: Frame, idx: np.ndarray, nation: np.ndarray | None = None) -> Born:
         """One tentative track per cluster of unused detections ``idx`` (the cluster only keeps
         one object seen by several sensors from starting several tracks), started from the
         cluster's latest detection and a diffuse prior: a swarm's detections chain into one
@@ -257,10 +235,10 @@ class NodeTracker:
         high = alt >= cfg.low_alt_m
         x = np.zeros((latest.size, 6))
         x[:, :3] = z
-        return _Born(latest, x, self._priors.take(high.view(np.int8), 0),
+        return Born(latest, x, self._priors.take(high.view(np.int8), 0),
                      frame.label.take(latest), high)  # fmt: skip
 
-    def _update(self, t_s: float, frame: Frame, hits: _Hits | None, born: _Born | None) -> None:
+    def _update(self, t_s: float, frame: Frame, hits: Hits | None, born: Born | None) -> None:
         """The frame's information-form update of the tracks with detections and of the new
         tracks' priors with their one detection (one batched solve), then the bookkeeping:
         hits, confirmation, labels, and the new tracks appended. A new track is a drone until
@@ -299,7 +277,7 @@ class NodeTracker:
         if born is not None:
             self._append(born, P_new[h:], t_s)
 
-    def _book(self, t_s: float, frame: Frame, hits: _Hits, tracks, n_det) -> None:
+    def _book(self, t_s: float, frame: Frame, hits: Hits, tracks, n_det) -> None:
         """Hits, confirmation and labels (the label of each track's latest detection)."""
         cfg = self.config
         self.window_hits = self.window_hits + n_det * (t_s - self.born_s <= cfg.confirm_window_s)
@@ -314,7 +292,7 @@ class NodeTracker:
         last = order.compress(np.concatenate((t_o[1:] != t_o[:-1], [True])))
         self.label[ti.take(last)] = label.take(last)
 
-    def _append(self, born: _Born, P: np.ndarray, t_s: float) -> None:
+    def _append(self, born: Born, P: np.ndarray, t_s: float) -> None:
         """Append the new tracks (prior state, updated covariance ``P``), each with one hit at
         ``t_s``; their class is set with every track's right after."""
         n = P.shape[0]
@@ -408,19 +386,6 @@ class NodeTracker:
         self.window_hits, self.confirmed = self.window_hits.take(keep), self.confirmed.take(keep)
         self.label, self.cls = self.label.take(keep), self.cls.take(keep)
         self.speed_test = self.speed_test.take(keep)
-
-
-def _rank(keys: np.ndarray) -> tuple[np.ndarray, int]:
-    """Rank ``(n,)`` of each of ``keys`` among its distinct values, and their number:
-    ``np.unique(keys, return_inverse=True)`` without its Python overhead."""
-    order = keys.argsort()
-    k = keys.take(order)
-    step = np.empty(k.size, dtype=np.int64)
-    step[0] = 0
-    np.not_equal(k[1:], k[:-1], out=step[1:], casting="unsafe")
-    rank = np.empty_like(step)
-    rank[order] = step.cumsum()
-    return rank, int(rank.max()) + 1
 
 
 @lru_cache(maxsize=256)

@@ -32,9 +32,9 @@ from shieldwall.tracking.frame import (
     kinematics,
 )
 from shieldwall.tracking.kalman import process_noise, process_noise_table, propagate_cv
-from shieldwall.tracking.node import _I64, _Q_KEY, NodeTracker, _Born, _Hits, _upper_pairs
+from shieldwall.tracking.node import _I64, _Q_KEY, NodeTracker, _upper_pairs
 from shieldwall.tracking.node_gate import stack_gate
-from shieldwall.tracking.nodetypes import LocalTracks, NodeConfig
+from shieldwall.tracking.nodetypes import Born, Hits, LocalTracks, NodeConfig
 
 
 class StackChanges(NamedTuple):
@@ -171,7 +171,7 @@ class NodeStack(NodeTracker):
 
     def _associate_all(
         self, t_s: float, frame: Frame, nation: np.ndarray, active: np.ndarray
-    ) -> _Hits | None:
+    ) -> Hits | None:
         """Predict the tracks of the nations with detections to ``t_s``, gate each against its
         nation's detections, and choose GNN pairs (see :meth:`NodeTracker._associate`)."""
         on = active.take(self.nation)
@@ -208,7 +208,7 @@ class NodeStack(NodeTracker):
         if (ti[1:] == ti[:-1]).any() or np.bincount(dj).max() > 1:
             sel = self._assign(ti, dj, score.take(good), frame)
             good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
-        return _Hits(ti, dj, y.take(good, 0), qt.take(good))
+        return Hits(ti, dj, y.take(good, 0), qt.take(good))
 
     def _new_ids(self, n: int) -> np.ndarray:
         """Ids of the ``n`` new tracks, numbered in their nations (``_born_nation``: set with
@@ -220,7 +220,7 @@ class NodeStack(NodeTracker):
             nxt[a] += 1
         return np.array(ids, dtype=np.int64)
 
-    def _append(self, born: _Born, P: np.ndarray, t_s: float) -> None:
+    def _append(self, born: Born, P: np.ndarray, t_s: float) -> None:
         """:meth:`NodeTracker._append`, each new track with its nation."""
         super()._append(born, P, t_s)
         self.nation = np.concatenate((self.nation, self._born_nation))
