@@ -99,3 +99,19 @@ def test_stack_equals_one_tracker_per_nation(seed, confirm_m):
                 assert np.array_equal(getattr(snap[a], name), getattr(want, name)), (f, a, name)
                 mine = getattr(want.select(want.confirmed), name)
                 assert np.array_equal(getattr(conf[a], name), mine), (f, a, name)
+
+
+def test_unchanged_nations_keep_their_snapshot_read_only():
+    """A nation without detections or deletions keeps the very same (read-only) snapshot; a
+    nation that changed gets a new one."""
+    rng = np.random.default_rng(3)
+    stack = NodeStack(2, NodeConfig(confirm_m=1))
+    objects = _objects(rng, 3)
+    frame = _frame(rng, 10.0, objects, 0, 10)
+    stack.step(10.0, frame, np.zeros(frame.t_s.size, dtype=np.int64))
+    first = stack.tracks()
+    assert first[0].track_id.size and not first[0].x.flags.writeable
+    frame = _frame(rng, 15.0, objects, 0, 20)
+    stack.step(15.0, frame, np.zeros(frame.t_s.size, dtype=np.int64))
+    second = stack.tracks()
+    assert second[1] is first[1] and second[0] is not first[0]

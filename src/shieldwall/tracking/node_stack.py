@@ -155,10 +155,12 @@ class NodeStack(NodeTracker):
         cls = self.cls.take(idx)
         stamp = np.empty(idx.size)
         stamp.fill(self.stamps[a])
-        return LocalTracks(
-            self.id.take(idx), self.x.take(idx, 0), self.P.take(idx, 0), stamp,
-            self.confirmed.take(idx), self.label.take(idx), cls, Q_BY_CLASS.take(cls), cls == 0,
-        )  # fmt: skip
+        cols = (self.id.take(idx), self.x.take(idx, 0), self.P.take(idx, 0), stamp,
+                self.confirmed.take(idx), self.label.take(idx), cls, Q_BY_CLASS.take(cls),
+                cls == 0)  # fmt: skip
+        for c in cols:  # shared from cycle to cycle while unchanged: read-only
+            c.flags.writeable = False
+        return LocalTracks(*cols)
 
     def _dirty(self, nations: np.ndarray | set[int]) -> None:
         """Forget the snapshots of ``nations`` (a mask, or a set of indices)."""
