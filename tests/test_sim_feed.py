@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from shieldwall.sensors import KIND_IR
 from shieldwall.sensors.scan import Detections
-from shieldwall.sim.feed import nation_feeds, scan_groups
+from shieldwall.sim.feed import nation_feeds, scan_groups, stack_feed
 
 
 def _detections(rng: np.random.Generator, m: int, n_sensors: int, n_threats: int) -> Detections:
@@ -63,3 +63,21 @@ def test_scan_groups_number_pairs_as_unique_over_columns(seed, m):
     t = rng.choice([0.0, 2.5, 7.5, 10.0, 1e4], size=m)
     _, ref = np.unique(np.stack([sensor.astype(float), t]), axis=1, return_inverse=True)
     np.testing.assert_array_equal(scan_groups(sensor, t), ref.reshape(-1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(1, 4))
+def test_stack_frames_are_every_nations_frames(seed, m, n_nations):
+    """Each nation's rows of the stacked feed's frame are its own feed's frame, in order."""
+    rng = np.random.default_rng(seed)
+    dets = _detections(rng, m, n_sensors=5, n_threats=4)
+    owner = rng.integers(0, n_nations, 5)
+    death = rng.choice([np.inf, 40.0, 120.0], size=4)
+    feeds, stacked = nation_feeds(dets, owner, n_nations), stack_feed(dets, owner)
+    bounds = [-np.inf, *np.sort(rng.uniform(0.0, 200.0, 4)), 200.0]
+    for t_prev, t in zip(bounds[:-1], bounds[1:], strict=True):
+        frame, nation = stacked.frame(t_prev, t, death)
+        for a, feed in enumerate(feeds):
+            own, mine = feed.frame(t_prev, t, death), nation == a
+            for name in ("t_s", "group", "z", "R", "label"):
+                np.testing.assert_array_equal(getattr(frame, name)[mine], getattr(own, name))

@@ -14,15 +14,15 @@ import pytest
 import shieldwall as sw
 from shieldwall.scenario import load_scenario
 from shieldwall.sim.engine import FAST_AFTER_WARNING_S, _period, node_config
-from shieldwall.tracking.node import LocalTracks
+from shieldwall.tracking.node_stack import NodeStack
 
 
 def _snapshot(cls, confirmed):
-    n = len(cls)
-    cls = np.asarray(cls, dtype=np.int64)
-    return (LocalTracks(np.arange(n), np.zeros((n, 6)), np.zeros((n, 6, 6)), np.zeros(n),
-                        np.asarray(confirmed, bool), np.zeros(n, int), cls, np.zeros(n),
-                        cls == 0),)  # fmt: skip
+    """Whether the nodes know of something fast, holding tracks of classes ``cls``."""
+    nodes = NodeStack(2)
+    nodes.cls = np.asarray(cls, dtype=np.int64)
+    nodes.confirmed = np.asarray(confirmed, bool)
+    return nodes.knows_fast()
 
 
 def test_decision_cycle_is_fast_only_while_something_fast_is_known():

@@ -26,11 +26,12 @@ from shieldwall.sharing import PictureBuilder, SharingStage, Warnings
 from shieldwall.sharing.crossing import AuditLog
 from shieldwall.sharing.stage import AudienceLog
 from shieldwall.sim.events import EventLog
-from shieldwall.sim.feed import nation_feeds
+from shieldwall.sim.feed import stack_feed
 from shieldwall.sim.outcome import Outcome, record_detections, record_terminal
 from shieldwall.sim.pictures import SAMPLE_PERIOD_S, PictureLog
 from shieldwall.threats import Truth, build_raid, build_truth
-from shieldwall.tracking import LocalTracks, NodeConfig, NodeTracker
+from shieldwall.tracking import LocalTracks, NodeConfig
+from shieldwall.tracking.node_stack import NodeStack, StackChanges
 
 Progress = Callable[[float, float], None]
 FAST_AFTER_WARNING_S = 900.0  # a launch warning keeps the fast cycle this long (BM flight)
@@ -61,7 +62,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     reports = scan_all(sensors, truth, t_end, rngs, rcs_table)
     dets = reports.detections
     n_nat = len(scenario.nations)
-    nodes = [NodeTracker(node_config(scenario)) for _ in range(n_nat)]
+    nodes = NodeStack(n_nat, node_config(scenario))  # every nation's node tracker
     radar_owner = {int(o) for o, k in zip(sensors.owner, sensors.kind, strict=True) if k != KIND_IR}
     lw = reports.launch_warnings
     sharing = SharingStage(
@@ -81,7 +82,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     for j in range(threats.n):
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
     # radar reports (and false alarms) feed the nodes; IR launch warnings are events only
-    feeds = nation_feeds(dets, sensors.owner, n_nat)
+    feed = stack_feed(dets, sensors.owner)
     released = np.zeros((len(sharing.terms), n_nat, threats.n), dtype=bool)  # logged yet
     killed = np.zeros(threats.n, dtype=bool)
     t_prev, t, n_left = -np.inf, 0.0, 0
@@ -91,17 +92,15 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         record_terminal(t, truth, outcome, log, scenario)
         new_kills = np.flatnonzero(outcome.intercepted & ~killed)
         killed[new_kills] = True
-        for a, node in enumerate(nodes):
-            ch = node.step(t, feeds[a].frame(t_prev, t, outcome.death_t_s))
-            _track_events(log, t, "track_start", ch.confirmed, ch.confirmed_label, a, scenario)
-            _track_events(log, t, "track_end", ch.ended, ch.ended_label, a, scenario)
-            ch = node.kill(new_kills)
-            _track_events(log, t, "track_end", ch.ended, ch.ended_label, a, scenario)
-        snapshot = tuple(node.tracks() for node in nodes)
+        stepped = nodes.step(t, *feed.frame(t_prev, t, outcome.death_t_s))
+        kills = nodes.kill(new_kills)
+        if stepped.any() or kills.any():
+            _node_events(log, t, stepped, kills, scenario)
+        snapshot = nodes.tracks()
         pictures = sharing.step(t, snapshot)
         _release_events(log, sharing, released, scenario)
         if samples.due(t):
-            everything = [(a, a, tr.select(tr.confirmed)) for a, tr in enumerate(snapshot)]
+            everything = [(a, a, tr) for a, tr in enumerate(nodes.confirmed_tracks())]
             analyst = coalition.build(t, LocalTracks.empty(), everything)
             samples.sample(t, [*pictures, analyst], truth, outcome.death_t_s > t)
         views: list = []
@@ -109,7 +108,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             twin = sharing.twin[a]
             views.append(views[twin] if twin != a else pic.per_threat(threats.n))
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
-        cycle = _period(t, scenario, snapshot, reports.launch_warnings.t_s)
+        cycle = _period(t, scenario, nodes.knows_fast(), reports.launch_warnings.t_s)
         for shot in eng.assign(t, views, threats.class_code, open_, cycle):
             log.add(
                 t,
@@ -140,18 +139,19 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
                      sharing.audit, sharing.views)  # fmt: skip
 
 
-def _period(t: float, scenario: Scenario, snapshot, warning_t_s: np.ndarray) -> float:
+def _period(t: float, scenario: Scenario, knows_fast: bool, warning_t_s: np.ndarray) -> float:
     """Length of the next decision cycle: ``sim.decision_period_s`` while anything fast may be
-    in the air (a node holds a confirmed track it classifies as a ballistic or cruise missile,
-    or a launch warning came in the last ``FAST_AFTER_WARNING_S``), else ``sim.quiet_period_s``
-    (a drone at 50 m/s moves 750 m in 15 s; a shot at one is assessed at the first decision
-    after its intercept time). Decided from what the defense knows, not from truth."""
+    in the air (``knows_fast``: a node holds a confirmed track it classifies as a ballistic or
+    cruise missile, :meth:`NodeStack.knows_fast`; or a launch warning came in the last
+    ``FAST_AFTER_WARNING_S``), else ``sim.quiet_period_s`` (a drone at 50 m/s moves 750 m in
+    15 s; a shot at one is assessed at the first decision after its intercept time). Decided
+    from what the defense knows, not from truth."""
     sim = scenario.sim
     if sim.quiet_period_s <= sim.decision_period_s:
         return sim.decision_period_s
     if np.any((warning_t_s <= t) & (warning_t_s > t - FAST_AFTER_WARNING_S)):
         return sim.decision_period_s
-    if any(np.any(tr.confirmed & (tr.cls < 2)) for tr in snapshot):
+    if knows_fast:
         return sim.decision_period_s
     return sim.quiet_period_s
 
@@ -171,14 +171,23 @@ def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng) -> 
     return max(nxt, np.floor(first / period) * period)
 
 
-def _track_events(log, t_s, kind, track_ids, labels, nation, scenario) -> None:
-    """One event per confirmed local track started or ended (threat: its true object, none
-    for a track on clutter)."""
-    if track_ids.size == 0:
-        return
-    for tid, j in zip(track_ids.tolist(), labels.tolist(), strict=True):
+def _node_events(log, t_s: float, stepped: StackChanges, kills: StackChanges, scenario) -> None:
+    """The track events of one cycle, nation by nation: tracks confirmed and ended by the
+    nation's step, then ended by kill assessment; one event per confirmed local track started
+    or ended (threat: its true object, none for a track on clutter)."""
+    rows = []
+    for kind, (ids, labels, nation) in enumerate((stepped[:3], stepped[3:], kills[3:])):
+        if ids.size:
+            rows += zip(nation.tolist(), [kind] * ids.size, ids.tolist(), labels.tolist(),
+                        strict=True)  # fmt: skip
+    rows.sort(key=lambda r: r[:2])  # stable: each nation's own order within a kind
+    nations = scenario.nations
+    for a, kind, tid, j in rows:
         detail = f"track {tid}" + ("" if j >= 0 else " (false track)")
-        log.add(t_s, kind, j, nation=scenario.nations[nation].id, detail=detail)
+        log.add(t_s, _TRACK_EVENTS[kind], j, nation=nations[a].id, detail=detail)
+
+
+_TRACK_EVENTS = ("track_start", "track_end", "track_end")
 
 
 def _release_events(log, sharing: SharingStage, released: np.ndarray, scenario) -> None:

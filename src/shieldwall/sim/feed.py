@@ -40,6 +40,41 @@ class NationFeed:
                      label[keep])  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class StackFeed:
+    """Every nation's radar detections in one time-ordered feed (for
+    :class:`~shieldwall.tracking.node_stack.NodeStack`): :class:`NationFeed`'s columns and the
+    ``nation`` owning each report's radar. A nation's rows are its :class:`NationFeed`'s, in
+    the same order."""
+
+    t_s: np.ndarray
+    group: np.ndarray
+    z: np.ndarray
+    R: np.ndarray
+    label: np.ndarray
+    nation: np.ndarray
+
+    def frame(self, t_prev_s: float, t_s: float, death_t_s: np.ndarray):
+        """:meth:`NationFeed.frame` of every nation at once, and each detection's nation."""
+        lo, hi = self.t_s.searchsorted((t_prev_s, t_s), side="right").tolist()
+        label, t, nation = self.label[lo:hi], self.t_s[lo:hi], self.nation[lo:hi]
+        keep = (label < 0) | (t < death_t_s.take(np.maximum(label, 0)))
+        if keep.all():
+            return Frame(t, self.group[lo:hi], self.z[lo:hi], self.R[lo:hi], label), nation
+        k = keep.nonzero()[0]
+        group, z, R = self.group[lo:hi].take(k), self.z[lo:hi].take(k, 0), self.R[lo:hi].take(k, 0)
+        return Frame(t.take(k), group, z, R, label.take(k)), nation.take(k)
+
+
+def stack_feed(dets, sensor_owner: np.ndarray) -> StackFeed:
+    """Every nation's radar detections of the run ``dets`` in one :class:`StackFeed`."""
+    group = scan_groups(dets.sensor, dets.t_s)
+    owner = np.where(dets.kind != KIND_IR, sensor_owner[dets.sensor], -1)
+    rows = np.flatnonzero(owner >= 0)
+    return StackFeed(dets.t_s[rows], group[rows], dets.z_ecef_m[rows], dets.r_ecef_m2[rows],
+                     dets.threat[rows], owner[rows].astype(np.int64))  # fmt: skip
+
+
 def nation_feeds(dets, sensor_owner: np.ndarray, n_nations: int) -> list[NationFeed]:
     """Split the run's detections ``dets`` (:class:`~shieldwall.sensors.Detections`) by the
     nation owning each sensor (``sensor_owner``), radar reports only."""

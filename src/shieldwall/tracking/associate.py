@@ -97,7 +97,7 @@ def _singletons(ti: np.ndarray, dj: np.ndarray, n_tracks: int, n_dets: int) -> n
     """Mask of pairs whose track and detection appear in no other pair."""
     nt = np.bincount(ti, minlength=n_tracks)
     nd = np.bincount(dj, minlength=n_dets)
-    return (nt[ti] == 1) & (nd[dj] == 1)
+    return (nt.take(ti) == 1) & (nd.take(dj) == 1)
 
 
 def gnn_assign(pairs: Pairs, score: np.ndarray, n_tracks: int, n_dets: int) -> np.ndarray:
@@ -108,16 +108,18 @@ def gnn_assign(pairs: Pairs, score: np.ndarray, n_tracks: int, n_dets: int) -> n
     over their tracks and detections: any partial assignment is a full assignment padded with
     zero-cost pairs, so this is the exact optimum (which, with continuous scores, is unique,
     and so is also the union of the optima of the independent clusters). Returns the indices
-    of the chosen pairs, sorted by track."""
-    good = np.flatnonzero(score > 0.0)
-    ti, dj = pairs.ti[good], pairs.dj[good]
+    of the chosen pairs, sorted by track. (Small inputs, every cycle: ``take`` and methods
+    rather than fancy indexing and numpy's function wrappers.)"""
+    good = (score > 0.0).nonzero()[0]
+    ti, dj = pairs.ti.take(good), pairs.dj.take(good)
     single = _singletons(ti, dj, n_tracks, n_dets)
     if single.all():
         sel = good
     else:
-        rest = ~single
-        sel = np.concatenate([good[single], _assign_dense(good[rest], ti[rest], dj[rest], score)])
-    return sel[np.argsort(pairs.ti[sel], kind="stable")]
+        rest = (~single).nonzero()[0]
+        dense = _assign_dense(good.take(rest), ti.take(rest), dj.take(rest), score)
+        sel = np.concatenate((good.compress(single), dense))
+    return sel.take(pairs.ti.take(sel).argsort(kind="stable"))
 
 
 def _assign_dense(idx: np.ndarray, ti: np.ndarray, dj: np.ndarray, score: np.ndarray):
@@ -126,20 +128,33 @@ def _assign_dense(idx: np.ndarray, ti: np.ndarray, dj: np.ndarray, score: np.nda
     it, n_t = _dense_rank(ti)
     jd, n_d = _dense_rank(dj)
     cost = np.zeros((n_t, n_d))
-    cost[it, jd] = -score[idx]
-    where = np.full((n_t, n_d), -1)
+    cost[it, jd] = -score.take(idx)
+    where = np.empty((n_t, n_d), dtype=np.int64)
+    where.fill(-1)
     where[it, jd] = idx
     rows, cols = linear_sum_assignment(cost)
-    use = cost[rows, cols] < 0.0
-    return where[rows[use], cols[use]]
+    use = (cost[rows, cols] < 0.0).nonzero()[0]
+    return where[rows.take(use), cols.take(use)]
 
 
 def _dense_rank(v: np.ndarray) -> tuple[np.ndarray, int]:
     """Rank ``(n,)`` of each value of ``v`` (non-negative ints) among its distinct values, and
     their number: ``np.unique(v, return_inverse=True)`` without the sort."""
-    present = np.bincount(v) > 0
-    rank = np.cumsum(present) - 1
+    rank = (np.bincount(v) > 0).cumsum() - 1
     return rank.take(v), int(rank[-1]) + 1
+
+
+def rank_keys(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rank ``(n,)`` of each of ``keys`` among its distinct values, and their number:
+    ``np.unique(keys, return_inverse=True)`` without its Python overhead."""
+    order = keys.argsort()
+    k = keys.take(order)
+    step = np.empty(k.size, dtype=np.int64)
+    step[0] = 0
+    np.not_equal(k[1:], k[:-1], out=step[1:], casting="unsafe")
+    rank = np.empty_like(step)
+    rank[order] = step.cumsum()
+    return rank, int(rank.max()) + 1
 
 
 def jpda_exact(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

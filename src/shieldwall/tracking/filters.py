@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.tracking.fastnp import logdet, solve
+from shieldwall.tracking.fastnp import einsum, logdet, solve
 from shieldwall.tracking.kalman import gravity_ecef, predict_cv
 
 LOG_2PI = float(np.log(2.0 * np.pi))
@@ -66,7 +66,7 @@ def innovation(
 
 def gaussian_loglik(y: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``ln N(y; 0, S)`` ``(n,)`` and the squared Mahalanobis distance ``d2 = y' S^-1 y``."""
-    d2 = np.einsum("ni,ni->n", y, solve(S, y[:, :, None])[:, :, 0])
+    d2 = einsum("ni,ni->n", y, solve(S, y[:, :, None])[:, :, 0])
     return -0.5 * (d2 + logdet(S) + y.shape[1] * LOG_2PI), d2
 
 

@@ -36,6 +36,7 @@ DENSE_MAX = 64  # new-track clustering: all pairs of detections up to this many,
 ALL_PAIRS_MAX = 96  # gate every (track, detection) pair below this many: cheaper than a prefilter
 EYE3, EYE6 = np.eye(3), np.eye(6)
 _NORM_FLOOR = np.array([1.0, 1e-9])  # floors of |r| and |v| where they divide
+_DIST2_MARGIN = 1e-12  # of |a|^2 + |b|^2: covers the rounding of |a - b|^2 expanded
 
 
 def classify(
@@ -322,11 +323,18 @@ def init_clusters(
 
 
 def init_links(
-    t_s: np.ndarray, group: np.ndarray, z: np.ndarray, R: np.ndarray, speed_m_s: float
+    t_s: np.ndarray,
+    group: np.ndarray,
+    z: np.ndarray,
+    R: np.ndarray,
+    speed_m_s: float,
+    nation: np.ndarray | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
     """The linked pairs of :func:`init_clusters`: up to ``DENSE_MAX`` detections the
     ``(m, m)`` adjacency, above it index arrays ``(i, j)`` (from a k-d tree: every pair within
-    ``3 sqrt(2 max tr R) + speed * span`` is a candidate); None when no pair is linked."""
+    ``3 sqrt(2 max tr R) + speed * span`` is a candidate); None when no pair is linked.
+    With ``nation`` ``(m,)`` (several nations' detections at once) only detections of one
+    nation are linked."""
     m = t_s.size
     if m == 1 or group.min() == group.max():
         return None
@@ -339,15 +347,24 @@ def init_links(
         dist = np.linalg.norm(z[i] - z[j], axis=1)
         ok = dist <= 3.0 * np.sqrt(tr[i] + tr[j]) + speed_m_s * np.abs(t_s[i] - t_s[j])
         ok &= group[i] != group[j]
+        if nation is not None:
+            ok &= nation[i] == nation[j]
         return (i[ok], j[ok]) if np.count_nonzero(ok) else None
+    other = group[:, None] != group
+    if nation is not None:
+        other &= nation[:, None] == nation
+    # no pair within the largest reach (each pair's reach rounds to at most it): no link. The
+    # squared distances by one matrix product, |z_i|^2 + |z_j|^2 - 2 z_i.z_j, with a margin
+    # far above their rounding (a few ulps of |z_i|^2 + |z_j|^2)
+    reach_max = 3.0 * np.sqrt(2.0 * float(tr.max())) + speed_m_s * float(t_s.max() - t_s.min())
+    zz = einsum("mi,mi->m", z, z)
+    near = (zz[:, None] + zz) - 2.0 * (z @ z.T)
+    slack = reach_max * reach_max + _DIST2_MARGIN * zz
+    if not np.count_nonzero((near <= slack[:, None] + _DIST2_MARGIN * zz) & other):
+        return None
     d = z[:, None, :] - z
     # |z_i - z_j| (sequential sum of squares, as np.linalg.norm)
     dist = np.sqrt(np.add.reduce(d * d, 2))
-    other = group[:, None] != group
-    # no pair within the largest reach (each pair's reach rounds to at most it): no link
-    reach_max = 3.0 * np.sqrt(2.0 * float(tr.max())) + speed_m_s * float(t_s.max() - t_s.min())
-    if not np.count_nonzero((dist <= reach_max) & other):
-        return None
     reach = 3.0 * np.sqrt(tr[:, None] + tr) + speed_m_s * np.abs(t_s[:, None] - t_s)
     link = (dist <= reach) & other
     return link if np.count_nonzero(link) else None

@@ -43,12 +43,11 @@ noise and whether gravity is part of its motion model.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 
-from shieldwall.tracking.associate import Pairs, gate_threshold, gnn_assign
-from shieldwall.tracking.fastnp import einsum
+from shieldwall.tracking.associate import Pairs, gate_threshold, gnn_assign, rank_keys
+from shieldwall.tracking.fastnp import einsum, solve
 from shieldwall.tracking.frame import (
     EYE3,
     Q_BY_CLASS,
@@ -63,9 +62,8 @@ from shieldwall.tracking.frame import (
     kinematics,
     retro_gate,
 )
-from shieldwall.tracking.fusion import pair_distances
 from shieldwall.tracking.kalman import process_noise_table, propagate_cv
-from shieldwall.tracking.nodetypes import LocalTracks, NodeChanges, NodeConfig
+from shieldwall.tracking.nodetypes import Born, Hits, LocalTracks, NodeChanges, NodeConfig
 
 DIFFUSE_POS_SIGMA_M = 50e3  # prior of a new track's position before its first detections
 UNDERGROUND_M = -12e3  # below any terrain by 3 sigma even with the mean-radius altitude
@@ -77,27 +75,6 @@ _Q_NEW = _Q_KEY[2]  # a new track is a drone until its velocity shows
 _ONES = np.ones(256, dtype=np.int64)
 _ONES.flags.writeable = False
 NO_CHANGES = NodeChanges(_I64, _I64, _I64, _I64)
-
-
-class _Hits(NamedTuple):
-    """The frame's chosen (track, detection) pairs, by track: ``ti``, ``dj``, innovation
-    ``y`` and ``qt`` (see :class:`~shieldwall.tracking.frame.Gated`)."""
-
-    ti: np.ndarray
-    dj: np.ndarray
-    y: np.ndarray
-    qt: np.ndarray
-
-
-class _Born(NamedTuple):
-    """New tracks: their detection ``det``, prior state ``x`` and covariance ``P``, ``label``
-    and ``speed_test`` (born above ``low_alt_m``)."""
-
-    det: np.ndarray
-    x: np.ndarray
-    P: np.ndarray
-    label: np.ndarray
-    speed_test: np.ndarray
 
 
 class NodeTracker:
@@ -198,7 +175,7 @@ class NodeTracker:
 
     # -- one frame -------------------------------------------------------------------------
 
-    def _associate(self, t_s: float, frame: Frame) -> _Hits | None:
+    def _associate(self, t_s: float, frame: Frame) -> Hits | None:
         """Predict every track to ``t_s``, gate, and choose GNN pairs (track, detection), at
         most one detection per track per scan group; None when no pair is chosen."""
         cls = self.cls
@@ -218,7 +195,7 @@ class NodeTracker:
         if (ti[1:] == ti[:-1]).any() or np.bincount(dj).max() > 1:
             sel = self._assign(ti, dj, score.take(good), frame)
             good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
-        return _Hits(ti, dj, g.y.take(good, 0), g.qt.take(good))
+        return Hits(ti, dj, g.y.take(good, 0), g.qt.take(good))
 
     def _assign(self, ti: np.ndarray, dj: np.ndarray, score: np.ndarray, frame: Frame):
         """GNN among competing pairs (:func:`gnn_assign`): a confirmed track takes one detection
@@ -230,24 +207,24 @@ class NodeTracker:
         if (conf[1:] & (ti[1:] == ti[:-1])).any():
             n_groups = int(frame.group.max()) + 1
             groups = np.where(conf, frame.group.take(dj), n_groups)
-            keys, rows = np.unique(ti * (n_groups + 1) + groups, return_inverse=True)
-            n_rows = keys.size
+            rows, n_rows = rank_keys(ti * (n_groups + 1) + groups)
         return gnn_assign(Pairs(rows, dj, score, score), score, n_rows, frame.t_s.size)
 
-    def _born(self, frame: Frame, idx: np.ndarray) -> _Born:
+    def _born(self, frame: Frame, idx: np.ndarray, nation: np.ndarray | None = None) -> Born:
         """One tentative track per cluster of unused detections ``idx`` (the cluster only keeps
         one object seen by several sensors from starting several tracks), started from the
         cluster's latest detection and a diffuse prior: a swarm's detections chain into one
         cluster, and a velocity fitted through them is made up. The velocity prior is wide
         (ballistic speeds) above ``low_alt_m`` and narrower below: a low, slow object given a
-        1.5 km/s prior takes any nearby clutter point as its second look."""
+        1.5 km/s prior takes any nearby clutter point as its second look. ``nation``: the
+        nation of each detection ``idx`` (clusters stay within one; see :mod:`node_stack`)."""
         cfg = self.config
         latest = idx
         group = frame.group.take(idx)
         if idx.size > 1 and group.min() != group.max():
             t = frame.t_s.take(idx)
             link = init_links(t, group, frame.z.take(idx, 0), frame.R.take(idx, 0),
-                              cfg.init_speed_m_s)  # fmt: skip
+                              cfg.init_speed_m_s, nation)  # fmt: skip
             if link is not None:
                 cluster = components(link, idx.size)
                 order = np.lexsort((t, cluster))
@@ -258,10 +235,10 @@ class NodeTracker:
         high = alt >= cfg.low_alt_m
         x = np.zeros((latest.size, 6))
         x[:, :3] = z
-        return _Born(latest, x, self._priors.take(high.view(np.int8), 0),
+        return Born(latest, x, self._priors.take(high.view(np.int8), 0),
                      frame.label.take(latest), high)  # fmt: skip
 
-    def _update(self, t_s: float, frame: Frame, hits: _Hits | None, born: _Born | None) -> None:
+    def _update(self, t_s: float, frame: Frame, hits: Hits | None, born: Born | None) -> None:
         """The frame's information-form update of the tracks with detections and of the new
         tracks' priors with their one detection (one batched solve), then the bookkeeping:
         hits, confirmation, labels, and the new tracks appended. A new track is a drone until
@@ -300,7 +277,7 @@ class NodeTracker:
         if born is not None:
             self._append(born, P_new[h:], t_s)
 
-    def _book(self, t_s: float, frame: Frame, hits: _Hits, tracks, n_det) -> None:
+    def _book(self, t_s: float, frame: Frame, hits: Hits, tracks, n_det) -> None:
         """Hits, confirmation and labels (the label of each track's latest detection)."""
         cfg = self.config
         self.window_hits = self.window_hits + n_det * (t_s - self.born_s <= cfg.confirm_window_s)
@@ -315,13 +292,13 @@ class NodeTracker:
         last = order.compress(np.concatenate((t_o[1:] != t_o[:-1], [True])))
         self.label[ti.take(last)] = label.take(last)
 
-    def _append(self, born: _Born, P: np.ndarray, t_s: float) -> None:
+    def _append(self, born: Born, P: np.ndarray, t_s: float) -> None:
         """Append the new tracks (prior state, updated covariance ``P``), each with one hit at
         ``t_s``; their class is set with every track's right after."""
         n = P.shape[0]
         now = np.empty(n)
         now.fill(t_s)
-        self.id = np.concatenate((self.id, np.arange(self.next_id, self.next_id + n)))
+        self.id = np.concatenate((self.id, self._new_ids(n)))
         self.x = np.concatenate((self.x, born.x))
         self.P = np.concatenate((self.P, P))
         self.last_hit_s = np.concatenate((self.last_hit_s, now))
@@ -333,7 +310,12 @@ class NodeTracker:
         self.confirmed = np.concatenate((self.confirmed, confirmed))
         self.label = np.concatenate((self.label, born.label))
         self.speed_test = np.concatenate((self.speed_test, born.speed_test))
+
+    def _new_ids(self, n: int) -> np.ndarray:
+        """Ids of ``n`` new tracks: never reused."""
+        ids = np.arange(self.next_id, self.next_id + n)
         self.next_id += n
+        return ids
 
     def _stale(self, t_s: float, alt: np.ndarray | None = None, sig_alt=None) -> np.ndarray:
         """Tracks to delete: tentative past the confirmation window, unseen for
@@ -368,6 +350,11 @@ class NodeTracker:
             return
         # near: |p_i - p_j|^2 <= gamma (tr P_i + tr P_j), a cheap necessary condition
         i, j = _upper_pairs(conf.size)
+        self._merge_pairs(conf, i, j, drop)
+
+    def _merge_pairs(self, conf: np.ndarray, i: np.ndarray, j: np.ndarray, drop) -> None:
+        """Mark in ``drop`` the younger of each pair ``(conf[i], conf[j])`` of tracks that are
+        statistically the same object."""
         pos = self.x.take(conf, 0)[:, :3]
         tr = einsum("kii->k", self.P.take(conf, 0)[:, :3, :3])
         d = pos.take(i, 0) - pos.take(j, 0)
@@ -376,8 +363,12 @@ class NodeTracker:
         if near.size == 0:
             return
         i, j = conf.take(i.take(near)), conf.take(j.take(near))
-        same = pair_distances(self.x[i], self.P[i], self.x[j], self.P[j]) <= self.merge_gamma
-        i, j = i[same], j[same]
+        # d2 = d' (P_i + P_j)^-1 d (fusion.pair_distances: the same kernels, without wrappers)
+        d = self.x.take(i, 0) - self.x.take(j, 0)
+        S = self.P.take(i, 0) + self.P.take(j, 0)
+        same = einsum("ki,ki->k", d, solve(S, d[:, :, None])[:, :, 0]) <= self.merge_gamma
+        same = same.nonzero()[0]
+        i, j = i.take(same), j.take(same)
         drop[np.where(self.id[i] > self.id[j], i, j)] = True  # the older one stays
 
     def _delete(self, gone: np.ndarray) -> NodeChanges:
@@ -385,13 +376,16 @@ class NodeTracker:
             return NO_CHANGES
         ended = (gone & self.confirmed).nonzero()[0]
         out = NodeChanges(_I64, _I64, self.id.take(ended), self.label.take(ended))
-        keep = (~gone).nonzero()[0]
+        self._keep((~gone).nonzero()[0])
+        return out
+
+    def _keep(self, keep: np.ndarray) -> None:
+        """Keep only the tracks ``keep`` (indices, in order)."""
         self.id, self.x, self.P = self.id.take(keep), self.x.take(keep, 0), self.P.take(keep, 0)
         self.last_hit_s, self.born_s = self.last_hit_s.take(keep), self.born_s.take(keep)
         self.window_hits, self.confirmed = self.window_hits.take(keep), self.confirmed.take(keep)
         self.label, self.cls = self.label.take(keep), self.cls.take(keep)
         self.speed_test = self.speed_test.take(keep)
-        return out
 
 
 @lru_cache(maxsize=256)

@@ -1,9 +1,10 @@
-"""The node tracker's records: its settings, its exported tracks and the changes of one step
-(see :mod:`shieldwall.tracking.node`)."""
+"""The node tracker's records: its settings, its exported tracks, the changes of one step and
+the pairs and new tracks of one frame (see :mod:`shieldwall.tracking.node`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -69,3 +70,24 @@ class NodeChanges:
     confirmed_label: np.ndarray
     ended: np.ndarray
     ended_label: np.ndarray
+
+
+class Hits(NamedTuple):
+    """The frame's chosen (track, detection) pairs, by track: ``ti``, ``dj``, innovation
+    ``y`` and ``qt`` (see :class:`~shieldwall.tracking.frame.Gated`)."""
+
+    ti: np.ndarray
+    dj: np.ndarray
+    y: np.ndarray
+    qt: np.ndarray
+
+
+class Born(NamedTuple):
+    """New tracks: their detection ``det``, prior state ``x`` and covariance ``P``, ``label``
+    and ``speed_test`` (born above ``low_alt_m``)."""
+
+    det: np.ndarray
+    x: np.ndarray
+    P: np.ndarray
+    label: np.ndarray
+    speed_test: np.ndarray
