@@ -54,20 +54,22 @@ class Picture:
 
     def per_threat(self, n_threats: int) -> ThreatView:
         """Per object, the system track on it with the smallest position covariance."""
-        x = np.zeros((n_threats, 6))
-        P = _identities(n_threats)
-        source = np.full(n_threats, -1, dtype=np.int64)
-        cls = np.zeros(n_threats, dtype=np.int64)
+        x, P, source, cls = _blank_view(n_threats)
         on = np.flatnonzero(self.label >= 0)
         if on.size:
-            d = self.P[on][:, (0, 1, 2), (0, 1, 2)]  # position variances
-            tr = d[:, 0] + d[:, 1] + d[:, 2]  # tr P[:3, :3], summed in np.trace's order
-            lab = self.label[on]
+            # tr P[:3, :3], summed in np.trace's order, of every track, then those on objects
+            Pf = self.P.reshape(-1, 36)
+            tr = Pf[:, 0] + Pf[:, 7] + Pf[:, 14]
+            lab = self.label
+            if on.size < lab.size:
+                tr, lab = tr[on], lab[on]
             o = np.lexsort((tr, lab))
-            head = np.ones(on.size, dtype=bool)  # first (smallest trace) of each object
-            head[1:] = lab[o[1:]] != lab[o[:-1]]
+            lab = lab[o]
+            head = np.empty(on.size, dtype=bool)  # first (smallest trace) of each object
+            head[0] = True
+            np.not_equal(lab[1:], lab[:-1], out=head[1:])
             first = on[o[head]]
-            j = self.label[first]
+            j = lab[head]
             x[j], P[j], source[j], cls[j] = (
                 self.x[first],
                 self.P[first],
@@ -77,15 +79,18 @@ class Picture:
         return ThreatView(self.t_s, source >= 0, x, P, source, cls)
 
 
-_IDENTITIES: dict[int, np.ndarray] = {}
+_BLANK: dict[int, tuple[np.ndarray, ...]] = {}
 
 
-def _identities(n: int) -> np.ndarray:
-    """A fresh ``(n, 6, 6)`` stack of identity matrices (copied from a cached one)."""
-    eye = _IDENTITIES.get(n)
-    if eye is None:
-        eye = _IDENTITIES[n] = np.broadcast_to(np.eye(6), (n, 6, 6)).copy()
-    return eye.copy()
+def _blank_view(n: int) -> list[np.ndarray]:
+    """Fresh arrays of a view on ``n`` objects with no track: ``x`` ``(n, 6)`` zeros, ``P``
+    ``(n, 6, 6)`` identities, ``source`` -1 and ``cls`` 0 (copied from cached ones)."""
+    blank = _BLANK.get(n)
+    if blank is None:
+        eye = np.broadcast_to(np.eye(6), (n, 6, 6)).copy()
+        blank = _BLANK[n] = (np.zeros((n, 6)), eye, np.full(n, -1, dtype=np.int64),
+                             np.zeros(n, dtype=np.int64))  # fmt: skip
+    return [a.copy() for a in blank]
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
+from shieldwall.tracking.fastnp import einsum, inv, solve
+
 Criterion = Literal["trace", "det", "fast"]
 _NEWTON_STEPS = 60
 _BRUTE_FORCE_PAIRS = 4096  # below this many pairs a k-d tree costs more than it saves
@@ -138,13 +140,13 @@ def _fuse_information(
     # P^-1 = w P1^-1 + (1 - w) P2^-1
     P = _spd_inverse(wb * I1 + (1.0 - wb) * I2)
     # x = P (w P1^-1 x1 + (1 - w) P2^-1 x2) = x2 + w P P1^-1 (x1 - x2)  (as P P^-1 = I)
-    b = np.einsum("mij,mj->mi", wb * I1, x1 - x2)
-    return x2 + np.einsum("mij,mj->mi", P, b), P
+    b = einsum("mij,mj->mi", wb * I1, x1 - x2)
+    return x2 + einsum("mij,mj->mi", P, b), P
 
 
 def _spd_inverse(A: np.ndarray) -> np.ndarray:
     """Symmetric inverse of SPD matrices ``(m, d, d)``."""
-    Ai = np.linalg.inv(A)
+    Ai = inv(A)
     return 0.5 * (Ai + Ai.transpose(0, 2, 1))
 
 
@@ -189,7 +191,7 @@ def pair_distances(x1: np.ndarray, P1: np.ndarray, x2: np.ndarray, P2: np.ndarra
     d = x1 - x2
     # S = P1 + P2 ; d2 = d' S^-1 d
     S = P1 + P2
-    return np.einsum("ki,ki->k", d, np.linalg.solve(S, d[..., None])[..., 0])
+    return einsum("ki,ki->k", d, solve(S, d[..., None])[..., 0])
 
 
 def associate_tracks(
