@@ -151,6 +151,7 @@ def released_tracks(tracks: LocalTracks, terms: ReleaseTerms) -> LocalTracks:
 
 
 _TRACK_FIELDS = LocalTracks.__slots__
+NO_LOCAL_TRACKS = LocalTracks.empty()
 
 
 def take_tracks(tracks: LocalTracks, keep: np.ndarray) -> LocalTracks:
@@ -307,6 +308,16 @@ def _empty_picture(t_s: float) -> Picture:
                    none, none)  # fmt: skip
 
 
+_EMPTY_BATCHES: dict = {}  # per source key, an empty batch (arrays never written)
+
+
 def _batch(key, tr: LocalTracks) -> TrackBatch:
     """A node's tracks as a fusion input (already checked arrays: no copy, no validation)."""
+    if tr.track_id.size == 0:
+        empty = _EMPTY_BATCHES.get(key)
+        if empty is None:
+            e = NO_LOCAL_TRACKS
+            empty = _EMPTY_BATCHES[key] = TrackBatch(key, e.track_id, e.x, e.P, e.t_s,
+                                                     e.q_m2_s3, e.ballistic)  # fmt: skip
+        return empty
     return TrackBatch(key, tr.track_id, tr.x, tr.P, tr.t_s, tr.q_m2_s3, tr.ballistic)

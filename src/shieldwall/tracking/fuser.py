@@ -138,9 +138,13 @@ class Fuser:
         self.q_m2_s3, self.ballistic = np.zeros(0), np.zeros(0, dtype=bool)
         self._next_number = 1
         self._sources: dict[Hashable, int] = {}
+        self._keys: tuple[Hashable, ...] = ()  # the keys of _sources, in order
         # (source index << 32 | track id) -> system number it last fed; sorted by code
         self._memo_code = np.zeros(0, dtype=np.int64)
         self._memo_number = np.zeros(0, dtype=np.int64)
+        # per source index: the ids of its latest live batch and the rows they went to (what
+        # the memo gives for the same ids, as long as no track retired since)
+        self._fed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def step(self, t_s: float, local: TrackBatch, released: Sequence[TrackBatch]) -> SystemTracks:
         """Fuse ``local`` and ``released`` tracks into the system tracks at ``t_s``."""
@@ -150,7 +154,8 @@ class Fuser:
         """Check a scan's batches and gather what it must predict to ``t_s``: the system tracks
         and every batch's tracks no older than ``max_age_s`` (from their own stamps). Returns
         per live batch its source index and ids, and the pieces of the rows to predict,
-        system tracks first: lists of ``x``, ``P``, ``dt``, ``q``, ``ballistic``."""
+        system tracks first: lists of ``x``, ``P``, ``dt``, ``q``, ``ballistic``; and the
+        number of those rows."""
         if t_s < self.t_s:
             raise ValueError(f"fusion time {t_s} before the previous one {self.t_s}")
         keys = [b.source for b in batches]
@@ -160,7 +165,7 @@ class Fuser:
         n_sys = self.number.size
         dt_sys = np.full(n_sys, t_s - self.t_s if n_sys else 0.0)
         self.t_s = t_s
-        live, ids = [], []
+        live, ids, n_rows = [], [], n_sys
         xs, Ps, dts = [self.x], [self.P], [dt_sys]
         qs, bals = [self.q_m2_s3], [self.ballistic]
         for key, b in zip(keys, batches, strict=True):
@@ -181,7 +186,8 @@ class Fuser:
                 ok = age <= self.max_age_s
                 ids.append(b.ids[ok]), xs.append(b.x[ok]), Ps.append(b.P[ok])
                 dts.append(dt[ok]), qs.append(b.q_m2_s3[ok]), bals.append(b.ballistic[ok])
-        return live, ids, xs, Ps, dts, qs, bals
+            n_rows += ids[-1].size
+        return live, ids, xs, Ps, dts, qs, bals, n_rows
 
     def _finish(self, plan: tuple, x: np.ndarray, P: np.ndarray, q: np.ndarray,
                 bal: np.ndarray) -> SystemTracks:  # fmt: skip
@@ -225,15 +231,27 @@ class Fuser:
                 unsure = ~sticky
                 self._remember(src[unsure], ids[unsure], self.number[rows[unsure]])
         keep = self._retire(t_s)
+        fed = self._fed
         if keep is not None:
-            got, rows = got[keep], (np.cumsum(keep) - 1)[rows]
+            kept_row = np.cumsum(keep) - 1
+            got, rows = got[keep], kept_row[rows]
+            fed.clear()  # (rows fed this scan are never retired in it)
+            all_rows = [kept_row[r] for r in all_rows]
+        for s_, i_, r_ in zip(srcs, all_ids, all_rows, strict=True):
+            fed[s_] = (i_, r_)
         # number, x and P are only ever replaced, never written in place, once a scan is over
         # (the next scan predicts into new arrays): shared, not copied; last_input_s is
         # written in place
         return SystemTracks(
             t_s, self.number, self.x, self.P, got,
-            self.last_input_s.copy(), rows, src, ids, tuple(self._sources),
+            self.last_input_s.copy(), rows, src, ids, self._source_keys(),
         )  # fmt: skip
+
+    def _source_keys(self) -> tuple[Hashable, ...]:
+        """The source keys seen so far, by index (a tuple rebuilt only when one is new)."""
+        if len(self._keys) != len(self._sources):
+            self._keys = tuple(self._sources)
+        return self._keys
 
     def _assign(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray, q: np.ndarray,
                 bal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -265,6 +283,14 @@ class Fuser:
         """Rows the inputs fed before, where that track lives and the pair passes the gate;
         -1 elsewhere (None: no input has a live memo entry). Of two inputs claiming one row,
         the first keeps it."""
+        fed = self._fed.get(src)
+        if fed is not None and fed[0].size == ids.size and (fed[0] is ids or (fed[0] == ids).all()):
+            # the same ids as this source's last batch: the memo names the rows they went to,
+            # all live and distinct
+            r = fed[1].copy()
+            live = pair_distances(x, P, self.x[r], self.P[r]) <= self.gate
+            r[~live] = -1
+            return r
         m, n_sys = self._memo_code.size, self.number.size
         if m == 0 or ids.size == 0 or n_sys == 0:
             return None
@@ -361,12 +387,15 @@ def step_fusers(
     independent, so this equals stepping each alone, with one call's overhead."""
     plans = [f._plan(t_s, bs) for f, bs in zip(fusers, batches, strict=True)]
     # every fuser's rows (system tracks, then inputs), field by field, in one array each
-    x, P, dt, q, bal = (np.concatenate([piece for plan in plans for piece in plan[i]])
-                        for i in range(2, 7))  # fmt: skip
+    if len(plans) == 1 and len(plans[0][2]) == 1:  # no inputs: the system tracks alone
+        x, P, dt, q, bal = (plans[0][i][0] for i in range(2, 7))
+    else:
+        x, P, dt, q, bal = (np.concatenate([piece for plan in plans for piece in plan[i]])
+                            for i in range(2, 7))  # fmt: skip
     x, P = predict(x, P, dt, q, bal)
     out, lo = [], 0
     for f, plan in zip(fusers, plans, strict=True):
-        hi = lo + sum(piece.shape[0] for piece in plan[2])
+        hi = lo + plan[7]
         out.append(f._finish(plan, x[lo:hi], P[lo:hi], q[lo:hi], bal[lo:hi]))
         lo = hi
     return out
