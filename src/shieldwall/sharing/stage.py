@@ -29,11 +29,11 @@ from shieldwall.sharing.crossing import (
     Warnings,
     cross,
 )
+from shieldwall.sharing.fuse_bank import PictureBank
 from shieldwall.sharing.picture import (
     DelayLine,
     Picture,
     PictureBuilder,
-    build_pictures,
     take_tracks,
 )
 from shieldwall.tracking.node import LocalTracks
@@ -67,6 +67,9 @@ class SharingStage:
         max_age = scenario.sim.drop_track_s + self.max_latency_s + 2 * period
         self.builders = [PictureBuilder(a, max_age, 3 * period) for a in range(self.n)]
         self.twin = picture_twins(has_radar, self.terms)
+        # the nations that fuse (a twin shares its twin's picture), all in one bank
+        self._mine = [a for a in range(self.n) if self.twin[a] == a]
+        self.bank = PictureBank(self._mine, max_age, 3 * period)
         self.pseudonyms = Pseudonyms(stream(seed, "anonymity"))
         self.rngs = [stream(seed, "release", t.agreement_id) for t in self.terms]
         self.audit = AuditLog()
@@ -115,9 +118,9 @@ class SharingStage:
                 inbox[r].append((k, term.source, tracks))
                 if tracks.track_id.size:
                     self.first_release.append((t_s, k, term.source, r, tracks.label))
-        mine = [a for a in range(self.n) if self.twin[a] == a]
-        built = build_pictures(
-            [self.builders[a] for a in mine], t_s,
+        mine = self._mine
+        built = self.bank.build(
+            t_s,
             [(snapshot[a], inbox[a], frozenset(k for k, _, _ in inbox[a]
                                                if self.terms[k].anonymous)) for a in mine],
         )  # fmt: skip

@@ -1,0 +1,348 @@
+"""Every nation's picture in one pass: the fusers of all nations as one bank of system tracks.
+
+:class:`PictureBank` does for several nations at once what a
+:class:`~shieldwall.sharing.picture.PictureBuilder` does for one (its
+:class:`~shieldwall.tracking.fuser.Fuser` and its provenance), row by row the same: the system
+tracks of all nations live in one set of arrays with an owner column, grouped by owner and
+sorted by number within an owner, so that each step of a scan (prediction, the sticky memo
+look-up and its gate, covariance intersection, the memo update, retirement, provenance and
+classification) is one numpy call for all nations instead of one per nation. Only what is by
+nature one nation's, the global assignment of its free inputs to its open tracks and the
+numbering of its new tracks, stays a loop over the nations that need it.
+
+A nation's inputs are processed in their order (own first), as a Fuser does: the ``j``-th
+non-empty input of every nation forms slot ``j``, and slots are processed in turn. Nations never
+share a system track, so processing them side by side changes nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shieldwall.sharing.picture import (
+    FALLBACK_ID,
+    OWN,
+    Picture,
+    _empty_picture,
+    take_tracks,
+    track_code,
+)
+from shieldwall.tracking.associate import gate_threshold
+from shieldwall.tracking.frame import classify
+from shieldwall.tracking.fusion import associate_tracks, covariance_intersection, pair_distances
+from shieldwall.tracking.kalman import predict
+from shieldwall.tracking.node import LocalTracks
+
+_I64 = np.zeros(0, dtype=np.int64)
+# provenance rows of the bank's (6, k) block, as PictureBuilder's memo
+LABEL, SOURCE, CODE, NAMED, ANON, VIA = range(6)
+
+
+class PictureBank:
+    """The pictures of ``nations`` (each as :class:`PictureBuilder` ``(nation, max_age_s,
+    retire_s)`` with a ``"fast"`` CI Fuser would build it), stepped together by :meth:`build`."""
+
+    def __init__(self, nations: list[int], max_age_s: float, retire_s: float,
+                 gate_prob: float = 0.9999) -> None:  # fmt: skip
+        self.nations = list(nations)
+        self.max_age_s, self.retire_s = max_age_s, retire_s
+        self.gate = gate_threshold(gate_prob, 6)
+        self.t_s = -np.inf
+        # per system track, grouped by owner (index into nations), by number within one
+        self.owner = _I64
+        self.number = _I64
+        self.key = _I64  # owner << 32 | number: sorted
+        self.x, self.P = np.zeros((0, 6)), np.zeros((0, 6, 6))
+        self.last_input_s = np.zeros(0)
+        self.q_m2_s3, self.ballistic = np.zeros(0), np.zeros(0, dtype=bool)
+        self.prov = np.zeros((6, 0), dtype=np.int64)  # label, source, code, named, anon, via
+        self._next_number = [1] * len(nations)
+        self._sources: dict[tuple[int, object], int] = {}  # (owner, key) -> source index
+        # (source index << 32 | track id) -> key of the system track it last fed; by code
+        self._memo_code, self._memo_key = _I64, _I64
+
+    def build(
+        self,
+        t_s: float,
+        inputs: list[tuple[LocalTracks, list[tuple[int, int, LocalTracks]], frozenset]],
+    ) -> list[Picture]:
+        """Each nation's picture at ``t_s`` from ``inputs[i] = (own, releases, anonymous)``
+        (as :meth:`PictureBuilder.build`)."""
+        if t_s < self.t_s:
+            raise ValueError(f"fusion time {t_s} before the previous one {self.t_s}")
+        n_own = len(self.nations)
+        counts = np.bincount(self.owner, minlength=n_own) if self.owner.size else None
+        slots: list[list] = []  # slot j: per owner its j-th non-empty input
+        live = []
+        for o, (own, releases, anonymous) in enumerate(inputs):
+            if not own.confirmed.all():
+                own = take_tracks(own, own.confirmed)
+            parts = [(OWN, self.nations[o], own), *releases]
+            has_rows = counts is not None and counts[o] > 0
+            j = 0
+            for key, nation, tr in parts:
+                src = self._sources.setdefault((o, key), len(self._sources))
+                if tr.track_id.size == 0:
+                    continue
+                item = self._input(o, src, key, nation, tr, key in anonymous, t_s)
+                if j == len(slots):
+                    slots.append([])
+                slots[j].append(item)
+                j += 1
+            if has_rows or j:
+                live.append(o)
+        out = [_empty_picture(t_s)] * n_own
+        if not live:
+            return out
+        self._scan(t_s, slots)
+        return self._pictures(t_s, live, out)
+
+    def _input(self, o, src, key, nation, tr, hidden, t_s) -> tuple:
+        """One non-empty input batch: its tracks no older than ``max_age_s`` and what fusion
+        and provenance need of them."""
+        age = t_s - tr.t_s
+        young = age.min()
+        if young < -1e-9:
+            raise ValueError(f"source {key!r} has tracks stamped after {t_s}")
+        dt = age if young >= 0.0 else np.maximum(age, 0.0)
+        ids, label = tr.track_id, tr.label
+        x, P, q, bal = tr.x, tr.P, tr.q_m2_s3, tr.ballistic
+        if age.max() > self.max_age_s:
+            ok = age <= self.max_age_s
+            ids, x, P, dt, q, bal = ids[ok], x[ok], P[ok], dt[ok], q[ok], bal[ok]
+            label = label[np.searchsorted(tr.track_id, ids)]
+        return o, src, key, nation, hidden, ids, label, x, P, dt, q, bal
+
+    def _scan(self, t_s: float, slots: list[list]) -> None:
+        """Predict, associate, fuse, remember and retire (one Fuser scan for every owner)."""
+        n_sys = self.owner.size
+        dt_sys = np.full(n_sys, t_s - self.t_s if n_sys else 0.0)
+        self.t_s = t_s
+        items = [item for slot in slots for item in slot]
+        fields = list(zip(*items, strict=True)) if items else [()] * 12
+        sizes = [ids.size for ids in fields[5]]
+        x_all, P_all = predict(
+            np.concatenate([self.x, *fields[7]]), np.concatenate([self.P, *fields[8]]),
+            np.concatenate([dt_sys, *fields[9]]), np.concatenate([self.q_m2_s3, *fields[10]]),
+            np.concatenate([self.ballistic, *fields[11]]),
+        )  # fmt: skip
+        self.x, self.P = x_all[:n_sys], P_all[:n_sys]
+        self._prov_new = self.prov.copy()  # this scan's provenance (the old one is shown)
+        got = np.zeros(x_all.shape[0], dtype=bool)  # fed this scan (room for new rows)
+        rows_all, sticky_all, slot_n = [], [], []
+        a = n_sys
+        for slot in slots:
+            n_in = sum(item[5].size for item in slot)
+            slot_n.append(n_in)
+            b = a + n_in
+            rows, sticky = self._assign(slot, x_all[a:b], P_all[a:b], n_sys)
+            self._fuse_into(rows, x_all[a:b], P_all[a:b], got)
+            got[rows] = True
+            rows_all.append(rows)
+            sticky_all.append(sticky)
+            a = b
+        if items:
+            rows = np.concatenate(rows_all)
+            sticky = np.concatenate(sticky_all)
+            ids = np.concatenate(fields[5])
+            src = np.repeat(np.asarray(fields[1], dtype=np.int64), sizes)
+            # the latest input of a track sets its motion model (inputs in order: last wins)
+            self.q_m2_s3[rows] = np.concatenate(fields[10])
+            self.ballistic[rows] = np.concatenate(fields[11])
+            self.last_input_s[got[: self.owner.size]] = t_s
+            if not sticky.all():
+                unsure = ~sticky
+                self._remember(src[unsure], ids[unsure], self.key[rows[unsure]])
+            self._provenance(items, sizes, slot_n, rows, n_sys)
+        self._retire_and_sort(t_s, n_sys)
+
+    def _assign(self, slot: list, x: np.ndarray, P: np.ndarray, n_sys: int):
+        """System-track row of every input of one slot (new tracks appended), and whether
+        each went to the row its memo entry names (see ``Fuser._assign``)."""
+        owner = np.repeat(np.asarray([it[0] for it in slot]), [it[5].size for it in slot])
+        ids = np.concatenate([it[5] for it in slot]) if len(slot) > 1 else slot[0][5]
+        src = np.repeat(np.asarray([it[1] for it in slot], dtype=np.int64),
+                        [it[5].size for it in slot])  # fmt: skip
+        rows = self._sticky_rows(src, ids, x, P, n_sys)
+        sticky = rows >= 0
+        if sticky.all():
+            return rows, sticky
+        free = ~sticky
+        for o in np.unique(owner[free]).tolist():
+            mine = owner == o
+            free_in = np.flatnonzero(free & mine)
+            open_ = self.owner == o
+            open_[rows[sticky & mine]] = False
+            open_rows = np.flatnonzero(open_)
+            if open_rows.size:
+                i, j, _ = associate_tracks(x[free_in], P[free_in], self.x[open_rows],
+                                           self.P[open_rows], self.gate)  # fmt: skip
+                rows[free_in[i]] = open_rows[j]
+            new = free_in[rows[free_in] < 0]
+            if new.size:
+                rows[new] = self._start(o, x[new], P[new])
+        return rows, sticky
+
+    def _sticky_rows(self, src, ids, x, P, n_sys: int) -> np.ndarray:
+        """Rows the inputs fed before (among the ``n_sys`` rows of the last scan), where that
+        track lives and the pair passes the gate; -1 elsewhere. Of two inputs claiming one row,
+        the first keeps it."""
+        rows = np.full(ids.size, -1, dtype=np.intp)
+        m = self._memo_code.size
+        if m == 0 or n_sys == 0:
+            return rows
+        code = (src << 32) | ids
+        k = self._memo_code.searchsorted(code)
+        k[k == m] = m - 1
+        mkey = self._memo_key[k]
+        key = self.key[:n_sys]
+        r = key.searchsorted(mkey)
+        r[r == n_sys] = n_sys - 1
+        live = (self._memo_code[k] == code) & (key[r] == mkey)
+        if live.all():
+            live = pair_distances(x, P, self.x[r], self.P[r]) <= self.gate
+        elif live.any():
+            rl = r[live]
+            live[live] = pair_distances(x[live], P[live], self.x[rl], self.P[rl]) <= self.gate
+        else:
+            return rows
+        cand = np.flatnonzero(live)
+        rc = r[cand]
+        if len(set(rc.tolist())) == rc.size:
+            rows[cand] = rc
+            return rows
+        _, first = np.unique(rc, return_index=True)
+        rows[cand[first]] = rc[first]
+        return rows
+
+    def _start(self, o: int, x: np.ndarray, P: np.ndarray) -> np.ndarray:
+        """Append new system tracks of owner ``o`` (fresh numbers; motion model set by the
+        caller, provenance filled in by :meth:`_provenance`)."""
+        n, k = x.shape[0], self.owner.size
+        number = self._next_number[o] + np.arange(n)
+        self._next_number[o] += n
+        self.owner = np.concatenate([self.owner, np.full(n, o)])
+        self.number = np.concatenate([self.number, number])
+        self.key = np.concatenate([self.key, (np.int64(o) << 32) | number])
+        self.x, self.P = np.concatenate([self.x, x]), np.concatenate([self.P, P])
+        self.last_input_s = np.concatenate([self.last_input_s, np.full(n, self.t_s)])
+        self.q_m2_s3 = np.concatenate([self.q_m2_s3, np.zeros(n)])
+        self.ballistic = np.concatenate([self.ballistic, np.zeros(n, dtype=bool)])
+        blank = np.zeros((6, n), dtype=np.int64)
+        blank[:3] = -1
+        self._prov_new = np.concatenate([self._prov_new, blank], axis=1)
+        return np.arange(k, k + n)
+
+    def _fuse_into(self, rows: np.ndarray, x: np.ndarray, P: np.ndarray, got: np.ndarray) -> None:
+        """First input of this scan replaces a track's prediction; later ones fuse by CI."""
+        fold = got[rows]
+        if not fold.any():
+            self.x[rows], self.P[rows] = x, P
+            return
+        r = rows[fold]
+        self.x[r], self.P[r], _ = covariance_intersection(self.x[r], self.P[r], x[fold],
+                                                          P[fold], "fast")  # fmt: skip
+        if not fold.all():
+            self.x[rows[~fold]], self.P[rows[~fold]] = x[~fold], P[~fold]
+
+    def _remember(self, src: np.ndarray, ids: np.ndarray, key: np.ndarray) -> None:
+        """Record which system track each ``(source, id)`` fed this scan."""
+        code = (src << 32) | ids
+        n = self._memo_code.size
+        if n:
+            pos = self._memo_code.searchsorted(code)
+            hit = self._memo_code[np.minimum(pos, n - 1)] == code
+            if hit.all():
+                self._memo_key[pos] = key
+                return
+            old = np.ones(n, dtype=bool)
+            old[pos[hit]] = False
+            allc = np.concatenate([self._memo_code[old], code])
+            allk = np.concatenate([self._memo_key[old], key])
+        else:
+            allc, allk = code, key
+        order = np.argsort(allc, kind="stable")
+        self._memo_code, self._memo_key = allc[order], allk[order]
+
+    def _provenance(self, items: list, sizes: list[int], slot_n: list[int], rows: np.ndarray,
+                    n_sys: int) -> None:  # fmt: skip
+        """Label, source, coalition number and provenance masks of the rows fed this scan
+        (see ``PictureBuilder._provenance``); ``rows`` per input, slot by slot (``slot_n``
+        inputs each), ``items`` the input batches in the same order."""
+        prov = self._prov_new
+        label, source, code, named, anon, via = prov
+        nation = np.repeat(np.asarray([it[3] for it in items], dtype=np.int64), sizes)
+        hidden = np.repeat(np.asarray([it[4] for it in items], dtype=bool), sizes)
+        keys = [it[2] for it in items]
+        via_bit = np.repeat(np.asarray([0 if k == OWN else 1 << k for k in keys],
+                                       dtype=np.int64), sizes)  # fmt: skip
+        bit = np.int64(1) << nation
+        # the masks accumulate every input (a row is fed at most once per slot, so within a
+        # slot the rows are distinct)
+        a = 0
+        for n_in in slot_n:
+            b = a + n_in
+            r = rows[a:b]
+            h = hidden[a:b]
+            anon[r[h]] |= bit[a:b][h]
+            named[r[~h]] |= bit[a:b][~h]
+            via[r] |= via_bit[a:b]
+            a = b
+        # label, source and first input: the row's first input (own first)
+        _, first = np.unique(rows, return_index=True)
+        fr = rows[first]
+        label[fr] = np.concatenate([it[6] for it in items])[first]
+        source[fr] = nation[first]
+        new_rows = fr >= n_sys
+        if new_rows.any():
+            new, fi = fr[new_rows], first[new_rows]
+            ids = np.concatenate([it[5] for it in items])
+            block = np.where(hidden[fi], -1, nation[fi])
+            code[new] = track_code(block, ids[fi])
+
+    def _retire_and_sort(self, t_s: float, n_sys: int) -> None:
+        """Drop tracks without input for ``retire_s`` (and memo entries pointing at them),
+        then put new tracks in their owner's block; number the new tracks' coalition codes
+        that collide within their picture in the fallback block."""
+        keep = None
+        if self.last_input_s.size and t_s - self.last_input_s.min() > self.retire_s:
+            keep = t_s - self.last_input_s <= self.retire_s
+            gone = self.key[~keep]  # old rows only (new ones had input): sorted
+            at = np.minimum(gone.searchsorted(self._memo_key), gone.size - 1)
+            m = gone[at] != self._memo_key
+            self._memo_code, self._memo_key = self._memo_code[m], self._memo_key[m]
+        n_new = self.owner.size - n_sys
+        if keep is None and n_new == 0:
+            self.prov = self._prov_new
+            return
+        idx = np.arange(self.owner.size) if keep is None else np.flatnonzero(keep)
+        if n_new:
+            idx = idx[np.argsort(self.key[idx], kind="stable")]
+        self.owner, self.number, self.key = self.owner[idx], self.number[idx], self.key[idx]
+        self.x, self.P = self.x[idx], self.P[idx]
+        self.last_input_s = self.last_input_s[idx]
+        self.q_m2_s3, self.ballistic = self.q_m2_s3[idx], self.ballistic[idx]
+        prov = self._prov_new[:, idx]
+        if n_new:
+            new = np.flatnonzero(idx >= n_sys)
+            code = prov[CODE]
+            # a code already in use in its picture (rows grouped by owner, in row order)
+            order = np.lexsort((code, self.owner))
+            so, sc = self.owner[order], code[order]
+            rep = np.zeros(code.size, dtype=bool)
+            rep[order[1:]] = (sc[1:] == sc[:-1]) & (so[1:] == so[:-1])
+            taken = new[rep[new]]
+            code[taken] = track_code(np.full(taken.size, -1), FALLBACK_ID + self.number[taken])
+        self.prov = prov
+
+    def _pictures(self, t_s: float, live: list[int], out: list) -> list[Picture]:
+        """Each live owner's picture: its block of rows (arrays never written after)."""
+        cls = classify(self.x)
+        bounds = np.searchsorted(self.owner, np.arange(len(self.nations) + 1)).tolist()
+        p = self.prov
+        for o in live:
+            lo, hi = bounds[o], bounds[o + 1]
+            out[o] = Picture(t_s, p[CODE, lo:hi], self.x[lo:hi], self.P[lo:hi], cls[lo:hi],
+                             p[LABEL, lo:hi], p[SOURCE, lo:hi], p[NAMED, lo:hi],
+                             p[ANON, lo:hi], p[VIA, lo:hi])  # fmt: skip
+        return out
