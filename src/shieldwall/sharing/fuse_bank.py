@@ -111,7 +111,8 @@ class PictureBank:
             ok = age <= self.max_age_s
             ids, x, P, dt, q, bal = ids[ok], x[ok], P[ok], dt[ok], q[ok], bal[ok]
             label = label[np.searchsorted(tr.track_id, ids)]
-        return o, src, key, nation, hidden, ids, label, x, P, dt, q, bal
+        # (source index << 32 | track id): the memo's key of each input
+        return o, src, key, nation, hidden, ids, label, x, P, dt, q, bal, ids | (src << 32)
 
     def _scan(self, t_s: float, slots: list[list]) -> None:
         """Predict, associate, fuse, remember and retire (one Fuser scan for every owner)."""
@@ -120,21 +121,18 @@ class PictureBank:
         self.t_s = t_s
         items = [item for slot in slots for item in slot]
         fields = list(zip(*items, strict=True)) if items else [()] * 12
-        sizes = [ids.size for ids in fields[5]]
-        x_all, P_all = predict(
-            np.concatenate([self.x, *fields[7]]), np.concatenate([self.P, *fields[8]]),
-            np.concatenate([dt_sys, *fields[9]]), np.concatenate([self.q_m2_s3, *fields[10]]),
-            np.concatenate([self.ballistic, *fields[11]]),
-        )  # fmt: skip
+        q_all = np.concatenate([self.q_m2_s3, *fields[10]])
+        bal_all = np.concatenate([self.ballistic, *fields[11]])
+        x_all, P_all = predict(np.concatenate([self.x, *fields[7]]),
+                               np.concatenate([self.P, *fields[8]]),
+                               np.concatenate([dt_sys, *fields[9]]), q_all, bal_all)  # fmt: skip
         self.x, self.P = x_all[:n_sys], P_all[:n_sys]
         self._prov_new = self.prov.copy()  # this scan's provenance (the old one is shown)
         got = np.zeros(x_all.shape[0], dtype=bool)  # fed this scan (room for new rows)
-        rows_all, sticky_all, slot_n = [], [], []
+        rows_all, sticky_all = [], []
         a = n_sys
         for slot in slots:
-            n_in = sum(item[5].size for item in slot)
-            slot_n.append(n_in)
-            b = a + n_in
+            b = a + sum(item[5].size for item in slot)
             rows, sticky = self._assign(slot, x_all[a:b], P_all[a:b], n_sys)
             self._fuse_into(rows, x_all[a:b], P_all[a:b], got)
             got[rows] = True
@@ -142,37 +140,37 @@ class PictureBank:
             sticky_all.append(sticky)
             a = b
         if items:
-            rows = np.concatenate(rows_all)
-            sticky = np.concatenate(sticky_all)
-            ids = np.concatenate(fields[5])
-            src = np.repeat(np.asarray(fields[1], dtype=np.int64), sizes)
+            rows = rows_all[0] if len(slots) == 1 else np.concatenate(rows_all)
             # the latest input of a track sets its motion model (inputs in order: last wins)
-            self.q_m2_s3[rows] = np.concatenate(fields[10])
-            self.ballistic[rows] = np.concatenate(fields[11])
+            self.q_m2_s3[rows] = q_all[n_sys:]
+            self.ballistic[rows] = bal_all[n_sys:]
             self.last_input_s[got[: self.owner.size]] = t_s
+            sticky = sticky_all[0] if len(slots) == 1 else np.concatenate(sticky_all)
             if not sticky.all():
                 unsure = ~sticky
-                self._remember(src[unsure], ids[unsure], self.key[rows[unsure]])
-            self._provenance(items, sizes, slot_n, rows, n_sys)
+                code = np.concatenate([it[12] for it in items])
+                self._remember(code[unsure], self.key[rows[unsure]])
+            self._provenance(slots, rows_all, n_sys)
         self._retire_and_sort(t_s, n_sys)
 
     def _assign(self, slot: list, x: np.ndarray, P: np.ndarray, n_sys: int):
         """System-track row of every input of one slot (new tracks appended), and whether
         each went to the row its memo entry names (see ``Fuser._assign``)."""
-        owner = np.repeat(np.asarray([it[0] for it in slot]), [it[5].size for it in slot])
-        ids = np.concatenate([it[5] for it in slot]) if len(slot) > 1 else slot[0][5]
-        src = np.repeat(np.asarray([it[1] for it in slot], dtype=np.int64),
-                        [it[5].size for it in slot])  # fmt: skip
-        rows = self._sticky_rows(src, ids, x, P, n_sys)
+        code = slot[0][12] if len(slot) == 1 else np.concatenate([it[12] for it in slot])
+        rows = self._sticky_rows(code, x, P, n_sys)
         sticky = rows >= 0
         if sticky.all():
             return rows, sticky
-        free = ~sticky
-        for o in np.unique(owner[free]).tolist():
-            mine = owner == o
-            free_in = np.flatnonzero(free & mine)
+        a = 0
+        for it in slot:  # the free inputs of each owner: to its open tracks, or new ones
+            o, b = it[0], a + it[5].size
+            free_in = a + np.flatnonzero(~sticky[a:b])
+            r = rows[a:b]
+            a = b
+            if free_in.size == 0:
+                continue
             open_ = self.owner == o
-            open_[rows[sticky & mine]] = False
+            open_[r[r >= 0]] = False
             open_rows = np.flatnonzero(open_)
             if open_rows.size:
                 i, j, _ = associate_tracks(x[free_in], P[free_in], self.x[open_rows],
@@ -183,15 +181,14 @@ class PictureBank:
                 rows[new] = self._start(o, x[new], P[new])
         return rows, sticky
 
-    def _sticky_rows(self, src, ids, x, P, n_sys: int) -> np.ndarray:
+    def _sticky_rows(self, code, x, P, n_sys: int) -> np.ndarray:
         """Rows the inputs fed before (among the ``n_sys`` rows of the last scan), where that
         track lives and the pair passes the gate; -1 elsewhere. Of two inputs claiming one row,
         the first keeps it."""
-        rows = np.full(ids.size, -1, dtype=np.intp)
+        rows = np.full(code.size, -1, dtype=np.intp)
         m = self._memo_code.size
         if m == 0 or n_sys == 0:
             return rows
-        code = (src << 32) | ids
         k = self._memo_code.searchsorted(code)
         k[k == m] = m - 1
         mkey = self._memo_key[k]
@@ -245,9 +242,8 @@ class PictureBank:
         if not fold.all():
             self.x[rows[~fold]], self.P[rows[~fold]] = x[~fold], P[~fold]
 
-    def _remember(self, src: np.ndarray, ids: np.ndarray, key: np.ndarray) -> None:
-        """Record which system track each ``(source, id)`` fed this scan."""
-        code = (src << 32) | ids
+    def _remember(self, code: np.ndarray, key: np.ndarray) -> None:
+        """Record which system track each ``(source, id)`` (``code``) fed this scan."""
         n = self._memo_code.size
         if n:
             pos = self._memo_code.searchsorted(code)
@@ -264,41 +260,33 @@ class PictureBank:
         order = np.argsort(allc, kind="stable")
         self._memo_code, self._memo_key = allc[order], allk[order]
 
-    def _provenance(self, items: list, sizes: list[int], slot_n: list[int], rows: np.ndarray,
-                    n_sys: int) -> None:  # fmt: skip
+    def _provenance(self, slots: list[list], slot_rows: list[np.ndarray], n_sys: int) -> None:
         """Label, source, coalition number and provenance masks of the rows fed this scan
-        (see ``PictureBuilder._provenance``); ``rows`` per input, slot by slot (``slot_n``
-        inputs each), ``items`` the input batches in the same order."""
-        prov = self._prov_new
-        label, source, code, named, anon, via = prov
-        nation = np.repeat(np.asarray([it[3] for it in items], dtype=np.int64), sizes)
-        hidden = np.repeat(np.asarray([it[4] for it in items], dtype=bool), sizes)
-        keys = [it[2] for it in items]
-        via_bit = np.repeat(np.asarray([0 if k == OWN else 1 << k for k in keys],
-                                       dtype=np.int64), sizes)  # fmt: skip
-        bit = np.int64(1) << nation
-        # the masks accumulate every input (a row is fed at most once per slot, so within a
-        # slot the rows are distinct)
-        a = 0
-        for n_in in slot_n:
-            b = a + n_in
-            r = rows[a:b]
-            h = hidden[a:b]
-            anon[r[h]] |= bit[a:b][h]
-            named[r[~h]] |= bit[a:b][~h]
-            via[r] |= via_bit[a:b]
-            a = b
-        # label, source and first input: the row's first input (own first)
-        _, first = np.unique(rows, return_index=True)
-        fr = rows[first]
-        label[fr] = np.concatenate([it[6] for it in items])[first]
-        source[fr] = nation[first]
-        new_rows = fr >= n_sys
-        if new_rows.any():
-            new, fi = fr[new_rows], first[new_rows]
-            ids = np.concatenate([it[5] for it in items])
-            block = np.where(hidden[fi], -1, nation[fi])
-            code[new] = track_code(block, ids[fi])
+        (see ``PictureBuilder._provenance``), ``slot_rows`` the rows of each slot's inputs.
+        Slots in reverse order: a row's first input (own first) is written last; a row is
+        fed at most once per input batch."""
+        label, source, code, named, anon, via = self._prov_new
+        started = self.owner.size > n_sys
+        for slot, rows in zip(reversed(slots), reversed(slot_rows), strict=True):
+            a = 0
+            for _, _, key, nation, hidden, ids, lab, *_ in slot:
+                b = a + ids.size
+                r = rows[a:b]
+                a = b
+                label[r], source[r] = lab, nation
+                if nation >= 0:  # (the analyst's coalition picture has no nation of its own)
+                    if hidden:
+                        anon[r] |= 1 << nation
+                    else:
+                        named[r] |= 1 << nation
+                if key != OWN:
+                    via[r] |= 1 << key
+                if started:
+                    # tracks started this scan are numbered by their first input's id and
+                    # anonymity (an anonymous input: in the block of no node, by pseudonym)
+                    new = r >= n_sys
+                    if new.any():
+                        code[r[new]] = track_code(-1 if hidden else nation, ids[new])
 
     def _retire_and_sort(self, t_s: float, n_sys: int) -> None:
         """Drop tracks without input for ``retire_s`` (and memo entries pointing at them),
