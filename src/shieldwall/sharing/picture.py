@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,9 +51,15 @@ class Picture:
     named: np.ndarray
     anon: np.ndarray
     via: np.ndarray
+    # (views, i): the bank build this picture came from, which gives the per-threat views of
+    # all its pictures at once, and this picture's index there (None: computed alone)
+    bank: tuple | None = field(default=None, compare=False, repr=False)
 
     def per_threat(self, n_threats: int) -> ThreatView:
         """Per object, the system track on it with the smallest position covariance."""
+        if self.bank is not None:
+            views, i = self.bank
+            return views.view(i, n_threats)
         x, P, source, cls = _blank_view(n_threats)
         on = np.flatnonzero(self.label >= 0)
         if on.size:
