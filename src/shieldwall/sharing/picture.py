@@ -3,9 +3,10 @@
 A release carries the source node's confirmed local tracks as they were ``latency_s`` earlier
 (node snapshots held in a :class:`DelayLine`), restricted to the agreement's threat classes as
 the *source* classifies its tracks. Each nation fuses its own tracks and everything released to
-it with its own :class:`~shieldwall.tracking.Fuser` (track-to-track association, covariance
-intersection, stable system track numbers; out-of-sequence releases predicted forward). A
-release reaches the fuser under an opaque key (the agreement's index), never a nation's name.
+it as its own :class:`~shieldwall.tracking.Fuser` would (track-to-track association, covariance
+intersection, stable system track numbers; out-of-sequence releases predicted forward), all
+nations in one bank (:mod:`~shieldwall.sharing.fuse_bank`). A release reaches the fuser under
+an opaque key (the agreement's index), never a nation's name.
 
 The analyst's view rides along: every local track carries the true object of its latest
 detection (``label``), and a system track takes the label and the nation of its first input
@@ -23,8 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from shieldwall.sharing.agreements import ReleaseTerms
-from shieldwall.tracking.frame import classify
-from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch, step_fusers
 from shieldwall.tracking.node import LocalTracks
 
 OWN = "own"
@@ -157,7 +156,6 @@ def released_tracks(tracks: LocalTracks, terms: ReleaseTerms) -> LocalTracks:
 
 
 _TRACK_FIELDS = LocalTracks.__slots__
-NO_LOCAL_TRACKS = LocalTracks.empty()
 
 
 def take_tracks(tracks: LocalTracks, keep: np.ndarray) -> LocalTracks:
@@ -166,14 +164,15 @@ def take_tracks(tracks: LocalTracks, keep: np.ndarray) -> LocalTracks:
 
 
 class PictureBuilder:
-    """One nation's fusion of own and released tracks into its picture."""
+    """One nation's fusion of own and released tracks into its picture: a one-nation
+    :class:`~shieldwall.sharing.fuse_bank.PictureBank` (``fuser``; the bank that fuses every
+    nation of a :class:`~shieldwall.sharing.SharingStage` at once does the same per nation)."""
 
     def __init__(self, nation: int, max_age_s: float, retire_s: float) -> None:
+        from shieldwall.sharing.fuse_bank import PictureBank  # (it builds on this module)
+
         self.nation = nation
-        self.fuser = Fuser(max_age_s=max_age_s, retire_s=retire_s, criterion="fast")
-        self._memo_number = np.zeros(0, dtype=np.int64)  # sorted system numbers
-        # per system track (columns): label, source, code, named, anon, via (see _provenance)
-        self._memo = np.zeros((6, 0), dtype=np.int64)
+        self.fuser = PictureBank([nation], max_age_s, retire_s)
 
     def build(
         self,
@@ -185,119 +184,7 @@ class PictureBuilder:
         """Fuse ``own`` confirmed tracks with ``releases`` ``(key, source nation, tracks)``;
         the releases whose key is in ``anonymous`` came anonymously (their track ids are
         pseudonyms, and the picture's owner may not learn their source)."""
-        return build_pictures([self], t_s, [(own, releases, anonymous)])[0]
-
-    def _provenance(self, st: SystemTracks, parts, anonymous) -> np.ndarray:
-        """Label and source nation of each system track (its first input's this scan, or what
-        it had when it last had input), its coalition track number (see :func:`track_code`),
-        fixed when the system track starts, and its provenance masks (accumulated over its
-        life: a fused estimate remembers every input it has had). Returns them as the rows of
-        one ``(6, k)`` array (kept as the memo for the next scan: never written after)."""
-        k, m = st.number.size, self._memo_number.size
-        cols = np.empty((6, k), dtype=np.int64)
-        if m and k >= m and st.number[m - 1] == self._memo_number[m - 1]:
-            # no system track retired since the last scan (numbers only grow): the first m
-            # are the memo's, the rest started this scan
-            cols[:, :m] = self._memo
-            if k > m:
-                cols[:3, m:], cols[3:, m:] = -1, 0
-            new = np.arange(m, k)
-        else:
-            cols[:3], cols[3:] = -1, 0
-            if m:
-                idx = np.minimum(np.searchsorted(self._memo_number, st.number), m - 1)
-                known = self._memo_number[idx] == st.number
-                cols[:, known] = self._memo[:, idx[known]]
-            new = np.flatnonzero(cols[2] < 0)
-        # tracks started this scan (the last rows: numbers only grow) are numbered by their
-        # first input's id and anonymity
-        label, source, code, named, anon, via = cols
-        if new.size:
-            first_id = np.zeros(k, dtype=np.int64)
-            first_anon = np.zeros(k, dtype=bool)
-        # parts in reverse order: the first input of a track (local first) is written last
-        for key, nation, tr in reversed(parts):
-            if tr.track_id.size == 0 or key not in st.sources:
-                continue
-            sel = np.flatnonzero(st.prov_source == st.sources.index(key))
-            if sel.size == 0:
-                continue
-            rows, ids = st.prov_row[sel], st.prov_id[sel]
-            # the inputs are the batch's tracks in order, less any too old to fuse
-            same = ids.size == tr.track_id.size
-            label[rows] = tr.label if same else tr.label[np.searchsorted(tr.track_id, ids)]
-            source[rows] = nation
-            hidden = key in anonymous
-            if new.size:
-                first_id[rows] = ids
-                first_anon[rows] = hidden
-            if nation >= 0:  # (the analyst's coalition builder has no nation of its own)
-                bit = np.int64(1) << np.int64(nation)
-                if hidden:
-                    anon[rows] |= bit
-                else:
-                    named[rows] |= bit
-            if key != OWN:
-                via[rows] |= np.int64(1) << np.int64(key)
-        if new.size:
-            # an anonymous first input numbers the track in the block of no node, by its
-            # pseudonym
-            block = np.where(first_anon[new], -1, source[new])
-            code[new] = track_code(block, first_id[new])
-            # a code already in use in this picture (its origin track now feeds another
-            # system track) falls back to the block of no node (-1), above any node's track
-            # ids; it does not depend on whose picture this is, so equal inputs give equal
-            # pictures
-            taken = _repeated(code)[new]
-            code[new[taken]] = track_code(np.full(taken.sum(), -1),
-                                          FALLBACK_ID + st.number[new[taken]])  # fmt: skip
-        self._memo_number, self._memo = st.number, cols
-        return cols
-
-
-def build_pictures(
-    builders: list[PictureBuilder],
-    t_s: float,
-    inputs: list[tuple[LocalTracks, list[tuple[int, int, LocalTracks]], frozenset]],
-) -> list[Picture]:
-    """:meth:`PictureBuilder.build` of several builders at ``t_s`` (builder ``i`` gets
-    ``inputs[i] = (own, releases, anonymous)``), their fusers stepped together
-    (:func:`~shieldwall.tracking.fuser.step_fusers`) and their tracks classified in one call:
-    row by row the same as building each alone."""
-    parts = []
-    for b, (own, releases, _) in zip(builders, inputs, strict=True):
-        if not own.confirmed.all():
-            own = take_tracks(own, own.confirmed)
-        parts.append([(OWN, b.nation, own), *releases])
-    # a builder that holds nothing and gets nothing has an empty picture
-    live = [i for i, (b, ps) in enumerate(zip(builders, parts, strict=True))
-            if b.fuser.number.size or any(tr.track_id.size for _, _, tr in ps)]  # fmt: skip
-    out = [_empty_picture(t_s)] * len(builders)
-    if not live:
-        return out
-    sts = step_fusers([builders[i].fuser for i in live], t_s,
-                      [[_batch(key, tr) for key, _, tr in parts[i]] for i in live])  # fmt: skip
-    xs = [st.x for st in sts]
-    cls = classify(xs[0] if len(xs) == 1 else np.concatenate(xs))
-    lo = 0
-    for i, st in zip(live, sts, strict=True):
-        label, source, code, named, anon, via = builders[i]._provenance(st, parts[i],
-                                                                       inputs[i][2])  # fmt: skip
-        hi = lo + st.number.size
-        out[i] = Picture(t_s, code, st.x, st.P, cls[lo:hi], label, source, named, anon, via)
-        lo = hi
-    return out
-
-
-def _repeated(code: np.ndarray) -> np.ndarray:
-    """Per row, does its code appear in an earlier row? New tracks are the last rows (numbers
-    only grow), so for them this is: the code is held by an older track, or by a new one
-    started before it from the same origin."""
-    order = np.argsort(code, kind="stable")
-    s = code[order]
-    out = np.empty(code.size, dtype=bool)
-    out[order] = np.concatenate([[False], s[1:] == s[:-1]])
-    return out
+        return self.fuser.build(t_s, [(own, releases, anonymous)])[0]
 
 
 def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:
@@ -312,18 +199,3 @@ def _empty_picture(t_s: float) -> Picture:
     none = np.zeros(0, dtype=np.int64)
     return Picture(t_s, none, np.zeros((0, 6)), np.zeros((0, 6, 6)), none, none, none, none,
                    none, none)  # fmt: skip
-
-
-_EMPTY_BATCHES: dict = {}  # per source key, an empty batch (arrays never written)
-
-
-def _batch(key, tr: LocalTracks) -> TrackBatch:
-    """A node's tracks as a fusion input (already checked arrays: no copy, no validation)."""
-    if tr.track_id.size == 0:
-        empty = _EMPTY_BATCHES.get(key)
-        if empty is None:
-            e = NO_LOCAL_TRACKS
-            empty = _EMPTY_BATCHES[key] = TrackBatch(key, e.track_id, e.x, e.P, e.t_s,
-                                                     e.q_m2_s3, e.ballistic)  # fmt: skip
-        return empty
-    return TrackBatch(key, tr.track_id, tr.x, tr.P, tr.t_s, tr.q_m2_s3, tr.ballistic)
