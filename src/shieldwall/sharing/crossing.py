@@ -71,6 +71,7 @@ class Warnings:
 NO_WARNINGS = Warnings.empty()  # shared empty products (arrays never written)
 NO_TRACKS = LocalTracks.empty()
 _NO_FLOAT = np.zeros(0)
+_NO_INT = np.zeros(0, dtype=np.int64)
 
 
 class Pseudonyms:
@@ -201,7 +202,9 @@ def cross(
         sent_t = replace(sent_t, track_id=t_ids)
         sent_w = replace(sent_w, warning_id=w_ids)
     if term.condition != "threatens_receiver":  # every receiver gets the same
-        w_cls = np.full(warnings.warning_id.size, BALLISTIC)
+        w_cls = (
+            np.full(warnings.warning_id.size, BALLISTIC) if warnings.warning_id.size else _NO_INT
+        )
         for r in rs:
             audit.add(t_s, term.source, r, k, KIND_TRACK, tracks.track_id, t_ids, item_t_s,
                       tracks.cls, tracks.label, t_lat, t_lon)  # fmt: skip

@@ -166,14 +166,14 @@ class PictureBank:
         a = 0
         for it in slot:  # the free inputs of each owner: to its open tracks, or new ones
             o, b = it[0], a + it[5].size
-            free_in = a + np.flatnonzero(~sticky[a:b])
+            free_in = a + (~sticky[a:b]).nonzero()[0]
             r = rows[a:b]
             a = b
             if free_in.size == 0:
                 continue
             open_ = self.owner == o
             open_[r[r >= 0]] = False
-            open_rows = np.flatnonzero(open_)
+            open_rows = open_.nonzero()[0]
             if open_rows.size:
                 i, j, _ = associate_tracks(x[free_in], P[free_in], self.x[open_rows],
                                            self.P[open_rows], self.gate)  # fmt: skip
@@ -205,7 +205,7 @@ class PictureBank:
             live[live] = pair_distances(x[live], P[live], self.x[rl], self.P[rl]) <= self.gate
         else:
             return rows
-        cand = np.flatnonzero(live)
+        cand = live.nonzero()[0]
         rc = r[cand]
         if len(set(rc.tolist())) == rc.size:
             rows[cand] = rc
@@ -305,7 +305,7 @@ class PictureBank:
         if keep is None and n_new == 0:
             self.prov = self._prov_new
             return
-        idx = np.arange(self.owner.size) if keep is None else np.flatnonzero(keep)
+        idx = np.arange(self.owner.size) if keep is None else keep.nonzero()[0]
         if n_new:
             idx = idx[np.argsort(self.key[idx], kind="stable")]
         self.owner, self.number, self.key = self.owner[idx], self.number[idx], self.key[idx]
@@ -314,7 +314,7 @@ class PictureBank:
         self.q_m2_s3, self.ballistic = self.q_m2_s3[idx], self.ballistic[idx]
         prov = self._prov_new[:, idx]
         if n_new:
-            new = np.flatnonzero(idx >= n_sys)
+            new = (idx >= n_sys).nonzero()[0]
             code = prov[CODE]
             # a code already in use in its picture (rows grouped by owner, in row order)
             order = np.lexsort((code, self.owner))
@@ -359,7 +359,7 @@ class CycleViews:
 
     def _compute(self, n: int) -> list[ThreatView]:
         x, P, source, cls = _blank_view(self.n_owners * n)  # owner by owner, n objects each
-        on = np.flatnonzero(self.label >= 0)
+        on = (self.label >= 0).nonzero()[0]
         if on.size:
             # tr P[:3, :3], summed in np.trace's order
             Pf = self.P.reshape(-1, 36)

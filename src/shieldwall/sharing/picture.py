@@ -159,7 +159,10 @@ _TRACK_FIELDS = LocalTracks.__slots__
 
 
 def take_tracks(tracks: LocalTracks, keep: np.ndarray) -> LocalTracks:
-    """``tracks.select(keep)`` without the dataclass field lookup (a hot path)."""
+    """``tracks.select(keep)`` without the dataclass field lookup (a hot path; a mask is
+    turned into indices once, not once per field)."""
+    if keep.dtype == bool:
+        keep = keep.nonzero()[0]
     return LocalTracks(*[getattr(tracks, f)[keep] for f in _TRACK_FIELDS])
 
 

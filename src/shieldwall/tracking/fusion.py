@@ -206,13 +206,22 @@ def associate_tracks(
     tr1 = np.trace(P1[:, :3, :3], axis1=1, axis2=2)
     tr2 = np.trace(P2[:, :3, :3], axis1=1, axis2=2)
     i, j = track_pair_candidates(x1[:, :3], tr1, x2[:, :3], tr2, gate)
+    if i.size == 0:
+        return i, j, np.zeros(0)
     d2 = pair_distances(x1[i], P1[i], x2[j], P2[j])
     ok = d2 <= gate
     i, j, d2 = i[ok], j[ok], d2[ok]
     if i.size == 0:
         return i, j, d2
-    rows, ri = np.unique(i, return_inverse=True)
-    cols, cj = np.unique(j, return_inverse=True)
+    # the distinct rows and columns with a candidate, and each pair's place among them (as
+    # np.unique(..., return_inverse=True); the candidates come sorted by i)
+    first = np.empty(i.size, dtype=bool)
+    first[0] = True
+    np.not_equal(i[1:], i[:-1], out=first[1:])
+    rows, ri = i[first], np.cumsum(first) - 1
+    has = np.zeros(x2.shape[0], dtype=bool)
+    has[j] = True
+    cols, cj = has.nonzero()[0], (np.cumsum(has) - 1)[j]
     # forbidden pairs cost more than any full set of allowed ones, so the solver maximises the
     # number of gated matches first and minimises their total distance second
     big = gate * (min(rows.size, cols.size) + 1.0) + 1.0
