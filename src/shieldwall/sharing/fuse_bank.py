@@ -136,7 +136,10 @@ class PictureBank:
         for slot in slots:
             b = a + sum(item[5].size for item in slot)
             rows, sticky = self._assign(slot, x_all[a:b], P_all[a:b], n_sys)
-            self._fuse_into(rows, x_all[a:b], P_all[a:b], got)
+            if rows_all:
+                self._fuse_into(rows, x_all[a:b], P_all[a:b], got)
+            else:  # the first slot replaces predictions only
+                self.x[rows], self.P[rows] = x_all[a:b], P_all[a:b]
             got[rows] = True
             rows_all.append(rows)
             sticky_all.append(sticky)
