@@ -72,6 +72,7 @@ NO_WARNINGS = Warnings.empty()  # shared empty products (arrays never written)
 NO_TRACKS = LocalTracks.empty()
 _NO_FLOAT = np.zeros(0)
 _NO_INT = np.zeros(0, dtype=np.int64)
+_EYE3 = np.eye(3)
 
 
 class Pseudonyms:
@@ -255,7 +256,7 @@ def _degrade_tracks(term: ReleaseTerms, tracks: LocalTracks, rng) -> LocalTracks
     if term.noise_m:
         x[:, :3] += rng.normal(0.0, term.noise_m, size=(x.shape[0], 3))
         var += term.noise_m**2
-    P[:, :3, :3] += var * np.eye(3)
+    P[:, :3, :3] += var * _EYE3
     return replace(tracks, x=x, P=P)
 
 

@@ -122,7 +122,7 @@ class PictureBank:
         dt_sys = np.full(n_sys, t_s - self.t_s if n_sys else 0.0)
         self.t_s = t_s
         items = [item for slot in slots for item in slot]
-        fields = list(zip(*items, strict=True)) if items else [()] * 12
+        fields = list(zip(*items, strict=True)) if items else [()] * 13
         q_all = np.concatenate([self.q_m2_s3, *fields[10]])
         bal_all = np.concatenate([self.ballistic, *fields[11]])
         x_all, P_all = predict(np.concatenate([self.x, *fields[7]]),
@@ -194,12 +194,10 @@ class PictureBank:
         m = self._memo_code.size
         if m == 0 or n_sys == 0:
             return rows
-        k = self._memo_code.searchsorted(code)
-        k[k == m] = m - 1
+        k = np.minimum(self._memo_code.searchsorted(code), m - 1)
         mkey = self._memo_key[k]
         key = self.key[:n_sys]
-        r = key.searchsorted(mkey)
-        r[r == n_sys] = n_sys - 1
+        r = np.minimum(key.searchsorted(mkey), n_sys - 1)
         live = (self._memo_code[k] == code) & (key[r] == mkey)
         if live.all():
             live = pair_distances(x, P, self.x[r], self.P[r]) <= self.gate

@@ -203,8 +203,8 @@ def associate_tracks(
     :func:`track_pair_candidates`; ``linear_sum_assignment`` on the rows and columns that have
     a candidate, with gated-out pairs forbidden. Needs no source identity, only states and
     covariances. Returns matched indices ``(i, j)`` and their distances, sorted by ``i``."""
-    tr1 = np.trace(P1[:, :3, :3], axis1=1, axis2=2)
-    tr2 = np.trace(P2[:, :3, :3], axis1=1, axis2=2)
+    tr1 = P1[:, :3, :3].trace(axis1=1, axis2=2)
+    tr2 = P2[:, :3, :3].trace(axis1=1, axis2=2)
     i, j = track_pair_candidates(x1[:, :3], tr1, x2[:, :3], tr2, gate)
     if i.size == 0:
         return i, j, np.zeros(0)
