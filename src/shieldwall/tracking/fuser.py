@@ -142,9 +142,6 @@ class Fuser:
         # (source index << 32 | track id) -> system number it last fed; sorted by code
         self._memo_code = np.zeros(0, dtype=np.int64)
         self._memo_number = np.zeros(0, dtype=np.int64)
-        # per source index: the ids of its latest live batch and the rows they went to (what
-        # the memo gives for the same ids, as long as no track retired since)
-        self._fed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def step(self, t_s: float, local: TrackBatch, released: Sequence[TrackBatch]) -> SystemTracks:
         """Fuse ``local`` and ``released`` tracks into the system tracks at ``t_s``."""
@@ -231,14 +228,8 @@ class Fuser:
                 unsure = ~sticky
                 self._remember(src[unsure], ids[unsure], self.number[rows[unsure]])
         keep = self._retire(t_s)
-        fed = self._fed
         if keep is not None:
-            kept_row = np.cumsum(keep) - 1
-            got, rows = got[keep], kept_row[rows]
-            fed.clear()  # (rows fed this scan are never retired in it)
-            all_rows = [kept_row[r] for r in all_rows]
-        for s_, i_, r_ in zip(srcs, all_ids, all_rows, strict=True):
-            fed[s_] = (i_, r_)
+            got, rows = got[keep], (np.cumsum(keep) - 1)[rows]
         # number, x and P are only ever replaced, never written in place, once a scan is over
         # (the next scan predicts into new arrays): shared, not copied; last_input_s is
         # written in place
@@ -283,14 +274,6 @@ class Fuser:
         """Rows the inputs fed before, where that track lives and the pair passes the gate;
         -1 elsewhere (None: no input has a live memo entry). Of two inputs claiming one row,
         the first keeps it."""
-        fed = self._fed.get(src)
-        if fed is not None and fed[0].size == ids.size and (fed[0] is ids or (fed[0] == ids).all()):
-            # the same ids as this source's last batch: the memo names the rows they went to,
-            # all live and distinct
-            r = fed[1].copy()
-            live = pair_distances(x, P, self.x[r], self.P[r]) <= self.gate
-            r[~live] = -1
-            return r
         m, n_sys = self._memo_code.size, self.number.size
         if m == 0 or ids.size == 0 or n_sys == 0:
             return None
