@@ -1,8 +1,8 @@
 """Every nation's picture in one pass: the fusers of all nations as one bank of system tracks.
 
-:class:`PictureBank` does for several nations at once what a
-:class:`~shieldwall.sharing.picture.PictureBuilder` does for one (its
-:class:`~shieldwall.tracking.fuser.Fuser` and its provenance), row by row the same: the system
+:class:`PictureBank` does for several nations at once what one
+:class:`~shieldwall.tracking.fuser.Fuser` (``"fast"`` CI) and one provenance memo per nation
+would do, row by row the same (``tests/test_fuse_speed_bank.py`` holds that reference): the system
 tracks of all nations live in one set of arrays with an owner column, grouped by owner and
 sorted by number within an owner, so that each step of a scan (prediction, the sticky memo
 look-up and its gate, covariance intersection, the memo update, retirement, provenance and
@@ -36,13 +36,14 @@ from shieldwall.tracking.kalman import predict
 from shieldwall.tracking.node import LocalTracks
 
 _I64 = np.zeros(0, dtype=np.int64)
-# provenance rows of the bank's (6, k) block, as PictureBuilder's memo
+# provenance rows of the bank's (6, k) block
 LABEL, SOURCE, CODE, NAMED, ANON, VIA = range(6)
 
 
 class PictureBank:
-    """The pictures of ``nations`` (each as :class:`PictureBuilder` ``(nation, max_age_s,
-    retire_s)`` with a ``"fast"`` CI Fuser would build it), stepped together by :meth:`build`."""
+    """The pictures of ``nations`` (nation ids; -1 for the analyst's coalition picture, which
+    has no nation of its own), stepped together by :meth:`build`; inputs older than
+    ``max_age_s`` are not fused, system tracks without input for ``retire_s`` retire."""
 
     def __init__(self, nations: list[int], max_age_s: float, retire_s: float,
                  gate_prob: float = 0.9999) -> None:  # fmt: skip
@@ -265,7 +266,7 @@ class PictureBank:
 
     def _provenance(self, slots: list[list], slot_rows: list[np.ndarray], n_sys: int) -> None:
         """Label, source, coalition number and provenance masks of the rows fed this scan
-        (see ``PictureBuilder._provenance``), ``slot_rows`` the rows of each slot's inputs.
+        (as a picture's provenance memo), ``slot_rows`` the rows of each slot's inputs.
         Slots in reverse order: a row's first input (own first) is written last; a row is
         fed at most once per input batch."""
         label, source, code, named, anon, via = self._prov_new
