@@ -131,7 +131,8 @@ class PictureBank:
                                np.concatenate([dt_sys, *fields[9]]), q_all, bal_all)  # fmt: skip
         self.x, self.P = x_all[:n_sys], P_all[:n_sys]
         self._prov_new = self.prov.copy()  # this scan's provenance (the old one is shown)
-        got = np.zeros(x_all.shape[0], dtype=bool)  # fed this scan (room for new rows)
+        # fed this scan (room for new rows; needed only when a later slot may fuse)
+        got = np.zeros(x_all.shape[0], dtype=bool) if len(slots) > 1 else None
         rows_all, sticky_all = [], []
         a = n_sys
         for slot in slots:
@@ -141,7 +142,8 @@ class PictureBank:
                 self._fuse_into(rows, x_all[a:b], P_all[a:b], got)
             else:  # the first slot replaces predictions only
                 self.x[rows], self.P[rows] = x_all[a:b], P_all[a:b]
-            got[rows] = True
+            if got is not None:
+                got[rows] = True
             rows_all.append(rows)
             sticky_all.append(sticky)
             a = b
@@ -150,7 +152,10 @@ class PictureBank:
             # the latest input of a track sets its motion model (inputs in order: last wins)
             self.q_m2_s3[rows] = q_all[n_sys:]
             self.ballistic[rows] = bal_all[n_sys:]
-            self.last_input_s[got[: self.owner.size]] = t_s
+            if len(slots) == 1:  # (rows fed by one slot are distinct)
+                self.last_input_s[rows] = t_s
+            else:
+                self.last_input_s[got[: self.owner.size]] = t_s
             sticky = sticky_all[0] if len(slots) == 1 else np.concatenate(sticky_all)
             if not sticky.all():
                 unsure = ~sticky
@@ -307,9 +312,12 @@ class PictureBank:
         if keep is None and n_new == 0:
             self.prov = self._prov_new
             return
-        idx = np.arange(self.owner.size) if keep is None else keep.nonzero()[0]
-        if n_new:
-            idx = idx[np.argsort(self.key[idx], kind="stable")]
+        if keep is None:
+            idx = np.argsort(self.key, kind="stable")
+        else:
+            idx = keep.nonzero()[0]
+            if n_new:
+                idx = idx[np.argsort(self.key[idx], kind="stable")]
         self.owner, self.number, self.key = self.owner[idx], self.number[idx], self.key[idx]
         self.x, self.P = self.x[idx], self.P[idx]
         self.last_input_s = self.last_input_s[idx]

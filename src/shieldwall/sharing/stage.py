@@ -70,6 +70,7 @@ class SharingStage:
         # the nations that fuse (a twin shares its twin's picture), all in one bank
         self._mine = [a for a in range(self.n) if self.twin[a] == a]
         self.bank = PictureBank(self._mine, max_age, 3 * period)
+        self._anonymous = frozenset(k for k, t in enumerate(self.terms) if t.anonymous)
         self.pseudonyms = Pseudonyms(stream(seed, "anonymity"))
         self.rngs = [stream(seed, "release", t.agreement_id) for t in self.terms]
         self.audit = AuditLog()
@@ -119,11 +120,8 @@ class SharingStage:
                 if tracks.track_id.size:
                     self.first_release.append((t_s, k, term.source, r, tracks.label))
         mine = self._mine
-        built = self.bank.build(
-            t_s,
-            [(snapshot[a], inbox[a], frozenset(k for k, _, _ in inbox[a]
-                                               if self.terms[k].anonymous)) for a in mine],
-        )  # fmt: skip
+        # (anonymity is asked only of the keys a nation received: all anonymous ones will do)
+        built = self.bank.build(t_s, [(snapshot[a], inbox[a], self._anonymous) for a in mine])
         pictures: list[Picture] = [None] * self.n  # type: ignore[list-item]
         for a, pic in zip(mine, built, strict=True):
             pictures[a] = pic
