@@ -133,15 +133,28 @@ class PictureBank:
         self._prov_new = self.prov.copy()  # this scan's provenance (the old one is shown)
         # fed this scan (room for new rows; needed only when a later slot may fuse)
         got = np.zeros(x_all.shape[0], dtype=bool) if len(slots) > 1 else None
+        if items:
+            code = items[0][12] if len(items) == 1 else np.concatenate(fields[12])
+            memo_row, passed = self._sticky_gate(code, x_all[n_sys:], P_all[n_sys:], n_sys)
         rows_all, sticky_all = [], []
         a = n_sys
         for slot in slots:
             b = a + sum(item[5].size for item in slot)
-            rows, sticky = self._assign(slot, x_all[a:b], P_all[a:b], n_sys)
+            x, P = x_all[a:b], P_all[a:b]
+            r, ok = memo_row[a - n_sys : b - n_sys], passed[a - n_sys : b - n_sys]
             if rows_all:
-                self._fuse_into(rows, x_all[a:b], P_all[a:b], got)
+                # a track an earlier slot fed has a new state: its sticky inputs gated again
+                fed = np.zeros(r.size, dtype=bool)
+                live = r >= 0
+                fed[live] = got[r[live]]
+                if fed.any():
+                    rf = r[fed]
+                    ok[fed] = pair_distances(x[fed], P[fed], self.x[rf], self.P[rf]) <= self.gate
+            rows, sticky = self._assign(slot, x, P, self._sticky_rows(r, ok))
+            if rows_all:
+                self._fuse_into(rows, x, P, got)
             else:  # the first slot replaces predictions only
-                self.x[rows], self.P[rows] = x_all[a:b], P_all[a:b]
+                self.x[rows], self.P[rows] = x, P
             if got is not None:
                 got[rows] = True
             rows_all.append(rows)
@@ -159,16 +172,14 @@ class PictureBank:
             sticky = sticky_all[0] if len(slots) == 1 else np.concatenate(sticky_all)
             if not sticky.all():
                 unsure = ~sticky
-                code = np.concatenate([it[12] for it in items])
                 self._remember(code[unsure], self.key[rows[unsure]])
             self._provenance(slots, rows_all, n_sys)
         self._retire_and_sort(t_s, n_sys)
 
-    def _assign(self, slot: list, x: np.ndarray, P: np.ndarray, n_sys: int):
-        """System-track row of every input of one slot (new tracks appended), and whether
-        each went to the row its memo entry names (see ``Fuser._assign``)."""
-        code = slot[0][12] if len(slot) == 1 else np.concatenate([it[12] for it in slot])
-        rows = self._sticky_rows(code, x, P, n_sys)
+    def _assign(self, slot: list, x: np.ndarray, P: np.ndarray, rows: np.ndarray):
+        """System-track row of every input of one slot (new tracks appended), given the
+        sticky ``rows`` (-1: free), and whether each went to the row its memo entry names
+        (see ``Fuser._assign``)."""
         sticky = rows >= 0
         if sticky.all():
             return rows, sticky
@@ -192,31 +203,35 @@ class PictureBank:
                 rows[new] = self._start(o, x[new], P[new])
         return rows, sticky
 
-    def _sticky_rows(self, code, x, P, n_sys: int) -> np.ndarray:
-        """Rows the inputs fed before (among the ``n_sys`` rows of the last scan), where that
-        track lives and the pair passes the gate; -1 elsewhere. Of two inputs claiming one row,
-        the first keeps it."""
-        rows = np.full(code.size, -1, dtype=np.intp)
+    def _sticky_gate(self, code, x, P, n_sys: int) -> tuple[np.ndarray, np.ndarray]:
+        """For every input of the scan (``code``, predicted ``x``, ``P``): the row its memo
+        entry names among the ``n_sys`` rows of the last scan where that track lives (-1
+        elsewhere), and whether the pair passes the gate against the predicted track."""
         m = self._memo_code.size
         if m == 0 or n_sys == 0:
-            return rows
+            return np.full(code.size, -1, dtype=np.intp), np.zeros(code.size, dtype=bool)
         k = np.minimum(self._memo_code.searchsorted(code), m - 1)
         mkey = self._memo_key[k]
         key = self.key[:n_sys]
         r = np.minimum(key.searchsorted(mkey), n_sys - 1)
         live = (self._memo_code[k] == code) & (key[r] == mkey)
         if live.all():
-            live = pair_distances(x, P, self.x[r], self.P[r]) <= self.gate
-        elif live.any():
+            return r, pair_distances(x, P, self.x[r], self.P[r]) <= self.gate
+        r[~live] = -1
+        if live.any():
             rl = r[live]
             live[live] = pair_distances(x[live], P[live], self.x[rl], self.P[rl]) <= self.gate
-        else:
-            return rows
-        cand = live.nonzero()[0]
-        rc = r[cand]
-        if len(set(rc.tolist())) == rc.size:
-            rows[cand] = rc
-            return rows
+        return r, live
+
+    @staticmethod
+    def _sticky_rows(r: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        """Rows ``r`` of the inputs that pass (``ok``), -1 elsewhere; of two inputs claiming
+        one row, the first keeps it."""
+        rc = r[ok]
+        if len(set(rc.tolist())) == rc.size:  # the usual case: no two inputs claim one row
+            return np.where(ok, r, -1)
+        rows = np.full(r.size, -1, dtype=np.intp)
+        cand = ok.nonzero()[0]
         _, first = np.unique(rc, return_index=True)
         rows[cand[first]] = rc[first]
         return rows
