@@ -94,11 +94,10 @@ class PictureBank:
                 j += 1
             if has_rows or j:
                 live.append(o)
-        out = [_empty_picture(t_s)] * n_own
         if not live:
-            return out
+            return [_empty_picture(t_s)] * n_own
         self._scan(t_s, slots)
-        return self._pictures(t_s, live, out)
+        return self._pictures(t_s)
 
     def _input(self, o, src, key, nation, tr, hidden, t_s) -> tuple:
         """One non-empty input batch: its tracks no older than ``max_age_s`` and what fusion
@@ -350,18 +349,20 @@ class PictureBank:
             code[taken] = track_code(np.full(taken.size, -1), FALLBACK_ID + self.number[taken])
         self.prov = prov
 
-    def _pictures(self, t_s: float, live: list[int], out: list) -> list[Picture]:
-        """Each live owner's picture: its block of rows (arrays never written after)."""
+    def _pictures(self, t_s: float) -> list[Picture]:
+        """Each owner's picture: its block of rows (arrays never written after; an owner
+        without tracks gets empty ones, and its per-threat view from the shared ones)."""
         cls = classify(self.x)
-        bounds = np.searchsorted(self.owner, np.arange(len(self.nations) + 1)).tolist()
+        n_own = len(self.nations)
+        bounds = np.searchsorted(self.owner, np.arange(n_own + 1)).tolist()
         p = self.prov
-        views = CycleViews(t_s, self.owner, p[LABEL], self.x, self.P, p[SOURCE], cls,
-                           len(self.nations))  # fmt: skip
-        for o in live:
+        views = CycleViews(t_s, self.owner, p[LABEL], self.x, self.P, p[SOURCE], cls, n_own)
+        out = []
+        for o in range(n_own):
             lo, hi = bounds[o], bounds[o + 1]
-            out[o] = Picture(t_s, p[CODE, lo:hi], self.x[lo:hi], self.P[lo:hi], cls[lo:hi],
-                             p[LABEL, lo:hi], p[SOURCE, lo:hi], p[NAMED, lo:hi],
-                             p[ANON, lo:hi], p[VIA, lo:hi], (views, o))  # fmt: skip
+            out.append(Picture(t_s, p[CODE, lo:hi], self.x[lo:hi], self.P[lo:hi], cls[lo:hi],
+                               p[LABEL, lo:hi], p[SOURCE, lo:hi], p[NAMED, lo:hi],
+                               p[ANON, lo:hi], p[VIA, lo:hi], (views, o)))  # fmt: skip
         return out
 
 
