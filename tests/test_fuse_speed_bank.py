@@ -6,6 +6,8 @@ releases, two inputs of one source claiming one track)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -204,3 +206,15 @@ def test_bank_refuses_time_going_back():
     bank.build(10.0, [(world.tracks(0, 10.0), [], frozenset())])
     with pytest.raises(ValueError):
         bank.build(5.0, [(world.tracks(0, 5.0), [], frozenset())])
+
+
+def test_a_copy_with_other_arrays_computes_its_own_view():
+    """A bank picture's view comes from the bank's shared computation only while the picture
+    holds the arrays it was built with."""
+    world = World(np.random.default_rng(3))
+    bank = PictureBank([0], MAX_AGE_S, RETIRE_S)
+    pic = bank.build(0.0, [(world.tracks(0, 0.0), [], frozenset())])[0]
+    moved = dataclasses.replace(pic, x=pic.x + 1.0)
+    alone = dataclasses.replace(moved, bank=None)
+    np.testing.assert_array_equal(moved.per_threat(12).x, alone.per_threat(12).x, strict=True)
+    assert not np.array_equal(moved.per_threat(12).x, pic.per_threat(12).x)

@@ -359,7 +359,9 @@ class PictureBank:
         out = []
         for o in range(n_own):
             lo, hi = bounds[o], bounds[o + 1]
-            out.append(Picture(t_s, p[CODE, lo:hi], self.x[lo:hi], self.P[lo:hi], cls[lo:hi],
-                               p[LABEL, lo:hi], p[SOURCE, lo:hi], p[NAMED, lo:hi],
-                               p[ANON, lo:hi], p[VIA, lo:hi], (views, o)))  # fmt: skip
+            pic = Picture(t_s, p[CODE, lo:hi], self.x[lo:hi], self.P[lo:hi], cls[lo:hi],
+                          p[LABEL, lo:hi], p[SOURCE, lo:hi], p[NAMED, lo:hi], p[ANON, lo:hi],
+                          p[VIA, lo:hi], (views, o))  # fmt: skip
+            views.inputs.append((pic.x, pic.P, pic.label, pic.source, pic.cls))
+            out.append(pic)
         return out

@@ -16,9 +16,16 @@ class CycleViews:
         self.t_s, self.owner, self.label, self.x, self.P = t_s, owner, label, x, P
         self.source, self.cls, self.n_owners = source, cls, n_owners
         self._views: dict[int, list[ThreatView]] = {}
+        # per picture, the arrays its view rests on: x, P, label, source, cls
+        self.inputs: list[tuple[np.ndarray, ...]] = []
 
-    def view(self, i: int, n_threats: int) -> ThreatView:
-        """Picture ``i``'s view on ``n_threats`` objects."""
+    def view(self, i: int, n_threats: int, picture) -> ThreatView | None:
+        """Picture ``i``'s view on ``n_threats`` objects (None if ``picture`` does not hold
+        that picture's arrays, e.g. a copy with other ones: it computes its own)."""
+        x, P, label, source, cls = self.inputs[i]
+        if not (picture.x is x and picture.P is P and picture.label is label
+                and picture.source is source and picture.cls is cls):  # fmt: skip
+            return None
         views = self._views.get(n_threats)
         if views is None:
             views = self._views[n_threats] = self._compute(n_threats)

@@ -58,7 +58,9 @@ class Picture:
         """Per object, the system track on it with the smallest position covariance."""
         if self.bank is not None:
             views, i = self.bank
-            return views.view(i, n_threats)
+            view = views.view(i, n_threats, self)
+            if view is not None:
+                return view
         x, P, source, cls = _blank_view(n_threats)
         on = np.flatnonzero(self.label >= 0)
         if on.size:
