@@ -71,6 +71,8 @@ class Warnings:
 NO_WARNINGS = Warnings.empty()  # shared empty products (arrays never written)
 NO_TRACKS = LocalTracks.empty()
 _NO_FLOAT = np.zeros(0)
+_NO_INT = np.zeros(0, dtype=np.int64)
+_EYE3 = np.eye(3)
 
 
 class Pseudonyms:
@@ -201,7 +203,9 @@ def cross(
         sent_t = replace(sent_t, track_id=t_ids)
         sent_w = replace(sent_w, warning_id=w_ids)
     if term.condition != "threatens_receiver":  # every receiver gets the same
-        w_cls = np.full(warnings.warning_id.size, BALLISTIC)
+        w_cls = (
+            np.full(warnings.warning_id.size, BALLISTIC) if warnings.warning_id.size else _NO_INT
+        )
         for r in rs:
             audit.add(t_s, term.source, r, k, KIND_TRACK, tracks.track_id, t_ids, item_t_s,
                       tracks.cls, tracks.label, t_lat, t_lon)  # fmt: skip
@@ -252,7 +256,7 @@ def _degrade_tracks(term: ReleaseTerms, tracks: LocalTracks, rng) -> LocalTracks
     if term.noise_m:
         x[:, :3] += rng.normal(0.0, term.noise_m, size=(x.shape[0], 3))
         var += term.noise_m**2
-    P[:, :3, :3] += var * np.eye(3)
+    P[:, :3, :3] += var * _EYE3
     return replace(tracks, x=x, P=P)
 
 

@@ -3,9 +3,10 @@
 A release carries the source node's confirmed local tracks as they were ``latency_s`` earlier
 (node snapshots held in a :class:`DelayLine`), restricted to the agreement's threat classes as
 the *source* classifies its tracks. Each nation fuses its own tracks and everything released to
-it with its own :class:`~shieldwall.tracking.Fuser` (track-to-track association, covariance
-intersection, stable system track numbers; out-of-sequence releases predicted forward). A
-release reaches the fuser under an opaque key (the agreement's index), never a nation's name.
+it as its own :class:`~shieldwall.tracking.Fuser` would (track-to-track association, covariance
+intersection, stable system track numbers; out-of-sequence releases predicted forward), all
+nations in one bank (:mod:`~shieldwall.sharing.fuse_bank`). A release reaches the fuser under
+an opaque key (the agreement's index), never a nation's name.
 
 The analyst's view rides along: every local track carries the true object of its latest
 detection (``label``), and a system track takes the label and the nation of its first input
@@ -18,13 +19,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from shieldwall.sharing.agreements import ReleaseTerms
-from shieldwall.tracking.frame import classify
-from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch, step_fusers
 from shieldwall.tracking.node import LocalTracks
 
 OWN = "own"
@@ -51,23 +50,33 @@ class Picture:
     named: np.ndarray
     anon: np.ndarray
     via: np.ndarray
+    # (views, i): the bank build this picture came from, which gives the per-threat views of
+    # all its pictures at once, and this picture's index there (None: computed alone)
+    bank: tuple | None = field(default=None, compare=False, repr=False)
 
     def per_threat(self, n_threats: int) -> ThreatView:
         """Per object, the system track on it with the smallest position covariance."""
-        x = np.zeros((n_threats, 6))
-        P = _identities(n_threats)
-        source = np.full(n_threats, -1, dtype=np.int64)
-        cls = np.zeros(n_threats, dtype=np.int64)
+        if self.bank is not None:
+            views, i = self.bank
+            view = views.view(i, n_threats, self)
+            if view is not None:
+                return view
+        x, P, source, cls = _blank_view(n_threats)
         on = np.flatnonzero(self.label >= 0)
         if on.size:
-            d = self.P[on][:, (0, 1, 2), (0, 1, 2)]  # position variances
-            tr = d[:, 0] + d[:, 1] + d[:, 2]  # tr P[:3, :3], summed in np.trace's order
-            lab = self.label[on]
+            # tr P[:3, :3], summed in np.trace's order, of every track, then those on objects
+            Pf = self.P.reshape(-1, 36)
+            tr = Pf[:, 0] + Pf[:, 7] + Pf[:, 14]
+            lab = self.label
+            if on.size < lab.size:
+                tr, lab = tr[on], lab[on]
             o = np.lexsort((tr, lab))
-            head = np.ones(on.size, dtype=bool)  # first (smallest trace) of each object
-            head[1:] = lab[o[1:]] != lab[o[:-1]]
+            lab = lab[o]
+            head = np.empty(on.size, dtype=bool)  # first (smallest trace) of each object
+            head[0] = True
+            np.not_equal(lab[1:], lab[:-1], out=head[1:])
             first = on[o[head]]
-            j = self.label[first]
+            j = lab[head]
             x[j], P[j], source[j], cls[j] = (
                 self.x[first],
                 self.P[first],
@@ -77,15 +86,18 @@ class Picture:
         return ThreatView(self.t_s, source >= 0, x, P, source, cls)
 
 
-_IDENTITIES: dict[int, np.ndarray] = {}
+_BLANK: dict[int, tuple[np.ndarray, ...]] = {}
 
 
-def _identities(n: int) -> np.ndarray:
-    """A fresh ``(n, 6, 6)`` stack of identity matrices (copied from a cached one)."""
-    eye = _IDENTITIES.get(n)
-    if eye is None:
-        eye = _IDENTITIES[n] = np.broadcast_to(np.eye(6), (n, 6, 6)).copy()
-    return eye.copy()
+def _blank_view(n: int) -> list[np.ndarray]:
+    """Fresh arrays of a view on ``n`` objects with no track: ``x`` ``(n, 6)`` zeros, ``P``
+    ``(n, 6, 6)`` identities, ``source`` -1 and ``cls`` 0 (copied from cached ones)."""
+    blank = _BLANK.get(n)
+    if blank is None:
+        eye = np.broadcast_to(np.eye(6), (n, 6, 6)).copy()
+        blank = _BLANK[n] = (np.zeros((n, 6)), eye, np.full(n, -1, dtype=np.int64),
+                             np.zeros(n, dtype=np.int64))  # fmt: skip
+    return [a.copy() for a in blank]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,19 +161,23 @@ _TRACK_FIELDS = LocalTracks.__slots__
 
 
 def take_tracks(tracks: LocalTracks, keep: np.ndarray) -> LocalTracks:
-    """``tracks.select(keep)`` without the dataclass field lookup (a hot path)."""
+    """``tracks.select(keep)`` without the dataclass field lookup (a hot path; a mask is
+    turned into indices once, not once per field)."""
+    if keep.dtype == bool:
+        keep = keep.nonzero()[0]
     return LocalTracks(*[getattr(tracks, f)[keep] for f in _TRACK_FIELDS])
 
 
 class PictureBuilder:
-    """One nation's fusion of own and released tracks into its picture."""
+    """One nation's fusion of own and released tracks into its picture: a one-nation
+    :class:`~shieldwall.sharing.fuse_bank.PictureBank` (``fuser``; the bank that fuses every
+    nation of a :class:`~shieldwall.sharing.SharingStage` at once does the same per nation)."""
 
     def __init__(self, nation: int, max_age_s: float, retire_s: float) -> None:
+        from shieldwall.sharing.fuse_bank import PictureBank  # (it builds on this module)
+
         self.nation = nation
-        self.fuser = Fuser(max_age_s=max_age_s, retire_s=retire_s, criterion="fast")
-        self._memo_number = np.zeros(0, dtype=np.int64)  # sorted system numbers
-        # per system track (columns): label, source, code, named, anon, via (see _provenance)
-        self._memo = np.zeros((6, 0), dtype=np.int64)
+        self.fuser = PictureBank([nation], max_age_s, retire_s)
 
     def build(
         self,
@@ -173,119 +189,7 @@ class PictureBuilder:
         """Fuse ``own`` confirmed tracks with ``releases`` ``(key, source nation, tracks)``;
         the releases whose key is in ``anonymous`` came anonymously (their track ids are
         pseudonyms, and the picture's owner may not learn their source)."""
-        return build_pictures([self], t_s, [(own, releases, anonymous)])[0]
-
-    def _provenance(self, st: SystemTracks, parts, anonymous) -> np.ndarray:
-        """Label and source nation of each system track (its first input's this scan, or what
-        it had when it last had input), its coalition track number (see :func:`track_code`),
-        fixed when the system track starts, and its provenance masks (accumulated over its
-        life: a fused estimate remembers every input it has had). Returns them as the rows of
-        one ``(6, k)`` array (kept as the memo for the next scan: never written after)."""
-        k, m = st.number.size, self._memo_number.size
-        cols = np.empty((6, k), dtype=np.int64)
-        if m and k >= m and st.number[m - 1] == self._memo_number[m - 1]:
-            # no system track retired since the last scan (numbers only grow): the first m
-            # are the memo's, the rest started this scan
-            cols[:, :m] = self._memo
-            if k > m:
-                cols[:3, m:], cols[3:, m:] = -1, 0
-            new = np.arange(m, k)
-        else:
-            cols[:3], cols[3:] = -1, 0
-            if m:
-                idx = np.minimum(np.searchsorted(self._memo_number, st.number), m - 1)
-                known = self._memo_number[idx] == st.number
-                cols[:, known] = self._memo[:, idx[known]]
-            new = np.flatnonzero(cols[2] < 0)
-        # tracks started this scan (the last rows: numbers only grow) are numbered by their
-        # first input's id and anonymity
-        label, source, code, named, anon, via = cols
-        if new.size:
-            first_id = np.zeros(k, dtype=np.int64)
-            first_anon = np.zeros(k, dtype=bool)
-        # parts in reverse order: the first input of a track (local first) is written last
-        for key, nation, tr in reversed(parts):
-            if tr.track_id.size == 0 or key not in st.sources:
-                continue
-            sel = np.flatnonzero(st.prov_source == st.sources.index(key))
-            if sel.size == 0:
-                continue
-            rows, ids = st.prov_row[sel], st.prov_id[sel]
-            # the inputs are the batch's tracks in order, less any too old to fuse
-            same = ids.size == tr.track_id.size
-            label[rows] = tr.label if same else tr.label[np.searchsorted(tr.track_id, ids)]
-            source[rows] = nation
-            hidden = key in anonymous
-            if new.size:
-                first_id[rows] = ids
-                first_anon[rows] = hidden
-            if nation >= 0:  # (the analyst's coalition builder has no nation of its own)
-                bit = np.int64(1) << np.int64(nation)
-                if hidden:
-                    anon[rows] |= bit
-                else:
-                    named[rows] |= bit
-            if key != OWN:
-                via[rows] |= np.int64(1) << np.int64(key)
-        if new.size:
-            # an anonymous first input numbers the track in the block of no node, by its
-            # pseudonym
-            block = np.where(first_anon[new], -1, source[new])
-            code[new] = track_code(block, first_id[new])
-            # a code already in use in this picture (its origin track now feeds another
-            # system track) falls back to the block of no node (-1), above any node's track
-            # ids; it does not depend on whose picture this is, so equal inputs give equal
-            # pictures
-            taken = _repeated(code)[new]
-            code[new[taken]] = track_code(np.full(taken.sum(), -1),
-                                          FALLBACK_ID + st.number[new[taken]])  # fmt: skip
-        self._memo_number, self._memo = st.number, cols
-        return cols
-
-
-def build_pictures(
-    builders: list[PictureBuilder],
-    t_s: float,
-    inputs: list[tuple[LocalTracks, list[tuple[int, int, LocalTracks]], frozenset]],
-) -> list[Picture]:
-    """:meth:`PictureBuilder.build` of several builders at ``t_s`` (builder ``i`` gets
-    ``inputs[i] = (own, releases, anonymous)``), their fusers stepped together
-    (:func:`~shieldwall.tracking.fuser.step_fusers`) and their tracks classified in one call:
-    row by row the same as building each alone."""
-    parts = []
-    for b, (own, releases, _) in zip(builders, inputs, strict=True):
-        if not own.confirmed.all():
-            own = take_tracks(own, own.confirmed)
-        parts.append([(OWN, b.nation, own), *releases])
-    # a builder that holds nothing and gets nothing has an empty picture
-    live = [i for i, (b, ps) in enumerate(zip(builders, parts, strict=True))
-            if b.fuser.number.size or any(tr.track_id.size for _, _, tr in ps)]  # fmt: skip
-    out = [_empty_picture(t_s)] * len(builders)
-    if not live:
-        return out
-    sts = step_fusers([builders[i].fuser for i in live], t_s,
-                      [[_batch(key, tr) for key, _, tr in parts[i]] for i in live])  # fmt: skip
-    xs = [st.x for st in sts]
-    cls = classify(xs[0] if len(xs) == 1 else np.concatenate(xs))
-    lo = 0
-    for i, st in zip(live, sts, strict=True):
-        label, source, code, named, anon, via = builders[i]._provenance(st, parts[i],
-                                                                       inputs[i][2])  # fmt: skip
-        hi = lo + st.number.size
-        out[i] = Picture(t_s, code, st.x, st.P, cls[lo:hi], label, source, named, anon, via)
-        lo = hi
-    return out
-
-
-def _repeated(code: np.ndarray) -> np.ndarray:
-    """Per row, does its code appear in an earlier row? New tracks are the last rows (numbers
-    only grow), so for them this is: the code is held by an older track, or by a new one
-    started before it from the same origin."""
-    order = np.argsort(code, kind="stable")
-    s = code[order]
-    out = np.empty(code.size, dtype=bool)
-    out[order] = np.concatenate([[False], s[1:] == s[:-1]])
-    return out
+        return self.fuser.build(t_s, [(own, releases, anonymous)])[0]
 
 
 def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:
@@ -300,8 +204,3 @@ def _empty_picture(t_s: float) -> Picture:
     none = np.zeros(0, dtype=np.int64)
     return Picture(t_s, none, np.zeros((0, 6)), np.zeros((0, 6, 6)), none, none, none, none,
                    none, none)  # fmt: skip
-
-
-def _batch(key, tr: LocalTracks) -> TrackBatch:
-    """A node's tracks as a fusion input (already checked arrays: no copy, no validation)."""
-    return TrackBatch(key, tr.track_id, tr.x, tr.P, tr.t_s, tr.q_m2_s3, tr.ballistic)

@@ -29,11 +29,11 @@ from shieldwall.sharing.crossing import (
     Warnings,
     cross,
 )
+from shieldwall.sharing.fuse_bank import PictureBank
 from shieldwall.sharing.picture import (
     DelayLine,
     Picture,
     PictureBuilder,
-    build_pictures,
     take_tracks,
 )
 from shieldwall.tracking.node import LocalTracks
@@ -67,6 +67,10 @@ class SharingStage:
         max_age = scenario.sim.drop_track_s + self.max_latency_s + 2 * period
         self.builders = [PictureBuilder(a, max_age, 3 * period) for a in range(self.n)]
         self.twin = picture_twins(has_radar, self.terms)
+        # the nations that fuse (a twin shares its twin's picture), all in one bank
+        self._mine = [a for a in range(self.n) if self.twin[a] == a]
+        self.bank = PictureBank(self._mine, max_age, 3 * period)
+        self._anonymous = frozenset(k for k, t in enumerate(self.terms) if t.anonymous)
         self.pseudonyms = Pseudonyms(stream(seed, "anonymity"))
         self.rngs = [stream(seed, "release", t.agreement_id) for t in self.terms]
         self.audit = AuditLog()
@@ -115,12 +119,9 @@ class SharingStage:
                 inbox[r].append((k, term.source, tracks))
                 if tracks.track_id.size:
                     self.first_release.append((t_s, k, term.source, r, tracks.label))
-        mine = [a for a in range(self.n) if self.twin[a] == a]
-        built = build_pictures(
-            [self.builders[a] for a in mine], t_s,
-            [(snapshot[a], inbox[a], frozenset(k for k, _, _ in inbox[a]
-                                               if self.terms[k].anonymous)) for a in mine],
-        )  # fmt: skip
+        mine = self._mine
+        # (anonymity is asked only of the keys a nation received: all anonymous ones will do)
+        built = self.bank.build(t_s, [(snapshot[a], inbox[a], self._anonymous) for a in mine])
         pictures: list[Picture] = [None] * self.n  # type: ignore[list-item]
         for a, pic in zip(mine, built, strict=True):
             pictures[a] = pic
@@ -187,9 +188,10 @@ class AudienceLog:
                 self._chunks[a].append(done[id(pic)])
                 continue
             order = np.argsort(pic.number, kind="stable")  # by number: no source order leaks
-            P = pic.P[order]
-            pos_sigma = np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2) / 3.0)
-            vel_sigma = np.sqrt(np.trace(P[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
+            # traces of the position and velocity blocks, summed in np.trace's order
+            Pf = pic.P.reshape(-1, 36)
+            pos_sigma = np.sqrt((Pf[:, 0] + Pf[:, 7] + Pf[:, 14])[order] / 3.0)
+            vel_sigma = np.sqrt((Pf[:, 21] + Pf[:, 28] + Pf[:, 35])[order] / 3.0)
             self._chunks[a].append((np.full(order.size, t_s), pic.number[order],
                                     pic.x[order], pos_sigma, vel_sigma, pic.cls[order],
                                     pic.named[order], pic.anon[order],

@@ -138,6 +138,7 @@ class Fuser:
         self.q_m2_s3, self.ballistic = np.zeros(0), np.zeros(0, dtype=bool)
         self._next_number = 1
         self._sources: dict[Hashable, int] = {}
+        self._keys: tuple[Hashable, ...] = ()  # the keys of _sources, in order
         # (source index << 32 | track id) -> system number it last fed; sorted by code
         self._memo_code = np.zeros(0, dtype=np.int64)
         self._memo_number = np.zeros(0, dtype=np.int64)
@@ -150,35 +151,40 @@ class Fuser:
         """Check a scan's batches and gather what it must predict to ``t_s``: the system tracks
         and every batch's tracks no older than ``max_age_s`` (from their own stamps). Returns
         per live batch its source index and ids, and the pieces of the rows to predict,
-        system tracks first: lists of ``x``, ``P``, ``dt``, ``q``, ``ballistic``."""
+        system tracks first: lists of ``x``, ``P``, ``dt``, ``q``, ``ballistic``; and the
+        number of those rows."""
         if t_s < self.t_s:
             raise ValueError(f"fusion time {t_s} before the previous one {self.t_s}")
         keys = [b.source for b in batches]
         if len(set(keys)) != len(keys):
             raise ValueError("one batch per source key per scan")
-        srcs = [self._sources.setdefault(key, len(self._sources)) for key in keys]
+        sources = self._sources
         n_sys = self.number.size
         dt_sys = np.full(n_sys, t_s - self.t_s if n_sys else 0.0)
         self.t_s = t_s
-        live, ids = [], []
+        live, ids, n_rows = [], [], n_sys
         xs, Ps, dts = [self.x], [self.P], [dt_sys]
         qs, bals = [self.q_m2_s3], [self.ballistic]
-        for src, b in zip(srcs, batches, strict=True):
+        for key, b in zip(keys, batches, strict=True):
+            src = sources.setdefault(key, len(sources))
             if b.ids.size == 0:
                 continue
             age = t_s - b.t_s
-            if (age < -1e-9).any():
+            young = age.min()
+            if young < -1e-9:
                 raise ValueError(f"source {b.source!r} has tracks stamped after {t_s}")
-            ok = age <= self.max_age_s
-            dt = np.maximum(age, 0.0)
+            # max(age, 0) is age itself unless a stamp is (within 1e-9 s) after t_s
+            dt = age if young >= 0.0 else np.maximum(age, 0.0)
             live.append(src)
-            if ok.all():
+            if age.max() <= self.max_age_s:
                 ids.append(b.ids), xs.append(b.x), Ps.append(b.P), dts.append(dt)
                 qs.append(b.q_m2_s3), bals.append(b.ballistic)
             else:
+                ok = age <= self.max_age_s
                 ids.append(b.ids[ok]), xs.append(b.x[ok]), Ps.append(b.P[ok])
                 dts.append(dt[ok]), qs.append(b.q_m2_s3[ok]), bals.append(b.ballistic[ok])
-        return live, ids, xs, Ps, dts, qs, bals
+            n_rows += ids[-1].size
+        return live, ids, xs, Ps, dts, qs, bals, n_rows
 
     def _finish(self, plan: tuple, x: np.ndarray, P: np.ndarray, q: np.ndarray,
                 bal: np.ndarray) -> SystemTracks:  # fmt: skip
@@ -187,36 +193,40 @@ class Fuser:
         srcs, all_ids = plan[0], plan[1]
         n_sys, t_s = self.number.size, self.t_s
         self.x, self.P = x[:n_sys], P[:n_sys]
-        got = np.zeros(n_sys, dtype=bool)
-        prov: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        unsure: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # not fed as before
+        # fed this scan, per row (each input starts at most one track: room for all)
+        got = np.zeros(x.shape[0], dtype=bool)
+        all_rows, all_sticky = [], []
         a = n_sys
         for src, ids in zip(srcs, all_ids, strict=True):
             b = a + ids.size
             xb, Pb = x[a:b], P[a:b]
             rows, sticky = self._assign(src, ids, xb, Pb, q[a:b], bal[a:b])
-            if got.size < self.number.size:
-                got = np.concatenate([got, np.zeros(self.number.size - got.size, dtype=bool)])
-            if prov:
+            if all_rows:
                 self._fuse_into(rows, xb, Pb, got)
             else:  # the first batch of a scan replaces predictions only
                 self.x[rows], self.P[rows] = xb, Pb
             got[rows] = True
-            src_col = np.full(rows.size, src)
-            prov.append((rows, src_col, ids))
-            if not sticky.all():
-                unsure.append((rows[~sticky], src_col[~sticky], ids[~sticky]))
+            all_rows.append(rows)
+            all_sticky.append(sticky)
             a = b
-        self.last_input_s[got] = t_s
-        if len(prov) == 1:
-            rows, src, ids = prov[0]
-        elif prov:
-            rows, src, ids = (np.concatenate(a) for a in zip(*prov, strict=True))
+        n = self.number.size
+        got = got[:n]
+        if len(all_rows) == 1:
+            rows, ids, sticky = all_rows[0], all_ids[0], all_sticky[0]
+            src = np.full(rows.size, srcs[0])
+        elif all_rows:
+            rows, ids = np.concatenate(all_rows), np.concatenate(all_ids)
+            sticky = np.concatenate(all_sticky)
+            src = np.repeat(srcs, [r.size for r in all_rows])
         else:
-            rows, src, ids = _NO_ROWS, _NO_IDS, _NO_IDS
-        if unsure:  # an input fed as its memo says needs no new memo entry
-            r, s_, i = (np.concatenate(a) for a in zip(*unsure, strict=True))
-            self._remember(s_, i, self.number[r])
+            rows, src, ids, sticky = _NO_ROWS, _NO_IDS, _NO_IDS, None
+        if all_rows:
+            # the latest input of a track sets its motion model (inputs in order: last wins)
+            self.q_m2_s3[rows], self.ballistic[rows] = q[n_sys:], bal[n_sys:]
+            self.last_input_s[got] = t_s
+            if not sticky.all():  # an input fed as its memo says needs no new memo entry
+                unsure = ~sticky
+                self._remember(src[unsure], ids[unsure], self.number[rows[unsure]])
         keep = self._retire(t_s)
         if keep is not None:
             got, rows = got[keep], (np.cumsum(keep) - 1)[rows]
@@ -225,53 +235,68 @@ class Fuser:
         # written in place
         return SystemTracks(
             t_s, self.number, self.x, self.P, got,
-            self.last_input_s.copy(), rows, src, ids, tuple(self._sources),
+            self.last_input_s.copy(), rows, src, ids, self._source_keys(),
         )  # fmt: skip
+
+    def _source_keys(self) -> tuple[Hashable, ...]:
+        """The source keys seen so far, by index (a tuple rebuilt only when one is new)."""
+        if len(self._keys) != len(self._sources):
+            self._keys = tuple(self._sources)
+        return self._keys
 
     def _assign(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray, q: np.ndarray,
                 bal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """System-track row of every input of one source (new tracks appended), and whether
         each input went to the row its memo entry names."""
         rows = self._sticky_rows(src, ids, x, P)
-        free = rows < 0
-        if free.any():
-            free_in = np.flatnonzero(free)
-            open_ = np.ones(self.number.size, dtype=bool)
-            open_[rows[~free]] = False
-            open_rows = np.flatnonzero(open_)
-            if open_rows.size:
-                i, j, _ = associate_tracks(x[free_in], P[free_in], self.x[open_rows],
-                                           self.P[open_rows], self.gate)  # fmt: skip
-                rows[free_in[i]] = open_rows[j]
-            new = np.flatnonzero(rows < 0)
-            if new.size:
-                rows[new] = self._start(x[new], P[new], q[new], bal[new])
-        self.q_m2_s3[rows], self.ballistic[rows] = q, bal
-        return rows, ~free
+        if rows is None:
+            rows = np.full(ids.size, -1, dtype=np.intp)
+            sticky = np.zeros(ids.size, dtype=bool)
+        else:
+            sticky = rows >= 0
+            if sticky.all():
+                return rows, sticky
+        free_in = np.flatnonzero(~sticky)
+        open_ = np.ones(self.number.size, dtype=bool)
+        open_[rows[sticky]] = False
+        open_rows = np.flatnonzero(open_)
+        if open_rows.size:
+            i, j, _ = associate_tracks(x[free_in], P[free_in], self.x[open_rows],
+                                       self.P[open_rows], self.gate)  # fmt: skip
+            rows[free_in[i]] = open_rows[j]
+        new = np.flatnonzero(rows < 0)
+        if new.size:
+            rows[new] = self._start(x[new], P[new], q[new], bal[new])
+        return rows, sticky
 
-    def _sticky_rows(self, src: int, ids: np.ndarray, x: np.ndarray, P: np.ndarray) -> np.ndarray:
+    def _sticky_rows(self, src: int, ids: np.ndarray, x: np.ndarray,
+                     P: np.ndarray) -> np.ndarray | None:  # fmt: skip
         """Rows the inputs fed before, where that track lives and the pair passes the gate;
-        -1 elsewhere. Of two inputs claiming one row, the first keeps it."""
-        rows = np.full(ids.size, -1, dtype=np.intp)
-        if self._memo_code.size == 0 or ids.size == 0 or self.number.size == 0:
-            return rows
+        -1 elsewhere (None: no input has a live memo entry). Of two inputs claiming one row,
+        the first keeps it."""
+        m, n_sys = self._memo_code.size, self.number.size
+        if m == 0 or ids.size == 0 or n_sys == 0:
+            return None
         code = (np.int64(src) << 32) | ids
-        k = np.minimum(np.searchsorted(self._memo_code, code), self._memo_code.size - 1)
-        num = np.where(self._memo_code[k] == code, self._memo_number[k], -1)
-        r = np.minimum(np.searchsorted(self.number, num), self.number.size - 1)
-        live = (num >= 0) & (self.number[r] == num)
+        k = self._memo_code.searchsorted(code)
+        k[k == m] = m - 1
+        num = self._memo_number[k]
+        r = self.number.searchsorted(num)
+        r[r == n_sys] = n_sys - 1
+        live = (self._memo_code[k] == code) & (self.number[r] == num)
         if live.all():
             live = pair_distances(x, P, self.x[r], self.P[r]) <= self.gate
         elif live.any():
             rl = r[live]
             live[live] = pair_distances(x[live], P[live], self.x[rl], self.P[rl]) <= self.gate
         else:
-            return rows
-        cand = np.flatnonzero(live)
-        rc = r[cand]
+            return None
+        rc = r[live]
         if len(set(rc.tolist())) == rc.size:  # the usual case: no two inputs claim one row
-            rows[cand] = rc
-            return rows
+            r[~live] = -1
+            return r
+        rows = np.full(ids.size, -1, dtype=np.intp)
+        cand = np.flatnonzero(live)
         _, first = np.unique(rc, return_index=True)
         rows[cand[first]] = rc[first]
         return rows
@@ -279,13 +304,14 @@ class Fuser:
     def _start(self, x: np.ndarray, P: np.ndarray, q: np.ndarray, bal: np.ndarray) -> np.ndarray:
         """Append new system tracks; numbers are fresh, never reused."""
         n, k = x.shape[0], self.number.size
-        self.number = np.concatenate([self.number, self._next_number + np.arange(n)])
+        rows = np.arange(k, k + n)
+        self.number = np.concatenate([self.number, rows + (self._next_number - k)])
         self._next_number += n
         self.x, self.P = np.concatenate([self.x, x]), np.concatenate([self.P, P])
         self.last_input_s = np.concatenate([self.last_input_s, np.full(n, self.t_s)])
         self.q_m2_s3 = np.concatenate([self.q_m2_s3, q])
         self.ballistic = np.concatenate([self.ballistic, bal])
-        return k + np.arange(n)
+        return rows
 
     def _fuse_into(self, rows: np.ndarray, x: np.ndarray, P: np.ndarray, got: np.ndarray) -> None:
         """First input of this scan replaces a track's prediction; later ones fuse by CI."""
@@ -297,38 +323,37 @@ class Fuser:
         self.x[r], self.P[r], _ = covariance_intersection(
             self.x[r], self.P[r], x[fold], P[fold], self.criterion
         )
-        self.x[rows[~fold]], self.P[rows[~fold]] = x[~fold], P[~fold]
+        if not fold.all():
+            self.x[rows[~fold]], self.P[rows[~fold]] = x[~fold], P[~fold]
 
     def _remember(self, src: np.ndarray, ids: np.ndarray, number: np.ndarray) -> None:
         """Record which system number each ``(source, id)`` fed this scan (codes are unique
         within a scan, so the memo stays sorted and unique)."""
-        if ids.size == 0:
-            return
         code = (src.astype(np.int64) << 32) | ids
         n = self._memo_code.size
         if n:
-            pos = np.searchsorted(self._memo_code, code)
+            pos = self._memo_code.searchsorted(code)
             hit = self._memo_code[np.minimum(pos, n - 1)] == code
             if hit.all():  # the usual case: every pair fed before
                 self._memo_number[pos] = number
                 return
             old = np.ones(n, dtype=bool)
             old[pos[hit]] = False
+            allc = np.concatenate([self._memo_code[old], code])
+            alln = np.concatenate([self._memo_number[old], number])
         else:
-            old = np.zeros(0, dtype=bool)
-        allc = np.concatenate([self._memo_code[old], code])
-        alln = np.concatenate([self._memo_number[old], number])
+            allc, alln = code, number
         order = np.argsort(allc, kind="stable")
         self._memo_code, self._memo_number = allc[order], alln[order]
 
     def _retire(self, t_s: float) -> np.ndarray | None:
         """Drop tracks without input for ``retire_s`` (and memo entries pointing at them);
         returns the rows kept, or None when all are."""
-        keep = t_s - self.last_input_s <= self.retire_s
-        if keep.all():
+        if self.last_input_s.size == 0 or t_s - self.last_input_s.min() <= self.retire_s:
             return None
+        keep = t_s - self.last_input_s <= self.retire_s
         gone = self.number[~keep]  # sorted, as the numbers are
-        at = np.minimum(np.searchsorted(gone, self._memo_number), gone.size - 1)
+        at = np.minimum(gone.searchsorted(self._memo_number), gone.size - 1)
         m = gone[at] != self._memo_number
         self._memo_code, self._memo_number = self._memo_code[m], self._memo_number[m]
         self.number, self.x, self.P = self.number[keep], self.x[keep], self.P[keep]
@@ -345,12 +370,15 @@ def step_fusers(
     independent, so this equals stepping each alone, with one call's overhead."""
     plans = [f._plan(t_s, bs) for f, bs in zip(fusers, batches, strict=True)]
     # every fuser's rows (system tracks, then inputs), field by field, in one array each
-    x, P, dt, q, bal = (np.concatenate([piece for plan in plans for piece in plan[i]])
-                        for i in range(2, 7))  # fmt: skip
+    if len(plans) == 1 and len(plans[0][2]) == 1:  # no inputs: the system tracks alone
+        x, P, dt, q, bal = (plans[0][i][0] for i in range(2, 7))
+    else:
+        x, P, dt, q, bal = (np.concatenate([piece for plan in plans for piece in plan[i]])
+                            for i in range(2, 7))  # fmt: skip
     x, P = predict(x, P, dt, q, bal)
     out, lo = [], 0
     for f, plan in zip(fusers, plans, strict=True):
-        hi = lo + sum(piece.shape[0] for piece in plan[2])
+        hi = lo + plan[7]
         out.append(f._finish(plan, x[lo:hi], P[lo:hi], q[lo:hi], bal[lo:hi]))
         lo = hi
     return out

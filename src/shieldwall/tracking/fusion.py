@@ -40,6 +40,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
+from shieldwall.tracking.fastnp import einsum, inv, solve
+
 Criterion = Literal["trace", "det", "fast"]
 _NEWTON_STEPS = 60
 _BRUTE_FORCE_PAIRS = 4096  # below this many pairs a k-d tree costs more than it saves
@@ -138,13 +140,13 @@ def _fuse_information(
     # P^-1 = w P1^-1 + (1 - w) P2^-1
     P = _spd_inverse(wb * I1 + (1.0 - wb) * I2)
     # x = P (w P1^-1 x1 + (1 - w) P2^-1 x2) = x2 + w P P1^-1 (x1 - x2)  (as P P^-1 = I)
-    b = np.einsum("mij,mj->mi", wb * I1, x1 - x2)
-    return x2 + np.einsum("mij,mj->mi", P, b), P
+    b = einsum("mij,mj->mi", wb * I1, x1 - x2)
+    return x2 + einsum("mij,mj->mi", P, b), P
 
 
 def _spd_inverse(A: np.ndarray) -> np.ndarray:
     """Symmetric inverse of SPD matrices ``(m, d, d)``."""
-    Ai = np.linalg.inv(A)
+    Ai = inv(A)
     return 0.5 * (Ai + Ai.transpose(0, 2, 1))
 
 
@@ -189,7 +191,7 @@ def pair_distances(x1: np.ndarray, P1: np.ndarray, x2: np.ndarray, P2: np.ndarra
     d = x1 - x2
     # S = P1 + P2 ; d2 = d' S^-1 d
     S = P1 + P2
-    return np.einsum("ki,ki->k", d, np.linalg.solve(S, d[..., None])[..., 0])
+    return einsum("ki,ki->k", d, solve(S, d[..., None])[..., 0])
 
 
 def associate_tracks(
@@ -201,16 +203,25 @@ def associate_tracks(
     :func:`track_pair_candidates`; ``linear_sum_assignment`` on the rows and columns that have
     a candidate, with gated-out pairs forbidden. Needs no source identity, only states and
     covariances. Returns matched indices ``(i, j)`` and their distances, sorted by ``i``."""
-    tr1 = np.trace(P1[:, :3, :3], axis1=1, axis2=2)
-    tr2 = np.trace(P2[:, :3, :3], axis1=1, axis2=2)
+    tr1 = P1[:, :3, :3].trace(axis1=1, axis2=2)
+    tr2 = P2[:, :3, :3].trace(axis1=1, axis2=2)
     i, j = track_pair_candidates(x1[:, :3], tr1, x2[:, :3], tr2, gate)
+    if i.size == 0:
+        return i, j, np.zeros(0)
     d2 = pair_distances(x1[i], P1[i], x2[j], P2[j])
     ok = d2 <= gate
     i, j, d2 = i[ok], j[ok], d2[ok]
     if i.size == 0:
         return i, j, d2
-    rows, ri = np.unique(i, return_inverse=True)
-    cols, cj = np.unique(j, return_inverse=True)
+    # the distinct rows and columns with a candidate, and each pair's place among them (as
+    # np.unique(..., return_inverse=True); the candidates come sorted by i)
+    first = np.empty(i.size, dtype=bool)
+    first[0] = True
+    np.not_equal(i[1:], i[:-1], out=first[1:])
+    rows, ri = i[first], np.cumsum(first) - 1
+    has = np.zeros(x2.shape[0], dtype=bool)
+    has[j] = True
+    cols, cj = has.nonzero()[0], (np.cumsum(has) - 1)[j]
     # forbidden pairs cost more than any full set of allowed ones, so the solver maximises the
     # number of gated matches first and minimises their total distance second
     big = gate * (min(rows.size, cols.size) + 1.0) + 1.0

@@ -1,0 +1,56 @@
+"""Per-threat views of all of one bank build's pictures at once (:class:`CycleViews`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shieldwall.sharing.picture import ThreatView, _blank_view
+
+
+class CycleViews:
+    """The per-threat views (:meth:`Picture.per_threat`) of all pictures of one bank build,
+    computed together on first use: one sort by owner, object and position covariance
+    trace instead of one per picture (row by row the same)."""
+
+    def __init__(self, t_s, owner, label, x, P, source, cls, n_owners: int) -> None:
+        self.t_s, self.owner, self.label, self.x, self.P = t_s, owner, label, x, P
+        self.source, self.cls, self.n_owners = source, cls, n_owners
+        self._views: dict[int, list[ThreatView]] = {}
+        # per picture, the arrays its view rests on: x, P, label, source, cls
+        self.inputs: list[tuple[np.ndarray, ...]] = []
+
+    def view(self, i: int, n_threats: int, picture) -> ThreatView | None:
+        """Picture ``i``'s view on ``n_threats`` objects (None if ``picture`` does not hold
+        that picture's arrays, e.g. a copy with other ones: it computes its own)."""
+        x, P, label, source, cls = self.inputs[i]
+        if not (picture.x is x and picture.P is P and picture.label is label
+                and picture.source is source and picture.cls is cls):  # fmt: skip
+            return None
+        views = self._views.get(n_threats)
+        if views is None:
+            views = self._views[n_threats] = self._compute(n_threats)
+        return views[i]
+
+    def _compute(self, n: int) -> list[ThreatView]:
+        x, P, source, cls = _blank_view(self.n_owners * n)  # owner by owner, n objects each
+        on = (self.label >= 0).nonzero()[0]
+        if on.size:
+            # tr P[:3, :3], summed in np.trace's order
+            Pf = self.P.reshape(-1, 36)
+            tr = Pf[:, 0] + Pf[:, 7] + Pf[:, 14]
+            lab, own = self.label, self.owner
+            if on.size < lab.size:
+                tr, lab, own = tr[on], lab[on], own[on]
+            o = np.lexsort((tr, lab, own))
+            lab, own = lab[o], own[o]
+            head = np.empty(on.size, dtype=bool)  # first (smallest trace) per owner and object
+            head[0] = True
+            head[1:] = (lab[1:] != lab[:-1]) | (own[1:] != own[:-1])
+            first = on[o[head]]
+            j = own[head] * n + lab[head]
+            x[j], P[j], source[j], cls[j] = (self.x[first], self.P[first], self.source[first],
+                                             self.cls[first])  # fmt: skip
+        has = source >= 0
+        return [ThreatView(self.t_s, has[a : a + n], x[a : a + n], P[a : a + n],
+                           source[a : a + n], cls[a : a + n])
+                for a in range(0, self.n_owners * n, n)]  # fmt: skip
