@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from shieldwall.tracking.fastnp import einsum
-from shieldwall.tracking.filters import gaussian_loglik
+from shieldwall.tracking.fastnp import amax, amin, einsum, logdet, solve
+from shieldwall.tracking.filters import LOG_2PI
 from shieldwall.tracking.frame import ALL_PAIRS_MAX, EYE3, Frame
 
 BALL_MARGIN = 1e-12  # of |p|^2 + |z|^2: far above the rounding of the expanded distance
@@ -36,7 +36,7 @@ def stack_gate(x, P, acc, q, t_s: float, frame: Frame, gamma: float, tn, nation)
     mask = tn[:, None] == nation
     diag, tr_r = einsum("kii->ki", P), einsum("mii->m", frame.R)
     if k * m > ALL_PAIRS_MAX:
-        mask &= _ball(x, diag, acc, q, t_s, frame, float(tr_r.max()), gamma)
+        mask &= _ball(x, diag, acc, q, t_s, frame, float(amax(tr_r)), gamma)
     ti, dj = mask.nonzero()
     if ti.size == 0:
         return None
@@ -67,18 +67,24 @@ def stack_gate(x, P, acc, q, t_s: float, frame: Frame, gamma: float, tn, nation)
     S = Pt[:, :3, :3] - tb * (Pc + Pc.transpose(0, 2, 1)) + (tb * tb) * Pt[:, 3:, 3:]
     S = S + frame.R.take(dj, 0)
     S += qt[:, None, None] * EYE3
-    loglik, d2 = gaussian_loglik(y, S)
+    # d2 = y' S^-1 y; ln N(y; 0, S) only inside the gate (as filters.gaussian_loglik: the
+    # same kernels, each pair's numbers independent of the others)
+    d2 = einsum("ni,ni->n", y, solve(S, y[:, :, None])[:, :, 0])
     inside = (d2 <= gamma).nonzero()[0]
-    if inside.size == ti.size:
-        return ti, dj, y, qt, loglik
-    return ti.take(inside), dj.take(inside), y.take(inside, 0), qt.take(inside), loglik.take(inside)
+    if inside.size == 0:
+        return None
+    if inside.size < ti.size:
+        ti, dj, y, qt = ti.take(inside), dj.take(inside), y.take(inside, 0), qt.take(inside)
+        d2, S = d2.take(inside), S.take(inside, 0)
+    loglik = -0.5 * (d2 + logdet(S) + y.shape[1] * LOG_2PI)
+    return ti, dj, y, qt, loglik
 
 
 def _ball(x, diag, acc, q, t_s: float, frame: Frame, tr_r_max: float, gamma: float):
     """``(k, m)`` mask of the pairs inside :func:`~shieldwall.tracking.frame._near`'s ball
     (its radius, the distance by one matrix product; see the module docstring)."""
     k = x.shape[0]
-    tau_max = t_s - float(frame.t_s.min())
+    tau_max = t_s - float(amin(frame.t_s))
     # sqrt(tr Ppp), sqrt(tr Pvv)
     sd = np.sqrt(np.add.reduce(diag.reshape(k, 2, 3), 2))
     spread = sd[:, 0] + tau_max * sd[:, 1]

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from shieldwall.tracking.fastnp import all_, amax, amin, any_, count_nonzero
 from shieldwall.tracking.frame import (
     Q_BY_CLASS,
     Frame,
@@ -129,38 +130,50 @@ class NodeStack(NodeTracker):
     def tracks(self) -> tuple[LocalTracks, ...]:  # type: ignore[override]
         """Every nation's live tracks, stamped at their last update: the same object as in the
         previous call for a nation whose tracks did not change (read them only)."""
-        snap = self._snapshot
-        for a in range(self.n_nations):
-            if snap[a] is None:
-                snap[a] = self._nation_tracks(a)
-        return tuple(snap)  # type: ignore[arg-type]
+        return self._snapshots(self._snapshot, False)
 
     def confirmed_tracks(self) -> tuple[LocalTracks, ...]:
         """Every nation's confirmed tracks (``tracks()[a].select(tracks()[a].confirmed)``),
         the same object as in the previous call for a nation whose tracks did not change."""
-        conf = self._confirmed
-        for a in range(self.n_nations):
-            if conf[a] is None:
-                conf[a] = self._nation_tracks(a, True)
-        return tuple(conf)  # type: ignore[arg-type]
+        return self._snapshots(self._confirmed, True)
 
     def knows_fast(self) -> bool:
         """Whether any nation holds a confirmed track it classifies as a ballistic or cruise
         missile."""
-        return bool(np.count_nonzero(self.confirmed & (self.cls < 2)))
+        return bool(count_nonzero(self.confirmed & (self.cls < 2)))
 
-    def _nation_tracks(self, a: int, confirmed: bool = False) -> LocalTracks:
-        mine = self.nation == a
-        idx = (mine & self.confirmed if confirmed else mine).nonzero()[0]
+    def _snapshots(self, snap: list[LocalTracks | None], confirmed: bool):
+        """``snap`` with the missing nations' (confirmed) tracks filled in: one gather of each
+        column for all of them, in nation order, sliced per nation (the slices are views of
+        the read-only gathered arrays, so they are read-only too)."""
+        todo = [a for a, s in enumerate(snap) if s is None]
+        if not todo:
+            return tuple(snap)
+        nation = self.nation
+        if len(todo) == self.n_nations:
+            sel = self.confirmed if confirmed else None
+        else:
+            want = np.zeros(self.n_nations, dtype=bool)
+            want[todo] = True
+            sel = want.take(nation)
+            if confirmed:
+                sel &= self.confirmed
+        idx = np.arange(nation.size) if sel is None else sel.nonzero()[0]
+        tn = nation.take(idx)
+        if len(todo) > 1:  # in nation order (stable: each nation's tracks keep their order)
+            order = tn.argsort(kind="stable")
+            idx, tn = idx.take(order), tn.take(order)
+        bounds = np.bincount(tn, minlength=self.n_nations).cumsum().tolist()
         cls = self.cls.take(idx)
-        stamp = np.empty(idx.size)
-        stamp.fill(self.stamps[a])
-        cols = (self.id.take(idx), self.x.take(idx, 0), self.P.take(idx, 0), stamp,
-                self.confirmed.take(idx), self.label.take(idx), cls, Q_BY_CLASS.take(cls),
-                cls == 0)  # fmt: skip
+        cols = (self.id.take(idx), self.x.take(idx, 0), self.P.take(idx, 0),
+                self.stamps.take(tn), self.confirmed.take(idx), self.label.take(idx), cls,
+                Q_BY_CLASS.take(cls), cls == 0)  # fmt: skip
         for c in cols:  # shared from cycle to cycle while unchanged: read-only
             c.flags.writeable = False
-        return LocalTracks(*cols)
+        for a in todo:
+            lo, hi = bounds[a - 1] if a else 0, bounds[a]
+            snap[a] = LocalTracks(*[c[lo:hi] for c in cols])
+        return tuple(snap)
 
     def _dirty(self, nations: np.ndarray | set[int]) -> None:
         """Forget the snapshots of ``nations`` (a mask, or a set of indices)."""
@@ -177,7 +190,7 @@ class NodeStack(NodeTracker):
         """Predict the tracks of the nations with detections to ``t_s``, gate each against its
         nation's detections, and choose GNN pairs (see :meth:`NodeTracker._associate`)."""
         on = active.take(self.nation)
-        rows = None if on.all() else on.nonzero()[0]
+        rows = None if all_(on) else on.nonzero()[0]
         if rows is not None and rows.size == 0:
             return None
         x, P, cls, tn = self.x, self.P, self.cls, self.nation
@@ -186,7 +199,7 @@ class NodeStack(NodeTracker):
         dt = t_s - self.stamps.take(tn)
         q = Q_BY_CLASS.take(cls)
         dt0 = float(dt[0])
-        if (dt == dt0).all():  # one interval for all: the per-class table (same numbers)
+        if all_(dt == dt0):  # one interval for all: the per-class table (same numbers)
             Q, dt = process_noise_table(dt0, _Q_KEY).take(cls, 0), dt0
         else:
             Q, dt = process_noise(dt, q), dt[:, None]
@@ -207,7 +220,7 @@ class NodeStack(NodeTracker):
         ti, dj = ti.take(good), dj.take(good)
         if rows is not None:
             ti = rows.take(ti)
-        if (ti[1:] == ti[:-1]).any() or np.bincount(dj).max() > 1:
+        if any_(ti[1:] == ti[:-1]) or amax(np.bincount(dj)) > 1:
             sel = self._assign(ti, dj, score.take(good), frame)
             good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
         return Hits(ti, dj, y.take(good, 0), qt.take(good))
@@ -235,14 +248,14 @@ class NodeStack(NodeTracker):
             return
         i, j = _upper_pairs(conf.size)
         cn = self.nation.take(conf)
-        if cn.min() != cn.max():
+        if amin(cn) != amax(cn):
             same = (cn.take(i) == cn.take(j)).nonzero()[0]
             i, j = i.take(same), j.take(same)
         self._merge_pairs(conf, i, j, drop)
 
     def _delete_all(self, gone: np.ndarray) -> StackChanges:
         """Delete the tracks ``gone`` (mask); the confirmed ones are reported."""
-        if not np.count_nonzero(gone):
+        if not count_nonzero(gone):
             return NO_STACK_CHANGES
         ended = (gone & self.confirmed).nonzero()[0]
         self._dirty(set(self.nation.compress(gone).tolist()))
