@@ -357,10 +357,9 @@ def init_links(
     # squared distances by one matrix product, |z_i|^2 + |z_j|^2 - 2 z_i.z_j, with a margin
     # far above their rounding (a few ulps of |z_i|^2 + |z_j|^2)
     reach_max = 3.0 * np.sqrt(2.0 * float(amax(tr))) + speed_m_s * float(amax(t_s) - amin(t_s))
-    zz = einsum("mi,mi->m", z, z)
-    near = (zz[:, None] + zz) - 2.0 * (z @ z.T)
-    slack = reach_max * reach_max + _DIST2_MARGIN * zz
-    if not count_nonzero((near <= slack[:, None] + _DIST2_MARGIN * zz) & other):
+    # (1 - M) |z_i|^2 - reach^2 + (1 - M) |z_j|^2 <= 2 z_i.z_j: the margin taken off the norms
+    w = (1.0 - _DIST2_MARGIN) * einsum("mi,mi->m", z, z)
+    if not count_nonzero(((w - reach_max * reach_max)[:, None] + w <= (2.0 * z) @ z.T) & other):
         return None
     d = z[:, None, :] - z
     # |z_i - z_j| (sequential sum of squares, as np.linalg.norm)

@@ -322,7 +322,7 @@ class NodeTracker:
         ``drop_track_s``, vaguer than ``max_pos_sigma_m`` or underground by three sigmas
         (``alt``, ``sig_alt``: altitude and its sigma from :func:`kinematics`, if known)."""
         cfg = self.config
-        sigma = np.sqrt(np.maximum.reduce(einsum("kii->ki", self.P)[:, :3], 1))
+        sigma = np.sqrt(np.maximum.reduce(self.P.diagonal(0, 1, 2)[:, :3], 1))
         if alt is None:
             pos = self.x[:, :3]
             r = np.sqrt(np.add.reduce(pos * pos, 1))  # as np.linalg.norm

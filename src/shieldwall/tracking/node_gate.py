@@ -34,9 +34,10 @@ def stack_gate(x, P, acc, q, t_s: float, frame: Frame, gamma: float, tn, nation)
     process noise ``q`` ``(k,)``."""
     k, m = x.shape[0], frame.t_s.size
     mask = tn[:, None] == nation
-    diag, tr_r = einsum("kii->ki", P), einsum("mii->m", frame.R)
+    diag, tr_r = P.diagonal(0, 1, 2), einsum("mii->m", frame.R)  # diag: a view, as einsum's
+    tr = np.add.reduce(diag.reshape(k, 2, 3), 2)  # tr Ppp, tr Pvv
     if k * m > ALL_PAIRS_MAX:
-        mask &= _ball(x, diag, acc, q, t_s, frame, float(amax(tr_r)), gamma)
+        mask &= _ball(x, tr, acc, q, t_s, frame, float(amax(tr_r)), gamma)
     ti, dj = mask.nonzero()
     if ti.size == 0:
         return None
@@ -50,7 +51,6 @@ def stack_gate(x, P, acc, q, t_s: float, frame: Frame, gamma: float, tn, nation)
     y = frame.z.take(dj, 0) - back
     qt = q.take(ti) * tau**3 / 3.0
     # tr S = tr Ppp - 2 tau tr Ppv + tau^2 tr Pvv + tr R + 3 q tau^3 / 3
-    tr = np.add.reduce(diag.reshape(k, 2, 3), 2)
     tr_pv = einsum("kii->k", P[:, :3, 3:])
     tr_s = (tr[:, 0].take(ti) - 2.0 * tau * tr_pv.take(ti) + tau * tau * tr[:, 1].take(ti)
             + tr_r.take(dj) + 3.0 * qt)  # fmt: skip
@@ -80,13 +80,13 @@ def stack_gate(x, P, acc, q, t_s: float, frame: Frame, gamma: float, tn, nation)
     return ti, dj, y, qt, loglik
 
 
-def _ball(x, diag, acc, q, t_s: float, frame: Frame, tr_r_max: float, gamma: float):
+def _ball(x, tr, acc, q, t_s: float, frame: Frame, tr_r_max: float, gamma: float):
     """``(k, m)`` mask of the pairs inside :func:`~shieldwall.tracking.frame._near`'s ball
-    (its radius, the distance by one matrix product; see the module docstring)."""
-    k = x.shape[0]
+    (its radius, the distance by one matrix product; see the module docstring); ``tr``
+    ``(k, 2)``: the traces of each track's position and velocity covariances."""
     tau_max = t_s - float(amin(frame.t_s))
     # sqrt(tr Ppp), sqrt(tr Pvv)
-    sd = np.sqrt(np.add.reduce(diag.reshape(k, 2, 3), 2))
+    sd = np.sqrt(tr)
     spread = sd[:, 0] + tau_max * sd[:, 1]
     tr_s = spread * spread + (tr_r_max + q * tau_max**3)
     v = x[:, 3:]
@@ -94,7 +94,8 @@ def _ball(x, diag, acc, q, t_s: float, frame: Frame, tr_r_max: float, gamma: flo
     if acc is not None:
         radius += 0.5 * tau_max**2 * np.sqrt(einsum("ki,ki->k", acc, acc))
     p, z = x[:, :3], frame.z
-    pp, zz = einsum("ki,ki->k", p, p), einsum("mi,mi->m", z, z)
-    # |p - z|^2 <= r^2, with |p - z|^2 = |p|^2 + |z|^2 - 2 p.z
-    lhs = (pp[:, None] + zz) - 2.0 * (p @ z.T)
-    return lhs <= (radius * radius + BALL_MARGIN * pp)[:, None] + BALL_MARGIN * zz
+    # |p - z|^2 <= r^2, with |p - z|^2 = |p|^2 + |z|^2 - 2 p.z, the margin taken off the
+    # squared norms: (1 - M) |p|^2 - r^2 + (1 - M) |z|^2 <= 2 p.z (three (k, m) operations)
+    a = (1.0 - BALL_MARGIN) * einsum("ki,ki->k", p, p) - radius * radius
+    b = (1.0 - BALL_MARGIN) * einsum("mi,mi->m", z, z)
+    return a[:, None] + b <= (2.0 * p) @ z.T
