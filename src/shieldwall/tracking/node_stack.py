@@ -228,9 +228,13 @@ class NodeStack(NodeTracker):
     def _new_ids(self, n: int) -> np.ndarray:
         """Ids of the ``n`` new tracks, numbered in their nations (``_born_nation``: set with
         the new tracks)."""
-        nxt = self.next_ids
+        nxt, born = self.next_ids, self._born_nation
+        if n == 1 or amin(born) == amax(born):  # all of one nation: consecutive ids
+            a = int(born[0])
+            nxt[a] += n
+            return np.arange(nxt[a] - n, nxt[a], dtype=np.int64)
         ids = []
-        for a in self._born_nation.tolist():  # a few new tracks a frame
+        for a in born.tolist():  # a few new tracks a frame
             ids.append(nxt[a])
             nxt[a] += 1
         return np.array(ids, dtype=np.int64)
