@@ -69,6 +69,7 @@ class NodeStack(NodeTracker):
         self._snapshot: list[LocalTracks | None] = [None] * n_nations
         self._confirmed: list[LocalTracks | None] = [None] * n_nations
         self._all = np.arange(n_nations)
+        self._edges = np.arange(n_nations + 1)
         self._born_nation = _I64
 
     @property
@@ -144,26 +145,17 @@ class NodeStack(NodeTracker):
 
     def _snapshots(self, snap: list[LocalTracks | None], confirmed: bool):
         """``snap`` with the missing nations' (confirmed) tracks filled in: one gather of each
-        column for all of them, in nation order, sliced per nation (the slices are views of
-        the read-only gathered arrays, so they are read-only too)."""
+        column, every track in nation order, sliced per nation (the slices are views of the
+        read-only gathered arrays, so they are read-only too)."""
         todo = [a for a, s in enumerate(snap) if s is None]
         if not todo:
             return tuple(snap)
         nation = self.nation
-        if len(todo) == self.n_nations:
-            sel = self.confirmed if confirmed else None
-        else:
-            want = np.zeros(self.n_nations, dtype=bool)
-            want[todo] = True
-            sel = want.take(nation)
-            if confirmed:
-                sel &= self.confirmed
-        idx = np.arange(nation.size) if sel is None else sel.nonzero()[0]
+        idx = nation.argsort(kind="stable")  # by nation, each nation's tracks in order
+        if confirmed:
+            idx = idx.compress(self.confirmed.take(idx))
         tn = nation.take(idx)
-        if len(todo) > 1:  # in nation order (stable: each nation's tracks keep their order)
-            order = tn.argsort(kind="stable")
-            idx, tn = idx.take(order), tn.take(order)
-        bounds = np.bincount(tn, minlength=self.n_nations).cumsum().tolist()
+        bounds = tn.searchsorted(self._edges).tolist()  # each nation's first row, and the end
         cls = self.cls.take(idx)
         cols = (self.id.take(idx), self.x.take(idx, 0), self.P.take(idx, 0),
                 self.stamps.take(tn), self.confirmed.take(idx), self.label.take(idx), cls,
@@ -171,7 +163,7 @@ class NodeStack(NodeTracker):
         for c in cols:  # shared from cycle to cycle while unchanged: read-only
             c.flags.writeable = False
         for a in todo:
-            lo, hi = bounds[a - 1] if a else 0, bounds[a]
+            lo, hi = bounds[a], bounds[a + 1]
             snap[a] = LocalTracks(*[c[lo:hi] for c in cols])
         return tuple(snap)
 
