@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from scipy.stats import chi2
 
+from shieldwall.tracking.fastnp import all_, amax
 from shieldwall.tracking.filters import gaussian_loglik
 
 MAX_EXACT_EVENTS = 20_000  # JPDA: enumerate joint events only below this bound
@@ -113,7 +114,7 @@ def gnn_assign(pairs: Pairs, score: np.ndarray, n_tracks: int, n_dets: int) -> n
     good = (score > 0.0).nonzero()[0]
     ti, dj = pairs.ti.take(good), pairs.dj.take(good)
     single = _singletons(ti, dj, n_tracks, n_dets)
-    if single.all():
+    if all_(single):
         sel = good
     else:
         rest = (~single).nonzero()[0]
@@ -154,7 +155,7 @@ def rank_keys(keys: np.ndarray) -> tuple[np.ndarray, int]:
     np.not_equal(k[1:], k[:-1], out=step[1:], casting="unsafe")
     rank = np.empty_like(step)
     rank[order] = step.cumsum()
-    return rank, int(rank.max()) + 1
+    return rank, int(amax(rank)) + 1
 
 
 def jpda_exact(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,11 +15,16 @@ import numpy as np
 from numpy.linalg import _umath_linalg
 
 try:
-    from numpy._core._multiarray_umath import c_einsum
+    from numpy._core._multiarray_umath import c_einsum, count_nonzero
 except ImportError:  # numpy < 2
-    from numpy.core._multiarray_umath import c_einsum
+    from numpy.core._multiarray_umath import c_einsum, count_nonzero
 
 einsum = c_einsum  # np.einsum without optimize: the same kernel (einsum("kii->k", P), ...)
+# a.max(), a.min(), a.all(), a.any() and np.count_nonzero(a) of a whole array, without their
+# Python wrappers (the same reductions)
+amax, amin = np.maximum.reduce, np.minimum.reduce
+all_, any_ = np.logical_and.reduce, np.logical_or.reduce
+__all__ = ["all_", "amax", "amin", "any_", "count_nonzero", "einsum", "inv", "logdet", "solve"]
 
 
 def solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:

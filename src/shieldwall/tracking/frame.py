@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from shieldwall.tracking.associate import Pairs
-from shieldwall.tracking.fastnp import einsum, inv, solve
+from shieldwall.tracking.fastnp import amax, amin, count_nonzero, einsum, inv, solve
 from shieldwall.tracking.filters import gaussian_loglik
 from shieldwall.tracking.kalman import gravity_ecef
 
@@ -103,7 +103,7 @@ def gravity_of(x: np.ndarray, cls: np.ndarray) -> np.ndarray | None:
     """Known acceleration ``(k, 3)`` of tracks ``x`` of classes ``cls``: gravity for ballistic
     ones, zero for the others; None when no track is ballistic."""
     ballistic = cls == 0
-    if not np.count_nonzero(ballistic):
+    if not count_nonzero(ballistic):
         return None
     return gravity_ecef(x[:, :3], x[:, 3:]) * ballistic[:, None]
 
@@ -336,7 +336,7 @@ def init_links(
     With ``nation`` ``(m,)`` (several nations' detections at once) only detections of one
     nation are linked."""
     m = t_s.size
-    if m == 1 or group.min() == group.max():
+    if m == 1 or amin(group) == amax(group):
         return None
     tr = einsum("mii->m", R)
     if m > DENSE_MAX:
@@ -356,18 +356,17 @@ def init_links(
     # no pair within the largest reach (each pair's reach rounds to at most it): no link. The
     # squared distances by one matrix product, |z_i|^2 + |z_j|^2 - 2 z_i.z_j, with a margin
     # far above their rounding (a few ulps of |z_i|^2 + |z_j|^2)
-    reach_max = 3.0 * np.sqrt(2.0 * float(tr.max())) + speed_m_s * float(t_s.max() - t_s.min())
-    zz = einsum("mi,mi->m", z, z)
-    near = (zz[:, None] + zz) - 2.0 * (z @ z.T)
-    slack = reach_max * reach_max + _DIST2_MARGIN * zz
-    if not np.count_nonzero((near <= slack[:, None] + _DIST2_MARGIN * zz) & other):
+    reach_max = 3.0 * np.sqrt(2.0 * float(amax(tr))) + speed_m_s * float(amax(t_s) - amin(t_s))
+    # (1 - M) |z_i|^2 - reach^2 + (1 - M) |z_j|^2 <= 2 z_i.z_j: the margin taken off the norms
+    w = (1.0 - _DIST2_MARGIN) * einsum("mi,mi->m", z, z)
+    if not count_nonzero(((w - reach_max * reach_max)[:, None] + w <= (2.0 * z) @ z.T) & other):
         return None
     d = z[:, None, :] - z
     # |z_i - z_j| (sequential sum of squares, as np.linalg.norm)
     dist = np.sqrt(np.add.reduce(d * d, 2))
     reach = 3.0 * np.sqrt(tr[:, None] + tr) + speed_m_s * np.abs(t_s[:, None] - t_s)
     link = (dist <= reach) & other
-    return link if np.count_nonzero(link) else None
+    return link if count_nonzero(link) else None
 
 
 def components(link: np.ndarray | tuple[np.ndarray, np.ndarray], m: int) -> np.ndarray:

@@ -47,7 +47,7 @@ from functools import lru_cache
 import numpy as np
 
 from shieldwall.tracking.associate import Pairs, gate_threshold, gnn_assign, rank_keys
-from shieldwall.tracking.fastnp import einsum, solve
+from shieldwall.tracking.fastnp import amax, amin, any_, count_nonzero, einsum, solve
 from shieldwall.tracking.frame import (
     EYE3,
     Q_BY_CLASS,
@@ -192,7 +192,7 @@ class NodeTracker:
         if good.size == 0:
             return None
         ti, dj = g.ti.take(good), g.dj.take(good)
-        if (ti[1:] == ti[:-1]).any() or np.bincount(dj).max() > 1:
+        if any_(ti[1:] == ti[:-1]) or amax(np.bincount(dj)) > 1:
             sel = self._assign(ti, dj, score.take(good), frame)
             good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
         return Hits(ti, dj, g.y.take(good, 0), g.qt.take(good))
@@ -204,8 +204,8 @@ class NodeTracker:
         pairs, or tracks when no confirmed track has two candidates."""
         rows, n_rows = ti, self.size
         conf = self.confirmed.take(ti)
-        if (conf[1:] & (ti[1:] == ti[:-1])).any():
-            n_groups = int(frame.group.max()) + 1
+        if any_(conf[1:] & (ti[1:] == ti[:-1])):
+            n_groups = int(amax(frame.group)) + 1
             groups = np.where(conf, frame.group.take(dj), n_groups)
             rows, n_rows = rank_keys(ti * (n_groups + 1) + groups)
         return gnn_assign(Pairs(rows, dj, score, score), score, n_rows, frame.t_s.size)
@@ -221,7 +221,7 @@ class NodeTracker:
         cfg = self.config
         latest = idx
         group = frame.group.take(idx)
-        if idx.size > 1 and group.min() != group.max():
+        if idx.size > 1 and amin(group) != amax(group):
             t = frame.t_s.take(idx)
             link = init_links(t, group, frame.z.take(idx, 0), frame.R.take(idx, 0),
                               cfg.init_speed_m_s, nation)  # fmt: skip
@@ -322,7 +322,7 @@ class NodeTracker:
         ``drop_track_s``, vaguer than ``max_pos_sigma_m`` or underground by three sigmas
         (``alt``, ``sig_alt``: altitude and its sigma from :func:`kinematics`, if known)."""
         cfg = self.config
-        sigma = np.sqrt(np.maximum.reduce(einsum("kii->ki", self.P)[:, :3], 1))
+        sigma = np.sqrt(np.maximum.reduce(self.P.diagonal(0, 1, 2)[:, :3], 1))
         if alt is None:
             pos = self.x[:, :3]
             r = np.sqrt(np.add.reduce(pos * pos, 1))  # as np.linalg.norm
@@ -372,7 +372,7 @@ class NodeTracker:
         drop[np.where(self.id[i] > self.id[j], i, j)] = True  # the older one stays
 
     def _delete(self, gone: np.ndarray) -> NodeChanges:
-        if not np.count_nonzero(gone):
+        if not count_nonzero(gone):
             return NO_CHANGES
         ended = (gone & self.confirmed).nonzero()[0]
         out = NodeChanges(_I64, _I64, self.id.take(ended), self.label.take(ended))

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from shieldwall.tracking.fastnp import einsum
-from shieldwall.tracking.filters import gaussian_loglik
+from shieldwall.tracking.fastnp import amax, amin, einsum, logdet, solve
+from shieldwall.tracking.filters import LOG_2PI
 from shieldwall.tracking.frame import ALL_PAIRS_MAX, EYE3, Frame
 
 BALL_MARGIN = 1e-12  # of |p|^2 + |z|^2: far above the rounding of the expanded distance
@@ -34,9 +34,10 @@ def stack_gate(x, P, acc, q, t_s: float, frame: Frame, gamma: float, tn, nation)
     process noise ``q`` ``(k,)``."""
     k, m = x.shape[0], frame.t_s.size
     mask = tn[:, None] == nation
-    diag, tr_r = einsum("kii->ki", P), einsum("mii->m", frame.R)
+    diag, tr_r = P.diagonal(0, 1, 2), einsum("mii->m", frame.R)  # diag: a view, as einsum's
+    tr = np.add.reduce(diag.reshape(k, 2, 3), 2)  # tr Ppp, tr Pvv
     if k * m > ALL_PAIRS_MAX:
-        mask &= _ball(x, diag, acc, q, t_s, frame, float(tr_r.max()), gamma)
+        mask &= _ball(x, tr, acc, q, t_s, frame, float(amax(tr_r)), gamma)
     ti, dj = mask.nonzero()
     if ti.size == 0:
         return None
@@ -50,7 +51,6 @@ def stack_gate(x, P, acc, q, t_s: float, frame: Frame, gamma: float, tn, nation)
     y = frame.z.take(dj, 0) - back
     qt = q.take(ti) * tau**3 / 3.0
     # tr S = tr Ppp - 2 tau tr Ppv + tau^2 tr Pvv + tr R + 3 q tau^3 / 3
-    tr = np.add.reduce(diag.reshape(k, 2, 3), 2)
     tr_pv = einsum("kii->k", P[:, :3, 3:])
     tr_s = (tr[:, 0].take(ti) - 2.0 * tau * tr_pv.take(ti) + tau * tau * tr[:, 1].take(ti)
             + tr_r.take(dj) + 3.0 * qt)  # fmt: skip
@@ -67,20 +67,26 @@ def stack_gate(x, P, acc, q, t_s: float, frame: Frame, gamma: float, tn, nation)
     S = Pt[:, :3, :3] - tb * (Pc + Pc.transpose(0, 2, 1)) + (tb * tb) * Pt[:, 3:, 3:]
     S = S + frame.R.take(dj, 0)
     S += qt[:, None, None] * EYE3
-    loglik, d2 = gaussian_loglik(y, S)
+    # d2 = y' S^-1 y; ln N(y; 0, S) only inside the gate (as filters.gaussian_loglik: the
+    # same kernels, each pair's numbers independent of the others)
+    d2 = einsum("ni,ni->n", y, solve(S, y[:, :, None])[:, :, 0])
     inside = (d2 <= gamma).nonzero()[0]
-    if inside.size == ti.size:
-        return ti, dj, y, qt, loglik
-    return ti.take(inside), dj.take(inside), y.take(inside, 0), qt.take(inside), loglik.take(inside)
+    if inside.size == 0:
+        return None
+    if inside.size < ti.size:
+        ti, dj, y, qt = ti.take(inside), dj.take(inside), y.take(inside, 0), qt.take(inside)
+        d2, S = d2.take(inside), S.take(inside, 0)
+    loglik = -0.5 * (d2 + logdet(S) + y.shape[1] * LOG_2PI)
+    return ti, dj, y, qt, loglik
 
 
-def _ball(x, diag, acc, q, t_s: float, frame: Frame, tr_r_max: float, gamma: float):
+def _ball(x, tr, acc, q, t_s: float, frame: Frame, tr_r_max: float, gamma: float):
     """``(k, m)`` mask of the pairs inside :func:`~shieldwall.tracking.frame._near`'s ball
-    (its radius, the distance by one matrix product; see the module docstring)."""
-    k = x.shape[0]
-    tau_max = t_s - float(frame.t_s.min())
+    (its radius, the distance by one matrix product; see the module docstring); ``tr``
+    ``(k, 2)``: the traces of each track's position and velocity covariances."""
+    tau_max = t_s - float(amin(frame.t_s))
     # sqrt(tr Ppp), sqrt(tr Pvv)
-    sd = np.sqrt(np.add.reduce(diag.reshape(k, 2, 3), 2))
+    sd = np.sqrt(tr)
     spread = sd[:, 0] + tau_max * sd[:, 1]
     tr_s = spread * spread + (tr_r_max + q * tau_max**3)
     v = x[:, 3:]
@@ -88,7 +94,8 @@ def _ball(x, diag, acc, q, t_s: float, frame: Frame, tr_r_max: float, gamma: flo
     if acc is not None:
         radius += 0.5 * tau_max**2 * np.sqrt(einsum("ki,ki->k", acc, acc))
     p, z = x[:, :3], frame.z
-    pp, zz = einsum("ki,ki->k", p, p), einsum("mi,mi->m", z, z)
-    # |p - z|^2 <= r^2, with |p - z|^2 = |p|^2 + |z|^2 - 2 p.z
-    lhs = (pp[:, None] + zz) - 2.0 * (p @ z.T)
-    return lhs <= (radius * radius + BALL_MARGIN * pp)[:, None] + BALL_MARGIN * zz
+    # |p - z|^2 <= r^2, with |p - z|^2 = |p|^2 + |z|^2 - 2 p.z, the margin taken off the
+    # squared norms: (1 - M) |p|^2 - r^2 + (1 - M) |z|^2 <= 2 p.z (three (k, m) operations)
+    a = (1.0 - BALL_MARGIN) * einsum("ki,ki->k", p, p) - radius * radius
+    b = (1.0 - BALL_MARGIN) * einsum("mi,mi->m", z, z)
+    return a[:, None] + b <= (2.0 * p) @ z.T

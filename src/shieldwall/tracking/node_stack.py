@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from shieldwall.tracking.fastnp import all_, amax, amin, any_, count_nonzero
 from shieldwall.tracking.frame import (
     Q_BY_CLASS,
     Frame,
@@ -68,6 +69,7 @@ class NodeStack(NodeTracker):
         self._snapshot: list[LocalTracks | None] = [None] * n_nations
         self._confirmed: list[LocalTracks | None] = [None] * n_nations
         self._all = np.arange(n_nations)
+        self._edges = np.arange(n_nations + 1)
         self._born_nation = _I64
 
     @property
@@ -129,38 +131,41 @@ class NodeStack(NodeTracker):
     def tracks(self) -> tuple[LocalTracks, ...]:  # type: ignore[override]
         """Every nation's live tracks, stamped at their last update: the same object as in the
         previous call for a nation whose tracks did not change (read them only)."""
-        snap = self._snapshot
-        for a in range(self.n_nations):
-            if snap[a] is None:
-                snap[a] = self._nation_tracks(a)
-        return tuple(snap)  # type: ignore[arg-type]
+        return self._snapshots(self._snapshot, False)
 
     def confirmed_tracks(self) -> tuple[LocalTracks, ...]:
         """Every nation's confirmed tracks (``tracks()[a].select(tracks()[a].confirmed)``),
         the same object as in the previous call for a nation whose tracks did not change."""
-        conf = self._confirmed
-        for a in range(self.n_nations):
-            if conf[a] is None:
-                conf[a] = self._nation_tracks(a, True)
-        return tuple(conf)  # type: ignore[arg-type]
+        return self._snapshots(self._confirmed, True)
 
     def knows_fast(self) -> bool:
         """Whether any nation holds a confirmed track it classifies as a ballistic or cruise
         missile."""
-        return bool(np.count_nonzero(self.confirmed & (self.cls < 2)))
+        return bool(count_nonzero(self.confirmed & (self.cls < 2)))
 
-    def _nation_tracks(self, a: int, confirmed: bool = False) -> LocalTracks:
-        mine = self.nation == a
-        idx = (mine & self.confirmed if confirmed else mine).nonzero()[0]
+    def _snapshots(self, snap: list[LocalTracks | None], confirmed: bool):
+        """``snap`` with the missing nations' (confirmed) tracks filled in: one gather of each
+        column, every track in nation order, sliced per nation (the slices are views of the
+        read-only gathered arrays, so they are read-only too)."""
+        todo = [a for a, s in enumerate(snap) if s is None]
+        if not todo:
+            return tuple(snap)
+        nation = self.nation
+        idx = nation.argsort(kind="stable")  # by nation, each nation's tracks in order
+        if confirmed:
+            idx = idx.compress(self.confirmed.take(idx))
+        tn = nation.take(idx)
+        bounds = tn.searchsorted(self._edges).tolist()  # each nation's first row, and the end
         cls = self.cls.take(idx)
-        stamp = np.empty(idx.size)
-        stamp.fill(self.stamps[a])
-        cols = (self.id.take(idx), self.x.take(idx, 0), self.P.take(idx, 0), stamp,
-                self.confirmed.take(idx), self.label.take(idx), cls, Q_BY_CLASS.take(cls),
-                cls == 0)  # fmt: skip
+        cols = (self.id.take(idx), self.x.take(idx, 0), self.P.take(idx, 0),
+                self.stamps.take(tn), self.confirmed.take(idx), self.label.take(idx), cls,
+                Q_BY_CLASS.take(cls), cls == 0)  # fmt: skip
         for c in cols:  # shared from cycle to cycle while unchanged: read-only
             c.flags.writeable = False
-        return LocalTracks(*cols)
+        for a in todo:
+            lo, hi = bounds[a], bounds[a + 1]
+            snap[a] = LocalTracks(*[c[lo:hi] for c in cols])
+        return tuple(snap)
 
     def _dirty(self, nations: np.ndarray | set[int]) -> None:
         """Forget the snapshots of ``nations`` (a mask, or a set of indices)."""
@@ -177,7 +182,7 @@ class NodeStack(NodeTracker):
         """Predict the tracks of the nations with detections to ``t_s``, gate each against its
         nation's detections, and choose GNN pairs (see :meth:`NodeTracker._associate`)."""
         on = active.take(self.nation)
-        rows = None if on.all() else on.nonzero()[0]
+        rows = None if all_(on) else on.nonzero()[0]
         if rows is not None and rows.size == 0:
             return None
         x, P, cls, tn = self.x, self.P, self.cls, self.nation
@@ -186,7 +191,7 @@ class NodeStack(NodeTracker):
         dt = t_s - self.stamps.take(tn)
         q = Q_BY_CLASS.take(cls)
         dt0 = float(dt[0])
-        if (dt == dt0).all():  # one interval for all: the per-class table (same numbers)
+        if all_(dt == dt0):  # one interval for all: the per-class table (same numbers)
             Q, dt = process_noise_table(dt0, _Q_KEY).take(cls, 0), dt0
         else:
             Q, dt = process_noise(dt, q), dt[:, None]
@@ -207,7 +212,7 @@ class NodeStack(NodeTracker):
         ti, dj = ti.take(good), dj.take(good)
         if rows is not None:
             ti = rows.take(ti)
-        if (ti[1:] == ti[:-1]).any() or np.bincount(dj).max() > 1:
+        if any_(ti[1:] == ti[:-1]) or amax(np.bincount(dj)) > 1:
             sel = self._assign(ti, dj, score.take(good), frame)
             good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
         return Hits(ti, dj, y.take(good, 0), qt.take(good))
@@ -215,9 +220,13 @@ class NodeStack(NodeTracker):
     def _new_ids(self, n: int) -> np.ndarray:
         """Ids of the ``n`` new tracks, numbered in their nations (``_born_nation``: set with
         the new tracks)."""
-        nxt = self.next_ids
+        nxt, born = self.next_ids, self._born_nation
+        if n == 1 or amin(born) == amax(born):  # all of one nation: consecutive ids
+            a = int(born[0])
+            nxt[a] += n
+            return np.arange(nxt[a] - n, nxt[a], dtype=np.int64)
         ids = []
-        for a in self._born_nation.tolist():  # a few new tracks a frame
+        for a in born.tolist():  # a few new tracks a frame
             ids.append(nxt[a])
             nxt[a] += 1
         return np.array(ids, dtype=np.int64)
@@ -235,14 +244,14 @@ class NodeStack(NodeTracker):
             return
         i, j = _upper_pairs(conf.size)
         cn = self.nation.take(conf)
-        if cn.min() != cn.max():
+        if amin(cn) != amax(cn):
             same = (cn.take(i) == cn.take(j)).nonzero()[0]
             i, j = i.take(same), j.take(same)
         self._merge_pairs(conf, i, j, drop)
 
     def _delete_all(self, gone: np.ndarray) -> StackChanges:
         """Delete the tracks ``gone`` (mask); the confirmed ones are reported."""
-        if not np.count_nonzero(gone):
+        if not count_nonzero(gone):
             return NO_STACK_CHANGES
         ended = (gone & self.confirmed).nonzero()[0]
         self._dirty(set(self.nation.compress(gone).tolist()))
