@@ -67,9 +67,11 @@ class PictureBank:
         self,
         t_s: float,
         inputs: list[tuple[LocalTracks, list[tuple[int, int, LocalTracks]], frozenset]],
+        own_confirmed: bool = False,
     ) -> list[Picture]:
         """Each nation's picture at ``t_s`` from ``inputs[i] = (own, releases, anonymous)``
-        (as :meth:`PictureBuilder.build`)."""
+        (as :meth:`PictureBuilder.build`; ``own_confirmed``: the caller selected the own
+        tracks' confirmed ones already)."""
         if t_s < self.t_s:
             raise ValueError(f"fusion time {t_s} before the previous one {self.t_s}")
         n_own = len(self.nations)
@@ -77,7 +79,7 @@ class PictureBank:
         slots: list[list] = []  # slot j: per owner its j-th non-empty input
         live = []
         for o, (own, releases, anonymous) in enumerate(inputs):
-            if not own.confirmed.all():
+            if not own_confirmed and not own.confirmed.all():
                 own = take_tracks(own, own.confirmed)
             parts = [(OWN, self.nations[o], own), *releases]
             has_rows = counts is not None and counts[o] > 0

@@ -86,6 +86,10 @@ class SharingStage:
             self._warn_by_source[src] = (idx, self.warnings.t_s[idx].tolist())
         self._territory = [frozenset(n.territory_codes()) for n in scenario.nations]
         self._t_prev = -np.inf
+        # per nation: its last node snapshot and that snapshot's confirmed tracks
+        self._confirmed: list[tuple[LocalTracks | None, LocalTracks | None]] = [
+            (None, None)
+        ] * self.n
         self.first_release: list[tuple[float, int, int, int, np.ndarray]] = []
 
     def territory(self, nation: int, lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
@@ -97,9 +101,7 @@ class SharingStage:
 
     def step(self, t_s: float, snapshot: Sequence[LocalTracks]) -> list[Picture]:
         """Every nation's picture at ``t_s`` from the nodes' ``snapshot`` (all tracks)."""
-        # only confirmed tracks are ever released or fused: select them once per snapshot
-        snapshot = tuple(tr if tr.confirmed.all() else take_tracks(tr, tr.confirmed)
-                         for tr in snapshot)  # fmt: skip
+        snapshot = self._confirmed_tracks(snapshot)
         self.delay.push(t_s, snapshot)
         inbox: list[list] = [[] for _ in range(self.n)]
         geodetic: dict = {}  # lat/lon of the snapshots crossing this cycle
@@ -121,7 +123,8 @@ class SharingStage:
                     self.first_release.append((t_s, k, term.source, r, tracks.label))
         mine = self._mine
         # (anonymity is asked only of the keys a nation received: all anonymous ones will do)
-        built = self.bank.build(t_s, [(snapshot[a], inbox[a], self._anonymous) for a in mine])
+        built = self.bank.build(t_s, [(snapshot[a], inbox[a], self._anonymous) for a in mine],
+                                own_confirmed=True)  # fmt: skip
         pictures: list[Picture] = [None] * self.n  # type: ignore[list-item]
         for a, pic in zip(mine, built, strict=True):
             pictures[a] = pic
@@ -131,6 +134,22 @@ class SharingStage:
             self.views.sample(t_s, pictures)
         self._t_prev = t_s
         return pictures
+
+    def _confirmed_tracks(self, snapshot: Sequence[LocalTracks]) -> tuple[LocalTracks, ...]:
+        """Only confirmed tracks are ever released or fused: each nation's, selected once per
+        snapshot. A nation's unchanged snapshot (the node hands the same object again, its
+        arrays read-only) keeps last cycle's selection."""
+        out = []
+        for a, tr in enumerate(snapshot):
+            last, conf = self._confirmed[a]
+            if tr is not last:
+                conf = tr
+                if tr.track_id.size and not tr.confirmed.all():
+                    conf = take_tracks(tr, tr.confirmed)
+                # (kept only while nobody can change the arrays it was selected from)
+                self._confirmed[a] = (None, None) if tr.confirmed.flags.writeable else (tr, conf)
+            out.append(conf)
+        return tuple(out)
 
     def _new_warnings(self, term: ReleaseTerms, t_s: float) -> Warnings:
         """The source's own launch warnings that came due for this release since the last
