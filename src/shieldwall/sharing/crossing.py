@@ -193,6 +193,9 @@ def cross(
     and writes every crossing to ``audit``. ``geodetic``: a cache of track positions as
     lat/lon by the identity of the state array (which it holds), for the crossings of one
     cycle."""
+    if tracks.track_id.size == 0 and warnings.warning_id.size == 0:  # nothing to cross
+        return [(r, NO_TRACKS, NO_WARNINGS) for r in (term.receivers if receivers is None
+                                                      else receivers)]  # fmt: skip
     tracks = released_tracks(tracks, term) if TRACKS in term.items else NO_TRACKS
     if LAUNCH_WARNINGS not in term.items or warnings.warning_id.size == 0:
         warnings = NO_WARNINGS

@@ -39,6 +39,7 @@ from shieldwall.sharing.picture import (
 from shieldwall.tracking.node import LocalTracks
 
 PARTNER = "partner"  # how an anonymous contributor appears to a receiver
+_DIAG = np.arange(0, 36, 7)  # the diagonal of a flattened 6x6 matrix
 
 
 class SharingStage:
@@ -195,27 +196,23 @@ class AudienceLog:
         self.period_s = period_s
         self.terms = tuple(terms)
         self.next_t_s = -np.inf
-        self._chunks: list[list[tuple[np.ndarray, ...]]] = [[] for _ in range(n_nations)]
+        self._chunks: list[list[tuple]] = [[] for _ in range(n_nations)]
 
     def due(self, t_s: float) -> bool:
         return t_s >= self.next_t_s
 
     def sample(self, t_s: float, pictures: Sequence[Picture]) -> None:
-        done: dict[int, tuple[np.ndarray, ...]] = {}  # twins share one picture object
+        """Keep each picture's columns as they are (sorted by number and reduced to traces
+        once, for all samples together, by :meth:`rows`)."""
+        done: dict[int, tuple] = {}  # twins share one picture object
         for a, pic in enumerate(pictures):
-            if id(pic) in done:
-                self._chunks[a].append(done[id(pic)])
-                continue
-            order = np.argsort(pic.number, kind="stable")  # by number: no source order leaks
-            # traces of the position and velocity blocks, summed in np.trace's order
-            Pf = pic.P.reshape(-1, 36)
-            pos_sigma = np.sqrt((Pf[:, 0] + Pf[:, 7] + Pf[:, 14])[order] / 3.0)
-            vel_sigma = np.sqrt((Pf[:, 21] + Pf[:, 28] + Pf[:, 35])[order] / 3.0)
-            self._chunks[a].append((np.full(order.size, t_s), pic.number[order],
-                                    pic.x[order], pos_sigma, vel_sigma, pic.cls[order],
-                                    pic.named[order], pic.anon[order],
-                                    pic.via[order]))  # fmt: skip
-            done[id(pic)] = self._chunks[a][-1]
+            chunk = done.get(id(pic))
+            if chunk is None:
+                # the diagonal of P: its position and velocity blocks' traces come from it
+                diag = pic.P.reshape(-1, 36).take(_DIAG, axis=1)
+                chunk = done[id(pic)] = (t_s, pic.number, pic.x, diag, pic.cls, pic.named,
+                                         pic.anon, pic.via)  # fmt: skip
+            self._chunks[a].append(chunk)
         self.next_t_s = (np.floor(t_s / self.period_s) + 1.0) * self.period_s
 
     def rows(self, nation: int, names: Sequence[str]) -> dict[str, list | np.ndarray]:
@@ -223,15 +220,26 @@ class AudienceLog:
         ``pos_sigma_m``, ``vel_sigma_m_s``, ``class``, ``provenance`` (list of nation ids,
         its own first, partners by name in scenario order, "partner" once for any anonymous
         contributor) and ``release_terms`` (the terms of each agreement its released inputs
-        came through, as ``"<source>: <terms>"``, the source "partner" when anonymous)."""
+        came through, as ``"<source>: <terms>"``, the source "partner" when anonymous).
+        Each sample's tracks in the order of their numbers (no source order leaks)."""
         chunks = self._chunks[nation]
         if chunks:
-            cols = [np.concatenate(c) for c in zip(*chunks, strict=True)]
+            sizes = [c[1].size for c in chunks]
+            t = np.repeat(np.asarray([c[0] for c in chunks], dtype=float), sizes)
+            num, x, d, cls, named, anon, via = (np.concatenate(c) for c in
+                                                list(zip(*chunks, strict=True))[1:])  # fmt: skip
+            # by sample, then by number (stable: as one argsort per sample)
+            order = np.lexsort((num, np.repeat(np.arange(len(chunks)), sizes)))
+            num, x, d, cls = num[order], x[order], d[order], cls[order]
+            named, anon, via = named[order], anon[order], via[order]
+            # traces of the position and velocity blocks, summed in np.trace's order
+            ps = np.sqrt((d[:, 0] + d[:, 1] + d[:, 2]) / 3.0)
+            vs = np.sqrt((d[:, 3] + d[:, 4] + d[:, 5]) / 3.0)
         else:
             i64 = np.zeros(0, np.int64)
-            cols = [np.zeros(0), i64, np.zeros((0, 6)), np.zeros(0), np.zeros(0), i64, i64, i64,
-                    i64]  # fmt: skip
-        t, num, x, ps, vs, cls, named, anon, via = cols
+            t, num, x, ps, vs, cls, named, anon, via = (np.zeros(0), i64, np.zeros((0, 6)),
+                                                        np.zeros(0), np.zeros(0), i64, i64, i64,
+                                                        i64)  # fmt: skip
         masks, inverse = np.unique(np.stack([named, anon & ~named, via]), axis=1,
                                    return_inverse=True)  # fmt: skip
         rendered = [_provenance(int(nm), int(an), nation, names) for nm, an, _ in masks.T]
