@@ -87,3 +87,50 @@ def test_confirmed_selection_is_kept_only_for_an_unchanged_read_only_snapshot():
     loose[0].confirmed[:] = True
     after = stage._confirmed_tracks(loose)
     assert before[0].track_id.size < 8 and after[0] is loose[0]  # all confirmed now
+
+
+def _picture(rng: np.random.Generator, t_s: float, k: int):
+    from shieldwall.sharing import Picture
+
+    A = rng.normal(size=(k, 6, 6))
+    i64 = np.int64
+    return Picture(t_s, rng.permutation(k * 3)[:k].astype(i64) + (1 << 32), rng.normal(size=(k, 6)),
+                   A @ A.transpose(0, 2, 1), rng.integers(0, 3, k), rng.integers(-1, 5, k),
+                   rng.integers(0, 3, k), rng.integers(0, 8, k), rng.integers(0, 8, k),
+                   rng.integers(0, 4, k))  # fmt: skip
+
+
+def test_audience_rows_sort_each_sample_by_number_as_one_argsort_per_sample_did():
+    from shieldwall.sharing import AudienceLog, ReleaseTerms
+
+    rng = np.random.default_rng(11)
+    terms = [
+        ReleaseTerms("a", 0, (1, 2), np.ones(3, bool), 2.0, k == 1, -np.inf, np.inf)
+        for k in range(2)
+    ]
+    log = AudienceLog(3, 30.0, terms)
+    want: list[list] = [[], [], []]
+    for step in range(12):
+        t_s = 30.0 * step
+        pics = [_picture(rng, t_s, int(rng.integers(0, 7))) for _ in range(2)]
+        pics.append(pics[1])  # a twin: the same picture object
+        log.sample(t_s, pics)
+        for a, pic in enumerate(pics):  # the reference: sorted and reduced sample by sample
+            order = np.argsort(pic.number, kind="stable")
+            Pf = pic.P.reshape(-1, 36)
+            want[a].append((np.full(order.size, t_s), pic.number[order], pic.x[order],
+                            np.sqrt((Pf[:, 0] + Pf[:, 7] + Pf[:, 14])[order] / 3.0),
+                            np.sqrt((Pf[:, 21] + Pf[:, 28] + Pf[:, 35])[order] / 3.0),
+                            pic.cls[order]))  # fmt: skip
+    names = ["A", "B", "C"]
+    for a in range(3):
+        rows = log.rows(a, names)
+        t, num, x, ps, vs, cls = (np.concatenate(c) for c in zip(*want[a], strict=True))
+        got_x = np.stack([rows[k] for k in ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")],
+                         axis=1)  # fmt: skip
+        assert rows["t_s"].tobytes() == t.tobytes()
+        assert rows["track_number"].tobytes() == num.tobytes()
+        assert got_x.tobytes() == x.tobytes()
+        assert rows["pos_sigma_m"].tobytes() == ps.tobytes()
+        assert rows["vel_sigma_m_s"].tobytes() == vs.tobytes()
+        assert rows["class"] == np.asarray(["ballistic", "cruise", "drone"])[cls].tolist()

@@ -48,8 +48,8 @@ class CycleViews:
             head[1:] = (lab[1:] != lab[:-1]) | (own[1:] != own[:-1])
             first = on[o[head]]
             j = own[head] * n + lab[head]
-            x[j], P[j], source[j], cls[j] = (self.x[first], self.P[first], self.source[first],
-                                             self.cls[first])  # fmt: skip
+            x[j], P[j], source[j], cls[j] = (self.x.take(first, 0), self.P.take(first, 0),
+                                             self.source[first], self.cls[first])  # fmt: skip
         has = source >= 0
         return [ThreatView(self.t_s, has[a : a + n], x[a : a + n], P[a : a + n],
                            source[a : a + n], cls[a : a + n])
