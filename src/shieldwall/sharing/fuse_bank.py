@@ -294,9 +294,6 @@ class PictureBank:
         label, source, code, named, anon, via = self._prov_new
         started = self.owner.size > n_sys
         for slot, rows in zip(reversed(slots), reversed(slot_rows), strict=True):
-            if len(slot) > 1:
-                self._slot_provenance(slot, rows, n_sys, started)
-                continue
             a = 0
             for _, _, key, nation, hidden, ids, lab, *_ in slot:
                 b = a + ids.size
@@ -316,26 +313,6 @@ class PictureBank:
                     new = r >= n_sys
                     if new.any():
                         code[r[new]] = track_code(-1 if hidden else nation, ids[new])
-
-    def _slot_provenance(self, slot: list, rows: np.ndarray, n_sys: int, started: bool) -> None:
-        """:meth:`_provenance` of one slot's inputs at once (one input per owner: no row twice,
-        so the per-input writes may be done as one)."""
-        label, source, code, named, anon, via = self._prov_new
-        sizes = [it[5].size for it in slot]
-        label[rows] = np.concatenate([it[6] for it in slot])
-        source[rows] = np.repeat([it[3] for it in slot], sizes)
-        named_bit = [1 << it[3] if it[3] >= 0 and not it[4] else 0 for it in slot]
-        anon_bit = [1 << it[3] if it[3] >= 0 and it[4] else 0 for it in slot]
-        via_bit = [0 if it[2] == OWN else 1 << it[2] for it in slot]
-        for mask, bits in ((named, named_bit), (anon, anon_bit), (via, via_bit)):
-            if any(bits):
-                mask[rows] |= np.repeat(bits, sizes)
-        if started:
-            new = rows >= n_sys
-            if new.any():
-                block = np.repeat([-1 if it[4] else it[3] for it in slot], sizes)
-                ids = np.concatenate([it[5] for it in slot])
-                code[rows[new]] = track_code(block[new], ids[new])
 
     def _retire_and_sort(self, t_s: float, n_sys: int) -> None:
         """Drop tracks without input for ``retire_s`` (and memo entries pointing at them),
