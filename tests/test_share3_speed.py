@@ -134,3 +134,18 @@ def test_audience_rows_sort_each_sample_by_number_as_one_argsort_per_sample_did(
         assert rows["pos_sigma_m"].tobytes() == ps.tobytes()
         assert rows["vel_sigma_m_s"].tobytes() == vs.tobytes()
         assert rows["class"] == np.asarray(["ballistic", "cruise", "drone"])[cls].tolist()
+
+
+def test_distinct_masks_are_numpys_unique_columns():
+    from shieldwall.sharing.stage import _distinct_masks
+
+    rng = np.random.default_rng(2)
+    for hi in (1, 2, 64, 1 << 20, 1 << 40):  # the last does not pack: numpy's own way
+        cols = [rng.integers(0, hi, 300) for _ in range(3)]
+        want_m, want_i = np.unique(np.stack(cols), axis=1, return_inverse=True)
+        got_m, got_i = _distinct_masks(*cols)
+        assert got_m.dtype == want_m.dtype and np.array_equal(got_m, want_m)
+        assert np.array_equal(got_i, np.ravel(want_i))
+    empty = np.zeros(0, dtype=np.int64)
+    got_m, got_i = _distinct_masks(empty, empty, empty)
+    assert got_m.shape == (3, 0) and got_i.size == 0

@@ -240,8 +240,7 @@ class AudienceLog:
             t, num, x, ps, vs, cls, named, anon, via = (np.zeros(0), i64, np.zeros((0, 6)),
                                                         np.zeros(0), np.zeros(0), i64, i64, i64,
                                                         i64)  # fmt: skip
-        masks, inverse = np.unique(np.stack([named, anon & ~named, via]), axis=1,
-                                   return_inverse=True)  # fmt: skip
+        masks, inverse = _distinct_masks(named, anon & ~named, via)
         rendered = [_provenance(int(nm), int(an), nation, names) for nm, an, _ in masks.T]
         terms = [self._terms(int(v), names) for *_, v in masks.T]
         xyz = ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")
@@ -263,6 +262,26 @@ class AudienceLog:
                 who = PARTNER if term.anonymous else names[term.source]
                 out.append(f"{who}: {term.describe()}")
         return out
+
+
+def _distinct_masks(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(np.stack(cols), axis=1, return_inverse=True)`` (the distinct columns in
+    lexicographic order, and each one's place; flat) for non-negative bit masks: packed into
+    one integer each when their bits fit (one integer sort instead of a structured one)."""
+    bits = [int(c.max()).bit_length() if c.size else 0 for c in cols]
+    if sum(bits) > 62 or any(c.size and c.min() < 0 for c in cols):
+        masks, inverse = np.unique(np.stack(cols), axis=1, return_inverse=True)
+        return masks, np.ravel(inverse)
+    key = np.zeros(cols[0].shape, dtype=np.int64)
+    for c, b in zip(cols, bits, strict=True):  # (earlier columns in the higher bits)
+        key <<= b
+        key |= c
+    keys, inverse = np.unique(key, return_inverse=True)
+    masks = np.empty((len(cols), keys.size), dtype=np.int64)
+    for i in range(len(cols) - 1, -1, -1):
+        masks[i] = keys & ((1 << bits[i]) - 1)
+        keys = keys >> bits[i]
+    return masks, np.ravel(inverse)
 
 
 def _provenance(named: int, anon: int, viewer: int, names: Sequence[str]) -> list[str]:
