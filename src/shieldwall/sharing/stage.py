@@ -115,6 +115,10 @@ class SharingStage:
                 continue
             item_t_s, snap = held if held is not None else (t_s - term.latency_s, None)
             source = NO_TRACKS if snap is None else snap[term.source]
+            if source.track_id.size == 0 and fresh.warning_id.size == 0:
+                for r in term.receivers:  # nothing crosses (as cross would say)
+                    inbox[r].append((k, term.source, NO_TRACKS))
+                continue
             for r, tracks, _ in cross(t_s, k, term, item_t_s, source, fresh,
                                       pseudonyms=self.pseudonyms, rng=self.rngs[k],
                                       territory=self.territory, audit=self.audit,
