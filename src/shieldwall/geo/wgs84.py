@@ -109,8 +109,25 @@ def geodetic_height_m(xyz_m: ArrayLike, iterations: int | None = None) -> FloatA
     return _bowring(xyz_m, iterations)[3]
 
 
+def geodetic_lat_lon_deg(
+    xyz_m: ArrayLike, iterations: int | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """``lat_deg, lon_deg`` of :func:`ecef_to_geodetic` (same ``iterations``, same bits)
+    without the height (whose sine, cosine and root cost as much again on small arrays)."""
+    x, y, _, _, lat = _bowring_lat(xyz_m, iterations)
+    return np.degrees(lat), np.degrees(np.arctan2(y, x))
+
+
 def _bowring(xyz_m: ArrayLike, iterations: int | None) -> tuple[FloatArray, ...]:
     """x, y, geodetic latitude (rad) and height (m) of :func:`ecef_to_geodetic`."""
+    x, y, z, p, lat = _bowring_lat(xyz_m, iterations)
+    sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+    alt = p * cos_lat + z * sin_lat - _A * np.sqrt(_ONE - _E2 * sin_lat**2)
+    return x, y, lat, alt
+
+
+def _bowring_lat(xyz_m: ArrayLike, iterations: int | None) -> tuple[FloatArray, ...]:
+    """x, y, z, p = sqrt(x^2 + y^2) and the geodetic latitude (rad): Bowring's iteration."""
     xyz = _f64(xyz_m)
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
     p = np.hypot(x, y)
@@ -118,11 +135,9 @@ def _bowring(xyz_m: ArrayLike, iterations: int | None) -> tuple[FloatArray, ...]
     n_iter = _BOWRING_ITERATIONS if iterations is None else iterations
     for i in range(n_iter):
         lat = np.arctan2(z + _EP2_B * np.sin(beta) ** _THREE, p - _E2_A * np.cos(beta) ** _THREE)
-        sin_lat, cos_lat = np.sin(lat), np.cos(lat)
         if i + 1 < n_iter:  # the last iteration's beta would go unused
-            beta = np.arctan2(_ONE_F * sin_lat, cos_lat)
-    alt = p * cos_lat + z * sin_lat - _A * np.sqrt(_ONE - _E2 * sin_lat**2)
-    return x, y, lat, alt
+            beta = np.arctan2(_ONE_F * np.sin(lat), np.cos(lat))
+    return x, y, z, p, lat
 
 
 def _enu_basis(lat0_deg: ArrayLike, lon0_deg: ArrayLike) -> tuple[FloatArray, ...]:

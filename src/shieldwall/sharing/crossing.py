@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from shieldwall.geo import ecef_to_geodetic, geodetic_to_ecef
-from shieldwall.geo.wgs84 import ecef_delta_to_enu, enu_delta_to_ecef
+from shieldwall.geo.wgs84 import ecef_delta_to_enu, enu_delta_to_ecef, geodetic_lat_lon_deg
 from shieldwall.sharing.agreements import LAUNCH_WARNINGS, TRACKS, ReleaseTerms
 from shieldwall.sharing.picture import released_tracks, take_tracks
 from shieldwall.tracking.node import LocalTracks
@@ -114,6 +114,7 @@ class AuditLog:
         self._heads: list[tuple[float, int, int, int, int]] = []  # t_s, source, receiver, k, kind
         self._sizes: list[int] = []
         self._chunks: list[tuple[np.ndarray, ...]] = []
+        self._columns: dict[str, np.ndarray] | None = None  # columns() since the last add
 
     def add(self, t_s, source, receiver, k, kind, item_id, delivered, item_t_s, cls, label,
             lat, lon) -> None:  # fmt: skip
@@ -123,6 +124,7 @@ class AuditLog:
         self._heads.append((t_s, source, receiver, k, kind))
         self._sizes.append(n)
         self._chunks.append((item_id, delivered, item_t_s, cls, label, lat, lon))
+        self._columns = None
 
     def __len__(self) -> int:
         return sum(self._sizes)
@@ -132,16 +134,37 @@ class AuditLog:
         1 launch warning), ``item_id`` (the source's own id), ``delivered_id`` (the id the
         receiver got: the same, or a pseudonym), ``item_t_s`` (time of the source's snapshot),
         ``item_class`` (0 ballistic, 1 cruise, 2 drone), ``threat`` (true object, -1 none),
-        ``lat_deg``/``lon_deg`` (position as the source held it, before degradation)."""
+        ``lat_deg``/``lon_deg`` (position as the source held it, before degradation).
+
+        Computed once until the next :meth:`add` (the summary and the audit file both ask;
+        the arrays are read-only)."""
+        if self._columns is None:
+            self._columns = self._build_columns()
+        return dict(self._columns)
+
+    def _build_columns(self) -> dict[str, np.ndarray]:
         if not self._chunks:
             return {f: np.zeros(0, dtype=d) for f, d in zip(self.FIELDS, self._DTYPES, strict=True)}
         sizes = np.asarray(self._sizes)
         heads = [np.repeat(np.asarray(c), sizes) for c in zip(*self._heads, strict=True)]
         items = list(zip(*self._chunks, strict=True))
-        # item times: one per crossing (a snapshot's time) or one per item (warnings')
-        items[2] = [np.broadcast_to(t, (n,)) for t, n in zip(items[2], self._sizes, strict=True)]
-        cols = heads + [np.concatenate(c) for c in items]
-        return {f: c.astype(d) for f, c, d in zip(self.FIELDS, cols, self._DTYPES, strict=True)}
+        # item times: one per crossing (a snapshot's time, repeated) or one per item (warnings',
+        # written over their rows)
+        times = items[2]
+        per_item = [i for i, t in enumerate(times) if isinstance(t, np.ndarray)]
+        one = [float("nan") if isinstance(t, np.ndarray) else t for t in times]
+        item_t = np.repeat(np.asarray(one, dtype=float), sizes)
+        if per_item:
+            ends = np.cumsum(sizes).tolist()
+            for i in per_item:
+                item_t[ends[i] - self._sizes[i] : ends[i]] = times[i]
+        cols = heads + [np.concatenate(c) for c in items[:2]] + [item_t]
+        cols += [np.concatenate(c) for c in items[3:]]
+        out = {f: c.astype(d, copy=False) for f, c, d in zip(self.FIELDS, cols, self._DTYPES,
+                                                            strict=True)}  # fmt: skip
+        for c in out.values():
+            c.flags.writeable = False
+        return out
 
 
 Territory = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
@@ -170,6 +193,9 @@ def cross(
     and writes every crossing to ``audit``. ``geodetic``: a cache of track positions as
     lat/lon by the identity of the state array (which it holds), for the crossings of one
     cycle."""
+    if tracks.track_id.size == 0 and warnings.warning_id.size == 0:  # nothing to cross
+        return [(r, NO_TRACKS, NO_WARNINGS) for r in (term.receivers if receivers is None
+                                                      else receivers)]  # fmt: skip
     tracks = released_tracks(tracks, term) if TRACKS in term.items else NO_TRACKS
     if LAUNCH_WARNINGS not in term.items or warnings.warning_id.size == 0:
         warnings = NO_WARNINGS
@@ -182,7 +208,7 @@ def cross(
     if tracks.track_id.size:
         known = None if geodetic is None else geodetic.get(id(tracks.x))
         if known is None:
-            t_lat, t_lon, _ = ecef_to_geodetic(tracks.x[:, :3], iterations=1)  # region, audit
+            t_lat, t_lon = geodetic_lat_lon_deg(tracks.x[:, :3], iterations=1)  # region, audit
             if geodetic is not None:  # (holding the array: its id is not reused meanwhile)
                 geodetic[id(tracks.x)] = (tracks.x, t_lat, t_lon)
         else:

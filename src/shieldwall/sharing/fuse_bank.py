@@ -67,9 +67,11 @@ class PictureBank:
         self,
         t_s: float,
         inputs: list[tuple[LocalTracks, list[tuple[int, int, LocalTracks]], frozenset]],
+        own_confirmed: bool = False,
     ) -> list[Picture]:
         """Each nation's picture at ``t_s`` from ``inputs[i] = (own, releases, anonymous)``
-        (as :meth:`PictureBuilder.build`)."""
+        (as :meth:`PictureBuilder.build`; ``own_confirmed``: the caller selected the own
+        tracks' confirmed ones already)."""
         if t_s < self.t_s:
             raise ValueError(f"fusion time {t_s} before the previous one {self.t_s}")
         n_own = len(self.nations)
@@ -77,7 +79,7 @@ class PictureBank:
         slots: list[list] = []  # slot j: per owner its j-th non-empty input
         live = []
         for o, (own, releases, anonymous) in enumerate(inputs):
-            if not own.confirmed.all():
+            if not own_confirmed and not own.confirmed.all():
                 own = take_tracks(own, own.confirmed)
             parts = [(OWN, self.nations[o], own), *releases]
             has_rows = counts is not None and counts[o] > 0
@@ -193,8 +195,9 @@ class PictureBank:
             open_[r[r >= 0]] = False
             open_rows = open_.nonzero()[0]
             if open_rows.size:
-                i, j, _ = associate_tracks(x[free_in], P[free_in], self.x[open_rows],
-                                           self.P[open_rows], self.gate)  # fmt: skip
+                i, j, _ = associate_tracks(x.take(free_in, 0), P.take(free_in, 0),
+                                           self.x.take(open_rows, 0),
+                                           self.P.take(open_rows, 0), self.gate)  # fmt: skip
                 rows[free_in[i]] = open_rows[j]
             new = free_in[rows[free_in] < 0]
             if new.size:
@@ -214,11 +217,12 @@ class PictureBank:
         r = np.minimum(key.searchsorted(mkey), n_sys - 1)
         live = (self._memo_code[k] == code) & (key[r] == mkey)
         if live.all():
-            return r, pair_distances(x, P, self.x[r], self.P[r]) <= self.gate
+            return r, pair_distances(x, P, self.x.take(r, 0), self.P.take(r, 0)) <= self.gate
         r[~live] = -1
         if live.any():
             rl = r[live]
-            live[live] = pair_distances(x[live], P[live], self.x[rl], self.P[rl]) <= self.gate
+            live[live] = (pair_distances(x[live], P[live], self.x.take(rl, 0), self.P.take(rl, 0))
+                          <= self.gate)  # fmt: skip
         return r, live
 
     @staticmethod
@@ -332,7 +336,7 @@ class PictureBank:
             if n_new:
                 idx = idx[np.argsort(self.key[idx], kind="stable")]
         self.owner, self.number, self.key = self.owner[idx], self.number[idx], self.key[idx]
-        self.x, self.P = self.x[idx], self.P[idx]
+        self.x, self.P = self.x.take(idx, 0), self.P.take(idx, 0)
         self.last_input_s = self.last_input_s[idx]
         self.q_m2_s3, self.ballistic = self.q_m2_s3[idx], self.ballistic[idx]
         prov = self._prov_new[:, idx]

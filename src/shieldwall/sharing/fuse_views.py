@@ -38,18 +38,20 @@ class CycleViews:
             # tr P[:3, :3], summed in np.trace's order
             Pf = self.P.reshape(-1, 36)
             tr = Pf[:, 0] + Pf[:, 7] + Pf[:, 14]
-            lab, own = self.label, self.owner
-            if on.size < lab.size:
-                tr, lab, own = tr[on], lab[on], own[on]
-            o = np.lexsort((tr, lab, own))
-            lab, own = lab[o], own[o]
+            # each track's place in the views, owner by owner: one sort key for both (objects
+            # are numbered below n; the same order as sorting by owner, then object)
+            j_all = self.owner * n + self.label
+            if on.size < j_all.size:
+                tr, j_all = tr[on], j_all[on]
+            o = np.lexsort((tr, j_all))
+            j_all = j_all[o]
             head = np.empty(on.size, dtype=bool)  # first (smallest trace) per owner and object
             head[0] = True
-            head[1:] = (lab[1:] != lab[:-1]) | (own[1:] != own[:-1])
+            np.not_equal(j_all[1:], j_all[:-1], out=head[1:])
             first = on[o[head]]
-            j = own[head] * n + lab[head]
-            x[j], P[j], source[j], cls[j] = (self.x[first], self.P[first], self.source[first],
-                                             self.cls[first])  # fmt: skip
+            j = j_all[head]
+            x[j], P[j], source[j], cls[j] = (self.x.take(first, 0), self.P.take(first, 0),
+                                             self.source[first], self.cls[first])  # fmt: skip
         has = source >= 0
         return [ThreatView(self.t_s, has[a : a + n], x[a : a + n], P[a : a + n],
                            source[a : a + n], cls[a : a + n])

@@ -39,6 +39,7 @@ from shieldwall.sharing.picture import (
 from shieldwall.tracking.node import LocalTracks
 
 PARTNER = "partner"  # how an anonymous contributor appears to a receiver
+_DIAG = np.arange(0, 36, 7)  # the diagonal of a flattened 6x6 matrix
 
 
 class SharingStage:
@@ -86,6 +87,10 @@ class SharingStage:
             self._warn_by_source[src] = (idx, self.warnings.t_s[idx].tolist())
         self._territory = [frozenset(n.territory_codes()) for n in scenario.nations]
         self._t_prev = -np.inf
+        # per nation: its last node snapshot and that snapshot's confirmed tracks
+        self._confirmed: list[tuple[LocalTracks | None, LocalTracks | None]] = [
+            (None, None)
+        ] * self.n
         self.first_release: list[tuple[float, int, int, int, np.ndarray]] = []
 
     def territory(self, nation: int, lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
@@ -97,9 +102,7 @@ class SharingStage:
 
     def step(self, t_s: float, snapshot: Sequence[LocalTracks]) -> list[Picture]:
         """Every nation's picture at ``t_s`` from the nodes' ``snapshot`` (all tracks)."""
-        # only confirmed tracks are ever released or fused: select them once per snapshot
-        snapshot = tuple(tr if tr.confirmed.all() else take_tracks(tr, tr.confirmed)
-                         for tr in snapshot)  # fmt: skip
+        snapshot = self._confirmed_tracks(snapshot)
         self.delay.push(t_s, snapshot)
         inbox: list[list] = [[] for _ in range(self.n)]
         geodetic: dict = {}  # lat/lon of the snapshots crossing this cycle
@@ -112,6 +115,10 @@ class SharingStage:
                 continue
             item_t_s, snap = held if held is not None else (t_s - term.latency_s, None)
             source = NO_TRACKS if snap is None else snap[term.source]
+            if source.track_id.size == 0 and fresh.warning_id.size == 0:
+                for r in term.receivers:  # nothing crosses (as cross would say)
+                    inbox[r].append((k, term.source, NO_TRACKS))
+                continue
             for r, tracks, _ in cross(t_s, k, term, item_t_s, source, fresh,
                                       pseudonyms=self.pseudonyms, rng=self.rngs[k],
                                       territory=self.territory, audit=self.audit,
@@ -121,7 +128,8 @@ class SharingStage:
                     self.first_release.append((t_s, k, term.source, r, tracks.label))
         mine = self._mine
         # (anonymity is asked only of the keys a nation received: all anonymous ones will do)
-        built = self.bank.build(t_s, [(snapshot[a], inbox[a], self._anonymous) for a in mine])
+        built = self.bank.build(t_s, [(snapshot[a], inbox[a], self._anonymous) for a in mine],
+                                own_confirmed=True)  # fmt: skip
         pictures: list[Picture] = [None] * self.n  # type: ignore[list-item]
         for a, pic in zip(mine, built, strict=True):
             pictures[a] = pic
@@ -131,6 +139,22 @@ class SharingStage:
             self.views.sample(t_s, pictures)
         self._t_prev = t_s
         return pictures
+
+    def _confirmed_tracks(self, snapshot: Sequence[LocalTracks]) -> tuple[LocalTracks, ...]:
+        """Only confirmed tracks are ever released or fused: each nation's, selected once per
+        snapshot. A nation's unchanged snapshot (the node hands the same object again, its
+        arrays read-only) keeps last cycle's selection."""
+        out = []
+        for a, tr in enumerate(snapshot):
+            last, conf = self._confirmed[a]
+            if tr is not last:
+                conf = tr
+                if tr.track_id.size and not tr.confirmed.all():
+                    conf = take_tracks(tr, tr.confirmed)
+                # (kept only while nobody can change the arrays it was selected from)
+                self._confirmed[a] = (None, None) if tr.confirmed.flags.writeable else (tr, conf)
+            out.append(conf)
+        return tuple(out)
 
     def _new_warnings(self, term: ReleaseTerms, t_s: float) -> Warnings:
         """The source's own launch warnings that came due for this release since the last
@@ -176,27 +200,23 @@ class AudienceLog:
         self.period_s = period_s
         self.terms = tuple(terms)
         self.next_t_s = -np.inf
-        self._chunks: list[list[tuple[np.ndarray, ...]]] = [[] for _ in range(n_nations)]
+        self._chunks: list[list[tuple]] = [[] for _ in range(n_nations)]
 
     def due(self, t_s: float) -> bool:
         return t_s >= self.next_t_s
 
     def sample(self, t_s: float, pictures: Sequence[Picture]) -> None:
-        done: dict[int, tuple[np.ndarray, ...]] = {}  # twins share one picture object
+        """Keep each picture's columns as they are (sorted by number and reduced to traces
+        once, for all samples together, by :meth:`rows`)."""
+        done: dict[int, tuple] = {}  # twins share one picture object
         for a, pic in enumerate(pictures):
-            if id(pic) in done:
-                self._chunks[a].append(done[id(pic)])
-                continue
-            order = np.argsort(pic.number, kind="stable")  # by number: no source order leaks
-            # traces of the position and velocity blocks, summed in np.trace's order
-            Pf = pic.P.reshape(-1, 36)
-            pos_sigma = np.sqrt((Pf[:, 0] + Pf[:, 7] + Pf[:, 14])[order] / 3.0)
-            vel_sigma = np.sqrt((Pf[:, 21] + Pf[:, 28] + Pf[:, 35])[order] / 3.0)
-            self._chunks[a].append((np.full(order.size, t_s), pic.number[order],
-                                    pic.x[order], pos_sigma, vel_sigma, pic.cls[order],
-                                    pic.named[order], pic.anon[order],
-                                    pic.via[order]))  # fmt: skip
-            done[id(pic)] = self._chunks[a][-1]
+            chunk = done.get(id(pic))
+            if chunk is None:
+                # the diagonal of P: its position and velocity blocks' traces come from it
+                diag = pic.P.reshape(-1, 36).take(_DIAG, axis=1)
+                chunk = done[id(pic)] = (t_s, pic.number, pic.x, diag, pic.cls, pic.named,
+                                         pic.anon, pic.via)  # fmt: skip
+            self._chunks[a].append(chunk)
         self.next_t_s = (np.floor(t_s / self.period_s) + 1.0) * self.period_s
 
     def rows(self, nation: int, names: Sequence[str]) -> dict[str, list | np.ndarray]:
@@ -204,17 +224,27 @@ class AudienceLog:
         ``pos_sigma_m``, ``vel_sigma_m_s``, ``class``, ``provenance`` (list of nation ids,
         its own first, partners by name in scenario order, "partner" once for any anonymous
         contributor) and ``release_terms`` (the terms of each agreement its released inputs
-        came through, as ``"<source>: <terms>"``, the source "partner" when anonymous)."""
+        came through, as ``"<source>: <terms>"``, the source "partner" when anonymous).
+        Each sample's tracks in the order of their numbers (no source order leaks)."""
         chunks = self._chunks[nation]
         if chunks:
-            cols = [np.concatenate(c) for c in zip(*chunks, strict=True)]
+            sizes = [c[1].size for c in chunks]
+            t = np.repeat(np.asarray([c[0] for c in chunks], dtype=float), sizes)
+            num, x, d, cls, named, anon, via = (np.concatenate(c) for c in
+                                                list(zip(*chunks, strict=True))[1:])  # fmt: skip
+            # by sample, then by number (stable: as one argsort per sample)
+            order = np.lexsort((num, np.repeat(np.arange(len(chunks)), sizes)))
+            num, x, d, cls = num[order], x[order], d[order], cls[order]
+            named, anon, via = named[order], anon[order], via[order]
+            # traces of the position and velocity blocks, summed in np.trace's order
+            ps = np.sqrt((d[:, 0] + d[:, 1] + d[:, 2]) / 3.0)
+            vs = np.sqrt((d[:, 3] + d[:, 4] + d[:, 5]) / 3.0)
         else:
             i64 = np.zeros(0, np.int64)
-            cols = [np.zeros(0), i64, np.zeros((0, 6)), np.zeros(0), np.zeros(0), i64, i64, i64,
-                    i64]  # fmt: skip
-        t, num, x, ps, vs, cls, named, anon, via = cols
-        masks, inverse = np.unique(np.stack([named, anon & ~named, via]), axis=1,
-                                   return_inverse=True)  # fmt: skip
+            t, num, x, ps, vs, cls, named, anon, via = (np.zeros(0), i64, np.zeros((0, 6)),
+                                                        np.zeros(0), np.zeros(0), i64, i64, i64,
+                                                        i64)  # fmt: skip
+        masks, inverse = _distinct_masks(named, anon & ~named, via)
         rendered = [_provenance(int(nm), int(an), nation, names) for nm, an, _ in masks.T]
         terms = [self._terms(int(v), names) for *_, v in masks.T]
         xyz = ("x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s")
@@ -236,6 +266,26 @@ class AudienceLog:
                 who = PARTNER if term.anonymous else names[term.source]
                 out.append(f"{who}: {term.describe()}")
         return out
+
+
+def _distinct_masks(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(np.stack(cols), axis=1, return_inverse=True)`` (the distinct columns in
+    lexicographic order, and each one's place; flat) for non-negative bit masks: packed into
+    one integer each when their bits fit (one integer sort instead of a structured one)."""
+    bits = [int(c.max()).bit_length() if c.size else 0 for c in cols]
+    if sum(bits) > 62 or any(c.size and c.min() < 0 for c in cols):
+        masks, inverse = np.unique(np.stack(cols), axis=1, return_inverse=True)
+        return masks, np.ravel(inverse)
+    key = np.zeros(cols[0].shape, dtype=np.int64)
+    for c, b in zip(cols, bits, strict=True):  # (earlier columns in the higher bits)
+        key <<= b
+        key |= c
+    keys, inverse = np.unique(key, return_inverse=True)
+    masks = np.empty((len(cols), keys.size), dtype=np.int64)
+    for i in range(len(cols) - 1, -1, -1):
+        masks[i] = keys & ((1 << bits[i]) - 1)
+        keys = keys >> bits[i]
+    return masks, np.ravel(inverse)
 
 
 def _provenance(named: int, anon: int, viewer: int, names: Sequence[str]) -> list[str]:
