@@ -30,6 +30,7 @@ from shieldwall.sharing.picture import (
 )
 from shieldwall.tracking.associate import gate_threshold
 from shieldwall.tracking.frame import classify
+from shieldwall.tracking.fuser import memo_merge
 from shieldwall.tracking.fusion import associate_tracks, covariance_intersection, pair_distances
 from shieldwall.tracking.kalman import predict
 from shieldwall.tracking.node import LocalTracks
@@ -270,21 +271,7 @@ class PictureBank:
 
     def _remember(self, code: np.ndarray, key: np.ndarray) -> None:
         """Record which system track each ``(source, id)`` (``code``) fed this scan."""
-        n = self._memo_code.size
-        if n:
-            pos = self._memo_code.searchsorted(code)
-            hit = self._memo_code[np.minimum(pos, n - 1)] == code
-            if hit.all():
-                self._memo_key[pos] = key
-                return
-            old = np.ones(n, dtype=bool)
-            old[pos[hit]] = False
-            allc = np.concatenate([self._memo_code[old], code])
-            allk = np.concatenate([self._memo_key[old], key])
-        else:
-            allc, allk = code, key
-        order = np.argsort(allc, kind="stable")
-        self._memo_code, self._memo_key = allc[order], allk[order]
+        self._memo_code, self._memo_key = memo_merge(self._memo_code, self._memo_key, code, key)
 
     def _provenance(self, slots: list[list], slot_rows: list[np.ndarray], n_sys: int) -> None:
         """Label, source, coalition number and provenance masks of the rows fed this scan

@@ -330,21 +330,8 @@ class Fuser:
         """Record which system number each ``(source, id)`` fed this scan (codes are unique
         within a scan, so the memo stays sorted and unique)."""
         code = (src.astype(np.int64) << 32) | ids
-        n = self._memo_code.size
-        if n:
-            pos = self._memo_code.searchsorted(code)
-            hit = self._memo_code[np.minimum(pos, n - 1)] == code
-            if hit.all():  # the usual case: every pair fed before
-                self._memo_number[pos] = number
-                return
-            old = np.ones(n, dtype=bool)
-            old[pos[hit]] = False
-            allc = np.concatenate([self._memo_code[old], code])
-            alln = np.concatenate([self._memo_number[old], number])
-        else:
-            allc, alln = code, number
-        order = np.argsort(allc, kind="stable")
-        self._memo_code, self._memo_number = allc[order], alln[order]
+        self._memo_code, self._memo_number = memo_merge(self._memo_code, self._memo_number,
+                                                        code, number)  # fmt: skip
 
     def _retire(self, t_s: float) -> np.ndarray | None:
         """Drop tracks without input for ``retire_s`` (and memo entries pointing at them);
@@ -382,3 +369,25 @@ def step_fusers(
         out.append(f._finish(plan, x[lo:hi], P[lo:hi], q[lo:hi], bal[lo:hi]))
         lo = hi
     return out
+
+
+def memo_merge(
+    codes: np.ndarray, values: np.ndarray, code: np.ndarray, value: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A sorted memo (``codes`` unique and sorted, ``values`` alongside) with ``code`` mapped to
+    ``value``: existing codes overwritten in place, new ones merged in order (``code`` is unique
+    within one call). The usual case, every code already known, is one search."""
+    n = codes.size
+    if n:
+        pos = codes.searchsorted(code)
+        hit = codes[np.minimum(pos, n - 1)] == code
+        if hit.all():
+            values[pos] = value
+            return codes, values
+        old = np.ones(n, dtype=bool)
+        old[pos[hit]] = False
+        codes, values = np.concatenate([codes[old], code]), np.concatenate([values[old], value])
+    else:
+        codes, values = code, value
+    order = np.argsort(codes, kind="stable")
+    return codes[order], values[order]

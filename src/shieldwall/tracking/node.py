@@ -130,12 +130,7 @@ class NodeTracker:
         was, k = self.confirmed, self.size
         hits = self._associate(t_s, frame) if k else None
         self._stamp_s = t_s
-        if hits is None:
-            unused = np.arange(m)
-        else:
-            free = np.ones(m, dtype=bool)
-            free[hits.dj] = False
-            unused = free.nonzero()[0]
+        unused = unused_detections(m, hits)
         born = self._born(frame, unused) if unused.size else None
         self._update(t_s, frame, hits, born)
         new = _I64 if hits is None else (self.confirmed[:k] & ~was).nonzero()[0]
@@ -394,3 +389,12 @@ def _upper_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     i, j = np.triu_indices(n, 1)
     i.flags.writeable = j.flags.writeable = False
     return i, j
+
+
+def unused_detections(m: int, hits: Hits | None) -> np.ndarray:
+    """Indices of a frame's ``m`` detections no track took (``hits``): new tracks' seeds."""
+    if hits is None:
+        return np.arange(m)
+    free = np.ones(m, dtype=bool)
+    free[hits.dj] = False
+    return free.nonzero()[0]

@@ -33,7 +33,7 @@ from shieldwall.tracking.frame import (
     kinematics,
 )
 from shieldwall.tracking.kalman import process_noise, process_noise_table, propagate_cv
-from shieldwall.tracking.node import _I64, _Q_KEY, NodeTracker, _upper_pairs
+from shieldwall.tracking.node import _I64, _Q_KEY, NodeTracker, _upper_pairs, unused_detections
 from shieldwall.tracking.node_gate import stack_gate
 from shieldwall.tracking.nodetypes import Born, Hits, LocalTracks, NodeConfig
 
@@ -93,12 +93,7 @@ class NodeStack(NodeTracker):
         hits = self._associate_all(t_s, frame, nation, active) if k else None
         self.stamps[active] = t_s
         self._dirty(active)
-        if hits is None:
-            unused = np.arange(m)
-        else:
-            free = np.ones(m, dtype=bool)
-            free[hits.dj] = False
-            unused = free.nonzero()[0]
+        unused = unused_detections(m, hits)
         born = None
         if unused.size:  # clusters within a nation
             born = self._born(frame, unused, nation.take(unused))
