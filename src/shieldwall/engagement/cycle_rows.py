@@ -20,9 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldwall.engagement.assign import Candidates
-from shieldwall.engagement.feasibility import PredictedPaths, predict_paths, range_bounds
+from shieldwall.engagement.feasibility import predict_positions, range_bounds
 from shieldwall.engagement.rows import distinct
 from shieldwall.engagement.shooters import Shooters
+from shieldwall.geo import ecef_to_geodetic
+from shieldwall.geo.wgs84 import geodetic_height_m
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,24 @@ class Rows:
         return int(np.flatnonzero((self.nation == nation) & (self.threat == threat))[0])
 
 
-def cycle_paths(rows: Rows, bounds: Bounds, coasted=None) -> PredictedPaths:
+@dataclass(frozen=True, slots=True)
+class CyclePaths:
+    """Predicted positions ``(n, L, 3)``, heights and ``airborne`` ``(n, L)`` of a cycle's
+    distinct estimates (:func:`~shieldwall.engagement.feasibility.predict_paths` less the
+    latitudes and longitudes: only the few points where a window is need them, see
+    :meth:`lat_lon`; each value as there)."""
+
+    pos_ecef_m: np.ndarray
+    alt_m: np.ndarray
+    airborne: np.ndarray
+
+    def lat_lon(self, where) -> tuple[np.ndarray, np.ndarray]:
+        """Geodetic latitude and longitude (deg) of the points ``pos_ecef_m[where]``."""
+        lat, lon, _ = ecef_to_geodetic(self.pos_ecef_m[where], iterations=1)
+        return lat, lon
+
+
+def cycle_paths(rows: Rows, bounds: Bounds, coasted=None) -> CyclePaths:
     """The predicted paths of the distinct estimates of ``rows``: ballistic ones integrated
     only as far as a ballistic-capable shooter of the cycle could have a window, or taken
     from ``coasted`` (``(index by estimate bytes, paths)``, see
@@ -115,7 +134,9 @@ def cycle_paths(rows: Rows, bounds: Bounds, coasted=None) -> PredictedPaths:
         index, coasted_pos = coasted
         found = [index.get(bytes(r)) for r in x[ballistic]]
         known = None if None in found else coasted_pos[found]
-    return predict_paths(x, ballistic, bounds.window_steps(rows.shooter), known)
+    pos = predict_positions(x, ballistic, bounds.window_steps(rows.shooter), known)
+    alt = geodetic_height_m(pos.reshape(-1, 3), iterations=1).reshape(pos.shape[:2])
+    return CyclePaths(pos, alt, np.logical_and.accumulate(alt > 0.0, axis=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +159,7 @@ class Pairs:
 
 
 def pair_windows(
-    sh: Shooters, pairs: Pairs, paths: PredictedPaths, bounds: Bounds, p2: np.ndarray
+    sh: Shooters, pairs: Pairs, paths: CyclePaths, bounds: Bounds, p2: np.ndarray
 ) -> np.ndarray:
     """Bool ``(P, L)``: each pair's shooter, firing now, can intercept its row's threat at
     look-ahead step L (:func:`~shieldwall.engagement.feasibility.feasible_windows`, each

@@ -322,6 +322,7 @@ class Engagements:
         sh = self.shooters
         a = int(sh.owner[s])
         row = int(rows.inverse[rows.row_of(a, j)])
+        lat, lon = paths.lat_lon((row, k))
         pk = float(sh.pk[s, true_class[j]])
         shot = Shot(
             engagement_id=len(self.fired),
@@ -334,8 +335,8 @@ class Engagements:
             kill=bool(self.rngs[s].random() < pk),
             pk=pk,
             cost_usd=float(sh.cost_usd[s]),
-            lat_deg=float(paths.lat_deg[row, k]),
-            lon_deg=float(paths.lon_deg[row, k]),
+            lat_deg=float(lat),
+            lon_deg=float(lon),
             alt_m=float(paths.alt_m[row, k]),
         )
         self.rounds[s] -= 1

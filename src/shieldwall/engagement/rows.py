@@ -93,16 +93,17 @@ def shared_paths(sh: Shooters, todo: list, slack_s: float, coasted=None):
     return out, paths
 
 
-def airspace_where(rules, paths: PredictedPaths, need: np.ndarray):
+def airspace_where(rules, paths, need: np.ndarray):
     """Country index and zone bits ``(n, L)`` of the predicted points ``need`` (elsewhere 0:
-    no window there, so no rule reads them); None when nothing restricts airspace
-    (``rules``: :class:`~shieldwall.engagement.authority.Rules`)."""
+    no window there, so no rule reads them) of ``paths`` (with ``lat_lon(where)``, see
+    :class:`~shieldwall.engagement.cycle_rows.CyclePaths`); None when nothing restricts
+    airspace (``rules``: :class:`~shieldwall.engagement.authority.Rules`)."""
     if rules.grid is None:
         return None
     country = np.zeros(need.shape, dtype=np.int64)
     bits = np.zeros(need.shape, dtype=np.uint64)
     if need.any():
-        country[need], bits[need] = rules.membership(paths.lat_deg[need], paths.lon_deg[need])
+        country[need], bits[need] = rules.membership(*paths.lat_lon(need))
     return country, bits
 
 
