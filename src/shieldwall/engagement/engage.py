@@ -118,7 +118,7 @@ class Engagements:
             self.barred = np.zeros((2, len(pictures), open_.size), dtype=bool)
         if self.fired_at.size != open_.size:
             self.fired_at = np.zeros(open_.size, dtype=np.int64)
-        todo, defend_no = self._todo(t_s, pictures, open_, slack_s)
+        todo, reach = self._todo(t_s, pictures, open_, slack_s)
         if not todo:  # no candidates, no shots: nothing to record
             return []
         if slack_s not in self._bounds:
@@ -137,6 +137,7 @@ class Engagements:
         shots = self._choose(todo, cand, limits, open_.size)
         if not shots:
             return []
+        defend_no = self._defend_no(t_s, len(pictures), open_.size, *reach)
         cy = Cycle.of(t_s, pictures, cand, self.rounds, self.busy, shots, air_no, limited,
                       defend_no, self.fired_at, self._left, self.shooters.n,
                       self.shooters.owner)  # fmt: skip
@@ -171,42 +172,49 @@ class Engagements:
         for its tracked, open, unengaged threats within reach, less those it leaves alone in
         open ground and barred ones that none of its shooters could kill or that it has
         already declined (they add nothing to :meth:`declined`); ``allowed`` marks the
-        threats rules 1-3 of :mod:`~shieldwall.engagement.authority` let it engage. Also
-        ``defend_no`` ``(N, n)``: threats barred by the defend rule alone (for the candidate
-        records)."""
+        threats rules 1-3 of :mod:`~shieldwall.engagement.authority` let it engage. Also the
+        items within reach and their ``allowed``, before those cuts (for :meth:`_defend_no`).
+        """
         sh = self.shooters
-        engaged = np.zeros(open_.size, dtype=bool)
-        engaged[[s.threat for s in self.in_flight]] = True
-        ready = (
-            (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (t_s <= sh.until_s)
-        )
+        free = open_.copy()
+        if self.in_flight:  # not engaged again until assessed
+            free[[s.threat for s in self.in_flight]] = False
+        ready = (self.rounds > 0) & (self.busy < sh.channels)
+        ready &= sh.from_s <= t_s
+        ready &= sh.until_s >= t_s
         todo = []
-        free = open_ & ~engaged
         ready_at = ready.nonzero()[0]
         by_owner: dict[int, list[int]] = {}
         for s, a in zip(ready_at.tolist(), sh.owner[ready_at].tolist(), strict=True):
             by_owner.setdefault(a, []).append(s)
         tracked: dict[int, np.ndarray] = {}  # a twin's view is the same object
-        for a, pic in enumerate(pictures):
-            if a in by_owner:
-                m = tracked.get(id(pic))
-                if m is None:
-                    m = tracked[id(pic)] = (pic.has_track & free).nonzero()[0]
-                if m.size:
-                    todo.append((a, pic, np.array(by_owner[a], dtype=np.int64), m))
+        for a in sorted(by_owner):  # in nation order
+            pic, ready_a = pictures[a], by_owner[a]
+            m = tracked.get(id(pic))
+            if m is None:
+                m = tracked[id(pic)] = (pic.has_track & free).nonzero()[0]
+            if m.size:
+                todo.append((a, pic, np.array(ready_a, dtype=np.int64), m))
         todo = within_reach(self.shooters, todo)
+        if not todo:  # nothing within reach: no candidates (the caller returns at once)
+            return todo, None
         allowed = self.rules.authorised(t_s, todo, self.assets)
-        defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
-        for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
-            defend_no[a, m] = ~ok & (self.auth.from_s[a] <= t_s) & self.auth.classes[a][pic.cls[m]]
         left = self._leave_open_ground(t_s, todo, allowed, slack_s)
         kept = []
         for (a, pic, mine, m), ok, gone in zip(todo, allowed, left, strict=True):
-            new = (sh.pk[mine][:, pic.cls[m]] > 0.0).any(axis=0) & ~self.barred[0, a, m]
+            new = (sh.pk[mine] > 0.0).any(axis=0)[pic.cls[m]] & ~self.barred[0, a, m]
             keep = ~gone & (ok | new)
             if keep.any():
                 kept.append((a, pic, mine, m[keep], ok[keep]))
-        return kept, defend_no
+        return kept, (todo, allowed)
+
+    def _defend_no(self, t_s: float, n_nations: int, n: int, todo, allowed) -> np.ndarray:
+        """``(N, n)``: the threats of ``todo`` items that rules 1-2 let each nation engage
+        but the defend rule (``allowed``: rules 1-3) bars (for the candidate records)."""
+        defend_no = np.zeros((n_nations, n), dtype=bool)
+        for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
+            defend_no[a, m] = ~ok & (self.auth.from_s[a] <= t_s) & self.auth.classes[a][pic.cls[m]]
+        return defend_no
 
     def _candidates(self, t_s: float, rows: Rows, pairs: Pairs, window: np.ndarray, space):
         """The cycle's candidate (shooter, threat) pairs: the engagement ``window`` of every

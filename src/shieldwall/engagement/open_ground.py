@@ -56,13 +56,20 @@ def decide_open_ground(
     out = OpenGround([np.zeros(m.size, dtype=bool) for *_, m in todo])
     if not todo or assets.value.size == 0:
         return out
-    soon = may_land_soon(np.concatenate([pic.x[m] for _, pic, _, m in todo]))
-    rows, start = [], 0
+    rows = []  # the allowed ballistic rows of each item, then those that may land soon
     for k, (_, pic, _, m) in enumerate(todo):
-        r = np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & soon[start : start + m.size])
-        start += m.size
+        r = np.flatnonzero(allowed[k] & (pic.cls[m] == 0))
         if r.size:
             rows.append((k, r))
+    if not rows:
+        return out
+    soon = may_land_soon(np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows]))
+    rows, start, found = [], 0, rows
+    for k, r in found:
+        mine = r[soon[start : start + r.size]]
+        start += r.size
+        if mine.size:
+            rows.append((k, mine))
     if held is not None:
         rows = _reuse(out, todo, rows, t_s, held)
     if not rows:

@@ -52,17 +52,25 @@ def within_reach(sh: Shooters, todo: list) -> list:
     """``todo`` items ``(nation, picture, shooters, threats)`` less the threats that could not
     enter any of the nation's shooters' range within the look-ahead, and items left with
     none: a cheap bound that spares the full window computation for far-away threats. One
-    distance table for all nations' threats and all shooters."""
+    distance table for all nations' threats and all shooters (twins, whose items share one
+    ``threats`` array, share its columns)."""
     if not todo:
         return todo
-    x = np.concatenate([pic.x[m] for _, pic, _, m in todo])
+    col: dict[int, int] = {}  # id of an item's threats -> its first column
+    xs, n = [], 0
+    for _, pic, _, m in todo:
+        if id(m) not in col:
+            col[id(m)] = n
+            xs.append(pic.x[m])
+            n += m.size
+    x = xs[0] if len(xs) == 1 else np.concatenate(xs)
     d = length(x[None, :, :3] - sh.pos_ecef_m[:, None])
     travel = length(x[:, 3:]) * LOOKAHEAD_S[-1]
-    near = d <= sh.max_range_m[:, None] + travel[None] + REACH_MARGIN_M  # (S, rows)
-    out, start = [], 0
+    near = d <= sh.max_range_m[:, None] + travel[None] + REACH_MARGIN_M  # (S, columns)
+    out = []
     for a, pic, mine, m in todo:
+        start = col[id(m)]
         m_near = m[near[mine, start : start + m.size].any(axis=0)]
-        start += m.size
         if m_near.size:
             out.append((a, pic, mine, m_near))
     return out
