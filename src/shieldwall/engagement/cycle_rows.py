@@ -111,7 +111,8 @@ class CyclePaths:
     """Predicted positions ``(n, L, 3)``, heights and ``airborne`` ``(n, L)`` of a cycle's
     distinct estimates (:func:`~shieldwall.engagement.feasibility.predict_paths` less the
     latitudes and longitudes: only the few points where a window is need them, see
-    :meth:`lat_lon`; each value as there)."""
+    :meth:`lat_lon`; each value as there, except where no window can be: see
+    :func:`_heights`)."""
 
     pos_ecef_m: np.ndarray
     alt_m: np.ndarray
@@ -134,9 +135,29 @@ def cycle_paths(rows: Rows, bounds: Bounds, coasted=None) -> CyclePaths:
         index, coasted_pos = coasted
         found = [index.get(bytes(r)) for r in x[ballistic]]
         known = None if None in found else coasted_pos[found]
-    pos = predict_positions(x, ballistic, bounds.window_steps(rows.shooter), known)
-    alt = geodetic_height_m(pos.reshape(-1, 3), iterations=1).reshape(pos.shape[:2])
+    needed = bounds.window_steps(rows.shooter)
+    pos = predict_positions(x, ballistic, needed, known)
+    alt = _heights(pos, ballistic, needed)
     return CyclePaths(pos, alt, np.logical_and.accumulate(alt > 0.0, axis=1))
+
+
+def _heights(pos: np.ndarray, ballistic: np.ndarray, needed: int) -> np.ndarray:
+    """Heights ``(n, L)`` of the points ``pos`` ``(n, L, 3)`` (``geodetic_height_m``, one
+    Bowring step, as :func:`~shieldwall.engagement.feasibility.predict_paths`); on the
+    ``ballistic`` rows only for the first ``needed`` steps, NaN after (no shooter that can
+    kill a ballistic threat has a window there, so no window reads them)."""
+    n, L = pos.shape[:2]
+    if not ballistic.any():
+        return geodetic_height_m(pos.reshape(-1, 3), iterations=1).reshape(n, L)
+    alt = np.full((n, L), np.nan)
+    air = ~ballistic
+    if air.any():
+        alt[air] = geodetic_height_m(pos[air].reshape(-1, 3), iterations=1).reshape(-1, L)
+    k = min(needed, L)
+    if k:
+        part = pos[ballistic, :k].reshape(-1, 3)
+        alt[ballistic, :k] = geodetic_height_m(part, iterations=1).reshape(-1, k)
+    return alt
 
 
 @dataclass(frozen=True, slots=True)
