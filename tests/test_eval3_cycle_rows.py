@@ -13,6 +13,7 @@ import pytest
 
 from shieldwall.engagement.assign import astuple, candidates_from_windows
 from shieldwall.engagement.authority import Rules
+from shieldwall.engagement.coast import length
 from shieldwall.engagement.cycle_rows import (
     Bounds,
     Pairs,
@@ -138,3 +139,14 @@ def test_airspace_rows_equal_each_nations_rules(april):
         for k, a in enumerate(nation.tolist()):
             one = (member[0][k : k + 1], member[1][k : k + 1])
             assert np.array_equal(got[k], rules.airspace_ok(a, t_s, one)[0])
+
+
+def test_length_of_three_components_equals_the_reduction():
+    """``length`` sums three squares in two adds; ``np.linalg.norm`` (``add.reduce``) sums
+    them in the same order: equal bits, on any scale and shape."""
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 130)), 3)
+        a = rng.normal(size=shape) * 10 ** rng.uniform(-3, 7)
+        assert np.array_equal(length(a), np.linalg.norm(a, axis=-1))
+        assert np.array_equal(length(a[:, 0]), np.linalg.norm(a[:, 0], axis=-1))

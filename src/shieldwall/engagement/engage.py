@@ -129,6 +129,8 @@ class Engagements:
         p2 = np.einsum("mlk,mlk->ml", every.pos_ecef_m, every.pos_ecef_m)
         pairs = Pairs.of(self.shooters, rows)
         window = pair_windows(self.shooters, pairs, every, bounds, p2)
+        if not window.any():  # no window: nothing barred, no candidates, no shots
+            return []
         need = np.zeros(every.alt_m.shape, dtype=bool)  # airspace only where a window is
         k, step = np.nonzero(window)
         need.reshape(-1)[pairs.est[k] * need.shape[1] + step] = True
@@ -202,9 +204,15 @@ class Engagements:
         left = self._leave_open_ground(t_s, todo, allowed, slack_s)
         kept = []
         for (a, pic, mine, m), ok, gone in zip(todo, allowed, left, strict=True):
-            new = (sh.pk[mine] > 0.0).any(axis=0)[pic.cls[m]] & ~self.barred[0, a, m]
-            keep = ~gone & (ok | new)
-            if keep.any():
+            keep = ok
+            if not ok.all():  # barred ones only if new to declined() and killable
+                new = (sh.pk[mine] > 0.0).any(axis=0)[pic.cls[m]] & ~self.barred[0, a, m]
+                keep = ok | new
+            if gone.any():
+                keep = keep & ~gone
+            if keep.all():
+                kept.append((a, pic, mine, m, ok))
+            elif keep.any():
                 kept.append((a, pic, mine, m[keep], ok[keep]))
         return kept, (todo, allowed)
 

@@ -40,8 +40,10 @@ def distinct(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     and ``np.unique(axis=0)`` costs far more."""
     seen: dict[bytes, int] = {}
     first, inverse = [], []
-    for i, key in enumerate(map(bytes, rows + 0.0)):
-        k = seen.setdefault(key, len(first))
+    flat = rows + 0.0
+    buf, w = flat.tobytes(), flat.shape[1] * flat.itemsize  # row i: buf[i w : (i + 1) w]
+    for i in range(rows.shape[0]):
+        k = seen.setdefault(buf[i * w : (i + 1) * w], len(first))
         if k == len(first):
             first.append(i)
         inverse.append(k)
