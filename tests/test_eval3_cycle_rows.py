@@ -21,6 +21,7 @@ from shieldwall.engagement.cycle_rows import (
     cycle_paths,
     pair_candidates,
     pair_windows,
+    squared_lengths,
 )
 from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
@@ -150,3 +151,18 @@ def test_length_of_three_components_equals_the_reduction():
         a = rng.normal(size=shape) * 10 ** rng.uniform(-3, 7)
         assert np.array_equal(length(a), np.linalg.norm(a, axis=-1))
         assert np.array_equal(length(a[:, 0]), np.linalg.norm(a[:, 0], axis=-1))
+
+
+def test_squared_lengths_and_pair_dot_products_round_as_einsum():
+    """The explicit sums of :func:`squared_lengths` and :func:`pair_windows` equal
+    ``np.einsum`` (which ``feasible_windows`` uses) bit for bit, whatever the shapes."""
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n, L, s = int(rng.integers(1, 12)), int(rng.choice([1, 2, 5, 120])), int(rng.integers(1, 9))
+        p = rng.normal(size=(n, L, 3)) * 6.4e6
+        q = rng.normal(size=(s, 3)) * 6.4e6
+        assert np.array_equal(squared_lengths(p), np.einsum("mlk,mlk->ml", p, p))
+        pq = p[None] * q[:, None, None]
+        dot = pq[..., 0] + pq[..., 2]
+        dot += pq[..., 1]
+        assert np.array_equal(dot, np.einsum("mlk,sk->sml", p, q))

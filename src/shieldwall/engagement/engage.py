@@ -27,6 +27,7 @@ from shieldwall.engagement.cycle_rows import (
     cycle_paths,
     pair_candidates,
     pair_windows,
+    squared_lengths,
 )
 from shieldwall.engagement.cycle_wta import wta_assign
 from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slots
@@ -126,7 +127,7 @@ class Engagements:
         bounds = self._bounds[slack_s]
         rows = Rows.of(todo)
         every = cycle_paths(rows, bounds, self._coasted)
-        p2 = np.einsum("mlk,mlk->ml", every.pos_ecef_m, every.pos_ecef_m)
+        p2 = squared_lengths(every.pos_ecef_m)
         pairs = Pairs.of(self.shooters, rows)
         window = pair_windows(self.shooters, pairs, every, bounds, p2)
         if not window.any():  # no window: nothing barred, no candidates, no shots
@@ -322,7 +323,7 @@ class Engagements:
         estimates followed to the ground in full (time to go within the decision window) for
         :meth:`_threat_values`, and the ballistic look-ahead paths of ``todo``, integrated in
         the same steps as the fall (:func:`~shieldwall.engagement.rows.fall_with_paths`), for
-        :func:`~shieldwall.engagement.rows.shared_paths`."""
+        :func:`~shieldwall.engagement.cycle_rows.cycle_paths`."""
         slack_s = self.slack_s if slack_s is None else slack_s
         og = decide_open_ground(self.shooters, self.assets, todo, allowed, slack_s, t_s,
                                 self._held)  # fmt: skip

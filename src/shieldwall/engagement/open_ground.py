@@ -31,7 +31,7 @@ class OpenGround:
     """One cycle's decisions: per ``todo`` item, bool over its threats (``alone``); the values
     of the estimates followed to the ground in full (time to go within the window), by the
     bytes of their ``x`` and ``P`` (``complete``); the look-ahead paths integrated with the
-    fall (``coasted``, for :func:`~shieldwall.engagement.rows.shared_paths`); and the
+    fall (``coasted``, for :func:`~shieldwall.engagement.cycle_rows.cycle_paths`); and the
     ``(nation, threat, largest hit probability)`` of each threat left alone."""
 
     alone: list[np.ndarray]

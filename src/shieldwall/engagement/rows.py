@@ -22,13 +22,10 @@ from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
     R_BELOW_GROUND_M,
     STEP_S,
-    PredictedPaths,
-    predict_paths,
     window_steps,
 )
 from shieldwall.engagement.shooters import Shooters
 
-PATH_FIELDS = ("pos_ecef_m", "lat_deg", "lon_deg", "alt_m", "airborne")
 G_M_S2, R_EQUATOR_M = 9.81, 6_378_137.0  # for a lower bound of a fall time: height understated
 REACH_MARGIN_M = 10e3
 
@@ -78,31 +75,6 @@ def within_reach(sh: Shooters, todo: list) -> list:
     return out
 
 
-def shared_paths(sh: Shooters, todo: list, slack_s: float, coasted=None):
-    """Per ``todo`` item: the predicted paths of its threats and their rows among the
-    distinct estimates; and the paths of those (each distinct estimate predicted once).
-    Ballistic paths are integrated only as far as a ballistic-capable shooter of these
-    nations could have a window (:func:`window_steps`), or taken from ``coasted`` (see
-    :func:`fall_with_paths`) when it holds them all."""
-    x = np.concatenate([pic.x[m] for _, pic, _, m, _ in todo])
-    ballistic = np.concatenate([pic.cls[m] == 0 for _, pic, _, m, _ in todo])
-    first, inverse = distinct(np.concatenate([x, ballistic[:, None]], axis=1))
-    x, ballistic = x[first], ballistic[first]
-    known = None
-    if coasted is not None and ballistic.any():
-        index, coasted_pos = coasted
-        rows = [index.get(bytes(r)) for r in x[ballistic]]
-        known = None if None in rows else coasted_pos[rows]
-    mine = np.concatenate([s for _, _, s, _, _ in todo])
-    paths = predict_paths(x, ballistic, window_steps(sh, mine, 0, slack_s), known)
-    out, start = [], 0
-    for _, _, _, m, _ in todo:
-        idx = inverse[start : start + m.size]
-        start += m.size
-        out.append((PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)), idx))
-    return out, paths
-
-
 def airspace_where(rules, paths, need: np.ndarray):
     """Country index and zone bits ``(n, L)`` of the predicted points ``need`` (elsewhere 0:
     no window there, so no rule reads them) of ``paths`` (with ``lat_lon(where)``, see
@@ -124,7 +96,8 @@ def fall_with_paths(sh: Shooters, todo: list, x: np.ndarray, P: np.ndarray, slac
     ``todo`` items ``(nation, picture, shooters, threats)``, in one integration (the cost is
     per step, not per state): ``(impact, t_hit)`` and ``(index by estimate bytes, paths)``.
     The paths reach as far as any of these nations' shooters could have a window, a superset
-    of what :func:`shared_paths` needs for the threats it keeps."""
+    of what :func:`~shieldwall.engagement.cycle_rows.cycle_paths` needs for the threats it
+    keeps."""
     xb = np.concatenate([pic.x[m[pic.cls[m] == 0]] for _, pic, _, m in todo])
     index: dict[bytes, int] = {}
     for i, key in enumerate(map(bytes, xb)):
