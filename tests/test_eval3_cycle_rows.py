@@ -90,7 +90,7 @@ def test_pairs_equal_the_per_nation_windows_and_candidates(april, seed):
     paths = cycle_paths(rows, bounds)
     p2 = np.einsum("mlk,mlk->ml", paths.pos_ecef_m, paths.pos_ecef_m)
     pairs = Pairs.of(sh, rows)
-    window = pair_windows(sh, pairs, paths, bounds, p2)
+    window, alt = pair_windows(sh, pairs, paths, bounds, p2)
     cand, r = pair_candidates(sh, rows, pairs, window)
     mine_all = np.concatenate([s for _, _, s, _, _ in todo])
     assert bounds.window_steps(mine_all) == window_steps(sh, mine_all, 0, SLACK_S)
@@ -99,15 +99,15 @@ def test_pairs_equal_the_per_nation_windows_and_candidates(april, seed):
     every = predict_paths(rows.x, rows.ballistic, window_steps(sh, mine_all, 0, SLACK_S))
     parts, start = [], 0
     for _, pic, mine, m, _ in todo:
-        ballistic = pic.cls[m] == 0
         est = rows.inverse[start : start + m.size]
         start += m.size
         ref = PredictedPaths(*(getattr(every, f)[est] for f in PredictedPaths.__slots__))
         w = feasible_windows(sh, mine, ref, pic.cls[m], SLACK_S, ref_bounds)
-        # the cycle's paths: the same positions; heights and latitudes where a window can be
+        # the cycle's paths: the same positions; heights and latitudes where they are known
         assert np.array_equal(paths.pos_ecef_m[est], ref.pos_ecef_m)
-        air = ~ballistic
-        assert np.array_equal(paths.alt_m[est][air], ref.alt_m[air])
+        if alt is not None:
+            known = ~np.isnan(alt[est])
+            assert np.array_equal(alt[est][known], ref.alt_m[known])
         lat, lon = paths.lat_lon(est)
         assert np.array_equal(lat, ref.lat_deg) and np.array_equal(lon, ref.lon_deg)
         # this item's pairs, in its (s, m) order

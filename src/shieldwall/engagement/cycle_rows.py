@@ -108,20 +108,26 @@ class Rows:
 
 @dataclass(frozen=True, slots=True)
 class CyclePaths:
-    """Predicted positions ``(n, L, 3)``, heights and ``airborne`` ``(n, L)`` of a cycle's
-    distinct estimates (:func:`~shieldwall.engagement.feasibility.predict_paths` less the
-    latitudes and longitudes: only the few points where a window is need them, see
-    :meth:`lat_lon`; each value as there, except where no window can be: see
-    :func:`_heights`)."""
+    """Predicted positions ``(n, L, 3)`` of a cycle's distinct estimates
+    (:func:`~shieldwall.engagement.feasibility.predict_paths`). Their heights and geodetic
+    coordinates (the costliest part) are converted only where a window can be
+    (:func:`pair_windows`, :meth:`heights`, :meth:`lat_lon`), each value as there."""
 
     pos_ecef_m: np.ndarray
-    alt_m: np.ndarray
-    airborne: np.ndarray
 
     def lat_lon(self, where) -> tuple[np.ndarray, np.ndarray]:
         """Geodetic latitude and longitude (deg) of the points ``pos_ecef_m[where]``."""
         lat, lon, _ = ecef_to_geodetic(self.pos_ecef_m[where], iterations=1)
         return lat, lon
+
+    def heights(self, upto: np.ndarray) -> np.ndarray:
+        """Heights ``(n, L)`` (``geodetic_height_m``, one Bowring step) of each path's points
+        before step ``upto`` ``(n,)``; NaN from there on."""
+        n, L = self.pos_ecef_m.shape[:2]
+        before = np.arange(L)[None] < upto[:, None]
+        alt = np.full((n, L), np.nan)
+        alt[before] = geodetic_height_m(self.pos_ecef_m[before], iterations=1)
+        return alt
 
 
 def cycle_paths(rows: Rows, bounds: Bounds, coasted=None) -> CyclePaths:
@@ -135,29 +141,8 @@ def cycle_paths(rows: Rows, bounds: Bounds, coasted=None) -> CyclePaths:
         index, coasted_pos = coasted
         found = [index.get(bytes(r)) for r in x[ballistic]]
         known = None if None in found else coasted_pos[found]
-    needed = bounds.window_steps(rows.shooter)
-    pos = predict_positions(x, ballistic, needed, known)
-    alt = _heights(pos, ballistic, needed)
-    return CyclePaths(pos, alt, np.logical_and.accumulate(alt > 0.0, axis=1))
-
-
-def _heights(pos: np.ndarray, ballistic: np.ndarray, needed: int) -> np.ndarray:
-    """Heights ``(n, L)`` of the points ``pos`` ``(n, L, 3)`` (``geodetic_height_m``, one
-    Bowring step, as :func:`~shieldwall.engagement.feasibility.predict_paths`); on the
-    ``ballistic`` rows only for the first ``needed`` steps, NaN after (no shooter that can
-    kill a ballistic threat has a window there, so no window reads them)."""
-    n, L = pos.shape[:2]
-    if not ballistic.any():
-        return geodetic_height_m(pos.reshape(-1, 3), iterations=1).reshape(n, L)
-    alt = np.full((n, L), np.nan)
-    air = ~ballistic
-    if air.any():
-        alt[air] = geodetic_height_m(pos[air].reshape(-1, 3), iterations=1).reshape(-1, L)
-    k = min(needed, L)
-    if k:
-        part = pos[ballistic, :k].reshape(-1, 3)
-        alt[ballistic, :k] = geodetic_height_m(part, iterations=1).reshape(-1, k)
-    return alt
+    pos = predict_positions(x, ballistic, bounds.window_steps(rows.shooter), known)
+    return CyclePaths(pos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,11 +175,16 @@ def squared_lengths(p: np.ndarray) -> np.ndarray:
 
 def pair_windows(
     sh: Shooters, pairs: Pairs, paths: CyclePaths, bounds: Bounds, p2: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Bool ``(P, L)``: each pair's shooter, firing now, can intercept its row's threat at
     look-ahead step L (:func:`~shieldwall.engagement.feasibility.feasible_windows`, each
-    value computed as there: ``p.s`` as ``np.einsum`` sums three terms, ``(x + z) + y``).
-    ``p2``: ``|p|^2`` ``(n, L)`` of the paths' points."""
+    value computed as there: ``p.s`` as ``np.einsum`` sums three terms, ``(x + z) + y``);
+    and the heights ``(n, L)`` of the paths (None if no pair is ever in range). ``p2``:
+    ``|p|^2`` ``(n, L)`` of the paths' points.
+
+    The range test comes first: a path's heights are converted only up to the last step at
+    which one of its pairs is in range (``airborne`` at a step reads every height before it),
+    NaN after, where no window can be."""
     s, e = pairs.shooter, pairs.est
     p = paths.pos_ecef_m[e]  # (P, L, 3)
     q = sh.pos_ecef_m[s][:, None]  # (P, 1, 3)
@@ -205,11 +195,19 @@ def pair_windows(
     d2 -= 2.0 * dot
     ok = d2 >= bounds.lo2[s]
     ok &= d2 <= bounds.hi2[s]
-    alt = paths.alt_m[e]
-    ok &= paths.airborne[e]
+    in_range = ok.any(axis=1)
+    if not in_range.any():
+        return ok, None
+    upto = np.zeros(p2.shape[0], dtype=np.int64)  # per path: its pairs' last step in range
+    last = ok.shape[1] - np.argmax(ok[:, ::-1], axis=1)
+    np.maximum.at(upto, e[in_range], last[in_range])
+    alt_e = paths.heights(upto)
+    airborne = np.logical_and.accumulate(alt_e > 0.0, axis=1)
+    alt = alt_e[e]
+    ok &= airborne[e]
     ok &= alt >= sh.min_alt_m[s][:, None]
     ok &= alt <= sh.max_alt_m[s][:, None]
-    return ok
+    return ok, alt_e
 
 
 def pair_candidates(

@@ -129,10 +129,10 @@ class Engagements:
         every = cycle_paths(rows, bounds, self._coasted)
         p2 = squared_lengths(every.pos_ecef_m)
         pairs = Pairs.of(self.shooters, rows)
-        window = pair_windows(self.shooters, pairs, every, bounds, p2)
+        window, alt = pair_windows(self.shooters, pairs, every, bounds, p2)
         if not window.any():  # no window: nothing barred, no candidates, no shots
             return []
-        need = np.zeros(every.alt_m.shape, dtype=bool)  # airspace only where a window is
+        need = np.zeros(alt.shape, dtype=bool)  # airspace only where a window is
         k, step = np.nonzero(window)
         need.reshape(-1)[pairs.est[k] * need.shape[1] + step] = True
         space = airspace_where(self.rules, every, need)
@@ -146,7 +146,7 @@ class Engagements:
                       self.shooters.owner)  # fmt: skip
         values = self._threat_values(pictures, shots)
         records = stories(self.story_rules, cy)
-        fired = [self._fire(t_s, s, j, k, rows, every, pictures, true_class)
+        fired = [self._fire(t_s, s, j, k, rows, (every, alt), pictures, true_class)
                  for s, j, k in shots]  # fmt: skip
         return [
             replace(f, value_gain=v * pk, candidates=c)
@@ -339,6 +339,7 @@ class Engagements:
         sh = self.shooters
         a = int(sh.owner[s])
         row = int(rows.inverse[rows.row_of(a, j)])
+        paths, alt = paths
         lat, lon = paths.lat_lon((row, k))
         pk = float(sh.pk[s, true_class[j]])
         shot = Shot(
@@ -354,7 +355,7 @@ class Engagements:
             cost_usd=float(sh.cost_usd[s]),
             lat_deg=float(lat),
             lon_deg=float(lon),
-            alt_m=float(paths.alt_m[row, k]),
+            alt_m=float(alt[row, k]),
         )
         self.rounds[s] -= 1
         self.busy[s] += 1
