@@ -51,7 +51,7 @@ def within_reach(sh: Shooters, todo: list) -> list:
     """``todo`` items ``(nation, picture, shooters, threats)`` less the threats that could not
     enter any of the nation's shooters' range within the look-ahead, and items left with
     none: a cheap bound that spares the full window computation for far-away threats. One
-    distance table for all nations' threats and all shooters (twins, whose items share one
+    distance table for all nations' threats and their shooters (twins, whose items share one
     ``threats`` array, share its columns)."""
     if not todo:
         return todo
@@ -63,13 +63,17 @@ def within_reach(sh: Shooters, todo: list) -> list:
             xs.append(pic.x[m])
             n += m.size
     x = xs[0] if len(xs) == 1 else np.concatenate(xs)
-    d = length(x[None, :, :3] - sh.pos_ecef_m[:, None])
+    idx = todo[0][2] if len(todo) == 1 else np.concatenate([s for _, _, s, _ in todo])
+    d = length(x[None, :, :3] - sh.pos_ecef_m[idx][:, None])
     travel = length(x[:, 3:]) * LOOKAHEAD_S[-1]
-    near = d <= sh.max_range_m[:, None] + travel[None] + REACH_MARGIN_M  # (S, columns)
-    out = []
+    near = (
+        d <= sh.max_range_m[idx][:, None] + travel[None] + REACH_MARGIN_M
+    )  # (idx, columns)
+    out, s0 = [], 0
     for a, pic, mine, m in todo:
         start = col[id(m)]
-        m_near = m[near[mine, start : start + m.size].any(axis=0)]
+        m_near = m[near[s0 : s0 + mine.size, start : start + m.size].any(axis=0)]
+        s0 += mine.size
         if m_near.size:
             out.append((a, pic, mine, m_near))
     return out
