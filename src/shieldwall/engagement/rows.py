@@ -66,9 +66,7 @@ def within_reach(sh: Shooters, todo: list) -> list:
     idx = todo[0][2] if len(todo) == 1 else np.concatenate([s for _, _, s, _ in todo])
     d = length(x[None, :, :3] - sh.pos_ecef_m[idx][:, None])
     travel = length(x[:, 3:]) * LOOKAHEAD_S[-1]
-    near = (
-        d <= sh.max_range_m[idx][:, None] + travel[None] + REACH_MARGIN_M
-    )  # (idx, columns)
+    near = d <= sh.max_range_m[idx][:, None] + travel[None] + REACH_MARGIN_M  # (idx, columns)
     out, s0 = [], 0
     for a, pic, mine, m in todo:
         start = col[id(m)]
