@@ -84,9 +84,11 @@ class AirspaceGrid:
         country = np.full(lat.size, self.intl, dtype=np.int64)
         country[inside] = self.grid.ravel()[cell[inside]]
         edge = np.flatnonzero(inside)[self.border[cell[inside]]]
-        country[edge] = self._exact_country(cell[edge], lat[edge], lon[edge])
+        if edge.size:
+            country[edge] = self._exact_country(cell[edge], lat[edge], lon[edge])
         off = np.flatnonzero(~inside)
-        country[off] = self._code_index(country_at(lat[off], lon[off]))
+        if off.size:
+            country[off] = self._code_index(country_at(lat[off], lon[off]))
         bits = np.zeros(lat.size, dtype=np.uint64)
         if zones and self._zones:
             bits[inside] = self.zone_grid.ravel()[cell[inside]]

@@ -55,6 +55,11 @@ class Rules:
                            for a in self.auth.airspace]  # fmt: skip
             self._denied = [(d, g.allowed_mask(d.airspace), g.zone_mask(d.airspace))
                             for d in self.auth.denials]  # fmt: skip
+            # per nation, as tables: allowed codes (all, where any airspace is) and zone bits
+            n_codes = g.codes.size + 1
+            self._code_table = np.stack([np.ones(n_codes, dtype=bool) if c is None else c
+                                         for c in self._codes])  # fmt: skip
+            self._zone_table = np.array(self._zones, dtype=np.uint64)
 
     # -- per (nation, threat) -----------------------------------------------------------------
 
@@ -103,4 +108,23 @@ class Rules:
             active = (d.from_s <= t_hit) & (t_hit < d.until_s)
             if d.nations[a] and active.any():
                 ok &= ~((d_codes[country] | ((bits & d_zones) != 0)) & active[None])
+        return ok
+
+    def airspace_ok_rows(
+        self, nation: np.ndarray, t_s: float, member: Membership | None
+    ) -> np.ndarray | None:
+        """:meth:`airspace_ok` of many nations at once: bool ``(R, L)`` for rows of points
+        ``member`` ``(R, L)``, row r judged for ``nation[r]``."""
+        if member is None:
+            return None
+        country, bits = member
+        ok = self._code_table[nation[:, None], country]
+        ok |= (bits & self._zone_table[nation][:, None]) != 0
+        t_hit = t_s + LOOKAHEAD_S
+        for d, d_codes, d_zones in self._denied:
+            active = (d.from_s <= t_hit) & (t_hit < d.until_s)
+            bound = d.nations[nation]
+            if bound.any() and active.any():
+                hit = d_codes[country] | ((bits & d_zones) != 0)
+                ok &= ~(hit & active[None] & bound[:, None])
         return ok

@@ -18,25 +18,23 @@ from dataclasses import replace
 
 import numpy as np
 
-from shieldwall.engagement.assign import (
-    Candidates,
-    candidates_from_windows,
-    greedy_assign,
-    optimal_assign,
-    select,
-)
+from shieldwall.engagement.assign import Candidates, greedy_assign, optimal_assign, select
 from shieldwall.engagement.authority import Rules
+from shieldwall.engagement.cycle_rows import (
+    Bounds,
+    Pairs,
+    Rows,
+    cycle_paths,
+    pair_candidates,
+    pair_windows,
+    squared_lengths,
+)
 from shieldwall.engagement.cycle_wta import wta_assign
 from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slots
 from shieldwall.engagement.evaluate import Assets, evaluate
-from shieldwall.engagement.feasibility import (
-    LOOKAHEAD_S,
-    STEP_S,
-    feasible_windows,
-    window_bounds,
-)
+from shieldwall.engagement.feasibility import LOOKAHEAD_S, STEP_S
 from shieldwall.engagement.open_ground import decide_open_ground
-from shieldwall.engagement.rows import airspace_where, shared_paths, within_reach
+from shieldwall.engagement.rows import airspace_where, within_reach
 from shieldwall.engagement.shooters import shooters
 from shieldwall.engagement.shot import VALUE_FLOOR, Shot, candidate_values  # noqa: F401
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
@@ -82,7 +80,7 @@ class Engagements:
         self._complete: dict[bytes, float] = {}  # see _leave_open_ground
         self._coasted: tuple | None = None  # see _leave_open_ground
         self._held: dict[tuple[int, int], tuple] = {}  # see decide_open_ground
-        self._bounds: dict[float, tuple] = {}  # window_bounds per slack
+        self._bounds: dict[float, Bounds] = {}  # per slack
         self._limited: set[tuple[int, int]] = set()
         # [authority, airspace] x nation x threat: a shooter of the nation had a window and a
         # track on the threat but the rules barred it (see declined())
@@ -121,47 +119,35 @@ class Engagements:
             self.barred = np.zeros((2, len(pictures), open_.size), dtype=bool)
         if self.fired_at.size != open_.size:
             self.fired_at = np.zeros(open_.size, dtype=np.int64)
-        todo, defend_no = self._todo(t_s, pictures, open_, slack_s)
+        todo, reach = self._todo(t_s, pictures, open_, slack_s)
         if not todo:  # no candidates, no shots: nothing to record
             return []
-        parts, paths_by_nation, air_no, limited = [], {}, [], []
-        shared, every = shared_paths(self.shooters, todo, slack_s, self._coasted)
         if slack_s not in self._bounds:
-            self._bounds[slack_s] = window_bounds(self.shooters, slack_s)
+            self._bounds[slack_s] = Bounds.of(self.shooters, slack_s)
         bounds = self._bounds[slack_s]
-        p2 = np.einsum("mlk,mlk->ml", every.pos_ecef_m, every.pos_ecef_m)
-        windows = [
-            feasible_windows(self.shooters, mine, p, pic.cls[m], slack_s, bounds, p2[idx])
-            for (_, pic, mine, m, _), (p, idx) in zip(todo, shared, strict=True)
-        ]
-        need = np.zeros(every.alt_m.shape, dtype=bool)  # airspace only where a window is
-        for (_, idx), window in zip(shared, windows, strict=True):
-            np.logical_or.at(need, idx, window.any(axis=0))
+        rows = Rows.of(todo)
+        every = cycle_paths(rows, bounds, self._coasted)
+        p2 = squared_lengths(every.pos_ecef_m)
+        pairs = Pairs.of(self.shooters, rows)
+        window, alt = pair_windows(self.shooters, pairs, every, bounds, p2)
+        if not window.any():  # no window: nothing barred, no candidates, no shots
+            return []
+        need = np.zeros(alt.shape, dtype=bool)  # airspace only where a window is
+        k, step = np.nonzero(window)
+        need.reshape(-1)[pairs.est[k] * need.shape[1] + step] = True
         space = airspace_where(self.rules, every, need)
-        for item, (paths, idx), window in zip(todo, shared, windows, strict=True):
-            a, pic, _, m, _ = item
-            member = None if space is None else (space[0][idx], space[1][idx])
-            part, no_air, no_more = self._nation_candidates(t_s, item, window, member)
-            parts.append(part)
-            air_no.append(no_air)
-            limited.append(no_more)
-            paths_by_nation[a] = (m, paths, pic.source)
-        cand = Candidates.concat([c for c, _, _ in parts])
-        none = [np.zeros(0, dtype=np.int64)]
-        limits = PairLimits(
-            np.concatenate([slots for _, slots, _ in parts] or none),
-            np.concatenate([budget for _, _, budget in parts] or none),
-            self.doctrine.rounds_per_cycle.reshape(-1).copy(),
-        )
+        cand, limits, air_no, limited = self._candidates(t_s, rows, pairs, window, space)
         shots = self._choose(todo, cand, limits, open_.size)
         if not shots:
             return []
-        cy = Cycle.of(t_s, pictures, cand, self.rounds, self.busy, shots, pairs_by_threat(air_no),
-                      pairs_by_threat(limited), defend_no, self.fired_at, self._left,
-                      self.shooters.n, self.shooters.owner)  # fmt: skip
+        defend_no = self._defend_no(t_s, len(pictures), open_.size, *reach)
+        cy = Cycle.of(t_s, pictures, cand, self.rounds, self.busy, shots, air_no, limited,
+                      defend_no, self.fired_at, self._left, self.shooters.n,
+                      self.shooters.owner)  # fmt: skip
         values = self._threat_values(pictures, shots)
         records = stories(self.story_rules, cy)
-        fired = [self._fire(t_s, s, j, k, paths_by_nation, true_class) for s, j, k in shots]
+        fired = [self._fire(t_s, s, j, k, rows, (every, alt), pictures, true_class)
+                 for s, j, k in shots]  # fmt: skip
         return [
             replace(f, value_gain=v * pk, candidates=c)
             for f, (v, pk), c in zip(fired, values, records, strict=True)
@@ -189,76 +175,94 @@ class Engagements:
         for its tracked, open, unengaged threats within reach, less those it leaves alone in
         open ground and barred ones that none of its shooters could kill or that it has
         already declined (they add nothing to :meth:`declined`); ``allowed`` marks the
-        threats rules 1-3 of :mod:`~shieldwall.engagement.authority` let it engage. Also
-        ``defend_no`` ``(N, n)``: threats barred by the defend rule alone (for the candidate
-        records)."""
+        threats rules 1-3 of :mod:`~shieldwall.engagement.authority` let it engage. Also the
+        items within reach and their ``allowed``, before those cuts (for :meth:`_defend_no`).
+        """
         sh = self.shooters
-        engaged = np.zeros(open_.size, dtype=bool)
-        engaged[[s.threat for s in self.in_flight]] = True
-        ready = (
-            (self.rounds > 0) & (self.busy < sh.channels) & (sh.from_s <= t_s) & (t_s <= sh.until_s)
-        )
+        free = open_.copy()
+        if self.in_flight:  # not engaged again until assessed
+            free[[s.threat for s in self.in_flight]] = False
+        ready = (self.rounds > 0) & (self.busy < sh.channels)
+        ready &= sh.from_s <= t_s
+        ready &= sh.until_s >= t_s
         todo = []
-        free = open_ & ~engaged
         ready_at = ready.nonzero()[0]
         by_owner: dict[int, list[int]] = {}
         for s, a in zip(ready_at.tolist(), sh.owner[ready_at].tolist(), strict=True):
             by_owner.setdefault(a, []).append(s)
         tracked: dict[int, np.ndarray] = {}  # a twin's view is the same object
-        for a, pic in enumerate(pictures):
-            if a in by_owner:
-                m = tracked.get(id(pic))
-                if m is None:
-                    m = tracked[id(pic)] = (pic.has_track & free).nonzero()[0]
-                if m.size:
-                    todo.append((a, pic, np.array(by_owner[a], dtype=np.int64), m))
+        for a in sorted(by_owner):  # in nation order
+            pic, ready_a = pictures[a], by_owner[a]
+            m = tracked.get(id(pic))
+            if m is None:
+                m = tracked[id(pic)] = (pic.has_track & free).nonzero()[0]
+            if m.size:
+                todo.append((a, pic, np.array(ready_a, dtype=np.int64), m))
         todo = within_reach(self.shooters, todo)
+        if not todo:  # nothing within reach: no candidates (the caller returns at once)
+            return todo, None
         allowed = self.rules.authorised(t_s, todo, self.assets)
-        defend_no = np.zeros((len(pictures), open_.size), dtype=bool)
-        for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
-            defend_no[a, m] = ~ok & (self.auth.from_s[a] <= t_s) & self.auth.classes[a][pic.cls[m]]
         left = self._leave_open_ground(t_s, todo, allowed, slack_s)
         kept = []
         for (a, pic, mine, m), ok, gone in zip(todo, allowed, left, strict=True):
-            new = (sh.pk[mine][:, pic.cls[m]] > 0.0).any(axis=0) & ~self.barred[0, a, m]
-            keep = ~gone & (ok | new)
-            if keep.any():
+            keep = ok
+            if not ok.all():  # barred ones only if new to declined() and killable
+                new = (sh.pk[mine] > 0.0).any(axis=0)[pic.cls[m]] & ~self.barred[0, a, m]
+                keep = ok | new
+            if gone.any():
+                keep = keep & ~gone
+            if keep.all():
+                kept.append((a, pic, mine, m, ok))
+            elif keep.any():
                 kept.append((a, pic, mine, m[keep], ok[keep]))
-        return kept, defend_no
+        return kept, (todo, allowed)
 
-    def _nation_candidates(self, t_s, item, window, member):
-        """One nation's candidate (shooter, threat) pairs: its engagement ``window``
-        (:func:`feasible_windows`; changed in place), less what its authority (``allowed``), its
-        airspace and hosts' denials (rules 4-5, ``member``: the airspace of its points), its
-        reserve policy and its doctrine's per-threat limit bar. Notes the threats it declined;
-        returns the candidates with each pair's doctrine ``slots`` and class budget index (see
-        :class:`~shieldwall.engagement.doctrine.PairLimits`), and the (threat, shooter) pairs
-        barred by airspace alone and by the limit alone."""
-        a, pic, mine, m, ok = item
-        sh = self.shooters
-        cls = pic.cls[m]
-        if not window.any():  # no window: nothing barred, no candidates
-            z = np.zeros(0, dtype=np.int64)
-            return (Candidates.concat([]), z, z), (z, z), (z, z)
-        had = window.any(axis=2)
-        air = self.rules.airspace_ok(a, t_s, member)
+    def _defend_no(self, t_s: float, n_nations: int, n: int, todo, allowed) -> np.ndarray:
+        """``(N, n)``: the threats of ``todo`` items that rules 1-2 let each nation engage
+        but the defend rule (``allowed``: rules 1-3) bars (for the candidate records)."""
+        defend_no = np.zeros((n_nations, n), dtype=bool)
+        for (a, pic, _, m), ok in zip(todo, allowed, strict=True):
+            defend_no[a, m] = ~ok & (self.auth.from_s[a] <= t_s) & self.auth.classes[a][pic.cls[m]]
+        return defend_no
+
+    def _candidates(self, t_s: float, rows: Rows, pairs: Pairs, window: np.ndarray, space):
+        """The cycle's candidate (shooter, threat) pairs: the engagement ``window`` of every
+        nation's ``pairs`` (:func:`~shieldwall.engagement.cycle_rows.pair_windows`; changed in
+        place), less what its authority (``allowed``), its airspace and hosts' denials (rules
+        4-5; ``space``: the airspace of the paths' points), its reserve policy and its
+        doctrine's per-threat limit bar. Notes the threats each nation declined; returns the
+        candidates, their :class:`~shieldwall.engagement.doctrine.PairLimits`, and the
+        (threat, shooter) pairs barred by airspace alone and by the limit alone, sorted by
+        threat."""
+        s_of, r_of = pairs.shooter, pairs.row
+        ok = rows.allowed[r_of]
+        had = window.any(axis=1)
+        member = None if space is None else (space[0][rows.inverse], space[1][rows.inverse])
+        air = self.rules.airspace_ok_rows(rows.nation, t_s, member)
         if air is not None:
-            window &= air[None]
-        window &= ok[None, :, None]
-        no_air = had & ok[None] & ~window.any(axis=2)
-        self.barred[0, a, m[(had & ~ok[None]).any(axis=0)]] = True
-        self.barred[1, a, m[no_air.any(axis=0)]] = True
-        s_no, j_no = np.nonzero(no_air)
+            window &= air[r_of]
+        window &= ok[:, None]
+        no_air = had & ok & ~window.any(axis=1)
+        r = r_of[had & ~ok]
+        self.barred[0, rows.nation[r], rows.threat[r]] = True
+        r = r_of[no_air]
+        self.barred[1, rows.nation[r], rows.threat[r]] = True
+        air_no = pairs_by_threat([(rows.threat[r], s_of[no_air])])
         # reserve policy: a battery's last `reserve` rounds only for ballistic tracks
-        held = (self.rounds[mine] <= self.reserve[mine])[:, None] & (cls != 0)[None]
-        window &= ~held[:, :, None]
-        cand = candidates_from_windows(mine, m, window, sh.pk[mine][:, cls], sh.cost_usd[mine])
-        c = pic.cls[cand.threat]
+        held = (self.rounds[s_of] <= self.reserve[s_of]) & (rows.cls[r_of] != 0)
+        window &= ~held[:, None]
+        cand, r = pair_candidates(self.shooters, rows, pairs, window)
+        c = rows.cls[r]
         slots = pair_slots(self.doctrine, cand.shooter, c, self.fired_at[cand.threat])
         ok = slots > 0
-        self._note_limit(t_s, a, cand, c, ok)
-        part = (select(cand, ok), slots[ok], cand.shooter[ok] * 3 + c[ok])
-        return part, (m[j_no], mine[s_no]), (cand.threat[~ok], cand.shooter[~ok])
+        if not ok.all():
+            for k, a in enumerate(rows.item_nation):
+                mine = rows.r_item[r] == k
+                self._note_limit(t_s, a, select(cand, mine), c[mine], ok[mine])
+        limits = PairLimits(slots[ok], cand.shooter[ok] * 3 + c[ok],
+                            self.doctrine.rounds_per_cycle.reshape(-1).copy())  # fmt: skip
+        limited = pairs_by_threat([(cand.threat[~ok], cand.shooter[~ok])])
+        return select(cand, ok), limits, air_no, limited
 
     def _note_limit(self, t_s, a, cand: Candidates, c: np.ndarray, ok: np.ndarray) -> None:
         """Notes nation ``a``'s first decision to leave a threat alone because every shooter
@@ -319,7 +323,7 @@ class Engagements:
         estimates followed to the ground in full (time to go within the decision window) for
         :meth:`_threat_values`, and the ballistic look-ahead paths of ``todo``, integrated in
         the same steps as the fall (:func:`~shieldwall.engagement.rows.fall_with_paths`), for
-        :func:`~shieldwall.engagement.rows.shared_paths`."""
+        :func:`~shieldwall.engagement.cycle_rows.cycle_paths`."""
         slack_s = self.slack_s if slack_s is None else slack_s
         og = decide_open_ground(self.shooters, self.assets, todo, allowed, slack_s, t_s,
                                 self._held)  # fmt: skip
@@ -331,26 +335,27 @@ class Engagements:
                 self.left_alone.append((t_s, a, j, why))
         return og.alone
 
-    def _fire(self, t_s, s, j, k, paths_by_nation, true_class) -> Shot:
+    def _fire(self, t_s, s, j, k, rows: Rows, paths, pictures, true_class) -> Shot:
         sh = self.shooters
         a = int(sh.owner[s])
-        m, paths, source = paths_by_nation[a]
-        row = int(np.flatnonzero(m == j)[0])
+        row = int(rows.inverse[rows.row_of(a, j)])
+        paths, alt = paths
+        lat, lon = paths.lat_lon((row, k))
         pk = float(sh.pk[s, true_class[j]])
         shot = Shot(
             engagement_id=len(self.fired),
             shooter=s,
             threat=j,
             nation=a,
-            source_nation=int(source[j]),
+            source_nation=int(pictures[a].source[j]),
             t_fire_s=t_s,
             t_intercept_s=t_s + LOOKAHEAD_S[k],
             kill=bool(self.rngs[s].random() < pk),
             pk=pk,
             cost_usd=float(sh.cost_usd[s]),
-            lat_deg=float(paths.lat_deg[row, k]),
-            lon_deg=float(paths.lon_deg[row, k]),
-            alt_m=float(paths.alt_m[row, k]),
+            lat_deg=float(lat),
+            lon_deg=float(lon),
+            alt_m=float(alt[row, k]),
         )
         self.rounds[s] -= 1
         self.busy[s] += 1

@@ -48,20 +48,43 @@ def predict_paths(
     ballistic paths only that far (see :func:`window_steps`), holding them there after;
     ``ballistic_pos``: the ballistic rows' positions ``(b, L, 3)``, already integrated."""
     m, L = x.shape[0], LOOKAHEAD_S.size
-    pos = x[:, None, :3] + LOOKAHEAD_S[None, :, None] * x[:, None, 3:]
-    # air-breathers hold their height: keep the geocentric radius (a straight ECEF line would
-    # climb d^2 / 2R above the curving Earth, 1.6 km after 144 km)
-    r0 = length(x[:, :3])
-    pos *= (r0[:, None] / length(pos))[:, :, None]
-    if ballistic_pos is not None:
-        pos[ballistic] = ballistic_pos
-    elif np.any(ballistic):
-        pos[ballistic] = gravity_path(x[ballistic], L, STEP_S, R_BELOW_GROUND_M,
-                                      ballistic_steps)  # fmt: skip
+    pos = predict_positions(x, ballistic, ballistic_steps, ballistic_pos)
     lat, lon, alt = ecef_to_geodetic(pos.reshape(-1, 3), iterations=1)
     lat, lon, alt = (a.reshape(m, L) for a in (lat, lon, alt))
     airborne = np.logical_and.accumulate(alt > 0.0, axis=1)
     return PredictedPaths(pos, lat, lon, alt, airborne)
+
+
+def predict_positions(
+    x: np.ndarray,
+    ballistic: np.ndarray,
+    ballistic_steps: int | None = None,
+    ballistic_pos: np.ndarray | None = None,
+) -> np.ndarray:
+    """The positions ``(m, L, 3)`` of :func:`predict_paths` (same arguments)."""
+    L = LOOKAHEAD_S.size
+    ballistic = np.asarray(ballistic, dtype=bool)
+    if not ballistic.any():
+        return _straight(x)
+    pos = np.empty((x.shape[0], L, 3))
+    if not ballistic.all():
+        pos[~ballistic] = _straight(x[~ballistic])
+    if ballistic_pos is not None:
+        pos[ballistic] = ballistic_pos
+    else:
+        pos[ballistic] = gravity_path(x[ballistic], L, STEP_S, R_BELOW_GROUND_M,
+                                      ballistic_steps)  # fmt: skip
+    return pos
+
+
+def _straight(x: np.ndarray) -> np.ndarray:
+    """Positions ``(m, L, 3)`` of air-breathers ``x`` ``(m, 6)``: they hold their height, so
+    the straight ECEF line is scaled to keep the geocentric radius (the line would climb
+    d^2 / 2R above the curving Earth, 1.6 km after 144 km)."""
+    pos = x[:, None, :3] + LOOKAHEAD_S[None, :, None] * x[:, None, 3:]
+    r0 = length(x[:, :3])
+    pos *= (r0[:, None] / length(pos))[:, :, None]
+    return pos
 
 
 def feasible_windows(

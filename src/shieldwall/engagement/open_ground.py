@@ -31,7 +31,7 @@ class OpenGround:
     """One cycle's decisions: per ``todo`` item, bool over its threats (``alone``); the values
     of the estimates followed to the ground in full (time to go within the window), by the
     bytes of their ``x`` and ``P`` (``complete``); the look-ahead paths integrated with the
-    fall (``coasted``, for :func:`~shieldwall.engagement.rows.shared_paths`); and the
+    fall (``coasted``, for :func:`~shieldwall.engagement.cycle_rows.cycle_paths`); and the
     ``(nation, threat, largest hit probability)`` of each threat left alone."""
 
     alone: list[np.ndarray]
@@ -56,13 +56,20 @@ def decide_open_ground(
     out = OpenGround([np.zeros(m.size, dtype=bool) for *_, m in todo])
     if not todo or assets.value.size == 0:
         return out
-    soon = may_land_soon(np.concatenate([pic.x[m] for _, pic, _, m in todo]))
-    rows, start = [], 0
+    rows = []  # the allowed ballistic rows of each item, then those that may land soon
     for k, (_, pic, _, m) in enumerate(todo):
-        r = np.flatnonzero(allowed[k] & (pic.cls[m] == 0) & soon[start : start + m.size])
-        start += m.size
+        r = np.flatnonzero(allowed[k] & (pic.cls[m] == 0))
         if r.size:
             rows.append((k, r))
+    if not rows:
+        return out
+    soon = may_land_soon(np.concatenate([todo[k][1].x[todo[k][3][r]] for k, r in rows]))
+    rows, start, found = [], 0, rows
+    for k, r in found:
+        mine = r[soon[start : start + r.size]]
+        start += r.size
+        if mine.size:
+            rows.append((k, mine))
     if held is not None:
         rows = _reuse(out, todo, rows, t_s, held)
     if not rows:

@@ -22,13 +22,10 @@ from shieldwall.engagement.feasibility import (
     LOOKAHEAD_S,
     R_BELOW_GROUND_M,
     STEP_S,
-    PredictedPaths,
-    predict_paths,
     window_steps,
 )
 from shieldwall.engagement.shooters import Shooters
 
-PATH_FIELDS = ("pos_ecef_m", "lat_deg", "lon_deg", "alt_m", "airborne")
 G_M_S2, R_EQUATOR_M = 9.81, 6_378_137.0  # for a lower bound of a fall time: height understated
 REACH_MARGIN_M = 10e3
 
@@ -40,8 +37,10 @@ def distinct(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     and ``np.unique(axis=0)`` costs far more."""
     seen: dict[bytes, int] = {}
     first, inverse = [], []
-    for i, key in enumerate(map(bytes, rows + 0.0)):
-        k = seen.setdefault(key, len(first))
+    flat = rows + 0.0
+    buf, w = flat.tobytes(), flat.shape[1] * flat.itemsize  # row i: buf[i w : (i + 1) w]
+    for i in range(rows.shape[0]):
+        k = seen.setdefault(buf[i * w : (i + 1) * w], len(first))
         if k == len(first):
             first.append(i)
         inverse.append(k)
@@ -52,57 +51,43 @@ def within_reach(sh: Shooters, todo: list) -> list:
     """``todo`` items ``(nation, picture, shooters, threats)`` less the threats that could not
     enter any of the nation's shooters' range within the look-ahead, and items left with
     none: a cheap bound that spares the full window computation for far-away threats. One
-    distance table for all nations' threats and all shooters."""
+    distance table for all nations' threats and their shooters (twins, whose items share one
+    ``threats`` array, share its columns)."""
     if not todo:
         return todo
-    x = np.concatenate([pic.x[m] for _, pic, _, m in todo])
-    d = length(x[None, :, :3] - sh.pos_ecef_m[:, None])
+    col: dict[int, int] = {}  # id of an item's threats -> its first column
+    xs, n = [], 0
+    for _, pic, _, m in todo:
+        if id(m) not in col:
+            col[id(m)] = n
+            xs.append(pic.x[m])
+            n += m.size
+    x = xs[0] if len(xs) == 1 else np.concatenate(xs)
+    idx = todo[0][2] if len(todo) == 1 else np.concatenate([s for _, _, s, _ in todo])
+    d = length(x[None, :, :3] - sh.pos_ecef_m[idx][:, None])
     travel = length(x[:, 3:]) * LOOKAHEAD_S[-1]
-    near = d <= sh.max_range_m[:, None] + travel[None] + REACH_MARGIN_M  # (S, rows)
-    out, start = [], 0
+    near = d <= sh.max_range_m[idx][:, None] + travel[None] + REACH_MARGIN_M  # (idx, columns)
+    out, s0 = [], 0
     for a, pic, mine, m in todo:
-        m_near = m[near[mine, start : start + m.size].any(axis=0)]
-        start += m.size
+        start = col[id(m)]
+        m_near = m[near[s0 : s0 + mine.size, start : start + m.size].any(axis=0)]
+        s0 += mine.size
         if m_near.size:
             out.append((a, pic, mine, m_near))
     return out
 
 
-def shared_paths(sh: Shooters, todo: list, slack_s: float, coasted=None):
-    """Per ``todo`` item: the predicted paths of its threats and their rows among the
-    distinct estimates; and the paths of those (each distinct estimate predicted once).
-    Ballistic paths are integrated only as far as a ballistic-capable shooter of these
-    nations could have a window (:func:`window_steps`), or taken from ``coasted`` (see
-    :func:`fall_with_paths`) when it holds them all."""
-    x = np.concatenate([pic.x[m] for _, pic, _, m, _ in todo])
-    ballistic = np.concatenate([pic.cls[m] == 0 for _, pic, _, m, _ in todo])
-    first, inverse = distinct(np.concatenate([x, ballistic[:, None]], axis=1))
-    x, ballistic = x[first], ballistic[first]
-    known = None
-    if coasted is not None and ballistic.any():
-        index, coasted_pos = coasted
-        rows = [index.get(bytes(r)) for r in x[ballistic]]
-        known = None if None in rows else coasted_pos[rows]
-    mine = np.concatenate([s for _, _, s, _, _ in todo])
-    paths = predict_paths(x, ballistic, window_steps(sh, mine, 0, slack_s), known)
-    out, start = [], 0
-    for _, _, _, m, _ in todo:
-        idx = inverse[start : start + m.size]
-        start += m.size
-        out.append((PredictedPaths(*(getattr(paths, f)[idx] for f in PATH_FIELDS)), idx))
-    return out, paths
-
-
-def airspace_where(rules, paths: PredictedPaths, need: np.ndarray):
+def airspace_where(rules, paths, need: np.ndarray):
     """Country index and zone bits ``(n, L)`` of the predicted points ``need`` (elsewhere 0:
-    no window there, so no rule reads them); None when nothing restricts airspace
-    (``rules``: :class:`~shieldwall.engagement.authority.Rules`)."""
+    no window there, so no rule reads them) of ``paths`` (with ``lat_lon(where)``, see
+    :class:`~shieldwall.engagement.cycle_rows.CyclePaths`); None when nothing restricts
+    airspace (``rules``: :class:`~shieldwall.engagement.authority.Rules`)."""
     if rules.grid is None:
         return None
     country = np.zeros(need.shape, dtype=np.int64)
     bits = np.zeros(need.shape, dtype=np.uint64)
     if need.any():
-        country[need], bits[need] = rules.membership(paths.lat_deg[need], paths.lon_deg[need])
+        country[need], bits[need] = rules.membership(*paths.lat_lon(need))
     return country, bits
 
 
@@ -113,7 +98,8 @@ def fall_with_paths(sh: Shooters, todo: list, x: np.ndarray, P: np.ndarray, slac
     ``todo`` items ``(nation, picture, shooters, threats)``, in one integration (the cost is
     per step, not per state): ``(impact, t_hit)`` and ``(index by estimate bytes, paths)``.
     The paths reach as far as any of these nations' shooters could have a window, a superset
-    of what :func:`shared_paths` needs for the threats it keeps."""
+    of what :func:`~shieldwall.engagement.cycle_rows.cycle_paths` needs for the threats it
+    keeps."""
     xb = np.concatenate([pic.x[m[pic.cls[m] == 0]] for _, pic, _, m in todo])
     index: dict[bytes, int] = {}
     for i, key in enumerate(map(bytes, xb)):
