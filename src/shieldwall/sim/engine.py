@@ -96,11 +96,13 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         kills = nodes.kill(new_kills)
         if stepped.any() or kills.any():
             _node_events(log, t, stepped, kills, scenario)
-        snapshot = nodes.tracks()
-        pictures = sharing.step(t, snapshot)
+        # (the stage uses only confirmed tracks; the node hands the same objects again for
+        # nations whose tracks did not change)
+        confirmed = nodes.confirmed_tracks()
+        pictures = sharing.step(t, confirmed)
         _release_events(log, sharing, released, scenario)
         if samples.due(t):
-            everything = [(a, a, tr) for a, tr in enumerate(nodes.confirmed_tracks())]
+            everything = [(a, a, tr) for a, tr in enumerate(confirmed)]
             analyst = coalition.build(t, LocalTracks.empty(), everything)
             samples.sample(t, [*pictures, analyst], truth, outcome.death_t_s > t)
         views: list = []
