@@ -13,7 +13,8 @@ in the air and nothing pending are skipped in one jump.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +84,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
     # radar reports (and false alarms) feed the nodes; IR launch warnings are events only
     feed = stack_feed(dets, sensors.owner)
+    warning_t_s = sorted(lw.t_s.tolist())  # (for _period)
     released = np.zeros((len(sharing.terms), n_nat, threats.n), dtype=bool)  # logged yet
     killed = np.zeros(threats.n, dtype=bool)
     t_prev, t, n_left = -np.inf, 0.0, 0
@@ -110,7 +112,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             twin = sharing.twin[a]
             views.append(views[twin] if twin != a else pic.per_threat(threats.n))
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
-        cycle = _period(t, scenario, nodes.knows_fast(), reports.launch_warnings.t_s)
+        cycle = _period(t, scenario, nodes.knows_fast(), warning_t_s)
         for shot in eng.assign(t, views, threats.class_code, open_, cycle):
             log.add(
                 t,
@@ -141,19 +143,20 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
                      sharing.audit, sharing.views)  # fmt: skip
 
 
-def _period(t: float, scenario: Scenario, knows_fast: bool, warning_t_s: np.ndarray) -> float:
+def _period(t: float, scenario: Scenario, knows_fast: bool, warning_t_s: Sequence[float]) -> float:
     """Length of the next decision cycle: ``sim.decision_period_s`` while anything fast may be
     in the air (``knows_fast``: a node holds a confirmed track it classifies as a ballistic or
     cruise missile, :meth:`NodeStack.knows_fast`; or a launch warning came in the last
-    ``FAST_AFTER_WARNING_S``), else ``sim.quiet_period_s`` (a drone at 50 m/s moves 750 m in
-    15 s; a shot at one is assessed at the first decision after its intercept time). Decided
-    from what the defense knows, not from truth."""
+    ``FAST_AFTER_WARNING_S``; ``warning_t_s``: the run's warning times, sorted), else
+    ``sim.quiet_period_s`` (a drone at 50 m/s moves 750 m in 15 s; a shot at one is assessed at
+    the first decision after its intercept time). Decided from what the defense knows, not from
+    truth."""
     sim = scenario.sim
-    if sim.quiet_period_s <= sim.decision_period_s:
+    if sim.quiet_period_s <= sim.decision_period_s or knows_fast:
         return sim.decision_period_s
-    if np.any((warning_t_s <= t) & (warning_t_s > t - FAST_AFTER_WARNING_S)):
-        return sim.decision_period_s
-    if knows_fast:
+    # the latest warning issued by t, if any, came within the window
+    i = bisect_right(warning_t_s, t)
+    if i and warning_t_s[i - 1] > t - FAST_AFTER_WARNING_S:
         return sim.decision_period_s
     return sim.quiet_period_s
 
