@@ -134,22 +134,36 @@ def _in_outage(sensors: SensorArray, s: int, t_s: np.ndarray) -> np.ndarray:
 
 
 def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) -> list:
-    """Detections of radar ``s`` among its candidate looks, then its false alarms (two
-    parts: :func:`_sorted` joins them)."""
-    pos, vel = interpolate_truth(truth, threat, t_s, with_velocity=True)
-    obs = Observers(*_frames_at(sensors, s, t_s))
-    table = None if rcs_table is None else np.take(rcs_table, threat, axis=0)
-    key = cache.keys(threat, t_s)
-    rcs = truth.threats.rcs_m2[threat]
-    tgt = Targets.at(pos, vel, rcs, table, geodetic=False, key=key, cache=cache)
+    """Detections of radar ``s`` among its candidate looks, in chunks of :data:`_CHUNK` looks,
+    then its false alarms (parts that :func:`_sorted` joins). Every step is elementwise over
+    the looks, and the random draws fill the same stream in the same order (all uniforms,
+    then the normals chunk by chunk, then the false alarms), so chunking changes no bit; it
+    keeps the temporaries small (cache-resident, no fresh pages for each of them)."""
+    frames = _frames_at(sensors, s, t_s)
+    per_look = frames[0].ndim == 2
+    keys = cache.keys(threat, t_s)
+    prm = RadarParams.of(sensors, s)
     u = rng.random(t_s.size)
-    normals = rng.standard_normal((t_s.size, 3))
-    looks = radar_scan(obs, tgt, RadarParams.of(sensors, s), u, normals)
+    parts = []
+    for lo in range(0, t_s.size, _CHUNK):
+        sl = slice(lo, lo + _CHUNK)
+        th, ts = threat[sl], t_s[sl]
+        pos, vel = interpolate_truth(truth, th, ts, with_velocity=True)
+        obs = Observers(*(f[sl] for f in frames)) if per_look else Observers(*frames)
+        table = None if rcs_table is None else np.take(rcs_table, th, axis=0)
+        key = None if keys is None else keys[sl]
+        rcs = truth.threats.rcs_m2[th]
+        tgt = Targets.at(pos, vel, rcs, table, geodetic=False, key=key, cache=cache)
+        normals = rng.standard_normal((ts.size, 3))
+        looks = radar_scan(obs, tgt, prm, u[sl], normals)
+        parts.append((ts[looks.index], th[looks.index], looks.z_ecef_m, looks.r_ecef_m2))
     fa_t, fa_z, fa_r = false_alarms(sensors, s, t_end_s, rng)
-    return [
-        (t_s[looks.index], threat[looks.index], looks.z_ecef_m, looks.r_ecef_m2),
-        (fa_t, np.full(fa_t.size, FALSE_ALARM), fa_z, fa_r),
-    ]
+    parts.append((fa_t, np.full(fa_t.size, FALSE_ALARM), fa_z, fa_r))
+    return parts
+
+
+_CHUNK = 1 << 15
+"""Looks per chunk of :func:`_radar_part`."""
 
 
 def _frames_at(sensors: SensorArray, s: int, t_s: np.ndarray) -> tuple[np.ndarray, ...]:
