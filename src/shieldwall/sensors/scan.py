@@ -288,8 +288,19 @@ def _sorted(parts: list[tuple]) -> Detections:
             z, z.astype(np.int32), z.astype(np.int64), np.zeros((0, 3)), np.zeros((0, 3, 3)),
             z.astype(np.int8),
         )  # fmt: skip
-    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
-    cols[2] = cols[2].astype(np.int64)
-    order = np.lexsort((cols[2], cols[1], cols[0]))
-    # np.take gathers rows of the (n, 3) and (n, 3, 3) columns ~3x faster than fancy indexing
-    return Detections(*(np.take(c, order, axis=0) for c in cols))
+    t_s, sensor, threat, kind = (np.concatenate([p[i] for p in parts]) for i in (0, 1, 2, 5))
+    threat = threat.astype(np.int64)
+    order = np.lexsort((threat, sensor, t_s))
+    # the (n, 3) and (n, 3, 3) columns are written part by part to their sorted rows, not
+    # joined and then gathered: one fresh array each instead of two (their pages are the
+    # costly part of a first run)
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    z, r = np.empty((order.size, 3)), np.empty((order.size, 3, 3))
+    start = 0
+    for p in parts:
+        rows = rank[start : start + p[0].size]
+        z[rows], r[rows] = p[3], p[4]
+        start += p[0].size
+    small = (np.take(c, order) for c in (t_s, sensor, threat))
+    return Detections(*small, z, r, np.take(kind, order))
