@@ -214,11 +214,22 @@ def covered(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray,
 def covered_geometry(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray, ...]:
     """:func:`covered` with the elevation left as its up and horizontal parts ``(covered,
     az_rad, up_m, horiz_m, range_m)``, for callers needing it on a few pairs only."""
+    inside, e, n, u, horiz, rng_m = _coverage(obs, tgt, prm)
+    return inside, np.arctan2(e, n), u, horiz, rng_m
+
+
+def _coverage(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np.ndarray, ...]:
+    """Coverage mask and the pair geometry ``(covered, e, n, u, horiz_m, range_m)`` (ENU
+    metres). The azimuth is taken only for a sector narrower than the full circle: the
+    wrapped offset ``mod(az - bore + pi, 2 pi) - pi`` lies in [-pi, pi], so a half sector of
+    pi or more passes every pair."""
     e, n, u = enu_of(obs, tgt)
     horiz = np.hypot(e, n)
-    az, rng_m = np.arctan2(e, n), np.hypot(horiz, u)
-    off = np.mod(az - prm.boresight_rad + np.pi, 2.0 * np.pi) - np.pi
-    inside = (rng_m <= prm.max_range_m) & (np.abs(off) <= prm.half_sector_rad)
+    rng_m = np.hypot(horiz, u)
+    inside = rng_m <= prm.max_range_m
+    if not np.all(prm.half_sector_rad >= np.pi):
+        off = np.mod(np.arctan2(e, n) - prm.boresight_rad + np.pi, 2.0 * np.pi) - np.pi
+        inside &= np.abs(off) <= prm.half_sector_rad
     shape = inside.shape
     sel = np.flatnonzero(inside)
     multi = np.unravel_index(sel, shape)
@@ -236,7 +247,7 @@ def covered_geometry(obs: Observers, tgt: Targets, prm: RadarParams) -> tuple[np
         *_target_up_height(tgt, shape, multi),
     )
     inside.flat[sel[~ok]] = False
-    return inside, az, u, horiz, rng_m
+    return inside, e, n, u, horiz, rng_m
 
 
 def _target_up_height(tgt: Targets, shape: tuple, multi: tuple) -> tuple[np.ndarray, ...]:
@@ -284,7 +295,7 @@ def radar_scan(
     """Evaluate every (sensor, target) pair: coverage, Pd, the detection draw
     ``uniform < Pd``, and measurements of the detected pairs. Shapes broadcast to the pairs'
     shape ``P``; ``uniforms`` is ``P`` and ``normals`` ``P + (3,)``."""
-    inside, az, up_m, horiz_m, rng_m = covered_geometry(obs, tgt, prm)
+    inside, e, n, up_m, horiz_m, rng_m = _coverage(obs, tgt, prm)
     shape = inside.shape
     pd = np.zeros(shape)
     sel = np.flatnonzero(inside)
@@ -294,8 +305,10 @@ def radar_scan(
     pd.flat[sel] = radar_pd(rng_m.flat[sel], rcs, sub_prm.ref_range_m, sub_prm.pfa)
     detected = np.asarray(uniforms) < pd
     hit = detected.flat[sel]
-    el = np.arctan2(up_m.flat[sel][hit], horiz_m.flat[sel][hit])  # on the detections only
-    aer = (az.flat[sel][hit], el, rng_m.flat[sel][hit])
+    # azimuth and elevation on the detections only
+    az = np.arctan2(e.flat[sel][hit], n.flat[sel][hit])
+    el = np.arctan2(up_m.flat[sel][hit], horiz_m.flat[sel][hit])
+    aer = (az, el, rng_m.flat[sel][hit])
     z, r = measure(
         _take_obs(sub_obs, sel.shape, np.flatnonzero(hit)),
         _flat_params(sub_prm, hit),

@@ -134,22 +134,36 @@ def _in_outage(sensors: SensorArray, s: int, t_s: np.ndarray) -> np.ndarray:
 
 
 def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) -> list:
-    """Detections of radar ``s`` among its candidate looks, then its false alarms (two
-    parts: :func:`_sorted` joins them)."""
-    pos, vel = interpolate_truth(truth, threat, t_s, with_velocity=True)
-    obs = Observers(*_frames_at(sensors, s, t_s))
-    table = None if rcs_table is None else np.take(rcs_table, threat, axis=0)
-    key = cache.keys(threat, t_s)
-    rcs = truth.threats.rcs_m2[threat]
-    tgt = Targets.at(pos, vel, rcs, table, geodetic=False, key=key, cache=cache)
+    """Detections of radar ``s`` among its candidate looks, in chunks of :data:`_CHUNK` looks,
+    then its false alarms (parts that :func:`_sorted` joins). Every step is elementwise over
+    the looks, and the random draws fill the same stream in the same order (all uniforms,
+    then the normals chunk by chunk, then the false alarms), so chunking changes no bit; it
+    keeps the temporaries small (cache-resident, no fresh pages for each of them)."""
+    frames = _frames_at(sensors, s, t_s)
+    per_look = frames[0].ndim == 2
+    keys = cache.keys(threat, t_s)
+    prm = RadarParams.of(sensors, s)
     u = rng.random(t_s.size)
-    normals = rng.standard_normal((t_s.size, 3))
-    looks = radar_scan(obs, tgt, RadarParams.of(sensors, s), u, normals)
+    parts = []
+    for lo in range(0, t_s.size, _CHUNK):
+        sl = slice(lo, lo + _CHUNK)
+        th, ts = threat[sl], t_s[sl]
+        pos, vel = interpolate_truth(truth, th, ts, with_velocity=True)
+        obs = Observers(*(f[sl] for f in frames)) if per_look else Observers(*frames)
+        table = None if rcs_table is None else np.take(rcs_table, th, axis=0)
+        key = None if keys is None else keys[sl]
+        rcs = truth.threats.rcs_m2[th]
+        tgt = Targets.at(pos, vel, rcs, table, geodetic=False, key=key, cache=cache)
+        normals = rng.standard_normal((ts.size, 3))
+        looks = radar_scan(obs, tgt, prm, u[sl], normals)
+        parts.append((ts[looks.index], th[looks.index], looks.z_ecef_m, looks.r_ecef_m2))
     fa_t, fa_z, fa_r = false_alarms(sensors, s, t_end_s, rng)
-    return [
-        (t_s[looks.index], threat[looks.index], looks.z_ecef_m, looks.r_ecef_m2),
-        (fa_t, np.full(fa_t.size, FALSE_ALARM), fa_z, fa_r),
-    ]
+    parts.append((fa_t, np.full(fa_t.size, FALSE_ALARM), fa_z, fa_r))
+    return parts
+
+
+_CHUNK = 1 << 15
+"""Looks per chunk of :func:`_radar_part`."""
 
 
 def _frames_at(sensors: SensorArray, s: int, t_s: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -274,8 +288,19 @@ def _sorted(parts: list[tuple]) -> Detections:
             z, z.astype(np.int32), z.astype(np.int64), np.zeros((0, 3)), np.zeros((0, 3, 3)),
             z.astype(np.int8),
         )  # fmt: skip
-    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
-    cols[2] = cols[2].astype(np.int64)
-    order = np.lexsort((cols[2], cols[1], cols[0]))
-    # np.take gathers rows of the (n, 3) and (n, 3, 3) columns ~3x faster than fancy indexing
-    return Detections(*(np.take(c, order, axis=0) for c in cols))
+    t_s, sensor, threat, kind = (np.concatenate([p[i] for p in parts]) for i in (0, 1, 2, 5))
+    threat = threat.astype(np.int64)
+    order = np.lexsort((threat, sensor, t_s))
+    # the (n, 3) and (n, 3, 3) columns are written part by part to their sorted rows, not
+    # joined and then gathered: one fresh array each instead of two (their pages are the
+    # costly part of a first run)
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    z, r = np.empty((order.size, 3)), np.empty((order.size, 3, 3))
+    start = 0
+    for p in parts:
+        rows = rank[start : start + p[0].size]
+        z[rows], r[rows] = p[3], p[4]
+        start += p[0].size
+    small = (np.take(c, order) for c in (t_s, sensor, threat))
+    return Detections(*small, z, r, np.take(kind, order))
