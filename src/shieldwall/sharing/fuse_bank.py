@@ -30,8 +30,8 @@ from shieldwall.sharing.picture import (
 )
 from shieldwall.tracking.associate import gate_threshold
 from shieldwall.tracking.frame import classify
-from shieldwall.tracking.fuser import memo_merge
-from shieldwall.tracking.fusion import associate_tracks, covariance_intersection, pair_distances
+from shieldwall.tracking.fuser import fuse_into, memo_merge
+from shieldwall.tracking.fusion import associate_tracks, pair_distances
 from shieldwall.tracking.kalman import predict
 from shieldwall.tracking.node import LocalTracks
 
@@ -153,7 +153,7 @@ class PictureBank:
                     ok[fed] = pair_distances(x[fed], P[fed], self.x[rf], self.P[rf]) <= self.gate
             rows, sticky = self._assign(slot, x, P, self._sticky_rows(r, ok))
             if rows_all:
-                self._fuse_into(rows, x, P, got)
+                fuse_into(self.x, self.P, rows, x, P, got, "fast")
             else:  # the first slot replaces predictions only
                 self.x[rows], self.P[rows] = x, P
             if got is not None:
@@ -256,18 +256,6 @@ class PictureBank:
         blank[:3] = -1
         self._prov_new = np.concatenate([self._prov_new, blank], axis=1)
         return np.arange(k, k + n)
-
-    def _fuse_into(self, rows: np.ndarray, x: np.ndarray, P: np.ndarray, got: np.ndarray) -> None:
-        """First input of this scan replaces a track's prediction; later ones fuse by CI."""
-        fold = got[rows]
-        if not fold.any():
-            self.x[rows], self.P[rows] = x, P
-            return
-        r = rows[fold]
-        self.x[r], self.P[r], _ = covariance_intersection(self.x[r], self.P[r], x[fold],
-                                                          P[fold], "fast")  # fmt: skip
-        if not fold.all():
-            self.x[rows[~fold]], self.P[rows[~fold]] = x[~fold], P[~fold]
 
     def _remember(self, code: np.ndarray, key: np.ndarray) -> None:
         """Record which system track each ``(source, id)`` (``code``) fed this scan."""

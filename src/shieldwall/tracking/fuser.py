@@ -202,7 +202,7 @@ class Fuser:
             xb, Pb = x[a:b], P[a:b]
             rows, sticky = self._assign(src, ids, xb, Pb, q[a:b], bal[a:b])
             if all_rows:
-                self._fuse_into(rows, xb, Pb, got)
+                fuse_into(self.x, self.P, rows, xb, Pb, got, self.criterion)
             else:  # the first batch of a scan replaces predictions only
                 self.x[rows], self.P[rows] = xb, Pb
             got[rows] = True
@@ -313,19 +313,6 @@ class Fuser:
         self.ballistic = np.concatenate([self.ballistic, bal])
         return rows
 
-    def _fuse_into(self, rows: np.ndarray, x: np.ndarray, P: np.ndarray, got: np.ndarray) -> None:
-        """First input of this scan replaces a track's prediction; later ones fuse by CI."""
-        fold = got[rows]
-        if not fold.any():
-            self.x[rows], self.P[rows] = x, P
-            return
-        r = rows[fold]
-        self.x[r], self.P[r], _ = covariance_intersection(
-            self.x[r], self.P[r], x[fold], P[fold], self.criterion
-        )
-        if not fold.all():
-            self.x[rows[~fold]], self.P[rows[~fold]] = x[~fold], P[~fold]
-
     def _remember(self, src: np.ndarray, ids: np.ndarray, number: np.ndarray) -> None:
         """Record which system number each ``(source, id)`` fed this scan (codes are unique
         within a scan, so the memo stays sorted and unique)."""
@@ -391,3 +378,20 @@ def memo_merge(
         codes, values = code, value
     order = np.argsort(codes, kind="stable")
     return codes[order], values[order]
+
+
+def fuse_into(
+    X: np.ndarray, PP: np.ndarray, rows: np.ndarray, x: np.ndarray, P: np.ndarray,
+    got: np.ndarray, criterion: str,
+) -> None:  # fmt: skip
+    """Write inputs ``x``, ``P`` into system tracks ``X[rows]``, ``PP[rows]`` in place: the first
+    input of a scan (``got[row]`` False) replaces the track's prediction; later ones fuse with
+    it by covariance intersection (``criterion``)."""
+    fold = got[rows]
+    if not fold.any():
+        X[rows], PP[rows] = x, P
+        return
+    r = rows[fold]
+    X[r], PP[r], _ = covariance_intersection(X[r], PP[r], x[fold], P[fold], criterion)
+    if not fold.all():
+        X[rows[~fold]], PP[rows[~fold]] = x[~fold], P[~fold]
