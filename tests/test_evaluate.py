@@ -19,6 +19,7 @@ from shieldwall.engagement.evaluate import (
     evaluate,
     fall_to_ground,
 )
+from shieldwall.engagement.open_ground import REDECIDE_S
 from shieldwall.geo import ecef_delta_to_enu, ecef_to_geodetic, enu_to_ecef, geodetic_to_ecef
 from shieldwall.threats.flight import ellipsoid_height_m
 from shieldwall.tracking.kalman import gravity_ecef
@@ -161,10 +162,10 @@ def test_ballistic_open_ground_and_threat():
     assert miss.open_ground[0] and miss.value[0] < 0.01
 
 
-def test_engagement_leaves_a_missile_falling_on_open_ground_alone():
-    """Two re-entry vehicles falling straight down from 100 km at 1 km/s: one over Nevatim
-    (a defended asset of the tutorial) is kept for engagement, one over empty desert 40 km
-    away is dropped, and the decision is noted once."""
+def _two_falling_vehicles():
+    """Engagements of the tutorial and one nation's view of two re-entry vehicles falling
+    straight down from 100 km at 1 km/s: one over Nevatim (a defended asset), one over empty
+    desert 40 km away."""
     from shieldwall.engagement import Engagements
     from shieldwall.scenario import load_scenario
     from shieldwall.sharing import ThreatView
@@ -181,7 +182,13 @@ def test_engagement_leaves_a_missile_falling_on_open_ground_alone():
     x = np.array(rows)
     P = np.broadcast_to(np.diag([100.0] * 3 + [10.0] * 3) ** 2, (2, 6, 6)).copy()
     view = ThreatView(0.0, np.array([True, True]), x, P, np.array([0, 0]), np.array([0, 0]))
-    eng = Engagements(sc, seed=1)
+    return Engagements(sc, seed=1), view
+
+
+def test_engagement_leaves_a_missile_falling_on_open_ground_alone():
+    """Of two re-entry vehicles (:func:`_two_falling_vehicles`) the one over Nevatim is kept
+    for engagement, the one over the desert is dropped, and the decision is noted once."""
+    eng, view = _two_falling_vehicles()
     todo = [(0, view, np.array([0]), np.array([0, 1]))]
     allowed = [np.array([True, True])]
     left = eng._leave_open_ground(100.0, todo, allowed)
@@ -193,6 +200,30 @@ def test_engagement_leaves_a_missile_falling_on_open_ground_alone():
     ]  # a threat the nation may not engage is not its decision
     eng._leave_open_ground(105.0, todo, allowed)
     assert len(eng.left_alone) == 1  # noted once per nation and threat
+
+
+def test_open_ground_decisions_held_then_remade_together():
+    """Decisions hold REDECIDE_S; a new row or old decisions re-decide every row at once."""
+    eng, view = _two_falling_vehicles()
+    todo = [(0, view, np.array([0]), np.array([0, 1]))]
+    allowed = [np.array([True, True])]
+    assert eng._leave_open_ground(100.0, todo, allowed)[0].tolist() == [False, True]
+    assert eng._coasted is not None  # followed down
+    # within REDECIDE_S: the held decisions, nothing followed down
+    assert eng._leave_open_ground(100.0 + REDECIDE_S - 5.0, todo, allowed)[0].tolist() == [
+        False,
+        True,
+    ]
+    assert eng._coasted is None and eng._complete == {}
+    # a nation's first look at a threat is decided now, with every other row
+    todo_b = [(0, view, np.array([0]), np.array([0, 1])), (1, view, np.array([1]), np.array([1]))]
+    left = eng._leave_open_ground(100.0 + REDECIDE_S - 5.0, todo_b, allowed + [np.array([True])])
+    assert [m.tolist() for m in left] == [[False, True], [True]]
+    assert eng._coasted is not None and len(eng._complete) == 2
+    # old decisions are made again
+    eng._leave_open_ground(100.0 + 2 * REDECIDE_S, todo, allowed)
+    assert eng._coasted is not None
+    assert [(a, j) for _, a, j, _ in eng.left_alone] == [(0, 1), (1, 1)]
 
 
 # -- the RK4 kernels of coast.py, bit for bit against the plain formulation -------------------
