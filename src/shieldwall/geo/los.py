@@ -13,17 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from shieldwall.geo.wgs84 import (
-    _A,
-    _E2,
-    _E2_A,
-    _EP2_B,
-    _ONE,
-    _ONE_F,
-    _THREE,
-    EARTH_MEAN_RADIUS_M,
-    ecef_to_geodetic,
-)
+from shieldwall.geo.wgs84 import EARTH_MEAN_RADIUS_M, ecef_to_geodetic_settled
 
 EFFECTIVE_EARTH_K = 4.0 / 3.0
 """Effective Earth radius factor for a standard atmosphere (Skolnik 2001, eq. 8.1)."""
@@ -71,7 +61,7 @@ def geodetic_up_and_height(xyz_m: ArrayLike) -> tuple[NDArray[np.float64], NDArr
 
     Compute once per object and reuse with :func:`clears_effective_earth` for every pair: the
     iterative geodetic conversion is the expensive part of a line-of-sight test."""
-    lat, lon, h = _ecef_to_geodetic(xyz_m)
+    lat, lon, h = ecef_to_geodetic_settled(xyz_m)
     la, lo = np.radians(lat), np.radians(lon)
     cos_la = np.cos(la)
     up = np.empty(np.shape(h) + (3,))
@@ -79,45 +69,6 @@ def geodetic_up_and_height(xyz_m: ArrayLike) -> tuple[NDArray[np.float64], NDArr
     np.multiply(cos_la, np.sin(lo), out=up[..., 1])
     np.sin(la, out=up[..., 2])
     return up, h
-
-
-def _ecef_to_geodetic(xyz_m: ArrayLike) -> tuple[NDArray[np.float64], ...]:
-    """:func:`~shieldwall.geo.wgs84.ecef_to_geodetic` (four Bowring iterations) bit for bit,
-    with each point's iterations stopped once its parametric latitude repeats: an iteration
-    is a fixed function of beta (``lat = f(beta)``, ``beta = g(lat)``), so when ``beta_2 ==
-    beta_1`` every later one returns the same bits and ``lat_4 = lat_2``, and when ``beta_3 ==
-    beta_2``, ``lat_4 = lat_3``. After two iterations about a third of the points have
-    settled, after three almost all: the conversion costs about a quarter less."""
-    xyz = np.asarray(xyz_m, dtype=np.float64)
-    if xyz.ndim != 2 or xyz.shape[0] < 64:  # small or oddly shaped input: the plain form
-        return ecef_to_geodetic(xyz)
-    x, y, z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
-    p = np.hypot(x, y)
-    beta = np.arctan2(z, _ONE_F * p)
-    beta_1 = _bowring_beta(_bowring_lat(z, p, beta))
-    lat = _bowring_lat(z, p, beta_1)
-    beta_2 = _bowring_beta(lat)
-    act = np.flatnonzero(beta_2 != beta_1)  # NaN never equals: such points run all four
-    z_a, p_a, beta_2 = z[act], p[act], beta_2[act]
-    lat_3 = _bowring_lat(z_a, p_a, beta_2)
-    beta_3 = _bowring_beta(lat_3)
-    lat[act] = lat_3
-    moved = np.flatnonzero(beta_3 != beta_2)
-    lat[act[moved]] = _bowring_lat(z_a[moved], p_a[moved], beta_3[moved])
-    # height as in wgs84._bowring: h = p cos(lat) + z sin(lat) - a sqrt(1 - e^2 sin^2(lat))
-    sin_lat, cos_lat = np.sin(lat), np.cos(lat)
-    alt = p * cos_lat + z * sin_lat - _A * np.sqrt(_ONE - _E2 * sin_lat**2)
-    return np.degrees(lat), np.degrees(np.arctan2(y, x)), alt
-
-
-def _bowring_lat(z: np.ndarray, p: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Bowring's step: lat = atan2(z + e'^2 b sin^3(beta), p - e^2 a cos^3(beta))."""
-    return np.arctan2(z + _EP2_B * np.sin(beta) ** _THREE, p - _E2_A * np.cos(beta) ** _THREE)
-
-
-def _bowring_beta(lat: np.ndarray) -> np.ndarray:
-    """Parametric latitude of ``lat``: tan(beta) = (1 - f) tan(lat)."""
-    return np.arctan2(_ONE_F * np.sin(lat), np.cos(lat))
 
 
 def clears_effective_earth(

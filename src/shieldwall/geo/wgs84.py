@@ -121,9 +121,13 @@ def geodetic_lat_lon_deg(
 def _bowring(xyz_m: ArrayLike, iterations: int | None) -> tuple[FloatArray, ...]:
     """x, y, geodetic latitude (rad) and height (m) of :func:`ecef_to_geodetic`."""
     x, y, z, p, lat = _bowring_lat(xyz_m, iterations)
+    return x, y, lat, _height_m(z, p, lat)
+
+
+def _height_m(z: FloatArray, p: FloatArray, lat: FloatArray) -> FloatArray:
+    """Height above the ellipsoid: h = p cos(lat) + z sin(lat) - a sqrt(1 - e^2 sin^2(lat))."""
     sin_lat, cos_lat = np.sin(lat), np.cos(lat)
-    alt = p * cos_lat + z * sin_lat - _A * np.sqrt(_ONE - _E2 * sin_lat**2)
-    return x, y, lat, alt
+    return p * cos_lat + z * sin_lat - _A * np.sqrt(_ONE - _E2 * sin_lat**2)
 
 
 def _bowring_lat(xyz_m: ArrayLike, iterations: int | None) -> tuple[FloatArray, ...]:
@@ -134,10 +138,45 @@ def _bowring_lat(xyz_m: ArrayLike, iterations: int | None) -> tuple[FloatArray, 
     beta = np.arctan2(z, _ONE_F * p)
     n_iter = _BOWRING_ITERATIONS if iterations is None else iterations
     for i in range(n_iter):
-        lat = np.arctan2(z + _EP2_B * np.sin(beta) ** _THREE, p - _E2_A * np.cos(beta) ** _THREE)
+        lat = _step_lat(z, p, beta)
         if i + 1 < n_iter:  # the last iteration's beta would go unused
-            beta = np.arctan2(_ONE_F * np.sin(lat), np.cos(lat))
+            beta = _step_beta(lat)
     return x, y, z, p, lat
+
+
+def _step_lat(z: FloatArray, p: FloatArray, beta: FloatArray) -> FloatArray:
+    """Bowring's step: lat = atan2(z + e'^2 b sin^3(beta), p - e^2 a cos^3(beta))."""
+    return np.arctan2(z + _EP2_B * np.sin(beta) ** _THREE, p - _E2_A * np.cos(beta) ** _THREE)
+
+
+def _step_beta(lat: FloatArray) -> FloatArray:
+    """Parametric latitude of ``lat``: tan(beta) = (1 - f) tan(lat)."""
+    return np.arctan2(_ONE_F * np.sin(lat), np.cos(lat))
+
+
+def ecef_to_geodetic_settled(xyz_m: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`ecef_to_geodetic` (four Bowring iterations) bit for bit, with each point's
+    iterations stopped once its parametric latitude repeats: an iteration is a fixed function
+    of beta (``lat = f(beta)``, ``beta = g(lat)``), so when ``beta_2 == beta_1`` every later one
+    returns the same bits and ``lat_4 = lat_2``, and when ``beta_3 == beta_2``, ``lat_4 =
+    lat_3``. After two iterations about a third of the points have settled, after three almost
+    all: for many points ``(n, 3)`` the conversion costs about a quarter less."""
+    xyz = np.asarray(xyz_m, dtype=np.float64)
+    if xyz.ndim != 2 or xyz.shape[0] < 64 or _BOWRING_ITERATIONS != 4:  # the plain form
+        return ecef_to_geodetic(xyz)
+    x, y, z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    p = np.hypot(x, y)
+    beta_1 = _step_beta(_step_lat(z, p, np.arctan2(z, _ONE_F * p)))
+    lat = _step_lat(z, p, beta_1)
+    beta_2 = _step_beta(lat)
+    act = np.flatnonzero(beta_2 != beta_1)  # NaN never equals: such points run all four
+    z_a, p_a, beta_2 = z[act], p[act], beta_2[act]
+    lat_3 = _step_lat(z_a, p_a, beta_2)
+    beta_3 = _step_beta(lat_3)
+    lat[act] = lat_3
+    moved = np.flatnonzero(beta_3 != beta_2)
+    lat[act[moved]] = _step_lat(z_a[moved], p_a[moved], beta_3[moved])
+    return np.degrees(lat), np.degrees(np.arctan2(y, x)), _height_m(z, p, lat)
 
 
 def _enu_basis(lat0_deg: ArrayLike, lon0_deg: ArrayLike) -> tuple[FloatArray, ...]:
