@@ -376,3 +376,16 @@ def test_node_tracks_export_is_a_copy():
     tr.x[:] = 0.0
     assert np.all(nt.x[:, :3] != 0.0)
     assert tr.cls.tolist() == [2] and tr.q_m2_s3.tolist() == [core.Q_BY_CLASS[2]]
+
+
+@pytest.mark.parametrize(("period_s", "confirms"), [(20.0, True), (30.0, True), (31.0, False)])
+def test_object_seen_once_a_frame_confirms_only_if_frames_fit_the_window(period_s, confirms):
+    """One detection per frame gives one hit per frame: ``confirm_m`` hits need
+    ``(confirm_m - 1)`` frame periods within ``confirm_window_s`` (3 hits in 60 s: frames of
+    at most 30 s), the bound the scenario check on decision cycles enforces."""
+    rng = np.random.default_rng(10)
+    a = _state(0, 0, 500.0, (40.0, 0, 0))
+    nt = NodeTracker(NodeConfig(confirm_m=3, confirm_window_s=60.0, drop_track_s=90.0))
+    for f in range(1, 6):
+        nt.step(period_s * f, _scene(rng, period_s * f, [a], sensors=1))
+    assert bool(np.any(nt.confirmed & (nt.label == 0))) is confirms

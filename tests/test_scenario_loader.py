@@ -550,3 +550,24 @@ def test_unknown_name_lists_builtins(catalog):
     with pytest.raises(ScenarioError) as info:
         load_scenario("april-2042", catalog=catalog)
     assert ", ".join(builtin_scenarios()) in info.value.problems[0]
+
+
+def test_decision_cycles_too_long_for_track_confirmation(tmp_path, catalog):
+    """Cycles longer than confirm_window_s / (confirm_hits - 1) confirm no track seen once per
+    cycle (tests/test_node.py pins that bound on the tracker), so they are refused, naming
+    the field and both fixes; a longer window admits them."""
+    text = edited("  end_s: 3600\n", "  end_s: 3600\n  quiet_period_s: 31\n")
+    path, problems = problems_for(tmp_path, text, catalog)
+    assert problems == [
+        f"{path}:10: sim: quiet_period_s 31 s is too long for node tracks to confirm (3 hits "
+        "within confirm_window_s 60 s need cycles of at most 30 s); shorten quiet_period_s or "
+        "lengthen confirm_window_s"
+    ]
+    text = edited("  end_s: 3600\n", "  end_s: 3600\n  decision_period_s: 25\n  confirm_hits: 4\n")
+    path, problems = problems_for(tmp_path, text, catalog)
+    assert len(problems) == 1 and "decision_period_s 25 s" in problems[0], problems
+    assert "at most 20 s" in problems[0]
+    ok = "  end_s: 3600\n  quiet_period_s: 40\n  confirm_window_s: 80\n"
+    path = tmp_path / "ok.yaml"
+    path.write_text(edited("  end_s: 3600\n", ok), encoding="utf-8")
+    assert load_scenario(path, catalog=catalog).sim.quiet_period_s == 40.0

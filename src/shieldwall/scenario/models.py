@@ -261,6 +261,27 @@ class SimSettings(_Model):
         default=60.0, gt=0, le=600, description="time a new track has to gather confirm_hits"
     )
 
+    @model_validator(mode="after")
+    def _cycles_confirm(self) -> SimSettings:
+        """A node tracker works in frames of one decision cycle, and an object seen once per
+        cycle gains one hit per frame: a new track then needs ``confirm_hits - 1`` further
+        cycles within ``confirm_window_s``. A longer cycle confirms no such track (every drone
+        would go unseen by the defense), so it is refused rather than run."""
+        if self.confirm_hits < 2:
+            return self
+        longest = self.confirm_window_s / (self.confirm_hits - 1)
+        for name in ("decision_period_s", "quiet_period_s"):
+            period = getattr(self, name)  # (a quiet period up to the decision period is off)
+            in_use = name == "decision_period_s" or period > self.decision_period_s
+            if period > longest and in_use:
+                raise ValueError(
+                    f"{name} {period:g} s is too long for node tracks to confirm "
+                    f"({self.confirm_hits} hits within confirm_window_s {self.confirm_window_s:g}"
+                    f" s need cycles of at most {longest:g} s); shorten {name} or lengthen "
+                    "confirm_window_s"
+                )
+        return self
+
 
 # --------------------------------------------------------------------------------------------
 # Scenario root
