@@ -408,10 +408,10 @@ def test_bad_value(tmp_path, catalog, old, new, field, marker, fragment):
 def test_hand_counted_lines(tmp_path, catalog):
     """Line numbers counted by hand in tests/data/scenario.yaml (guards the helper above)."""
     path, problems = problems_for(tmp_path, edited("magazine: 12", "magazine: x"), catalog)
-    assert problems == [f"{path}:68: batteries.0.magazine: expected an integer, got 'x'"]
+    assert problems == [f"{path}:67: batteries.0.magazine: expected an integer, got 'x'"]
     path, problems = problems_for(tmp_path, edited("speed_m_s: 600", "speed_m_s: -1"), catalog)
     assert problems == [
-        f"{path}:20: catalog.interceptor_types.point-test.speed_m_s: must be > 0.0, got -1"
+        f"{path}:19: catalog.interceptor_types.point-test.speed_m_s: must be > 0.0, got -1"
     ]
 
 
@@ -571,3 +571,13 @@ def test_decision_cycles_too_long_for_track_confirmation(tmp_path, catalog):
     path = tmp_path / "ok.yaml"
     path.write_text(edited("  end_s: 3600\n", ok), encoding="utf-8")
     assert load_scenario(path, catalog=catalog).sim.quiet_period_s == 40.0
+
+
+def test_retired_field_says_it_is_no_longer_used(tmp_path, catalog):
+    """``sim.step_s`` never changed a result (the truth integrator picks its own steps), so an
+    old file that sets it is told to drop it, not run as if it mattered."""
+    text = edited("  end_s: 3600\n", "  end_s: 3600\n  step_s: 1\n")
+    path, problems = problems_for(tmp_path, text, catalog)
+    assert problems == [f"{path}:12: sim.step_s: 'step_s' is no longer used (the truth integrator"
+                        " picks its own steps per flight phase; this field never changed a "
+                        "result); remove it"]  # fmt: skip

@@ -72,6 +72,13 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# fields that scenario files once had, and why they went: an old file is told what to drop
+RETIRED = {
+    "sim.step_s": "the truth integrator picks its own steps per flight phase; this field never "
+    "changed a result",
+}
+
+
 def _describe(model: type[BaseModel], e: Any) -> tuple[str, str]:
     """(dotted path, readable message with a fix) for one pydantic error."""
     loc = tuple(e["loc"])
@@ -91,6 +98,8 @@ def _describe(model: type[BaseModel], e: Any) -> tuple[str, str]:
         hint = f" ({field.description})" if field is not None and field.description else ""
         return path, f"required field is missing; add '{loc[-1]}: ...'{hint}"
     if kind == "extra_forbidden":
+        if path in RETIRED:
+            return path, f"'{loc[-1]}' is no longer used ({RETIRED[path]}); remove it"
         names = _field_names(model, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
         if close:

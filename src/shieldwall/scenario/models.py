@@ -221,7 +221,6 @@ class Raid(_Model):
 
 
 class SimSettings(_Model):
-    step_s: float = Field(default=1.0, gt=0, le=60)
     decision_period_s: float = Field(default=5.0, gt=0, le=600)
     quiet_period_s: float = Field(
         default=15.0,
