@@ -182,6 +182,9 @@ def test_resume_refuses_another_study(tutorial, tmp_path):
     ]:
         with pytest.raises(StudyFolderError, match=message):
             resume(**kw)
+    (out / JOURNAL).rename(out / "journal.old")
+    with pytest.raises(StudyFolderError, match="no journal"):
+        resume()
     with pytest.raises(StudyFolderError, match="holds a sweep"):
         shapley_study(tutorial, 2, out, SerialExecutor(), resume=True, fn=known_game)
     with pytest.raises(StudyFolderError, match="not empty"):

@@ -193,6 +193,11 @@ def resume_records(
             f"{path}: this {noun}'s base seed is {old.get('base_seed')}, not"
             f" {base_seed}; drop --seed to resume it"
         )
+    if not (path / JOURNAL).is_file():
+        raise StudyFolderError(
+            f"{path}: this {noun} has no journal ({JOURNAL}; made by an older shieldwall?) and"
+            " cannot be continued; choose another --out, or --force to start over"
+        )
     for setting in settings:
         check_setting(path, old, setting, noun)
     return [
