@@ -208,7 +208,9 @@ def test_interrupted_study_keeps_finished_runs(tutorial, tmp_path):
                       fn=known_game)  # fmt: skip
     assert pq.read_table(tmp_path / "i" / "coalitions.parquet").num_rows == 5
     assert (tmp_path / "i" / "INCOMPLETE").exists()
-    assert not (tmp_path / "i" / "shapley.json").exists()
+    # the configuration (for --resume) but no values yet
+    stored = json.loads((tmp_path / "i" / "shapley.json").read_text())
+    assert stored["status"] == "interrupted" and "values" not in stored
 
 
 def test_other_payoffs(tutorial, tmp_path):

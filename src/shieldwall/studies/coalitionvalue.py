@@ -17,6 +17,9 @@ sum exactly to its ``v(N) - v({})`` (efficiency).
 
 ``agreements=True`` adds, for each sharing agreement, the grand coalition without it: the
 agreement's value is ``v(N) - v(N without it)``, per replication, with its CI.
+
+Each finished run is journaled in the study's folder, so an interrupted study continues with
+``resume=True`` (``--resume``) to the same table and values.
 """
 
 from __future__ import annotations
@@ -24,18 +27,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from shieldwall import __version__
-from shieldwall.io.runfolder import close_run_dir, open_run_dir, write_json, write_parquet
-from shieldwall.io.runfolder import write_text as write_text_file
+from shieldwall.io.runfolder import close_run_dir, write_json, write_parquet
 from shieldwall.scenario import Scenario, scenario_to_yaml
 from shieldwall.studies.coalitions import coalition_scenario, nation_ids, without_agreement
 from shieldwall.studies.executors import Executor
+from shieldwall.studies.folder import SHAPLEY, Setting
 from shieldwall.studies.montecarlo import Metrics
 from shieldwall.studies.seeds import replication_children, replication_seeds
 from shieldwall.studies.shapley import (
@@ -51,9 +53,11 @@ from shieldwall.studies.variants import (
     DEFENDED,
     VALUE_HITS,
     Progress,
+    VariantFolder,
     VariantTask,
+    run_in_folder,
     run_variant_task,
-    run_variants,
+    runs_setting,
     variant_tasks,
     variants_table,
 )
@@ -64,9 +68,9 @@ PAYOFFS = {
     "hits": (VALUE_HITS, -1.0, "minus value-weighted asset hits (-sum of value x hits)"),
     "leakers": ("threats.leaked", -1.0, "minus leakers (-threats.leaked)"),
 }
-TABLE = "coalitions.parquet"
-META = "shapley.json"
-PLOT = "shapley.png"
+TABLE = SHAPLEY.table
+META = SHAPLEY.meta
+PLOT = SHAPLEY.extra[0]
 DEFAULT_PERMUTATIONS = 20
 
 
@@ -206,6 +210,11 @@ def game_summary(plan: GamePlan, pay: np.ndarray) -> dict:
     }
 
 
+def _permutations(plan: GamePlan) -> int | None:
+    """Orderings per replication (None: every coalition, exact)."""
+    return None if plan.orderings is None else len(plan.orderings[0])
+
+
 def _meta(
     scenario: Scenario, plan: GamePlan, runs: int, base: int, executor: Executor, payoff: str
 ) -> dict:
@@ -215,8 +224,9 @@ def _meta(
         "base_seed": base,
         "nations": plan.nations,
         "method": "exact" if plan.orderings is None else "permutations",
-        "permutations": None if plan.orderings is None else len(plan.orderings[0]),
+        "permutations": _permutations(plan),
         "coalitions": len(plan.masks),
+        "agreement_ids": plan.agreement_ids,
         "payoff": payoff,
         "payoff_definition": PAYOFFS[payoff][2],
         "engine": executor.name,
@@ -226,10 +236,15 @@ def _meta(
     }
 
 
-def _keep(out: Path, labels: Sequence[str], records: list) -> None:
-    """An interrupted study: the finished runs go to ``coalitions.parquet`` (INCOMPLETE
-    stays)."""
-    write_parquet(out / TABLE, variants_table(records, labels))
+def _settings(plan: GamePlan, runs: int) -> tuple[Setting, ...]:
+    """What a resumed Shapley study must share with its folder besides scenario and seed."""
+    return (
+        runs_setting(runs),
+        Setting(("permutations",), (_permutations(plan),),
+                lambda m: f"--permutations {m}" if m else "exact coalitions (no --permutations)"),
+        Setting(("agreement_ids",), (plan.agreement_ids,),
+                lambda ids: "--agreements" if ids else "no --agreements"),
+    )  # fmt: skip
 
 
 def shapley_study(
@@ -241,13 +256,17 @@ def shapley_study(
     agreements: bool = False,
     permutations: int | None = None,
     payoff: str = "defended",
+    resume: bool = False,
     force: bool = False,
     progress: Progress | None = None,
     fn: Callable[[VariantTask], Metrics] = run_variant_task,
 ) -> ShapleyResult:
-    """Run the coalition game of ``scenario`` into the folder ``out`` (refused when it exists
-    and is not empty, unless ``force``): ``scenario.yaml``, ``coalitions.parquet`` (one row
-    per coalition and replication), ``shapley.json`` and ``shapley.png``.
+    """Run (or with ``resume`` continue) the coalition game of ``scenario`` into the folder
+    ``out`` (refused when it exists and is not empty, unless ``force``): ``scenario.yaml``,
+    ``coalitions.parquet`` (one row per coalition and replication), ``shapley.json``,
+    ``shapley.png`` and the journal. A resumed study must have the same scenario, base seed,
+    ``runs``, ``agreements`` and ``permutations`` (``payoff`` may differ: it only reads the
+    runs).
 
     ``permutations`` forces permutation sampling with that many orderings per replication
     (the default: exact up to 8 nations, else 20). ``payoff`` names the worth of a coalition
@@ -261,20 +280,22 @@ def shapley_study(
         raise ValueError(f"--permutations: must be at least 1, got {permutations}")
     base = scenario.seed if base_seed is None else int(base_seed)
     plan = plan_game(scenario, runs, base, agreements, permutations)
-    out = open_run_dir(Path(out), force)
-    write_text_file(out / "scenario.yaml", scenario_to_yaml(scenario))
-    tasks = variant_tasks(plan.scenarios, replication_seeds(base, runs), plan.pairs)
-    records = run_variants(executor, tasks, progress, fn, keep=partial(_keep, out, plan.labels))
+    seeds = replication_seeds(base, runs)
+    meta = _meta(scenario, plan, runs, base, executor, payoff)
+    folder = VariantFolder(Path(out), SHAPLEY, scenario_to_yaml(scenario), meta,
+                           _settings(plan, runs), seeds, plan.labels)  # fmt: skip
+    tasks = variant_tasks(plan.scenarios, seeds, plan.pairs)
+    records = run_in_folder(folder, executor, tasks, resume, force, progress, fn)
     table = variants_table(records, plan.labels)
-    write_parquet(out / TABLE, table)
-    summary = _meta(scenario, plan, runs, base, executor, payoff) | _failures(records, plan.labels)
+    write_parquet(folder.out / TABLE, table)
+    summary = meta | {"status": "complete"} | _failures(records, plan.labels)
     summary |= game_summary(plan, payoffs(records, len(plan.scenarios), runs, payoff))
-    write_json(out / META, summary)
+    write_json(folder.out / META, summary)
     from shieldwall.io.studyplots import shapley_png
 
-    shapley_png(out / PLOT, summary)
-    close_run_dir(out)
-    return ShapleyResult(out, table, summary)
+    shapley_png(folder.out / PLOT, summary)
+    close_run_dir(folder.out)
+    return ShapleyResult(folder.out, table, summary)
 
 
 def _failures(records: Sequence[dict], labels: Sequence[str]) -> dict:

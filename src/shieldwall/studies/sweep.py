@@ -10,6 +10,8 @@ rejects is refused, with the loader's own message, before anything runs.
 Replication ``i`` of every point runs on the same run seed (common random numbers), so the
 change from one point to the next comes from the parameter, not the dice: the study also
 reports each point's difference from the first with its own (tighter) paired interval.
+Each finished run is journaled in the folder, so an interrupted sweep continues with
+``resume=True`` (``--resume``) to the same table.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from shieldwall import __version__
-from shieldwall.io.runfolder import close_run_dir, open_run_dir, write_json, write_parquet
-from shieldwall.io.runfolder import write_text as write_text_file
+from shieldwall.io.runfolder import close_run_dir, write_json, write_parquet
 from shieldwall.scenario import (
     THREAT_CLASSES,
     Scenario,
@@ -35,6 +35,7 @@ from shieldwall.scenario import (
     scenario_to_yaml,
 )
 from shieldwall.studies.executors import Executor
+from shieldwall.studies.folder import SWEEP, Setting
 from shieldwall.studies.montecarlo import Metrics
 from shieldwall.studies.seeds import replication_seeds
 from shieldwall.studies.stats import mean_ci
@@ -42,16 +43,18 @@ from shieldwall.studies.variants import (
     VALUE_HIT,
     VALUE_HITS,
     Progress,
+    VariantFolder,
     VariantTask,
+    run_in_folder,
     run_variant_task,
-    run_variants,
+    runs_setting,
     variant_tasks,
     variants_table,
 )
 
-TABLE = "sweep.parquet"
-META = "sweep.json"
-PLOT = "sweep.png"
+TABLE = SWEEP.table
+META = SWEEP.meta
+PLOT = SWEEP.extra[0]
 MAX_POINTS = 200
 LEAKED = ["threats.leaked", *(f"threats.by_class.{c}.leaked" for c in THREAT_CLASSES)]
 SWEEP_METRICS = [*LEAKED, VALUE_HIT, VALUE_HITS, "interceptors.fired", "interceptors.cost_usd"]
@@ -161,9 +164,13 @@ def _stats(values: Sequence[float]) -> dict:
     return {"mean": mean if finite else None, "ci95": [low, high] if n > 1 else None, "n": n}
 
 
-def _keep(out: Path, labels: Sequence[str], values: Sequence[float], records: list) -> None:
-    """An interrupted sweep: the finished runs go to ``sweep.parquet`` (INCOMPLETE stays)."""
-    write_parquet(out / TABLE, variants_table(records, labels, values))
+def param_text(path: str, values: Sequence[float] | None) -> str:
+    """``--param PATH=START:STOP:STEP`` for the swept ``values`` (as a resume message
+    names it)."""
+    if not values:
+        return f"--param {path}"
+    step = values[1] - values[0] if len(values) > 1 else 1.0
+    return f"--param {path}={values[0]:g}:{values[-1]:g}:{step:g}"
 
 
 def sweep_study(
@@ -174,40 +181,54 @@ def sweep_study(
     out: Path,
     executor: Executor,
     base_seed: int | None = None,
+    resume: bool = False,
     force: bool = False,
     progress: Progress | None = None,
     fn: Callable[[VariantTask], Metrics] = run_variant_task,
 ) -> SweepResult:
-    """Run ``runs`` replications of ``scenario`` with ``path`` set to each of ``values`` into
-    the folder ``out`` (refused when it exists and is not empty, unless ``force``):
-    ``scenario.yaml`` (the base scenario), ``sweep.parquet`` (one row per point and
-    replication), ``sweep.json`` and ``sweep.png``. Every variant is built and validated
-    before the folder is made. ``fn`` runs one task (tests pass a stand-in)."""
+    """Run (or with ``resume`` continue) ``runs`` replications of ``scenario`` with ``path``
+    set to each of ``values`` into the folder ``out`` (refused when it exists and is not
+    empty, unless ``force``): ``scenario.yaml`` (the base scenario), ``sweep.parquet`` (one
+    row per point and replication), ``sweep.json``, ``sweep.png`` and the journal. Every
+    variant is built and validated before the folder is made. A resumed sweep must have the
+    same scenario, base seed, ``--param`` and ``runs``. ``fn`` runs one task (tests pass a
+    stand-in)."""
     if runs < 1:
         raise ValueError(f"--runs: must be at least 1, got {runs}")
     scenarios = [set_param(scenario, path, x) for x in values]
     base = scenario.seed if base_seed is None else int(base_seed)
-    out = open_run_dir(Path(out), force)
-    write_text_file(out / "scenario.yaml", scenario_to_yaml(scenario))
+    seeds, points = replication_seeds(base, runs), [float(x) for x in values]
     labels = [f"{path}={x:g}" for x in values]
-    tasks = variant_tasks(scenarios, replication_seeds(base, runs))
-    records = run_variants(executor, tasks, progress, fn, keep=partial(_keep, out, labels, values))
-    table = variants_table(records, labels, values)
-    failed = [r for r in records if r["status"] != "ok"]
-    summary = {
+    meta = {
         "scenario": scenario.name,
         "param": path,
-        "values": [float(x) for x in values],
+        "values": points,
         "runs": runs,
         "base_seed": base,
         "engine": executor.name,
         "workers": executor.workers,
         "shieldwall_version": __version__,
         "notional": True,
+    }
+    settings = (Setting(("param", "values"), (path, points), param_text), runs_setting(runs))
+    folder = VariantFolder(Path(out), SWEEP, scenario_to_yaml(scenario), meta, settings, seeds,
+                           labels, points)  # fmt: skip
+    tasks = variant_tasks(scenarios, seeds)
+    records = run_in_folder(folder, executor, tasks, resume, force, progress, fn)
+    return _finish(folder, records)
+
+
+def _finish(folder: VariantFolder, records: list[dict]) -> SweepResult:
+    """Write a finished sweep's ``sweep.parquet``, ``sweep.json`` and ``sweep.png``."""
+    out, labels = folder.out, folder.labels
+    table = variants_table(records, labels, folder.values)
+    failed = [r for r in records if r["status"] != "ok"]
+    summary = folder.meta | {
+        "status": "complete",
         "tasks": len(records),
         "failed": len(failed),
         "errors": {f"{labels[r['variant']]} #{r['replication']}": r["error"] for r in failed},
-        "points": point_stats(table, len(values)),
+        "points": point_stats(table, len(labels)),
     }
     write_parquet(out / TABLE, table)
     write_json(out / META, summary)
@@ -222,6 +243,7 @@ __all__ = [
     "LEAKED",
     "SWEEP_METRICS",
     "SweepResult",
+    "param_text",
     "parse_param",
     "point_stats",
     "set_param",

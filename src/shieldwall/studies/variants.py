@@ -5,20 +5,33 @@ replication ``i`` of every variant gets the same run seed (:mod:`shieldwall.stud
 rule 5), so every unit the variants share draws the same numbers and the differences between
 variants come from the change, not the dice. Each (variant, replication) pair is one task on
 an :class:`~shieldwall.studies.executors.Executor`; a task that fails twice is recorded with
-its error, never dropped.
+its error, never dropped. :func:`run_in_folder` journals each finished task into the study's
+folder (:mod:`shieldwall.studies.folder`, as ``shieldwall study`` does), so an interrupted
+study keeps what it finished and ``resume=True`` completes it to the same table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 
+from shieldwall.io.runfolder import write_json, write_parquet
 from shieldwall.scenario import Scenario
 from shieldwall.sim import simulate
 from shieldwall.sim.summary import summarize
 from shieldwall.studies.executors import Executor, Outcome
+from shieldwall.studies.folder import (
+    JOURNAL,
+    Journal,
+    Layout,
+    Setting,
+    new_study,
+    reopen_study,
+    resume_records,
+)
 from shieldwall.studies.montecarlo import Metrics, study_metrics
 from shieldwall.studies.stats import metric_columns
 
@@ -70,18 +83,17 @@ def run_variants(
     tasks: Sequence[VariantTask],
     progress: Progress | None = None,
     fn: Callable[[VariantTask], Metrics] = run_variant_task,
-    keep: Callable[[list[dict]], None] | None = None,
+    on_record: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """Run ``tasks`` on ``executor`` (entered here); one record per task, in task order:
     ``variant``, ``replication``, ``seed``, ``status`` (ok / failed), ``error``, ``metrics``.
-    ``progress(finished, total, record)`` is called once before and after each task. On any
-    exception (Ctrl-C included) ``keep(finished records)`` is called before it propagates, so
-    the caller can write what finished."""
+    ``on_record(record)`` is called as each task finishes (a folder journals it there), then
+    ``progress(finished, total, record)``, which is also called once before any task runs."""
     records: list[dict | None] = [None] * len(tasks)
 
     def on_done(outcome: Outcome) -> None:
         task = tasks[outcome.index]
-        records[outcome.index] = {
+        records[outcome.index] = rec = {
             "variant": task.variant,
             "replication": task.replication,
             "seed": task.seed,
@@ -89,19 +101,98 @@ def run_variants(
             "error": outcome.error,
             "metrics": outcome.value if outcome.ok else {},
         }
+        if on_record is not None:
+            on_record(rec)
         if progress is not None:
-            progress(sum(r is not None for r in records), len(tasks), records[outcome.index])
+            progress(sum(r is not None for r in records), len(tasks), rec)
+
+    with executor:
+        if progress is not None:
+            progress(0, len(tasks), None)
+        executor.map(fn, list(tasks), on_done)
+    return [r for r in records if r is not None]
+
+
+def runs_setting(runs: int) -> Setting:
+    """The replication count a resumed variant study must share with its folder."""
+    return Setting(("runs",), (runs,), lambda n: f"--runs {n}")
+
+
+@dataclass(frozen=True, slots=True)
+class VariantFolder:
+    """The folder of a variant study: ``out``, laid out as ``layout``; the base scenario's
+    YAML; the configuration ``meta`` (``base_seed`` included), written at the start and
+    checked through ``settings`` on resume; the run ``seeds``; the table's ``labels`` and
+    ``values`` (:func:`variants_table`)."""
+
+    out: Path
+    layout: Layout
+    scenario_yaml: str
+    meta: dict
+    settings: tuple[Setting, ...]
+    seeds: list[int]
+    labels: list[str]
+    values: list[float] | None = None
+
+
+def _open_folder(
+    f: VariantFolder, keys: set[tuple[int, int]], resume: bool, force: bool
+) -> dict[tuple[int, int], dict]:
+    """Create the folder (or reopen it, after checking it holds the same study) and return
+    its journaled records of the runs ``keys`` (none for a new study), by (variant,
+    replication)."""
+    meta = f.meta | {"status": "running"}
+    if not resume:
+        new_study(f.out, f.scenario_yaml, meta, force, f.layout)
+        return {}
+    found = resume_records(f.out, f.scenario_yaml, f.meta["base_seed"], f.seeds, f.layout,
+                           f.settings)  # fmt: skip
+    rows = {key: r for r in found if (key := (r["variant"], r["replication"])) in keys}
+    reopen_study(f.out, list(rows.values()), meta, f.layout)
+    return rows
+
+
+def run_in_folder(
+    folder: VariantFolder,
+    executor: Executor,
+    tasks: Sequence[VariantTask],
+    resume: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+    fn: Callable[[VariantTask], Metrics] = run_variant_task,
+) -> list[dict]:
+    """Run (or with ``resume`` continue) ``tasks`` into ``folder``, laid out as a study folder
+    (:mod:`shieldwall.studies.folder`): a new folder is refused when not empty, unless
+    ``force``; a resumed one must hold the same scenario, base seed and settings. Each
+    finished task is journaled at once; on resume the tasks the journal holds as ok are not
+    run again (failed ones are). Returns the records of every task, in task order. On any
+    exception (Ctrl-C included) the finished runs go to the folder's table and its JSON says
+    ``interrupted`` before it propagates (the folder stays INCOMPLETE); the caller writes the
+    outputs of a finished study."""
+    f, order = folder, {(t.variant, t.replication): k for k, t in enumerate(tasks)}
+    rows = _open_folder(f, set(order), resume, force)
+    todo = [t for t in tasks if rows.get((t.variant, t.replication), {}).get("status") != "ok"]
+    journal, kept = Journal(f.out / JOURNAL), len(tasks) - len(todo)
+
+    def on_record(rec: dict) -> None:
+        journal.append(rec)
+        rows[rec["variant"], rec["replication"]] = rec
+
+    def counted(finished: int, total: int, rec: dict | None) -> None:
+        if progress is not None:
+            progress(kept + finished, len(tasks), rec)
 
     try:
-        with executor:
-            if progress is not None:
-                progress(0, len(tasks), None)
-            executor.map(fn, list(tasks), on_done)
+        if todo:
+            run_variants(executor, todo, counted, fn, on_record)
     except BaseException:
-        if keep is not None:
-            keep([r for r in records if r is not None])
+        write_parquet(f.out / f.layout.table, variants_table(list(rows.values()), f.labels,
+                                                             f.values))  # fmt: skip
+        write_json(f.out / f.layout.meta, f.meta | {"status": "interrupted"})
         raise
-    return [r for r in records if r is not None]
+    finally:
+        journal.close()
+    return sorted(rows.values(), key=lambda r: order[r["variant"], r["replication"]])
 
 
 def variants_table(
@@ -136,9 +227,12 @@ __all__ = [
     "DEFENDED",
     "VALUE_HITS",
     "VALUE_HIT",
+    "VariantFolder",
     "VariantTask",
+    "run_in_folder",
     "run_variant_task",
     "run_variants",
+    "runs_setting",
     "variant_metrics",
     "variant_tasks",
     "variants_table",
