@@ -552,25 +552,58 @@ def test_unknown_name_lists_builtins(catalog):
     assert ", ".join(builtin_scenarios()) in info.value.problems[0]
 
 
-def test_decision_cycles_too_long_for_track_confirmation(tmp_path, catalog):
+def test_decision_cycles_outside_what_the_trackers_work_with(tmp_path, catalog):
     """Cycles longer than confirm_window_s / (confirm_hits - 1) confirm no track seen once per
-    cycle (tests/test_node.py pins that bound on the tracker), so they are refused, naming
-    the field and both fixes; a longer window admits them."""
-    text = edited("  end_s: 3600\n", "  end_s: 3600\n  quiet_period_s: 31\n")
-    path, problems = problems_for(tmp_path, text, catalog)
-    assert problems == [
-        f"{path}:10: sim: quiet_period_s 31 s is too long for node tracks to confirm (3 hits "
-        "within confirm_window_s 60 s need cycles of at most 30 s); shorten quiet_period_s or "
+    cycle (tests/test_node.py pins that bound on the tracker), and over MAX_CYCLE_S the
+    defense loses tracks (tests/test_sim_tracking.py): both are refused, naming the field and
+    the fix, as is a cycle under a second."""
+
+    def problem(sim_lines: str) -> str:
+        text = edited("  end_s: 3600\n", "  end_s: 3600\n" + sim_lines)
+        path, problems = problems_for(tmp_path, text, catalog)
+        assert len(problems) == 1 and problems[0].startswith(f"{path}:10: sim: "), problems
+        return problems[0].split(": sim: ", 1)[1]
+
+    assert problem("  decision_period_s: 25\n  confirm_hits: 4\n") == (
+        "decision_period_s 25 s is too long for node tracks to confirm (4 hits within "
+        "confirm_window_s 60 s need cycles of at most 20 s); shorten decision_period_s or "
         "lengthen confirm_window_s"
-    ]
-    text = edited("  end_s: 3600\n", "  end_s: 3600\n  decision_period_s: 25\n  confirm_hits: 4\n")
-    path, problems = problems_for(tmp_path, text, catalog)
-    assert len(problems) == 1 and "decision_period_s 25 s" in problems[0], problems
-    assert "at most 20 s" in problems[0]
-    ok = "  end_s: 3600\n  quiet_period_s: 40\n  confirm_window_s: 80\n"
+    )
+    assert problem("  quiet_period_s: 40\n  confirm_window_s: 120\n") == (
+        "quiet_period_s 40 s is longer than 30 s, over which the node trackers lose tracks and "
+        "shooters miss their windows; use at most 30 s"
+    )
+    assert problem("  decision_period_s: 0.5\n  quiet_period_s: 0.5\n") == (
+        "decision_period_s 0.5 s is below 1 s (sensors revisit in seconds: a shorter cycle "
+        "changes nothing but the run time); raise decision_period_s"
+    )
+    ok = "  end_s: 3600\n  quiet_period_s: 30\n  confirm_hits: 2\n  confirm_window_s: 30\n"
     path = tmp_path / "ok.yaml"
     path.write_text(edited("  end_s: 3600\n", ok), encoding="utf-8")
-    assert load_scenario(path, catalog=catalog).sim.quiet_period_s == 40.0
+    assert load_scenario(path, catalog=catalog).sim.quiet_period_s == 30.0
+    off = "  end_s: 3600\n  decision_period_s: 10\n  quiet_period_s: 0.5\n"  # quiet cycle off
+    path.write_text(edited("  end_s: 3600\n", off), encoding="utf-8")
+    assert load_scenario(path, catalog=catalog).sim.quiet_period_s == 0.5
+
+
+def test_patrol_off_station_before_it_is_on_is_refused(tmp_path, catalog):
+    text = edited("    until_s: 7200\n", "    from_s: 7200\n    until_s: 3600\n")
+    path, problems = problems_for(tmp_path, text, catalog)
+    assert problems == [f"{path}:{line_of(text, 'from_s: 7200') - 6}: patrols.0: until_s (3600 s)"
+                        " must be after from_s (7200 s): the patrol would never be on station;"
+                        " swap or correct them"]  # fmt: skip
+
+
+def test_waypoints_on_a_ballistic_salvo_are_refused(tmp_path, catalog):
+    """A ballistic missile flies to its aim point: waypoints on its salvo would be ignored."""
+    text = edited("      aim: [base-a]\n", "      aim: [base-a]\n      waypoints: [{lat_deg: 33.0,"
+                  " lon_deg: 37.0}]\n")  # fmt: skip
+    path, problems = problems_for(tmp_path, text, catalog)
+    assert len(problems) == 1, problems
+    assert problems[0].endswith(
+        "raid.salvos.1.waypoints: waypoints route cruise missiles and drones; a ballistic "
+        "missile flies to its aim point, so remove them from this salvo"
+    ), problems
 
 
 def test_retired_field_says_it_is_no_longer_used(tmp_path, catalog):

@@ -29,7 +29,7 @@ from shieldwall.scenario.crossref import (
     patrol_overflight,
     unique_ids,
 )
-from shieldwall.scenario.doctrine import Doctrine, DoctrineOverride
+from shieldwall.scenario.doctrine import DoctrineOverride
 from shieldwall.scenario.fields import (  # noqa: F401  (re-exported)
     THREAT_CLASSES,
     Id,
@@ -49,6 +49,7 @@ from shieldwall.scenario.policy import (  # noqa: F401  (re-exported)
     ReleaseItem,
 )
 from shieldwall.scenario.sharingref import agreement_problems
+from shieldwall.scenario.simsettings import MAX_CYCLE_S, MIN_CYCLE_S, SimSettings  # noqa: F401
 
 # --------------------------------------------------------------------------------------------
 # Scenario parts
@@ -167,6 +168,15 @@ class Patrol(_Model):
     from_s: float = Field(default=0.0, ge=0, description="on station from")
     until_s: float | None = Field(default=None, ge=0, description="on station until")
 
+    @model_validator(mode="after")
+    def _order(self) -> Patrol:
+        if self.until_s is not None and self.until_s <= self.from_s:
+            raise ValueError(
+                f"until_s ({self.until_s:g} s) must be after from_s ({self.from_s:g} s): the "
+                "patrol would never be on station; swap or correct them"
+            )
+        return self
+
 
 class LaunchArea(_Model):
     lat_deg: Lat
@@ -218,68 +228,6 @@ class Salvo(_Model):
 
 class Raid(_Model):
     salvos: list[Salvo] = Field(min_length=1)
-
-
-class SimSettings(_Model):
-    decision_period_s: float = Field(default=5.0, gt=0, le=600)
-    quiet_period_s: float = Field(
-        default=15.0,
-        gt=0,
-        le=600,
-        description="decision cycle while no node tracks anything faster than a drone, no "
-        "launch warning is recent and no interceptor flies (at most decision_period_s: off)",
-    )
-    end_s: float | None = Field(default=None, gt=0, description="stop time; default: raid over")
-    drop_track_s: float = Field(default=30.0, gt=0, description="delete a track unseen this long")
-    confirm_hits: int = Field(
-        default=3,
-        ge=1,
-        le=20,
-        description="detections that confirm a new track within confirm_window_s (3: two looks "
-        "can be one object and a clutter point, three rarely are)",
-    )
-    cost_weight_per_musd: float = Field(
-        default=0.02,
-        ge=0,
-        le=10,
-        description="interceptor cost in the assignment score: kill probability given up per "
-        "US$1M (0.02: a US$3.5M interceptor 'costs' 0.07 of pk)",
-    )
-    assignment: Literal["greedy", "optimal", "heuristic", "exact"] = Field(
-        default="greedy",
-        description="weapon assignment each cycle: the urgency-ordered greedy rule, the optimal"
-        " value-weighted matching, or the static WTA solver's heuristic or exact method on the"
-        " cycle's problem",
-    )
-    doctrine: Doctrine = Field(
-        default_factory=Doctrine,
-        description="fire doctrine per threat class: salvo (1: shoot-look-shoot), max_shots per"
-        " threat, rounds_per_cycle per shooter",
-    )
-    confirm_window_s: float = Field(
-        default=60.0, gt=0, le=600, description="time a new track has to gather confirm_hits"
-    )
-
-    @model_validator(mode="after")
-    def _cycles_confirm(self) -> SimSettings:
-        """A node tracker works in frames of one decision cycle, and an object seen once per
-        cycle gains one hit per frame: a new track then needs ``confirm_hits - 1`` further
-        cycles within ``confirm_window_s``. A longer cycle confirms no such track (every drone
-        would go unseen by the defense), so it is refused rather than run."""
-        if self.confirm_hits < 2:
-            return self
-        longest = self.confirm_window_s / (self.confirm_hits - 1)
-        for name in ("decision_period_s", "quiet_period_s"):
-            period = getattr(self, name)  # (a quiet period up to the decision period is off)
-            in_use = name == "decision_period_s" or period > self.decision_period_s
-            if period > longest and in_use:
-                raise ValueError(
-                    f"{name} {period:g} s is too long for node tracks to confirm "
-                    f"({self.confirm_hits} hits within confirm_window_s {self.confirm_window_s:g}"
-                    f" s need cycles of at most {longest:g} s); shorten {name} or lengthen "
-                    "confirm_window_s"
-                )
-        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,6 +334,11 @@ class Scenario(_Model):
                 problems.append(
                     f"raid.salvos.{i}.profile: '{s.profile}' applies to ballistic missiles"
                     f" only; remove it from this {ttype.threat_class} salvo"
+                )
+            if s.waypoints and ttype and ttype.threat_class == "ballistic":
+                problems.append(
+                    f"raid.salvos.{i}.waypoints: waypoints route cruise missiles and drones; a"
+                    " ballistic missile flies to its aim point, so remove them from this salvo"
                 )
             for j, aim in enumerate(s.aim):
                 need(aim, asset_ids, f"raid.salvos.{i}.aim.{j}", "asset")
