@@ -614,3 +614,22 @@ def test_retired_field_says_it_is_no_longer_used(tmp_path, catalog):
     assert problems == [f"{path}:12: sim.step_s: 'step_s' is no longer used (the truth integrator"
                         " picks its own steps per flight phase; this field never changed a "
                         "result); remove it"]  # fmt: skip
+
+
+def test_reserve_on_a_battery_that_engages_only_ballistic_missiles_is_refused(tmp_path, catalog):
+    """The reserve keeps a battery's last rounds for ballistic tracks: on a type that shoots at
+    nothing else it would never hold a round back."""
+    assert not any(
+        catalog.interceptor_types["upper-test"].pk.get(c, 0.0) for c in ("cruise", "drone")
+    )
+    text = edited("    magazine: 12\n", "    magazine: 12\n    reserve: 2\n")
+    path, problems = problems_for(tmp_path, text, catalog)
+    assert problems == [f"{path}:{line_of(text, 'reserve: 2')}: batteries.0.reserve: the "
+                        "reserve keeps a battery's last rounds for ballistic missiles, and "
+                        "'upper-test' engages nothing else; remove it"]  # fmt: skip
+    ok = edited(
+        "    magazine: 40\n", "    magazine: 40\n    reserve: 2\n"
+    )  # lower-test: drones too
+    path = tmp_path / "ok.yaml"
+    path.write_text(ok, encoding="utf-8")
+    assert load_scenario(path, catalog=catalog).batteries[1].reserve == 2

@@ -300,6 +300,13 @@ class Scenario(_Model):
                     f"sensors.{i}.orbit: only airborne (aew) sensors fly an orbit;"
                     f" '{s.type}' is a {kind} sensor"
                 )
+        for i, b in enumerate(self.batteries):
+            kind = cat.interceptor_types.get(b.type)
+            if b.reserve and kind and not any(kind.pk.get(c, 0.0) > 0 for c in ("cruise", "drone")):
+                problems.append(
+                    f"batteries.{i}.reserve: the reserve keeps a battery's last rounds for"
+                    f" ballistic missiles, and '{b.type}' engages nothing else; remove it"
+                )
         placed = [("assets", self.assets), *[(f, items) for f, items, _, _ in units]]
         for field, items in placed:
             for i, u in enumerate(items):
