@@ -70,7 +70,11 @@ class Letters(_Model):
 
     request_s: float
     ack_s: float
-    requested_by: Id | None = Field(default=None, description="the host nation that asked")
+    requested_by: Id | None = Field(
+        default=None,
+        description="the host nation that asked: a record for the report (where the help may "
+        "fly is the authority's airspace; when, ack_s)",
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Letters:
