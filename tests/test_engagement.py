@@ -406,11 +406,12 @@ def test_greedy_assign_invariants(problem):
     for s, j, k in shots:
         r = by_pair[(s, j)]  # only candidate pairs
         assert r[4] >= MIN_PK and k == r[2]  # at the pair's earliest intercept
+        assert r[4] - 0.02 * r[5] / 1e6 > 0  # worth its cost
     # greedy is maximal: no unserved threat has a usable candidate with capacity left
     cap = np.minimum(rounds, free) - used
     served = set(threats)
-    for s, j, _, _, pk, _ in rows:
-        assert j in served or pk < MIN_PK or cap[s] <= 0
+    for s, j, _, _, pk, c in rows:
+        assert j in served or pk < MIN_PK or pk - 0.02 * c / 1e6 <= 0 or cap[s] <= 0
     # each served threat got the best-scoring shooter among those still available when it
     # was served; at least, no unused-capacity shooter scores higher for it
     for s, j, _ in shots:

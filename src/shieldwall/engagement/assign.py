@@ -13,8 +13,10 @@ interceptor:
 - :func:`optimal_assign` maximises the summed value of the cycle's shots by a matching;
 - :func:`~shieldwall.engagement.cycle_wta.wta_assign` hands the cycle to the static WTA solver.
 
-Without doctrine limits a threat takes one shot per cycle; a threat with an interceptor in
-flight is not engaged again until that shot is assessed (the caller leaves it out).
+Every rule drops pairs below ``MIN_PK`` and pairs not worth their cost, whose score
+``pk - cost_weight * cost / 1e6`` is not positive. Without doctrine limits a threat takes one
+shot per cycle; a threat with an interceptor in flight is not engaged again until that shot is
+assessed (the caller leaves it out).
 """
 
 from __future__ import annotations
@@ -93,18 +95,20 @@ def greedy_assign(
     shooter and are not modified. Each threat in turn takes rounds from its pairs in score
     order, each pair while the threat's salvo has a position it may fill (``limits.slots``,
     default 1: one shot per threat) and its shooter a round, a channel and class budget left;
-    a shooter may fire several rounds at one threat."""
+    a shooter may fire several rounds at one threat. Pairs below ``MIN_PK`` or with a score
+    ``pk - cost_weight * cost / 1e6`` that is not positive are never fired (as in
+    :func:`optimal_assign`)."""
     if cand.shooter.size == 0:
         return []
-    keep = cand.pk >= MIN_PK
-    cand = select(cand, keep)
+    score = cand.pk - cost_weight * cand.cost_usd / 1e6
+    keep = (cand.pk >= MIN_PK) & (score > 0.0)
+    cand, score = select(cand, keep), score[keep]
     if cand.shooter.size == 0:
         return []
     lim = one_shot_each(cand.shooter.size) if limits is None else limits.select(keep)
     rounds = rounds_left.tolist()
     free = channels_free.tolist()
     budget = lim.budget_left.tolist()
-    score = cand.pk - cost_weight * cand.cost_usd / 1e6
     urgency = np.full(cand.threat.max() + 1, np.iinfo(np.int64).max)
     np.minimum.at(urgency, cand.threat, cand.last_step)
     # order pairs by (threat urgency, threat, -score, first step) and take the usable pairs

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldwall.geo import geodetic_to_ecef
-from shieldwall.scenario import THREAT_CLASSES, Scenario
+from shieldwall.scenario import THREAT_CLASSES, Catalog, Scenario
 
 KIND_BATTERY, KIND_PATROL = 0, 1
 
@@ -178,15 +178,13 @@ def _members(scenario: Scenario, audiences: list[str]) -> np.ndarray:
     return out
 
 
-UPPER_TIER_MIN_ALT_M = 40e3  # an interceptor that cannot engage below this is upper tier
-
-
-def layers(sh: Shooters) -> tuple[str, ...]:
-    """Each shooter's layer of the defense: ``upper`` (batteries whose altitude floor is at
-    least 40 km: exo-atmospheric or high-endo interceptors such as Arrow 3, SM-3, THAAD),
-    ``lower`` (other batteries: Arrow 2, David's Sling, Patriot, Iron Dome) or ``air``
-    (fighter patrols)."""
+def layers(sh: Shooters, catalog: Catalog) -> tuple[str, ...]:
+    """Each shooter's layer of the defense, from its type's ``layer`` in ``catalog``: ``upper``
+    (batteries of a type with ``layer: upper``; built in: Arrow 3, Arrow 2, THAAD, SM-3),
+    ``lower`` (batteries of any other layer, ``middle``, ``lower`` or ``point``: David's Sling,
+    SM-6, Iron Dome, SM-2, Patriot) or ``air`` (fighter patrols)."""
+    types = catalog.interceptor_types
     return tuple(
-        "air" if k == KIND_PATROL else ("upper" if a >= UPPER_TIER_MIN_ALT_M else "lower")
-        for k, a in zip(sh.kind.tolist(), sh.min_alt_m.tolist(), strict=True)
+        "air" if k == KIND_PATROL else ("upper" if types[t].layer == "upper" else "lower")
+        for k, t in zip(sh.kind.tolist(), sh.type_ids, strict=True)
     )

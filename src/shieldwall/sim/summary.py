@@ -89,7 +89,7 @@ def _sharing(result: SimResult) -> dict:
 def _interceptors(result: SimResult) -> dict:
     sc, eng = result.scenario, result.engagements
     by = defaultdict(lambda: defaultdict(lambda: {"fired": 0, "cost_usd": 0.0}))
-    layer = layers(eng.shooters)
+    layer = layers(eng.shooters, sc.catalog)
     by_layer = {k: {"fired": 0, "cost_usd": 0.0, "kills": 0} for k in ("upper", "lower", "air")}
     killed = set(result.events.kills())
     remote = 0
