@@ -82,4 +82,4 @@ def test_interceptors_by_layer_add_up(run_dir):
     assert sum(v["kills"] for v in layers.values()) == inter["kills"]
     assert abs(sum(v["cost_usd"] for v in layers.values()) - inter["cost_usd"]) < 1e-6
     sm3 = sum(t.get("sm-3", {}).get("fired", 0) for t in inter["by_nation"].values())
-    assert layers["upper"]["fired"] >= sm3 > 0  # SM-3 engages above 100 km: upper tier
+    assert layers["upper"]["fired"] >= sm3 > 0  # SM-3: catalog layer upper

@@ -227,8 +227,8 @@ def _expenditure(summary: dict) -> list[str]:
             figure(
                 expenditure_svg(by_nation, by_layer),
                 "Shots and their notional cost by nation (stacked by interceptor or fighter type)"
-                " and by layer: upper (batteries that cannot engage below 40 km), lower (other"
-                " batteries), air (fighter patrols).",
+                " and by layer: upper (batteries whose type the catalog puts in the upper layer),"
+                " lower (other batteries), air (fighter patrols).",
             )
         )
     return parts
