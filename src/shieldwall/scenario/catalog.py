@@ -16,9 +16,10 @@ never fire, so it is refused: 0 means "cannot engage that class"."""
 
 SIGMA_FLOORS = {"sigma_range_m": (1.0, "m"), "sigma_az_deg": (0.001, "deg"),
                 "sigma_el_deg": (0.001, "deg")}  # fmt: skip
-"""Smallest measurement error (1-sigma) accepted per field, with its unit. A perfect (or nearly
-perfect: 1e-4 m in range still fails) measurement makes the measurement and track covariances
-singular, and the run stops in the tracker; these floors are finer than any sensor modelled."""
+"""Smallest measurement error (1-sigma) accepted per field, with its unit. A perfect or nearly
+perfect measurement (0, or 1e-4 m in range beside 0.2 deg angle errors) makes the track
+covariance singular and the run stops in the tracker (LinAlgError); 0 in angle also wrote NaN
+into summary.json. These floors are finer than any sensor modelled here."""
 
 
 def _usable_pk(pk: float) -> float:
