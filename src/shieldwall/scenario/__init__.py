@@ -1,5 +1,6 @@
 """shieldwall.scenario: scenario and catalog models, the YAML loader, built-in scenarios."""
 
+from shieldwall.scenario.catalog import MIN_PK
 from shieldwall.scenario.loader import (
     ScenarioError,
     builtin_catalog,
@@ -12,6 +13,7 @@ from shieldwall.scenario.loader import (
 from shieldwall.scenario.models import THREAT_CLASSES, Catalog, Scenario
 
 __all__ = [
+    "MIN_PK",
     "THREAT_CLASSES",
     "Catalog",
     "Scenario",

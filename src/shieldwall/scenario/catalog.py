@@ -3,11 +3,53 @@ types, each with its public source."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from shieldwall.scenario.fields import Id, Prob, ThreatClass, _Model
+
+MIN_PK = 0.3
+"""Lowest single-shot kill probability the engagement stage ever shoots with (doctrine: a pair
+with a lower pk is dropped before assignment). A catalog pk between 0 and this would silently
+never fire, so it is refused: 0 means "cannot engage that class"."""
+
+SIGMA_FLOORS = {"sigma_range_m": (1.0, "m"), "sigma_az_deg": (0.001, "deg"),
+                "sigma_el_deg": (0.001, "deg")}  # fmt: skip
+"""Smallest measurement error (1-sigma) accepted per field, with its unit. A perfect or nearly
+perfect measurement (0, or 1e-4 m in range beside 0.2 deg angle errors) makes the track
+covariance singular and the run stops in the tracker (LinAlgError); 0 in angle also wrote NaN
+into summary.json. These floors are finer than any sensor modelled here."""
+
+
+def _usable_pk(pk: float) -> float:
+    if 0.0 < pk < MIN_PK:
+        raise ValueError(
+            f"{pk:g} is below {MIN_PK:g}, under which no shot is fired;"
+            f" set 0 (cannot engage) or at least {MIN_PK:g}"
+        )
+    return pk
+
+
+Pk = Annotated[Prob, AfterValidator(_usable_pk)]
+
+
+def _not_applicable(model: _Model, names: tuple[str, ...]) -> list[str]:
+    """Those of fields ``names`` whose value differs from the field's default."""
+    fields = type(model).model_fields
+    return [n for n in names if getattr(model, n) != fields[n].default]
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def _apply_to(names: list[str], what: str, fix: str) -> str:
+    """'a applies to <what>; leave it out <fix>' (plural-aware) for one or more field names."""
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb, it = ("applies", "it") if len(names) == 1 else ("apply", "them")
+    return f"{listed} {verb} to {what}; leave {it} out {fix}"
+
 
 # --------------------------------------------------------------------------------------------
 # Catalog
@@ -29,9 +71,18 @@ class ThreatType(_Model):
     threat_class: ThreatClass = Field(alias="class")
     label: str = ""
     speed_m_s: float | None = Field(
-        default=None, gt=0, description="cruise speed (cruise missiles, drones)"
+        default=None,
+        gt=0,
+        le=3000,
+        description="cruise missiles and drones: cruise speed, m/s (at most 3000, beyond any"
+        " air-breathing threat)",
     )
-    cruise_alt_m: float = Field(default=100.0, ge=0, le=30000, description="height above ellipsoid")
+    cruise_alt_m: float = Field(
+        default=100.0,
+        ge=0,
+        le=30000,
+        description="cruise missiles and drones: height above ellipsoid",
+    )
     max_range_km: float = Field(gt=0, le=20000)
     boost_s: float = Field(default=0.0, ge=0, le=600, description="ballistic boost duration")
     mass_ratio: float = Field(
@@ -54,9 +105,20 @@ class ThreatType(_Model):
     source: str = Field(min_length=1, description="where the figures come from")
 
     @model_validator(mode="after")
-    def _speed_for_air_breathers(self) -> ThreatType:
-        if self.threat_class != "ballistic" and self.speed_m_s is None:
+    def _class_fields(self) -> ThreatType:
+        if self.threat_class == "ballistic":
+            unused = _not_applicable(self, ("speed_m_s", "cruise_alt_m", "dive_km"))
+            if unused:
+                raise ValueError(
+                    _apply_to(unused, "cruise missiles and drones", "for a ballistic missile")
+                )
+            return self
+        if self.speed_m_s is None:
             raise ValueError("speed_m_s is required for cruise missiles and drones")
+        unused = _not_applicable(self, ("boost_s", "mass_ratio", "beta_kg_m2"))
+        if unused:
+            what = "a drone" if self.threat_class == "drone" else "a cruise missile"
+            raise ValueError(_apply_to(unused, "ballistic missiles", f"for {what}"))
         return self
 
     @property
@@ -64,25 +126,57 @@ class ThreatType(_Model):
         return self.max_range_km * 1e3
 
 
+RADAR_ONLY = ("pfa", "sector_deg", "min_elev_deg", "max_elev_deg", "sigma_az_deg",
+              "sigma_el_deg", "height_m")  # fmt: skip
+"""Sensor type fields that only radars (``radar``, ``aew``) read; ``ref_range_km`` too, but it
+is required of every kind (a space IR type's value is not used)."""
+SPACE_IR_ONLY = ("pd_ir", "plume_alt_km", "launch_point_sigma_km", "launch_time_sigma_s",
+                 "launch_azimuth_sigma_deg")  # fmt: skip
+"""Sensor type fields that only space IR sensors read."""
+
+
 class SensorType(_Model):
     """A sensor class. ``ref_range_km``: range at which a 1 m^2 target is detected with
-    probability 0.9 at false-alarm probability ``pfa`` (radar-equation scaling reference)."""
+    probability 0.9 at false-alarm probability ``pfa`` (radar-equation scaling reference).
+
+    A space IR sensor sees within ``max_range_km`` (ground distance from its placed point),
+    with its own fields (:data:`SPACE_IR_ONLY`) and ``revisit_s``; ``sigma_range_m`` is the
+    error of its looks per ECEF axis. The radar fields (:data:`RADAR_ONLY`) must keep their
+    defaults there, and the space IR fields on a radar."""
 
     kind: Literal["radar", "aew", "space_ir"]
     label: str = ""
-    ref_range_km: float = Field(gt=0, le=50000)
+    ref_range_km: float = Field(
+        gt=0, le=50000, description="radar: Pd 0.9 range of a 1 m^2 target (space_ir: not used)"
+    )
     max_range_km: float = Field(gt=0, le=50000, description="instrumented range")
     pfa: float = Field(default=1e-6, gt=0, lt=1)
     sector_deg: float = Field(default=360.0, gt=0, le=360, description="azimuth coverage width")
     min_elev_deg: float = Field(default=0.0, ge=-10, le=90)
     max_elev_deg: float = Field(default=90.0, ge=-10, le=90)
     revisit_s: float = Field(default=5.0, gt=0, le=3600)
-    sigma_range_m: float = Field(default=50.0, ge=0)
-    sigma_az_deg: float = Field(default=0.2, ge=0)
-    sigma_el_deg: float = Field(default=0.2, ge=0)
+    sigma_range_m: float = Field(
+        default=50.0,
+        json_schema_extra={"minimum": SIGMA_FLOORS["sigma_range_m"][0]},
+        description="range error, 1-sigma (space_ir: position error per axis), at least 1 m",
+    )
+    sigma_az_deg: float = Field(
+        default=0.2,
+        json_schema_extra={"minimum": SIGMA_FLOORS["sigma_az_deg"][0]},
+        description="radar: azimuth error, 1-sigma, at least 0.001 deg",
+    )
+    sigma_el_deg: float = Field(
+        default=0.2,
+        json_schema_extra={"minimum": SIGMA_FLOORS["sigma_el_deg"][0]},
+        description="radar: elevation error, 1-sigma, at least 0.001 deg",
+    )
     height_m: float = Field(default=10.0, ge=0, le=50000, description="antenna or platform height")
     false_alarms_per_scan: float = Field(
-        default=0.0, ge=0, le=1000, description="radar: mean (Poisson) false alarms per scan"
+        default=0.0,
+        ge=0,
+        le=100,
+        description="radar: mean (Poisson) false alarms per scan, at most 100 (each is tracked"
+        " like a detection: at 1000 a run takes over 80 times longer)",
     )
     pd_ir: Prob = Field(default=0.95, description="space IR: per-look detection of a boosting BM")
     plume_alt_km: float = Field(
@@ -99,12 +193,29 @@ class SensorType(_Model):
     )
     source: str = Field(min_length=1)
 
+    @field_validator("sigma_range_m", "sigma_az_deg", "sigma_el_deg")
+    @classmethod
+    def _not_perfect(cls, sigma: float, info: ValidationInfo) -> float:
+        floor, unit = SIGMA_FLOORS[str(info.field_name)]
+        if not sigma >= floor:
+            raise ValueError(
+                f"must be >= {floor:g} {unit}, got {sigma:g}: a (near-)perfect measurement makes"
+                " the track covariance singular"
+            )
+        return sigma
+
     @model_validator(mode="after")
     def _kind_fields(self) -> SensorType:
         if self.kind == "space_ir" and self.false_alarms_per_scan > 0:
             raise ValueError(
                 "false_alarms_per_scan applies to radars (radar, aew); a space_ir sensor reports"
                 " launch warnings only, so leave it at 0"
+            )
+        if self.kind == "space_ir" and (unused := _not_applicable(self, RADAR_ONLY)):
+            raise ValueError(_apply_to(unused, "radars (radar, aew)", "for a space_ir sensor"))
+        if self.kind != "space_ir" and (unused := _not_applicable(self, SPACE_IR_ONLY)):
+            raise ValueError(
+                _apply_to(unused, "space IR sensors (space_ir)", f"for {_a(self.kind)} sensor")
             )
         if self.max_elev_deg < self.min_elev_deg:
             raise ValueError("max_elev_deg must not be below min_elev_deg")
@@ -130,7 +241,9 @@ class InterceptorType(_Model):
     max_range_km: float = Field(gt=0, le=5000)
     speed_m_s: float = Field(gt=0, le=10000, description="average fly-out speed")
     reaction_s: float = Field(default=10.0, ge=0, le=600, description="decision to launch")
-    pk: dict[ThreatClass, Prob] = Field(description="single-shot kill probability per class")
+    pk: dict[ThreatClass, Pk] = Field(
+        description="single-shot kill probability per class: 0 (cannot engage) or at least 0.3"
+    )
     cost_usd: float = Field(ge=0)
     channels: int = Field(default=4, ge=1, le=1000, description="simultaneous engagements")
     source: str = Field(min_length=1)
@@ -153,7 +266,9 @@ class FighterType(_Model):
     speed_m_s: float = Field(gt=0, le=1500, description="average dash plus missile fly-out speed")
     max_alt_km: float = Field(default=15.0, gt=0, le=30)
     reaction_s: float = Field(default=30.0, ge=0, le=3600)
-    pk: dict[ThreatClass, Prob]
+    pk: dict[ThreatClass, Pk] = Field(
+        description="single-shot kill probability per class: 0 (cannot engage) or at least 0.3"
+    )
     cost_usd: float = Field(ge=0, description="notional cost per shot (missile plus sortie share)")
     channels: int = Field(default=2, ge=1, le=100, description="simultaneous engagements")
     source: str = Field(min_length=1)
