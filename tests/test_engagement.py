@@ -94,7 +94,7 @@ def test_shooters_from_scenario():
         [4e3, 70e3, 0.0, 10e3],
     )
     assert sh.speed_m_s[0] == 600 and sh.reaction_s[0] == 5 and sh.channels[0] == 10
-    np.testing.assert_allclose(sh.pk[0], [0.1, 0.85, 0.9])
+    np.testing.assert_allclose(sh.pk[0], [0.0, 0.85, 0.9])
     np.testing.assert_allclose(sh.pk[1], [0.8, 0.0, 0.0])
     assert sh.channels[1] == 2 and sh.magazine[1] == 6  # battery override of channels
     # F-15E patrol of 2: radius 150 km, channels 2 x 2, 8 shots x 2 aircraft, on station 100-5000

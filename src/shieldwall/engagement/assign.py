@@ -27,9 +27,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from shieldwall.engagement.doctrine import NO_LIMIT, PairLimits
+from shieldwall.scenario import MIN_PK  # (the scenario refuses kill probabilities below it)
 
 COST_WEIGHT = 0.02  # pk points per US$1M: a $3.5M interceptor "costs" 0.07 of kill probability
-MIN_PK = 0.3  # doctrine: no shot with a lower single-shot kill probability
 
 
 @dataclass(frozen=True, slots=True)
