@@ -150,6 +150,7 @@ def run(
     out_console.print(
         f"Accounting {mark}: launched {acc['launched']} = intercepted {acc['intercepted']}"
         f" + leaked {acc['leaked']} + failed {acc['failed']}"
+        + (f" + in flight at the end {acc['in_flight']}" if acc.get("in_flight") else "")
     )
     out_console.print(f"Run folder: {result.run_dir}")
 

@@ -172,7 +172,9 @@ def _outcome(summary: dict) -> list[str]:
     fates += (
         f'<p class="caption">Accounting {"balanced" if balanced else "NOT balanced"}:'
         f" launched {threats['launched']} = intercepted {threats['intercepted']} +"
-        f" leaked {threats['leaked']} + failed {threats['failed']}.</p>"
+        f" leaked {threats['leaked']} + failed {threats['failed']}"
+        + (f" + in flight at the end {threats['in_flight']}" if threats.get("in_flight") else "")
+        + ".</p>"
     )
     rows = [
         (a, v.get("owner", ""), num(v.get("value")), v.get("hits", 0), num(v.get("value_hit")))

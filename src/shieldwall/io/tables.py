@@ -46,20 +46,19 @@ def _pk_text(pk: dict) -> str:
 
 def run_tables(summary: dict) -> list[Table]:
     th = summary["threats"]
+    keys = ["launched", "intercepted", "leaked", "failed"]
+    if th.get("in_flight"):  # a run cut short by sim.end_s
+        keys.append("in_flight")
     fates = _table(
         f"{summary['scenario']} (seed {summary['seed']}): threats",
-        ("class", "launched", "intercepted", "leaked", "failed"),
+        ("class", *(k.replace("_", " ") for k in keys)),
         left=("class",),
         caption="notional, public-figure model",
     )
     for c in THREAT_CLASSES:
         row = th["by_class"][c]
-        fates.add_row(c, *(str(row[k]) for k in ("launched", "intercepted", "leaked", "failed")))
-    fates.add_row(
-        "total",
-        *(str(th[k]) for k in ("launched", "intercepted", "leaked", "failed")),
-        style="bold",
-    )
+        fates.add_row(c, *(str(row[k]) for k in keys))
+    fates.add_row("total", *(str(th[k]) for k in keys), style="bold")
     assets = _table("Defended assets", ("asset", "owner", "value", "hits"), left=("asset", "owner"))
     for aid, a in summary["assets"].items():
         assets.add_row(

@@ -11,27 +11,40 @@ from shieldwall._version import __version__
 from shieldwall.engagement.shooters import layers
 from shieldwall.scenario import THREAT_CLASSES
 from shieldwall.sim.engine import SimResult
-from shieldwall.sim.outcome import FAILED, INTERCEPTED, LEAKED
+from shieldwall.sim.outcome import ALIVE, FAILED, INTERCEPTED, LEAKED
 from shieldwall.sim.pictures import COALITION, picture_commonality, picture_siap
 
 FATES = (("intercepted", INTERCEPTED), ("leaked", LEAKED), ("failed", FAILED))
 
 
 def _fates(state: np.ndarray) -> dict[str, int]:
+    """Counts of the launched threats ``state`` by fate; ``in_flight``: still up when the run
+    stopped (only a run cut short by ``sim.end_s``)."""
     out = {"launched": int(state.size)}
     out.update({name: int(np.sum(state == code)) for name, code in FATES})
+    out["in_flight"] = int(np.sum(state == ALIVE))
     return out
+
+
+def launched(result: SimResult) -> np.ndarray:
+    """Bool per threat: launched by the end of the run (a ``sim.end_s`` before a salvo's
+    window leaves its later threats on the ground: they are neither counted nor costed)."""
+    end = result.scenario.sim.end_s
+    t0 = result.truth.t0_s
+    return np.ones(t0.size, dtype=bool) if end is None else t0 <= end
 
 
 def summarize(result: SimResult) -> dict:
     """A JSON-ready summary. No wall-clock time or file path goes in, so the same scenario and
     seed give a byte-identical file."""
-    sc, th, state = result.scenario, result.truth.threats, result.outcome.state
+    sc, th = result.scenario, result.truth.threats
+    up = launched(result)
+    state = result.outcome.state[up]
     threats = _fates(state)
     threats["by_class"] = {
-        c: _fates(state[th.class_code == k]) for k, c in enumerate(THREAT_CLASSES)
+        c: _fates(state[th.class_code[up] == k]) for k, c in enumerate(THREAT_CLASSES)
     }
-    accounted = threats["intercepted"] + threats["leaked"] + threats["failed"]
+    accounted = sum(threats[k] for k in ("intercepted", "leaked", "failed", "in_flight"))
     hits = np.bincount(
         result.outcome.hit_asset[result.outcome.hit_asset >= 0], minlength=len(sc.assets)
     )
@@ -44,7 +57,7 @@ def summarize(result: SimResult) -> dict:
         }
         for i, a in enumerate(sc.assets)
     }
-    attack_cost = float(np.sum(th.cost_usd))
+    attack_cost = float(np.sum(th.cost_usd[up]))
     inter = _interceptors(result)
     return {
         "scenario": sc.name,
@@ -54,7 +67,7 @@ def summarize(result: SimResult) -> dict:
         "threats": threats,
         "accounting": {
             "balanced": accounted == threats["launched"],
-            "rule": "launched = intercepted + leaked + failed",
+            "rule": "launched = intercepted + leaked + failed + in_flight",
         },
         "assets": assets,
         "interceptors": inter,
