@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import shieldwall.tracking.clusters as clusters
 import shieldwall.tracking.frame as core
 from shieldwall.geo import enu_to_ecef
 from shieldwall.tracking.associate import gate_threshold
@@ -222,7 +223,7 @@ def test_init_clusters_dense_and_tree_agree(monkeypatch):
     t = rng.uniform(0, 5, m)
     group = rng.integers(0, 4, m)
     dense = init_clusters(t, group, z, R, 250.0)
-    monkeypatch.setattr(core, "DENSE_MAX", 1)
+    monkeypatch.setattr(clusters, "DENSE_MAX", 1)
     tree = init_clusters(t, group, z, R, 250.0)
     np.testing.assert_array_equal(dense, tree)
     assert 1 < dense.max() + 1 < m  # some clusters join, not all

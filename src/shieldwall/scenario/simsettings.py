@@ -38,7 +38,13 @@ class SimSettings(_Model):
         description="decision cycle while no node tracks anything faster than a drone, no "
         "launch warning is recent and no interceptor flies (at most decision_period_s: off)",
     )
-    end_s: float | None = Field(default=None, gt=0, description="stop time; default: raid over")
+    end_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e6,
+        description="stop time, at most 1e6 s (11.6 days: every radar's false alarms up to it are"
+        " drawn at the start); default: raid over",
+    )
     drop_track_s: float = Field(default=30.0, gt=0, description="delete a track unseen this long")
     confirm_hits: int = Field(
         default=3,

@@ -8,7 +8,8 @@ up front as arrays. The loop then steps a decision clock (``sim.decision_period_
 engagements that reached their intercept time, ends threats that landed or failed, feeds the
 detections of still-flying threats to each nation's tracker, builds each nation's picture from
 its own tracks and its partners' delayed releases, and assigns shooters. Stretches with nothing
-in the air and nothing pending are skipped in one jump.
+in the air and nothing pending are skipped in one jump (see :func:`_next_time`), and so is the
+quiet tail of a run whose ``sim.end_s`` lies long after the raid.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     """Run ``scenario`` once with ``seed``. ``progress(t_s, t_end_s)`` is called as time moves."""
     threats = build_raid(scenario, stream(seed, "raid"))
     truth = build_truth(scenario, threats)
-    t_end = scenario.sim.end_s or float(truth.end_t_s.max(initial=0.0)) + 60.0
+    t_end = scenario.sim.end_s or natural_end(truth)
     sensors = sensor_array(scenario)
     rcs_table = rcs_aspect_table_m2(scenario, threats.type_id, threats.rcs_m2)
     rngs = [stream(seed, "sensor", i) for i in sensors.ids]
@@ -87,14 +88,15 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     warning_t_s = sorted(lw.t_s.tolist())  # (for _period)
     released = np.zeros((len(sharing.terms), n_nat, threats.n), dtype=bool)  # logged yet
     killed = np.zeros(threats.n, dtype=bool)
-    t_prev, t, n_left = -np.inf, 0.0, 0
+    reach_s = scenario.sim.confirm_window_s  # a frame after a jump reaches back this far
+    t_prev, t, t_from, n_left = -np.inf, 0.0, -np.inf, 0
     while t_prev < t_end:
         t = min(t, t_end)
         outcome.resolve_shots(eng.due(t), eng.shooters.ids, truth, log, scenario)
         record_terminal(t, truth, outcome, log, scenario)
         new_kills = np.flatnonzero(outcome.intercepted & ~killed)
         killed[new_kills] = True
-        stepped = nodes.step(t, *feed.frame(t_prev, t, outcome.death_t_s))
+        stepped = nodes.step(t, *feed.frame(t_from, t, outcome.death_t_s))
         kills = nodes.kill(new_kills)
         if stepped.any() or kills.any():
             _node_events(log, t, stepped, kills, scenario)
@@ -136,11 +138,16 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         n_left = len(eng.left_alone)
         if progress is not None:
             progress(t, t_end)
-        t_prev, t = t, float(_next_time(t, cycle, truth, outcome, eng))
+        t_prev, (t, t_from) = t, _next_time(t, cycle, truth, outcome, eng, t_end, reach_s)
     record_detections(dets, sensors, outcome, log, scenario, reports.launch_warnings)
     false_alarms = dict(zip(sensors.ids, dets.false_alarm_counts(sensors.n).tolist(), strict=True))
     return SimResult(scenario, seed, truth, outcome, log, eng, false_alarms, samples,
                      sharing.audit, sharing.views)  # fmt: skip
+
+
+def natural_end(truth: Truth) -> float:
+    """End of a run without ``sim.end_s``: 60 s after the last threat's flight ends."""
+    return float(truth.end_t_s.max(initial=0.0)) + 60.0
 
 
 def _period(t: float, scenario: Scenario, knows_fast: bool, warning_t_s: Sequence[float]) -> float:
@@ -161,19 +168,35 @@ def _period(t: float, scenario: Scenario, knows_fast: bool, warning_t_s: Sequenc
     return sim.quiet_period_s
 
 
-def _next_time(t: float, period: float, truth: Truth, outcome: Outcome, eng) -> float:
-    """Next decision time: the next multiple of ``period`` (so that cycles of different
-    lengths stay on one grid and the 30 s picture samples fall on decision times); jumps over
-    stretches with nothing flying and nothing pending."""
-    nxt = (np.floor(t / period + 1e-9) + 1.0) * period
+def _next_time(
+    t: float, period: float, truth: Truth, outcome: Outcome, eng, t_end: float, reach_s: float
+) -> tuple[float, float]:
+    """Next decision time and the start of its frame (the nodes get the detections in
+    ``(start, time]``). The time is the next multiple of ``period`` (so that cycles of different
+    lengths stay on one grid and the 30 s picture samples fall on decision times) and the frame
+    starts at ``t``; but with nothing flying and nothing pending the loop jumps: to the grid
+    time before the next launch, or, with no launch to come and ``t`` past :func:`natural_end`
+    (the default ``t_end``), straight to ``t_end`` (a long ``sim.end_s`` costs one cycle, not
+    one per ``period``). The frame after a jump reaches back
+    only ``max(period, reach_s)`` (``sim.confirm_window_s``: what a new track may gather its
+    confirming hits over): the clutter of a skipped stretch, when nothing flew, carries no
+    information, and hours of it in one frame would be clustered at once. A shorter jump (to a
+    first launch 45 s in) hands over every detection since ``t``."""
+    nxt = float((np.floor(t / period + 1e-9) + 1.0) * period)
     flying = (truth.t0_s <= nxt) & (outcome.death_t_s > t)
     if flying.any() or eng.pending():
-        return nxt
+        return nxt, t
     upcoming = truth.t0_s[truth.t0_s > t]
-    if upcoming.size == 0:
-        return nxt
-    first = float(upcoming.min())
-    return max(nxt, np.floor(first / period) * period)
+    if upcoming.size:
+        target = float(np.floor(float(upcoming.min()) / period) * period)
+    elif t >= natural_end(truth):
+        target = t_end
+    else:
+        return nxt, t
+    target = min(target, t_end)
+    if target <= nxt:
+        return nxt, t
+    return target, max(t, target - max(period, reach_s))
 
 
 def _node_events(log, t_s: float, stepped: StackChanges, kills: StackChanges, scenario) -> None:

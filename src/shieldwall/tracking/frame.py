@@ -1,7 +1,8 @@
 """The numerical core of a node's frame update (see :mod:`shieldwall.tracking.node` for the
 method): kinematic classification, retrodicted gating of detections made earlier in the frame,
-the information-form multisensor update, and the clustering of unused detections into new
-objects. Pure functions on stacked arrays.
+and the information-form multisensor update; the clustering of unused detections into new
+objects is in :mod:`~shieldwall.tracking.clusters` (re-exported here). Pure functions on stacked
+arrays.
 
 A node holds about ten tracks and detections per decision cycle, so the cost here is the
 number of numpy calls, not arithmetic: gathers use ``take``, small linear algebra goes straight
@@ -16,12 +17,10 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from shieldwall.tracking.associate import Pairs
-from shieldwall.tracking.fastnp import amax, amin, count_nonzero, einsum, inv, solve
+from shieldwall.tracking.clusters import components, init_clusters, init_links  # noqa: F401
+from shieldwall.tracking.fastnp import count_nonzero, einsum, inv, solve
 from shieldwall.tracking.filters import gaussian_loglik
 from shieldwall.tracking.kalman import gravity_ecef
 
@@ -32,11 +31,9 @@ Q_BY_CLASS = np.array([400.0, 20.0, 2.0])
 R_EARTH_MEAN_M = 6_371_008.8  # IUGG mean radius: altitude to +-11 km, enough to classify
 BALLISTIC_ALT_M, BALLISTIC_SPEED_M_S, BALLISTIC_CLIMB_M_S = 25e3, 700.0, 150.0
 CRUISE_SPEED_M_S = 110.0
-DENSE_MAX = 64  # new-track clustering: all pairs of detections up to this many, else a k-d tree
 ALL_PAIRS_MAX = 96  # gate every (track, detection) pair below this many: cheaper than a prefilter
 EYE3, EYE6 = np.eye(3), np.eye(6)
 _NORM_FLOOR = np.array([1.0, 1e-9])  # floors of |r| and |v| where they divide
-_DIST2_MARGIN = 1e-12  # of |a|^2 + |b|^2: covers the rounding of |a - b|^2 expanded
 
 
 def classify(
@@ -306,85 +303,3 @@ def segment_sum(values: np.ndarray, seg: np.ndarray, k: int) -> np.ndarray:
     start = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
     out[s[start]] = np.add.reduceat(values[order], start, axis=0)
     return out
-
-
-def init_clusters(
-    t_s: np.ndarray, group: np.ndarray, z: np.ndarray, R: np.ndarray, speed_m_s: float
-) -> np.ndarray:
-    """Cluster index ``(m,)`` of detections that may be one new object: connected components of
-    pairs from different scans (a radar reports an object once per scan) with
-    ``|z_i - z_j| <= 3 sqrt(tr R_i + tr R_j) + speed |t_i - t_j|``, numbered in order of
-    their first detection. ``speed`` is kept low (cruise-missile speed): linking unrelated
-    detections (clutter) gives a new track an absurd velocity, while a fast object's two looks
-    in one frame only start two tentative tracks, which merge once confirmed."""
-    link = init_links(t_s, group, z, R, speed_m_s)
-    m = t_s.size
-    return np.arange(m, dtype=np.int64) if link is None else components(link, m)
-
-
-def init_links(
-    t_s: np.ndarray,
-    group: np.ndarray,
-    z: np.ndarray,
-    R: np.ndarray,
-    speed_m_s: float,
-    nation: np.ndarray | None = None,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
-    """The linked pairs of :func:`init_clusters`: up to ``DENSE_MAX`` detections the
-    ``(m, m)`` adjacency, above it index arrays ``(i, j)`` (from a k-d tree: every pair within
-    ``3 sqrt(2 max tr R) + speed * span`` is a candidate); None when no pair is linked.
-    With ``nation`` ``(m,)`` (several nations' detections at once) only detections of one
-    nation are linked."""
-    m = t_s.size
-    if m == 1 or amin(group) == amax(group):
-        return None
-    tr = einsum("mii->m", R)
-    if m > DENSE_MAX:
-        span = float(t_s.max() - t_s.min())
-        radius = 3.0 * np.sqrt(2.0 * tr.max()) + speed_m_s * span
-        ij = cKDTree(z).query_pairs(radius, output_type="ndarray")
-        i, j = ij[:, 0], ij[:, 1]
-        dist = np.linalg.norm(z[i] - z[j], axis=1)
-        ok = dist <= 3.0 * np.sqrt(tr[i] + tr[j]) + speed_m_s * np.abs(t_s[i] - t_s[j])
-        ok &= group[i] != group[j]
-        if nation is not None:
-            ok &= nation[i] == nation[j]
-        return (i[ok], j[ok]) if np.count_nonzero(ok) else None
-    other = group[:, None] != group
-    if nation is not None:
-        other &= nation[:, None] == nation
-    # no pair within the largest reach (each pair's reach rounds to at most it): no link. The
-    # squared distances by one matrix product, |z_i|^2 + |z_j|^2 - 2 z_i.z_j, with a margin
-    # far above their rounding (a few ulps of |z_i|^2 + |z_j|^2)
-    reach_max = 3.0 * np.sqrt(2.0 * float(amax(tr))) + speed_m_s * float(amax(t_s) - amin(t_s))
-    # (1 - M) |z_i|^2 - reach^2 + (1 - M) |z_j|^2 <= 2 z_i.z_j: the margin taken off the norms
-    w = (1.0 - _DIST2_MARGIN) * einsum("mi,mi->m", z, z)
-    if not count_nonzero(((w - reach_max * reach_max)[:, None] + w <= (2.0 * z) @ z.T) & other):
-        return None
-    d = z[:, None, :] - z
-    # |z_i - z_j| (sequential sum of squares, as np.linalg.norm)
-    dist = np.sqrt(np.add.reduce(d * d, 2))
-    reach = 3.0 * np.sqrt(tr[:, None] + tr) + speed_m_s * np.abs(t_s[:, None] - t_s)
-    link = (dist <= reach) & other
-    return link if count_nonzero(link) else None
-
-
-def components(link: np.ndarray | tuple[np.ndarray, np.ndarray], m: int) -> np.ndarray:
-    """Connected components ``(m,)`` of the links from :func:`init_links`, numbered in order
-    of each component's smallest node (as ``scipy.sparse.csgraph``, used for sparse links):
-    for an adjacency matrix, the transitive closure by repeated squaring of ``link | I``, then
-    each node's first reachable node."""
-    if isinstance(link, tuple):
-        i, j = link
-        graph = coo_matrix((np.ones(i.size), (i, j)), shape=(m, m))
-        return connected_components(graph, directed=False)[1].astype(np.int64)
-    reach = (link | np.eye(m, dtype=bool)).astype(np.float32)
-    n_links = reach.sum()
-    while True:
-        reach = (reach @ reach > 0.0).astype(np.float32)
-        grown = reach.sum()
-        if grown == n_links:
-            break
-        n_links = grown
-    root = reach.argmax(axis=1)
-    return (np.cumsum(root == np.arange(m)) - 1)[root]
