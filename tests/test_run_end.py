@@ -25,6 +25,7 @@ def test_a_run_cut_short_counts_only_what_was_launched():
     assert th["launched"] == th["intercepted"] + th["leaked"] + th["failed"] + th["in_flight"]
     assert sum(c["launched"] for c in th["by_class"].values()) == th["launched"]
     assert s["attack"]["cost_usd"] == float(np.sum(run.truth.threats.cost_usd[up]))
+    assert run.events._rows["event"].count("launch") == int(up.sum())  # no launch after the end
     # the whole run: everything launched, nothing left in the air
     full = summarize(simulate(sc, 0))["threats"]
     assert full["launched"] == up.size and full["in_flight"] == 0

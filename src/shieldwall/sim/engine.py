@@ -81,7 +81,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     log = EventLog()
     samples = PictureLog(n_nat + 1, threats.n)  # every nation's picture, then the coalition's
     coalition = PictureBuilder(-1, sharing.builders[0].fuser.max_age_s, 2 * SAMPLE_PERIOD_S)
-    for j in range(threats.n):
+    for j in np.flatnonzero(threats.launch_t_s <= t_end).tolist():  # (end_s may cut the raid)
         log.add(threats.launch_t_s[j], "launch", j, detail=str(threats.type_id[j]))
     # radar reports (and false alarms) feed the nodes; IR launch warnings are events only
     feed = stack_feed(dets, sensors.owner)
