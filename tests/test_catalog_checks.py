@@ -292,3 +292,15 @@ def test_builtin_scenarios_load_and_round_trip(tmp_path, name):
     path = tmp_path / f"{name}.yaml"
     path.write_text(scenario_to_yaml(scenario), encoding="utf-8")
     assert load_scenario(path) == scenario
+
+
+def test_fighter_with_a_ballistic_pk_is_refused(tmp_path, catalog):
+    """A patrol's air-to-air missiles do not engage ballistic missiles (a fighter type with a
+    ballistic pk would shoot at re-entry vehicles passing below its ceiling)."""
+    swap = ("pk: {cruise: 0.7, drone: 0.8}", "pk: {ballistic: 0.5, cruise: 0.7, drone: 0.8}")
+    text = with_entry("fighter_types", FIGHTER, swap=swap)
+    path, found = problems(tmp_path, text, catalog)
+    assert len(found) == 1 and found[0].endswith(
+        "catalog.fighter_types.fighter-x: pk.ballistic 0.5: a fighter on patrol engages drones"
+        " and cruise missiles, not ballistic missiles; set it to 0 or leave it out"
+    ), found

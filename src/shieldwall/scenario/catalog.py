@@ -273,6 +273,16 @@ class FighterType(_Model):
     channels: int = Field(default=2, ge=1, le=100, description="simultaneous engagements")
     source: str = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _no_ballistic(self) -> FighterType:
+        p = self.pk.get("ballistic", 0.0)
+        if p > 0:
+            raise ValueError(
+                f"pk.ballistic {p:g}: a fighter on patrol engages drones and cruise missiles,"
+                " not ballistic missiles; set it to 0 or leave it out"
+            )
+        return self
+
 
 class Catalog(_Model):
     """The equipment catalog: notional, class-level figures with their public sources."""
