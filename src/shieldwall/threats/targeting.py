@@ -43,7 +43,12 @@ PROFILE_START_DEG = {"lofted": 14.0, "depressed": -10.0}
 
 
 class TargetingError(ValueError):
-    """No trajectory of the asked profile reaches the aim point."""
+    """No trajectory of the asked profile reaches the aim point; ``rows``: the failing
+    missiles' indices in the call, when known."""
+
+    def __init__(self, message: str, rows: np.ndarray | None = None) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,10 +261,12 @@ def solve(
     rng_m = _ground_range_m(lat, lon, aim_lat, aim_lon)
     theta, ve, span, inside = min_energy_start(rng_m, veh, max_range_m)
     if not inside.all():
-        i = int(np.flatnonzero(~inside)[0])
+        out = np.flatnonzero(~inside)
+        i = int(out[0])
         raise TargetingError(
             f"a {rng_m[i] / 1e3:,.0f} km shot is outside what this missile type can fly"
-            f" ({span[0, i] / 1e3:,.0f}-{span[1, i] / 1e3:,.0f} km with its boost)"
+            f" ({span[0, i] / 1e3:,.0f}-{span[1, i] / 1e3:,.0f} km with its boost)",
+            out,
         )
     me = profile == "min-energy"
     ctl, ok, flight = _solve_range(lat, lon, aim_lat, aim_lon, veh, theta, ve, history=me)

@@ -20,6 +20,7 @@ import pymap3d
 from shieldwall.geo import geodetic_to_ecef
 from shieldwall.scenario.models import Scenario
 from shieldwall.threats.airbreathing import airbreathing_tracks, route_points, unit_vectors
+from shieldwall.threats.feasible import raid_problems
 from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Flight, Vehicle
 from shieldwall.threats.flightsample import sample
 from shieldwall.threats.raid import CLASS_CODES, ThreatSet
@@ -142,8 +143,9 @@ def _ballistic_part(scenario: Scenario, threats: ThreatSet, idx: np.ndarray):
                 _take(veh, rows), max_range[rows], profile,
                 None if apogee_km is None else apogee_km * 1e3, time_s,
             )  # fmt: skip
-        except TargetingError as exc:
-            raise _salvo_error(salvos, threats, idx[rows], str(exc)) from None
+        except TargetingError as exc:  # (exc.rows: the failing ones among ``rows``)
+            bad = idx[rows] if exc.rows is None else idx[rows[exc.rows]]
+            raise _salvo_error(salvos, threats, bad, str(exc)) from None
         if not sol.converged.all():
             bad = idx[rows[~sol.converged]]
             raise _salvo_error(salvos, threats, bad, _why(profile, apogee_km, time_s))
@@ -208,6 +210,8 @@ def build_truth(scenario: Scenario, threats: ThreatSet) -> Truth:
     n = threats.n
     parts = []
     bal = np.flatnonzero(threats.class_code == CLASS_CODES["ballistic"])
+    if bal.size and (problems := raid_problems(scenario)):  # the same for every seed
+        raise TargetingError(problems[0])
     if bal.size:
         parts.append((bal, *_ballistic_part(scenario, threats, bal)))
     for j in np.unique(threats.salvo[threats.class_code != CLASS_CODES["ballistic"]]):

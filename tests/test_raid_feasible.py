@@ -1,0 +1,59 @@
+"""Ballistic salvos whose launch area and aim points allow a shot the missile type cannot fly
+are refused before anything is flown, with the same one-line error for every seed and naming
+the salvo at fault (a fuzzed tutorial once ran for one seed and failed for another, and named
+the wrong salvo)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shieldwall.scenario import load_scenario
+from shieldwall.sim import simulate
+from shieldwall.threats.feasible import raid_problems
+from shieldwall.threats.targeting import TargetingError
+
+NEAR = {"lat_deg": 31.5, "lon_deg": 37.0, "name": "near"}  # about 190 km from Nevatim
+
+
+def _tutorial(**salvo_changes):
+    """The tutorial with its ballistic salvo (``raid.salvos.2``, Emad) changed."""
+    sc = load_scenario("tutorial")
+    data = sc.model_dump(mode="json", by_alias=True)
+    data["raid"]["salvos"][2].update(salvo_changes)
+    return type(sc).model_validate(data)
+
+
+@pytest.mark.parametrize("name", ["tutorial", "april-2024", "october-2024"])
+def test_built_in_raids_are_all_flyable(name):
+    assert raid_problems(load_scenario(name)) == []
+
+
+def test_a_shot_under_the_minimum_range_is_refused_for_every_seed():
+    sc = _tutorial(launch=NEAR | {"radius_km": 0.0})
+    problems = raid_problems(sc)
+    assert len(problems) == 3 and problems[0].startswith("raid.salvos.2.aim.0: shots from the")
+    assert "outside the 386-2,210 km a 'emad' can fly with its boost" in problems[0]
+    for seed in (0, 1):
+        with pytest.raises(TargetingError, match="^raid.salvos.2.aim.0: "):
+            simulate(sc, seed)
+
+
+def test_a_launch_area_straddling_the_reach_is_refused():
+    """From (33.3 N, 41.5 E) Nevatim is about 655 km away, inside the Emad's 386-2,210 km; a
+    300 km launch disc would put some launch points closer than 386 km (only some seeds would
+    draw them), so the salvo is refused whatever the seed; a 200 km disc is fine."""
+    centre = {"lat_deg": 33.3, "lon_deg": 41.5}
+    assert raid_problems(_tutorial(launch=centre | {"radius_km": 200.0})) == []
+    wide = raid_problems(_tutorial(launch=centre | {"radius_km": 300.0}))
+    assert [p.split(":")[0] for p in wide] == [
+        "raid.salvos.2.aim.0", "raid.salvos.2.aim.1", "raid.salvos.2.aim.2"]  # fmt: skip
+    assert "'nevatim' run 353-957 km" in wide[0]
+
+
+def test_the_error_names_the_salvo_at_fault():
+    sc = load_scenario("tutorial")
+    data = sc.model_dump(mode="json", by_alias=True)
+    short = dict(data["raid"]["salvos"][2], id="short", count=1, launch=NEAR | {"radius_km": 0})
+    data["raid"]["salvos"].append(short)
+    with pytest.raises(TargetingError, match=r"^raid.salvos.3.aim.0: .*'nevatim'"):
+        simulate(type(sc).model_validate(data), 0)
