@@ -137,7 +137,7 @@ class Engagements:
         need.reshape(-1)[pairs.est[k] * need.shape[1] + step] = True
         space = airspace_where(self.rules, every, need)
         cand, limits, air_no, limited = self._candidates(t_s, rows, pairs, window, space)
-        shots = self._choose(todo, cand, limits, open_.size)
+        shots = self._within_reserve(self._choose(todo, cand, limits, open_.size), pictures)
         if not shots:
             return []
         defend_no = self._defend_no(t_s, len(pictures), open_.size, *reach)
@@ -152,6 +152,20 @@ class Engagements:
             replace(f, value_gain=v * pk, candidates=c)
             for f, (v, pk), c in zip(fired, values, records, strict=True)
         ]
+
+    def _within_reserve(self, shots: list, pictures) -> list:
+        """``shots`` less those that would dip into a battery's reserve: its last ``reserve``
+        rounds go only to tracks its nation's picture calls ballistic. The candidates already
+        bar a shooter at its reserve; this also holds when a rule gives one shooter several
+        rounds in a cycle (a salvo), kept in the rule's order."""
+        left = self.rounds.copy()
+        kept = []
+        for s, j, k in shots:
+            if left[s] <= self.reserve[s] and pictures[int(self.shooters.owner[s])].cls[j] != 0:
+                continue
+            left[s] -= 1
+            kept.append((s, j, k))
+        return kept
 
     def _choose(self, todo, cand: Candidates, limits: PairLimits, n: int):
         """The cycle's shots by the scenario's rule (``sim.assignment``)."""
