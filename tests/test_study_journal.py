@@ -273,7 +273,8 @@ def test_force_keeps_user_files_among_the_pictures_and_clears_other_studies(tuto
         for name in kind.files:
             (out / name).write_text("old")
     (out / "INCOMPLETE").write_text("old")
+    (out / "map.png").mkdir()  # a folder of the user's, whatever its name
     study(tutorial, 2, out, force=True)
-    assert {p.name for p in out.iterdir()} == STUDY_FILES | {"pictures"}
+    assert {p.name for p in out.iterdir()} == STUDY_FILES | {"pictures", "map.png"}
     assert [p.name for p in (out / "pictures").iterdir()] == ["mine.txt"]
     assert (out / "study.json").read_text() != "old"

@@ -120,18 +120,20 @@ def clear_written(path: Path) -> None:
     """Delete every file shieldwall writes into a run or study folder (:data:`WRITTEN`, the
     per-nation pictures, their half-written temporaries), and nothing else: a user's own
     files stay, and so does ``pictures/`` when it holds any."""
-    for name in WRITTEN:
-        (path / name).unlink(missing_ok=True)
-        (path / f".{name}.tmp").unlink(missing_ok=True)
     pictures = path / PICTURES
+    doomed = [path / n for name in WRITTEN for n in (name, f".{name}.tmp")]
     if pictures.is_dir() and not pictures.is_symlink():
-        for item in pictures.glob("*.parquet"):
+        doomed += [*pictures.glob("*.parquet"), *pictures.glob(".*.parquet.tmp")]
+    try:
+        for item in doomed:
             if item.is_file() or item.is_symlink():
                 item.unlink()
-        for item in pictures.glob(".*.parquet.tmp"):
-            item.unlink(missing_ok=True)
-        if not any(pictures.iterdir()):
+        if pictures.is_dir() and not pictures.is_symlink() and not any(pictures.iterdir()):
             pictures.rmdir()
+    except OSError as exc:
+        raise StudyFolderError(
+            f"{path}: cannot clear the previous files ({exc.strerror}: {exc.filename})"
+        ) from None
 
 
 def new_study(
