@@ -3,21 +3,31 @@
 A study folder (``shieldwall study``, ``shapley`` or ``sweep``: see :data:`LAYOUTS`) holds:
 
 - ``scenario.yaml``: the fully resolved scenario (``--resume`` refuses a different one);
+- ``scenario.sha256``: its SHA-256 as written at the start (``sha256sum -c`` format), so a
+  ``scenario.yaml`` edited in the folder later is refused on resume instead of silently
+  mixing two scenarios in one table (a folder from before this file is checked against its
+  ``scenario.yaml`` alone, and gets the file when resumed);
 - ``replications.jsonl``: the journal, one JSON line per finished replication (of each
   variant, in a Shapley study or sweep), appended and flushed as each one ends, so a Ctrl-C, a
   killed worker or a killed study process loses only the replications then running (a torn
-  last line is ignored on resume);
+  last line is ignored on resume; any other damaged record is skipped with a warning and its
+  replication runs again: :mod:`shieldwall.studies.journal`);
 - the table (``study.parquet``, ...): one row per replication, written from the journal
   (atomically);
 - the JSON (``study.json``, ...): the configuration (checked on resume) and, once written at
   the end, the results;
 - ``INCOMPLETE`` while replications are missing (the run-folder convention of
   :mod:`shieldwall.io.runfolder`, whose helpers this module reuses).
+
+``--force`` clears every file shieldwall writes into a run or study folder (:data:`WRITTEN`)
+and nothing else, so a new study never sits beside an old run's report.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +39,16 @@ from shieldwall.io.runfolder import (
     write_json,
     write_text,
 )
+from shieldwall.studies.journal import JOURNAL, Journal, damage_note, read_journal, scan_journal
 
-JOURNAL = "replications.jsonl"
 SCENARIO = "scenario.yaml"
+DIGEST = "scenario.sha256"
+# what ``shieldwall run`` and ``shieldwall report`` write (shieldwall.api.run,
+# shieldwall.io.sharingfiles, shieldwall.io.report); PICTURES holds one <nation>.parquet each
+RUN_FILES = (SCENARIO, "summary.json", "events.parquet", "pictures.parquet", "truth.parquet",
+             "audit.parquet", "map.png", "report.html", MARKER)  # fmt: skip
+PICTURES = "pictures"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +66,12 @@ class Layout:
 
     @property
     def files(self) -> tuple[str, ...]:
-        return (JOURNAL, self.table, self.meta, SCENARIO, *self.extra)
+        return (JOURNAL, self.table, self.meta, SCENARIO, DIGEST, *self.extra)
+
+    @property
+    def unit(self) -> str:
+        """What one journal record is, in messages."""
+        return "replications" if self.key == ("replication",) else "runs"
 
 
 STUDY = Layout("study", "study", "study.parquet", "study.json")
@@ -60,6 +82,8 @@ SWEEP = Layout("sweep", "sweep", "sweep.parquet", "sweep.json", ("sweep.png",),
 LAYOUTS = (STUDY, SHAPLEY, SWEEP)
 TABLE = STUDY.table
 META = STUDY.meta
+# every file shieldwall writes into a folder; ``--force`` deletes these and nothing else
+WRITTEN = tuple(sorted({*RUN_FILES, *(name for kind in LAYOUTS for name in kind.files)}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,33 +100,9 @@ class StudyFolderError(RunFolderError):
     """A study folder that cannot be used as asked (exists, is not a study, differs...)."""
 
 
-def read_journal(path: Path, key: Sequence[str] = STUDY.key) -> list[dict]:
-    """The journal's records, the last one of each run (its ``key`` fields) winning, sorted
-    by key; torn or foreign lines (a study killed mid-write) are skipped."""
-    latest: dict[tuple[int, ...], dict] = {}
-    if not path.exists():
-        return []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rec = json.loads(line)
-            latest[tuple(int(rec[k]) for k in key)] = rec
-        except (ValueError, KeyError, TypeError):
-            continue
-    return [latest[k] for k in sorted(latest)]
-
-
-class Journal:
-    """Appends one flushed JSON line per finished replication."""
-
-    def __init__(self, path: Path) -> None:
-        self.file = path.open("a", encoding="utf-8")
-
-    def append(self, record: dict) -> None:
-        self.file.write(json.dumps(record) + "\n")
-        self.file.flush()
-
-    def close(self) -> None:
-        self.file.close()
+def sha256_text(text: str) -> str:
+    """The hex SHA-256 of ``text`` as written to disk (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def check_new(path: Path, force: bool) -> None:
@@ -116,17 +116,38 @@ def check_new(path: Path, force: bool) -> None:
         )
 
 
+def clear_written(path: Path) -> None:
+    """Delete every file shieldwall writes into a run or study folder (:data:`WRITTEN`, the
+    per-nation pictures, their half-written temporaries), and nothing else: a user's own
+    files stay, and so does ``pictures/`` when it holds any."""
+    pictures = path / PICTURES
+    doomed = [path / n for name in WRITTEN for n in (name, f".{name}.tmp")]
+    if pictures.is_dir() and not pictures.is_symlink():
+        doomed += [*pictures.glob("*.parquet"), *pictures.glob(".*.parquet.tmp")]
+    try:
+        for item in doomed:
+            if item.is_file() or item.is_symlink():
+                item.unlink()
+        if pictures.is_dir() and not pictures.is_symlink() and not any(pictures.iterdir()):
+            pictures.rmdir()
+    except OSError as exc:
+        raise StudyFolderError(
+            f"{path}: cannot clear the previous files ({exc.strerror}: {exc.filename})"
+        ) from None
+
+
 def new_study(
     path: Path, scenario_yaml: str, meta: dict, force: bool, layout: Layout = STUDY
 ) -> None:
     """Create the study folder for ``layout`` (refusing a non-empty one unless ``force``,
-    which clears a previous study's files, of any kind, and nothing else)."""
+    which clears whatever shieldwall wrote there before, a run or a study of any kind, and
+    nothing else)."""
     check_new(path, force)
     open_run_dir(path, force=force)
-    for name in {name for kind in LAYOUTS for name in kind.files}:
-        (path / name).unlink(missing_ok=True)
+    clear_written(path)
     mark_incomplete(path)
     write_text(path / SCENARIO, scenario_yaml)
+    write_text(path / DIGEST, f"{sha256_text(scenario_yaml)}  {SCENARIO}\n")
     write_json(path / layout.meta, meta)
     write_text(path / JOURNAL, "")
 
@@ -135,13 +156,49 @@ def mark_incomplete(path: Path) -> None:
     (path / MARKER).write_text("this study did not finish; continue it with --resume\n")
 
 
+def _finished(path: Path, layout: Layout) -> int:
+    """How many finished (ok) runs the journal in ``path`` holds (0 when it cannot be read)."""
+    try:
+        records = read_journal(path / JOURNAL, layout.key)
+    except OSError:
+        return 0
+    return sum(r["status"] == "ok" for r in records)
+
+
+def _damaged_meta(path: Path, layout: Layout, problem: str) -> StudyFolderError:
+    """The error for a meta JSON that is damaged or missing (``problem``): says what the
+    journal holds, which ``--force`` would delete, so following the advice never loses
+    finished runs unawares."""
+    n = _finished(path, layout)
+    if not n:
+        return StudyFolderError(
+            f"{path}: {layout.meta} {problem}; restore it, or --force to start over"
+        )
+    return StudyFolderError(
+        f"{path}: {layout.meta} {problem}; its journal holds {n} finished {layout.unit}:"
+        f" restore {layout.meta}, or --force to start over (which deletes them)"
+    )
+
+
 def stored_meta(path: Path, layout: Layout = STUDY) -> dict:
     """The JSON of an existing ``layout`` study folder (StudyFolderError when there is none,
-    naming the command that made the folder when it is another kind of study)."""
+    naming the command that made the folder when it is another kind of study, and what the
+    journal holds when the JSON is damaged)."""
+    meta = path / layout.meta
     try:
-        return json.loads((path / layout.meta).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        old = json.loads(meta.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         pass
+    except OSError as exc:
+        if path.is_dir():
+            reason = exc.strerror or type(exc).__name__
+            raise _damaged_meta(path, layout, f"is damaged ({reason})") from None
+    except ValueError as exc:
+        raise _damaged_meta(path, layout, f"is damaged ({exc})") from None
+    else:
+        if isinstance(old, dict):
+            return old
+        raise _damaged_meta(path, layout, "is damaged (not a JSON object)")
     for other in LAYOUTS:
         if other != layout and (path / other.meta).is_file():
             raise StudyFolderError(
@@ -149,6 +206,8 @@ def stored_meta(path: Path, layout: Layout = STUDY) -> dict:
                 f" {layout.noun}; resume it with shieldwall {other.command}, or choose"
                 " another --out"
             )
+    if path.is_dir() and _finished(path, layout):
+        raise _damaged_meta(path, layout, "is missing")
     raise StudyFolderError(
         f"{path}: not a {layout.noun} folder (no readable {layout.meta}); drop --resume to"
         " start one"
@@ -166,6 +225,50 @@ def check_setting(path: Path, old: dict, setting: Setting, noun: str) -> None:
         )
 
 
+def stored_digest(path: Path) -> str | None:
+    """The scenario's SHA-256 recorded at the start (None: a folder from before
+    ``scenario.sha256``, or the file is unreadable)."""
+    try:
+        digest = (path / DIGEST).read_text(encoding="utf-8").split(maxsplit=1)[0].lower()
+    except (OSError, ValueError, IndexError):
+        return None
+    ok = len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
+    return digest if ok else None
+
+
+def check_scenario(path: Path, scenario_yaml: str, old: dict, noun: str) -> None:
+    """StudyFolderError unless the folder's study ran ``scenario_yaml``: its ``scenario.yaml``
+    must still hash to the digest recorded at the start (when recorded) and equal it."""
+    try:
+        text: str | None = (path / SCENARIO).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = None
+    except OSError as exc:
+        raise StudyFolderError(f"{path / SCENARIO}: cannot read it ({exc.strerror})") from None
+    except ValueError:  # not UTF-8 any more: edited
+        text = ""
+    digest = stored_digest(path)
+    if text is None and digest is not None:
+        raise StudyFolderError(
+            f"{path}: {SCENARIO} is missing; put it back (its sha256 is in {DIGEST}), or"
+            " --force to start over"
+        )
+    if digest is not None and sha256_text(text) != digest:
+        raise StudyFolderError(
+            f"{path}: {SCENARIO} changed after this {noun} started; put the original back to"
+            f" resume it (its sha256 is in {DIGEST}), or --force to start over"
+        )
+    if text != scenario_yaml:
+        raise StudyFolderError(
+            f"{path}: this {noun} ran a different scenario ({old.get('scenario')}); resume it"
+            " with the same scenario, or choose another --out"
+        )
+
+
+def _log_warning(note: str) -> None:
+    log.warning("warning: %s", note)
+
+
 def resume_records(
     path: Path,
     scenario_yaml: str,
@@ -173,21 +276,16 @@ def resume_records(
     seeds: list[int],
     layout: Layout = STUDY,
     settings: Sequence[Setting] = (),
+    warn: Callable[[str], None] | None = None,
 ) -> list[dict]:
     """The finished records of the ``layout`` study in ``path`` (those matching ``seeds``),
     after checking it ran the same scenario from the same base seed with the same
-    ``settings``. Writes nothing."""
+    ``settings``. Damaged journal records are left out (their runs are run again) and named
+    in one line passed to ``warn`` (default: logged as a warning, which Python prints on
+    stderr when nothing configured logging). Writes nothing."""
     old = stored_meta(path, layout)
     noun = layout.noun
-    try:
-        same = (path / SCENARIO).read_text(encoding="utf-8") == scenario_yaml
-    except OSError:
-        same = False
-    if not same:
-        raise StudyFolderError(
-            f"{path}: this {noun} ran a different scenario ({old.get('scenario')}); resume it"
-            " with the same scenario, or choose another --out"
-        )
+    check_scenario(path, scenario_yaml, old, noun)
     if old.get("base_seed") != base_seed:
         raise StudyFolderError(
             f"{path}: this {noun}'s base seed is {old.get('base_seed')}, not"
@@ -200,39 +298,59 @@ def resume_records(
         )
     for setting in settings:
         check_setting(path, old, setting, noun)
+    try:
+        scan = scan_journal(path / JOURNAL, layout.key)
+    except OSError as exc:
+        raise StudyFolderError(
+            f"{path / JOURNAL}: cannot read the journal ({exc.strerror})"
+        ) from None
+    if scan.damaged:
+        (warn or _log_warning)(damage_note(path / JOURNAL, scan.damaged, layout.unit))
     return [
         r
-        for r in read_journal(path / JOURNAL, layout.key)
-        if r["replication"] >= len(seeds) or r.get("seed") == seeds[r["replication"]]
+        for r in scan.records
+        if r["replication"] >= len(seeds) or r["seed"] == seeds[r["replication"]]
     ]
 
 
 def reopen_study(path: Path, records: list[dict], meta: dict, layout: Layout = STUDY) -> None:
-    """Mark a resumed study incomplete and rewrite its journal clean (no torn last line)."""
+    """Mark a resumed study incomplete and rewrite its journal clean (no torn last line, no
+    damaged record); record the scenario's digest if the folder predates it (its
+    ``scenario.yaml`` was just checked to be the scenario resumed)."""
     mark_incomplete(path)
     write_text(path / JOURNAL, "".join(json.dumps(r) + "\n" for r in records))
     write_json(path / layout.meta, meta)
+    if stored_digest(path) is None:
+        text = (path / SCENARIO).read_text(encoding="utf-8")
+        write_text(path / DIGEST, f"{sha256_text(text)}  {SCENARIO}\n")
 
 
 __all__ = [
+    "DIGEST",
     "JOURNAL",
     "LAYOUTS",
     "META",
+    "RUN_FILES",
     "SCENARIO",
     "SHAPLEY",
     "STUDY",
     "SWEEP",
     "TABLE",
+    "WRITTEN",
     "Journal",
     "Layout",
     "Setting",
     "StudyFolderError",
     "check_new",
+    "check_scenario",
     "check_setting",
+    "clear_written",
     "mark_incomplete",
     "new_study",
     "read_journal",
     "reopen_study",
     "resume_records",
+    "sha256_text",
+    "stored_digest",
     "stored_meta",
 ]

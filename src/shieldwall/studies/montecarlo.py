@@ -114,13 +114,16 @@ def run_study(
     force: bool = False,
     progress: Progress | None = None,
     replicate_fn: Replicate = replicate,
+    warn: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Run (or with ``resume`` continue) a study of ``runs`` replications into ``out``.
 
     ``base_seed`` defaults to the scenario's seed. The folder is checked before ``executor``
     is entered (so a Dask cluster starts only for a usable folder, and a cluster that cannot
     start leaves no folder behind). ``progress(finished, runs, record)`` is called once before
-    any replication runs (record None) and after each one. On any exception, KeyboardInterrupt
+    any replication runs (record None) and after each one. On resume, damaged journal records
+    are run again and named in one line passed to ``warn`` (default: logged as a warning; see
+    :func:`~shieldwall.studies.folder.resume_records`). On any exception, KeyboardInterrupt
     included, the finished replications are written to ``study.parquet`` before it
     propagates."""
     if runs < 1:
@@ -139,7 +142,10 @@ def run_study(
         "status": "running",
     }
     text = scenario_to_yaml(scenario)
-    records = resume_records(out, text, base, seeds) if resume else check_new(out, force) or []
+    if resume:
+        records = resume_records(out, text, base, seeds, warn=warn)
+    else:
+        records = check_new(out, force) or []
     rows = {r["replication"]: r for r in records if r["replication"] < runs}
     todo = [Replication(i, s) for i, s in enumerate(seeds) if rows.get(i, {}).get("status") != "ok"]
     with executor if todo else nullcontext():
