@@ -177,9 +177,13 @@ def _read(source: Any, *, label: str | None, builtin_names: list[str] | None) ->
 
 def _read_text(path: Path, name: str, source: Any, builtin_names: list[str] | None) -> str:
     known = ", ".join(builtin_names or ()) or "none installed"
+    if isinstance(source, str | os.PathLike) and not os.fspath(source):
+        raise ScenarioError(["give a scenario name or a YAML file (got an empty argument)"])
     try:
         if path.is_dir():
             raise ScenarioError([f"{name}: is a directory; give the path of a .yaml file"])
+        if path.exists() and not path.is_file():  # a pipe, device or socket: read may block
+            raise ScenarioError([f"{name}: not a regular file; give a .yaml file"])
         data = path.read_bytes()
     except FileNotFoundError:
         if builtin_names is None:
@@ -230,7 +234,7 @@ def _parse(text: str, name: str) -> Any:
             [f"{name}: file is empty; a scenario needs at least name, region, nations and raid"]
         )
     if not isinstance(tree, Mapping):
-        kind = _show(_plain(tree))
+        kind = _show(_plain_tree(tree, name))
         line = getattr(getattr(tree, "lc", None), "line", 0) + 1
         raise ScenarioError(
             [f"{name}:{line}: the top level must be a mapping of 'field: value' lines, got {kind}"]
@@ -258,14 +262,38 @@ class _ComplexKeyError(Exception):
         self.line = getattr(getattr(node, "lc", None), "line", None)
 
 
-def _plain(node: Any) -> Any:
-    """Plain dicts, lists, str, int, float and bool from a ruamel round-trip tree."""
+class _TooManyValuesError(Exception):
+    """The tree, its aliases expanded, holds more than :data:`MAX_VALUES` values."""
+
+
+MAX_VALUES = 1_000_000  # a real scenario holds a few thousand; nested aliases can hold 10**9
+
+
+class _Budget:
+    """How many more values :func:`_plain` may make (aliases are copied at each use)."""
+
+    def __init__(self, limit: int = MAX_VALUES) -> None:
+        self.left = limit
+
+    def take(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise _TooManyValuesError
+
+
+def _plain(node: Any, budget: _Budget | None = None) -> Any:
+    """Plain dicts, lists, str, int, float and bool from a ruamel round-trip tree; at most
+    ``budget`` values in all (an alias is expanded at each use: a few nested aliases can
+    stand for billions of values)."""
+    budget = _Budget() if budget is None else budget
     if isinstance(node, Mapping):
         if any(isinstance(k, Mapping | list | tuple) for k in node):
             raise _ComplexKeyError(node)
-        return {_plain(k): _plain(v) for k, v in node.items()}
+        budget.take(len(node))
+        return {_plain(k, budget): _plain(v, budget) for k, v in node.items()}
     if isinstance(node, list | tuple):
-        return [_plain(v) for v in node]
+        budget.take(len(node))
+        return [_plain(v, budget) for v in node]
     if isinstance(node, ScalarBoolean):
         return bool(node)
     for kind in (bool, int, float, str):
@@ -279,6 +307,10 @@ def _plain_tree(tree: Any, name: str) -> dict:
         return _plain(tree)
     except RecursionError:
         raise ScenarioError([f"{name}: an alias refers to itself or nests too deeply"]) from None
+    except _TooManyValuesError:
+        raise ScenarioError(
+            [f"{name}: aliases expand to more than {MAX_VALUES:,} values; write the values out"]
+        ) from None
     except _ComplexKeyError as e:
         where = f"{name}:{e.line + 1}" if e.line is not None else name
         problem = f"{where}: a mapping key is a list or mapping; keys must be plain text"
