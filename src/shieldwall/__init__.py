@@ -14,9 +14,12 @@ import sys
 def interrupted_while_starting(signum: int, frame: object) -> None:
     """Ctrl-C in the second the ``shieldwall`` command spends importing (numpy, pyarrow,
     typer...): the same ``interrupted`` line and status 130 as later, not a traceback from
-    an import. :mod:`shieldwall.cli` restores Python's handler once its imports are done."""
-    sys.stderr.write("interrupted\n")
-    raise SystemExit(130)
+    an import. :mod:`shieldwall.cli` restores Python's handler once its imports are done.
+
+    It exits at once (``os._exit``): nothing is written yet, and an exception raised inside a
+    C extension's initialisation (numpy's) would come out as an ImportError traceback."""
+    os.write(2, b"interrupted\n")
+    os._exit(130)
 
 
 def _started_as_command() -> bool:

@@ -174,8 +174,9 @@ def track(
 
     try:
         config = tracker_config(tracker, model, pd, clutter_density)
+        dets = read_detections(detections)  # its errors first: reading writes nothing
         check_output_file(out, "-o", force, [(detections, "the input")])
-        result = run_tracker(read_detections(detections), config)
+        result = run_tracker(dets, config)
         write_tracks(out, result.table)
     except (TrackFileError, OutputFileError) as exc:
         _fail([str(exc)])
