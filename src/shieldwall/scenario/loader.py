@@ -29,7 +29,6 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from shieldwall.scenario.messages import (
@@ -40,6 +39,12 @@ from shieldwall.scenario.messages import (
     _split_problems,
 )
 from shieldwall.scenario.models import Catalog, Scenario
+from shieldwall.scenario.plaintree import (
+    MAX_VALUES,
+    ComplexKeyError,
+    TooManyValuesError,
+    plain,
+)
 
 __all__ = [
     "ScenarioError",
@@ -257,61 +262,16 @@ def _yaml_problem(e: MarkedYAMLError, name: str) -> str:
     return f"{where} YAML syntax error: {problem}{context}; check indentation, colons and quotes"
 
 
-class _ComplexKeyError(Exception):
-    def __init__(self, node: Any) -> None:
-        self.line = getattr(getattr(node, "lc", None), "line", None)
-
-
-class _TooManyValuesError(Exception):
-    """The tree, its aliases expanded, holds more than :data:`MAX_VALUES` values."""
-
-
-MAX_VALUES = 1_000_000  # a real scenario holds a few thousand; nested aliases can hold 10**9
-
-
-class _Budget:
-    """How many more values :func:`_plain` may make (aliases are copied at each use)."""
-
-    def __init__(self, limit: int = MAX_VALUES) -> None:
-        self.left = limit
-
-    def take(self, n: int) -> None:
-        self.left -= n
-        if self.left < 0:
-            raise _TooManyValuesError
-
-
-def _plain(node: Any, budget: _Budget | None = None) -> Any:
-    """Plain dicts, lists, str, int, float and bool from a ruamel round-trip tree; at most
-    ``budget`` values in all (an alias is expanded at each use: a few nested aliases can
-    stand for billions of values)."""
-    budget = _Budget() if budget is None else budget
-    if isinstance(node, Mapping):
-        if any(isinstance(k, Mapping | list | tuple) for k in node):
-            raise _ComplexKeyError(node)
-        budget.take(len(node))
-        return {_plain(k, budget): _plain(v, budget) for k, v in node.items()}
-    if isinstance(node, list | tuple):
-        budget.take(len(node))
-        return [_plain(v, budget) for v in node]
-    if isinstance(node, ScalarBoolean):
-        return bool(node)
-    for kind in (bool, int, float, str):
-        if isinstance(node, kind):
-            return kind(node)
-    return node
-
-
 def _plain_tree(tree: Any, name: str) -> dict:
     try:
-        return _plain(tree)
+        return plain(tree)
     except RecursionError:
         raise ScenarioError([f"{name}: an alias refers to itself or nests too deeply"]) from None
-    except _TooManyValuesError:
+    except TooManyValuesError:
         raise ScenarioError(
             [f"{name}: aliases expand to more than {MAX_VALUES:,} values; write the values out"]
         ) from None
-    except _ComplexKeyError as e:
+    except ComplexKeyError as e:
         where = f"{name}:{e.line + 1}" if e.line is not None else name
         problem = f"{where}: a mapping key is a list or mapping; keys must be plain text"
         raise ScenarioError([problem]) from None
