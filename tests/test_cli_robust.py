@@ -173,6 +173,10 @@ def test_messages_and_paths_print_as_typed(tmp_path):
     assert res.exit_code == 0 and f"Run folder: {out}" in res.output
     res = _run("validate", str(TUTORIAL.parent / ".." / "scenarios" / "tutorial.yaml"))
     assert "valid scenario" in res.output and "💯" not in res.output
+    marked = bad / "d.yaml"
+    marked.write_text(text.replace("Small teaching scenario", "Small [bold]x[/bold] :100: [y]"))
+    res = _run("show", str(marked))
+    assert res.exit_code == 0 and "Small [bold]x[/bold] :100: [y]" in res.output
 
 
 # 5 -------------------------------------------------------------------------------------------
