@@ -4,6 +4,11 @@ A folder being written holds a file ``INCOMPLETE``; it is removed only after eve
 place, so an interrupted run never looks complete. Each file is written to a temporary name in
 the same folder and renamed into place (atomic on POSIX), so no half-written file carries a
 final name.
+
+Reusing a folder (``--force``) first deletes every file a run or study writes there, so no
+file of the earlier one (a nation's picture, a report of another seed) is left beside the
+new; the user's own files stay. :func:`check_source_outside` refuses an ``--out`` whose
+files would replace the scenario file being run.
 """
 
 from __future__ import annotations
