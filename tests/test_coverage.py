@@ -227,10 +227,10 @@ def test_cli_scenario_catalog():
 
 def test_cli_table_and_png(tmp_path):
     png = tmp_path / "cov.png"
-    png.write_bytes(b"old")  # an explicitly named file is overwritten
+    png.write_bytes(b"old")  # an existing file is replaced with --force (refused without)
     res = runner.invoke(
         app,
-        ["coverage", "elm-2084", "--at", "31.25,34.79", "--png", str(png)],
+        ["coverage", "elm-2084", "--at", "31.25,34.79", "--png", str(png), "--force"],
         catch_exceptions=False,
     )
     assert res.exit_code == 0, res.output

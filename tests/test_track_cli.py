@@ -178,11 +178,11 @@ def test_failed_write_keeps_the_old_output(tmp_path, monkeypatch):
     out = tmp_path / "t.parquet"
     out.write_bytes(b"previous tracks")
     monkeypatch.setattr(runfolder.pq, "write_table", half_write)
-    _assert_one_error(_track(det, "-o", str(out)), "No space left on device")
+    _assert_one_error(_track(det, "-o", str(out), "--force"), "No space left on device")
     assert out.read_bytes() == b"previous tracks"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.parquet", "t.parquet"]
     monkeypatch.undo()
-    assert _track(det, "-o", str(out)).exit_code == 0
+    assert _track(det, "-o", str(out), "--force").exit_code == 0
     assert pq.read_table(out).column_names == OUT_COLUMNS  # replaced by a complete file
 
 

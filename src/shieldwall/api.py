@@ -14,6 +14,7 @@ from shieldwall.geo import ecef_to_geodetic
 from shieldwall.io.maplayers import map_layers
 from shieldwall.io.mapplot import render_map
 from shieldwall.io.runfolder import (
+    check_source_outside,
     close_run_dir,
     open_run_dir,
     write_json,
@@ -56,9 +57,14 @@ def run(
     progress: Callable[[float, float], None] | None = None,
 ) -> RunResult:
     """Run a scenario once. ``scenario``: a built-in name, a YAML path, a dict or a Scenario.
-    ``seed`` defaults to the scenario's. With ``out``, writes the run folder there."""
+    ``seed`` defaults to the scenario's. With ``out``, writes the run folder there.
+
+    ValueError for a seed that is not a whole number >= 0 and RunFolderError for an ``out``
+    that would overwrite the scenario file, both before anything is written."""
+    if out is not None:
+        check_source_outside(scenario, Path(out))
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    seed = sc.seed if seed is None else int(seed)
+    seed = sc.seed if seed is None else check_seed(seed)
     run_dir = open_run_dir(Path(out), force=force) if out is not None else None
     if run_dir is not None:
         write_text(run_dir / "scenario.yaml", scenario_to_yaml(sc))
@@ -75,6 +81,16 @@ def run(
         render_map(run_dir / "map.png", map_layers(sim))
         close_run_dir(run_dir)
     return RunResult(summary, events, sim, run_dir)
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an int; ValueError unless it is a whole number >= 0 (numpy's SeedSequence
+    takes no negative seed)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed: must be a whole number >= 0, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed: must be a whole number >= 0, got {seed}")
+    return int(seed)
 
 
 def picture_tables(result: SimResult) -> tuple[pa.Table, pa.Table]:
@@ -103,4 +119,4 @@ def picture_tables(result: SimResult) -> tuple[pa.Table, pa.Table]:
     return pa.table(pictures), pa.table(truth)
 
 
-__all__ = ["RunResult", "events_table", "load_scenario", "picture_tables", "run"]
+__all__ = ["RunResult", "check_seed", "events_table", "load_scenario", "picture_tables", "run"]

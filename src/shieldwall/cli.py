@@ -23,8 +23,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
-from shieldwall.io.runfolder import RunFolderError, default_run_dir
+from shieldwall import interrupted_while_starting
+from shieldwall.io.runfolder import (
+    RunFolderError,
+    check_source_outside,
+    default_run_dir,
+)
 from shieldwall.io.tables import catalog_tables, run_tables, scenario_tables
 from shieldwall.scenario import (
     ScenarioError,
@@ -41,8 +47,10 @@ app = typer.Typer(
     help="Coalition air and missile defense network modelling (defensive, notional).",
     pretty_exceptions_enable=False,
 )
-out_console = Console()
-err_console = Console(stderr=True)
+# no emoji codes (':100:' in a path stays as typed); text from users and files is printed as
+# rich Text or with markup=False, so '[...]' in a message or path is never taken for markup
+out_console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -50,9 +58,18 @@ PROGRESS_AFTER_S = 2.0
 
 
 def _fail(lines: list[str]) -> None:
+    """Print each problem as ``error: <line>`` on stderr (the line as plain text: no markup,
+    no emoji) and exit with status 2."""
     for line in lines:
-        err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        err_console.print(
+            Text.assemble(("error:", "bold red"), " ", str(line)), highlight=False, soft_wrap=True
+        )
     raise typer.Exit(EXIT_USER_ERROR)
+
+
+def _say(text: object) -> None:
+    """Print a line (or rich table) holding user text (paths, names) on stdout as typed."""
+    out_console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _load(source: str):
@@ -121,6 +138,13 @@ def run(
     """Run a scenario once and write its run folder."""
     from shieldwall.api import run as run_scenario
 
+    if seed is not None and seed < 0:
+        _fail([f"--seed: must be a whole number >= 0, got {seed}"])
+    if out is not None:
+        try:
+            check_source_outside(scenario, out)
+        except RunFolderError as exc:
+            _fail([str(exc)])
     sc = _load(scenario)
     seed = sc.seed if seed is None else seed
     run_dir = out if out is not None else default_run_dir(Path("runs"), sc.name, seed)
@@ -132,7 +156,9 @@ def run(
         _fail([str(exc)])
     except KeyboardInterrupt:
         progress.stop()
-        err_console.print(f"interrupted: {run_dir} is marked INCOMPLETE")
+        err_console.print(
+            f"interrupted: {run_dir} is marked INCOMPLETE", markup=False, highlight=False
+        )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.stop()
@@ -152,7 +178,7 @@ def run(
         f" + leaked {acc['leaked']} + failed {acc['failed']}"
         + (f" + in flight at the end {acc['in_flight']}" if acc.get("in_flight") else "")
     )
-    out_console.print(f"Run folder: {result.run_dir}")
+    _say(f"Run folder: {result.run_dir}")
 
 
 def _declined_table(summary: dict) -> Table | None:
@@ -192,7 +218,7 @@ def show(scenario: Annotated[str, typer.Argument(help="built-in name or YAML fil
 def validate(scenario: Annotated[str, typer.Argument(help="built-in name or YAML file")]) -> None:
     """Check a scenario file; prints one line per problem and exits non-zero if any."""
     sc = _load(scenario)
-    out_console.print(
+    _say(
         f"{scenario}: valid scenario '{sc.name}' "
         f"({sum(s.count for s in sc.raid.salvos)} threats, "
         f"{len(sc.nations)} nations)"
@@ -232,12 +258,17 @@ import shieldwall.cli_report  # noqa: E402, F401
 import shieldwall.cli_tools  # noqa: E402, F401
 from shieldwall import cli_studies  # noqa: E402, F401
 
+if signal.getsignal(signal.SIGINT) is interrupted_while_starting:
+    # imports done: from here main() turns Ctrl-C into 'interrupted' and status 130
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 def main() -> None:
+    """The ``shieldwall`` console script ([project.scripts]) and ``python -m shieldwall``."""
     try:
         app()
     except KeyboardInterrupt:
-        err_console.print("interrupted")
+        err_console.print("interrupted", markup=False, highlight=False)
         sys.exit(EXIT_INTERRUPTED)
 
 

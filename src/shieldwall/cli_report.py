@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from shieldwall.cli import _fail, app, out_console
+from shieldwall.cli import _fail, _say, app
 
 
 @app.command()
@@ -30,6 +29,6 @@ def report(
     try:
         path = write_report(folder)
     except ReportError as exc:
-        _fail([escape(str(exc))])
+        _fail([str(exc)])
     size_kb = path.stat().st_size / 1024
-    out_console.print(f"report: {path} ({size_kb:,.0f} KB)", soft_wrap=True, highlight=False)
+    _say(f"report: {path} ({size_kb:,.0f} KB)")

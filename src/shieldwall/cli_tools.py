@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from shieldwall.cli import _fail, _load, app, out_console
+from shieldwall.cli import _fail, _load, _say, app
+from shieldwall.io.outfile import OutputFileError, check_output_file
 from shieldwall.scenario import builtin_catalog
 from shieldwall.threats.targeting import TargetingError
 
@@ -28,6 +29,7 @@ def coverage(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the ranges as JSON")] = False,
     png: Annotated[Path | None, typer.Option(help="also plot the coverage to this PNG")] = None,
+    force: Annotated[bool, typer.Option(help="replace an existing --png file")] = False,
 ) -> None:
     """Detection range against target altitude: radar horizon and Pd 0.5 range per threat."""
     from shieldwall.io.coverageplot import RING_ALTITUDES_M, coverage_tables, render_coverage
@@ -41,6 +43,8 @@ def coverage(
     catalog = builtin_catalog() if scenario is None else _load(scenario).catalog
     try:
         site = coverage_request(catalog, sensor_type, at, antenna_m)
+        if png is not None:
+            check_output_file(png, "--png", force, _scenario_input(scenario))
     except ValueError as exc:
         _fail([str(exc)])
     sensor, lat, lon, height = site
@@ -57,9 +61,9 @@ def coverage(
         sys.stdout.write(json.dumps(coverage_json(cov), indent=2) + "\n")
         return
     for table in coverage_tables(cov):
-        out_console.print(table)
+        _say(table)
     if png is not None:
-        out_console.print(f"Coverage plot: {png}")
+        _say(f"Coverage plot: {png}")
 
 
 @app.command()
@@ -79,6 +83,7 @@ def trajectory(
     csv: Annotated[
         Path | None, typer.Option(help="write t_s,lat_deg,lon_deg,alt_m,speed_m_s")
     ] = None,
+    force: Annotated[bool, typer.Option(help="replace an existing --csv file")] = False,
 ) -> None:
     """Fly one ballistic missile: range, flight time, apogee, burnout and reentry speeds."""
     from shieldwall.io.trajectoryout import trajectory_table, write_trajectory_csv
@@ -87,6 +92,8 @@ def trajectory(
     catalog = builtin_catalog() if scenario is None else _load(scenario).catalog
     try:
         args = _trajectory_args(catalog, from_, to, threat, profile, apogee_km, flight_time_s)
+        if csv is not None:
+            check_output_file(csv, "--csv", force, _scenario_input(scenario))
         report = fly(*args, vacuum=vacuum, rotation=not no_rotation)
     except (ValueError, TargetingError) as exc:
         _fail([str(exc)])
@@ -98,9 +105,16 @@ def trajectory(
     if as_json:
         sys.stdout.write(json.dumps(report.summary(), indent=2) + "\n")
         return
-    out_console.print(trajectory_table(report, threat, profile, vacuum, not no_rotation))
+    _say(trajectory_table(report, threat, profile, vacuum, not no_rotation))
     if csv is not None:
-        out_console.print(f"Trajectory samples: {csv}")
+        _say(f"Trajectory samples: {csv}")
+
+
+def _scenario_input(scenario: str | None) -> list[tuple[Path, str]]:
+    """The ``--scenario`` file as an input no output may replace (none for a built-in)."""
+    if scenario and Path(scenario).is_file():
+        return [(Path(scenario), "the --scenario file")]
+    return []
 
 
 def _trajectory_args(catalog, from_, to, threat, profile, apogee_km, flight_time_s):
@@ -147,6 +161,7 @@ def track(
         float, typer.Option(help="false detections per m^3 per scan")
     ] = 1e-13,
     stats: Annotated[bool, typer.Option(help="print scans, detections and timing as JSON")] = False,
+    force: Annotated[bool, typer.Option(help="replace an existing -o file")] = False,
 ) -> None:
     """Track any detection file: one row per live track per scan (see io.trackfile)."""
     from shieldwall.io.trackfile import (
@@ -159,15 +174,17 @@ def track(
 
     try:
         config = tracker_config(tracker, model, pd, clutter_density)
-        result = run_tracker(read_detections(detections), config)
+        dets = read_detections(detections)  # its errors first: reading writes nothing
+        check_output_file(out, "-o", force, [(detections, "the input")])
+        result = run_tracker(dets, config)
         write_tracks(out, result.table)
-    except TrackFileError as exc:
+    except (TrackFileError, OutputFileError) as exc:
         _fail([str(exc)])
     if stats:
         sys.stdout.write(json.dumps(result.stats()) + "\n")
         return
     confirmed = result.table.filter(result.table["confirmed"])["track_id"].unique()
-    out_console.print(
+    _say(
         f"{result.scans} scans, {result.detections} detections -> {len(confirmed)} confirmed"
         f" tracks; tracks written to {out}"
     )

@@ -22,6 +22,10 @@ from rich.table import Table
 STATUS_ORDER = {"chosen": 0, "fires in the same salvo": 1, "lower score": 2,
                 "fires at another threat": 3}  # fmt: skip
 DOCTRINE = "per-class limit"  # statuses of shooters the fire doctrine held back
+# the events.parquet columns a story reads (candidates and value_gain may be absent)
+COLUMNS = ("t_s", "event", "threat_id", "threat_class", "nation", "unit_id", "to_nation",
+           "agreement_id", "source_nation", "engagement_id", "pk", "cost_usd",
+           "detail")  # fmt: skip
 
 
 class ExplainError(Exception):
@@ -37,8 +41,9 @@ def threat_events(run_dir: Path, threat_id: str) -> list[dict]:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise ExplainError(f"{path}: not a readable Parquet file ({exc})") from None
-    if "threat_id" not in table.column_names:
-        raise ExplainError(f"{path}: no threat_id column; is it a shieldwall run folder?")
+    missing = [c for c in COLUMNS if c not in table.column_names]
+    if missing:
+        raise ExplainError(f"{path}: no column {', '.join(missing)}; not a shieldwall run folder?")
     rows = [r for r in table.to_pylist() if r["threat_id"] == threat_id]
     if not rows:
         known = sorted({t for t in table.column("threat_id").to_pylist() if t})

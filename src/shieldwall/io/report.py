@@ -49,7 +49,7 @@ OUTCOMES = ("launched", "intercepted", "leaked", "failed")
 
 def folder_kind(folder: Path) -> str:
     """``run`` or ``study``; ReportError for anything else (missing, a file, INCOMPLETE,
-    neither)."""
+    neither, both)."""
     if not folder.exists():
         raise ReportError(f"{folder}: no such folder")
     if not folder.is_dir():
@@ -58,9 +58,13 @@ def folder_kind(folder: Path) -> str:
         raise ReportError(
             f"{folder}: marked {MARKER} (its run or study did not finish); finish it first"
         )
-    if all((folder / name).is_file() for name in RUN_FILES):
+    run = all((folder / name).is_file() for name in RUN_FILES)
+    study = any((folder / name).is_file() for name in STUDY_FILES)
+    if run and study:  # a run and a study written into one folder: no page can be right
+        raise ReportError(f"{folder}: holds both a run and a study; rerun one into a fresh --out")
+    if run:
         return "run"
-    if any((folder / name).is_file() for name in STUDY_FILES):
+    if study:
         return "study"
     raise ReportError(
         f"{folder}: neither a run folder (summary.json, events.parquet) nor a study folder"

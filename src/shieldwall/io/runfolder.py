@@ -4,6 +4,11 @@ A folder being written holds a file ``INCOMPLETE``; it is removed only after eve
 place, so an interrupted run never looks complete. Each file is written to a temporary name in
 the same folder and renamed into place (atomic on POSIX), so no half-written file carries a
 final name.
+
+Reusing a folder (``--force``) first deletes every file a run or study writes there, so no
+file of the earlier one (a nation's picture, a report of another seed) is left beside the
+new; the user's own files stay. :func:`check_source_outside` refuses an ``--out`` whose
+files would replace the scenario file being run.
 """
 
 from __future__ import annotations
@@ -16,7 +21,19 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from shieldwall.io.outfile import same_file
+
 MARKER = "INCOMPLETE"
+# every file ``shieldwall run`` writes in its folder (and ``pictures/<nation>.parquet``)
+RUN_FILES = ("scenario.yaml", "summary.json", "events.parquet", "pictures.parquet",
+             "truth.parquet", "audit.parquet", "map.png", MARKER)  # fmt: skip
+PICTURES_DIR = "pictures"
+REPORT = "report.html"
+# every file a study folder of any kind holds (shieldwall.studies.folder.LAYOUTS; io cannot
+# import studies, so a test checks the two lists agree)
+STUDY_FILES = ("replications.jsonl", "study.parquet", "study.json", "coalitions.parquet",
+               "shapley.json", "shapley.png", "sweep.parquet", "sweep.json",
+               "sweep.png")  # fmt: skip
 
 
 class RunFolderError(Exception):
@@ -34,7 +51,9 @@ def default_run_dir(base: Path, scenario: str, seed: int) -> Path:
 
 
 def open_run_dir(path: Path, force: bool = False) -> Path:
-    """Create ``path`` (or reuse it with ``force``) and mark it incomplete."""
+    """Create ``path`` (or reuse it with ``force``, first deleting every file shieldwall writes
+    there, so no file of an earlier run or study is left to mix with the new one) and mark it
+    incomplete."""
     if path.exists() and not path.is_dir():
         raise RunFolderError(f"{path}: exists and is not a folder; choose another --out")
     if path.is_dir() and any(path.iterdir()) and not force:
@@ -42,11 +61,52 @@ def open_run_dir(path: Path, force: bool = False) -> Path:
             f"{path}: folder exists and is not empty; choose another --out or add --force"
         )
     try:
+        if path.is_dir():
+            clear_shieldwall_files(path)
         path.mkdir(parents=True, exist_ok=True)
         (path / MARKER).write_text("this run did not finish; its files are not complete\n")
     except OSError as exc:
         raise RunFolderError(f"{path}: cannot write the run folder ({exc.strerror})") from None
     return path
+
+
+def clear_shieldwall_files(path: Path) -> None:
+    """Delete the files a run or study of any kind writes in folder ``path`` (their temporary
+    names too), ``pictures/*.parquet`` (and ``pictures`` if then empty) and ``report.html``;
+    nothing else (a user's notes stay)."""
+    for name in (*RUN_FILES, *STUDY_FILES, REPORT):
+        (path / name).unlink(missing_ok=True)
+        (path / f".{name}.tmp").unlink(missing_ok=True)
+    pictures = path / PICTURES_DIR
+    if pictures.is_dir() and not pictures.is_symlink():
+        for pic in pictures.glob("*.parquet"):
+            if pic.is_file() or pic.is_symlink():
+                pic.unlink()
+        for tmp in pictures.glob(".*.parquet.tmp"):
+            tmp.unlink()
+        if not any(pictures.iterdir()):
+            pictures.rmdir()
+
+
+def check_source_outside(source: object, out: Path) -> None:
+    """RunFolderError when the scenario file ``source`` (as typed) is one of the files a run or
+    study into folder ``out`` writes or deletes (``out/scenario.yaml``, ...): writing the
+    folder would destroy the user's scenario. Built-in names and mappings pass."""
+    if not isinstance(source, str | os.PathLike) or not os.fspath(source):
+        return
+    src = Path(os.fsdecode(source))
+    if not src.is_file():
+        return
+    names = (*RUN_FILES, *STUDY_FILES, REPORT)
+    targets = [Path(out) / n for n in names]
+    if src.parent.name == PICTURES_DIR:
+        targets += [Path(out) / PICTURES_DIR / src.name]
+    for target in targets:
+        if same_file(src, target):
+            raise RunFolderError(
+                f"{os.fsdecode(source)}: --out would overwrite the scenario file itself;"
+                " choose another --out"
+            )
 
 
 def write_atomic(path: Path, write) -> None:

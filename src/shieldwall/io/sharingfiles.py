@@ -17,12 +17,10 @@ import numpy as np
 import pyarrow as pa
 
 from shieldwall.geo import ecef_to_geodetic
-from shieldwall.io.runfolder import write_parquet
+from shieldwall.io.runfolder import PICTURES_DIR, write_parquet
 from shieldwall.scenario import THREAT_CLASSES, Scenario
 from shieldwall.sharing import AudienceLog, AuditLog, resolve_agreements
 from shieldwall.sharing.crossing import ITEM_KINDS
-
-PICTURES_DIR = "pictures"
 
 
 def _dictionary(values: np.ndarray, index: np.ndarray) -> pa.DictionaryArray:

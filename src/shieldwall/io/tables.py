@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
 from shieldwall.scenario import THREAT_CLASSES, Catalog, Scenario
 
@@ -146,7 +147,7 @@ def catalog_tables(catalog: Catalog, scenarios: list[str]) -> list[Table]:
 
 def scenario_tables(s: Scenario) -> list[Table]:
     head = Table(title=f"Scenario {s.name}", show_header=False)
-    head.add_row("description", s.description.strip() or "-")
+    head.add_row("description", Text(s.description.strip() or "-"))  # as written: no markup
     head.add_row(
         "region",
         f"lat {s.region.lat_min}..{s.region.lat_max}, lon {s.region.lon_min}..{s.region.lon_max}",

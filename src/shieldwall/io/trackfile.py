@@ -9,7 +9,8 @@ with no detections has no rows, so the tracker does not see it (it coasts over t
 Output (Parquet, one row per live track per scan): ``scan``, ``t_s``, ``track_id``, ``x_m``,
 ``y_m``, ``z_m``, ``vx_m_s``, ``vy_m_s``, ``vz_m_s``, ``confirmed``; written under a temporary
 name and renamed into place (:func:`shieldwall.io.runfolder.write_atomic`), so an existing
-output is replaced only by a complete new file.
+output is replaced only by a complete new file (the command refuses an existing output unless
+``--force``, and always refuses to write over the detection file it reads).
 
 Every problem with a file or option is a :class:`TrackFileError` whose message names the
 column, row (counted from 0) or option and says how to fix it.
@@ -96,6 +97,8 @@ def tracker_config(tracker: str, model: str, pd: float, clutter_density_m3: floa
 
 
 def _read_table(path: Path) -> pa.Table:
+    if path.is_dir():  # pyarrow would read a folder as a dataset, with a confusing error
+        raise TrackFileError(f"{path}: is a directory; give a .parquet detection file")
     try:
         return pq.read_table(path)
     except FileNotFoundError:

@@ -29,7 +29,6 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from shieldwall.scenario.messages import (
@@ -40,6 +39,12 @@ from shieldwall.scenario.messages import (
     _split_problems,
 )
 from shieldwall.scenario.models import Catalog, Scenario
+from shieldwall.scenario.plaintree import (
+    MAX_VALUES,
+    ComplexKeyError,
+    TooManyValuesError,
+    plain,
+)
 
 __all__ = [
     "ScenarioError",
@@ -177,9 +182,13 @@ def _read(source: Any, *, label: str | None, builtin_names: list[str] | None) ->
 
 def _read_text(path: Path, name: str, source: Any, builtin_names: list[str] | None) -> str:
     known = ", ".join(builtin_names or ()) or "none installed"
+    if isinstance(source, str | os.PathLike) and not os.fspath(source):
+        raise ScenarioError(["give a scenario name or a YAML file (got an empty argument)"])
     try:
         if path.is_dir():
             raise ScenarioError([f"{name}: is a directory; give the path of a .yaml file"])
+        if path.exists() and not path.is_file():  # a pipe, device or socket: read may block
+            raise ScenarioError([f"{name}: not a regular file; give a .yaml file"])
         data = path.read_bytes()
     except FileNotFoundError:
         if builtin_names is None:
@@ -230,7 +239,7 @@ def _parse(text: str, name: str) -> Any:
             [f"{name}: file is empty; a scenario needs at least name, region, nations and raid"]
         )
     if not isinstance(tree, Mapping):
-        kind = _show(_plain(tree))
+        kind = _show(_plain_tree(tree, name))
         line = getattr(getattr(tree, "lc", None), "line", 0) + 1
         raise ScenarioError(
             [f"{name}:{line}: the top level must be a mapping of 'field: value' lines, got {kind}"]
@@ -253,33 +262,16 @@ def _yaml_problem(e: MarkedYAMLError, name: str) -> str:
     return f"{where} YAML syntax error: {problem}{context}; check indentation, colons and quotes"
 
 
-class _ComplexKeyError(Exception):
-    def __init__(self, node: Any) -> None:
-        self.line = getattr(getattr(node, "lc", None), "line", None)
-
-
-def _plain(node: Any) -> Any:
-    """Plain dicts, lists, str, int, float and bool from a ruamel round-trip tree."""
-    if isinstance(node, Mapping):
-        if any(isinstance(k, Mapping | list | tuple) for k in node):
-            raise _ComplexKeyError(node)
-        return {_plain(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list | tuple):
-        return [_plain(v) for v in node]
-    if isinstance(node, ScalarBoolean):
-        return bool(node)
-    for kind in (bool, int, float, str):
-        if isinstance(node, kind):
-            return kind(node)
-    return node
-
-
 def _plain_tree(tree: Any, name: str) -> dict:
     try:
-        return _plain(tree)
+        return plain(tree)
     except RecursionError:
         raise ScenarioError([f"{name}: an alias refers to itself or nests too deeply"]) from None
-    except _ComplexKeyError as e:
+    except TooManyValuesError:
+        raise ScenarioError(
+            [f"{name}: aliases expand to more than {MAX_VALUES:,} values; write the values out"]
+        ) from None
+    except ComplexKeyError as e:
         where = f"{name}:{e.line + 1}" if e.line is not None else name
         problem = f"{where}: a mapping key is a list or mapping; keys must be plain text"
         raise ScenarioError([problem]) from None
