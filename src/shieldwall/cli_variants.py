@@ -193,7 +193,10 @@ def sweep(
     scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
     param: Annotated[
         str,
-        typer.Option(help="PATH=START:STOP:STEP, e.g. batteries.0.magazine=0:20:5 (STOP included)"),
+        typer.Option(
+            help="PATH=START:STOP:STEP, e.g. batteries.0.magazine=0:20:5 (STOP included: it"
+            " must be START + k*STEP)"
+        ),
     ],
     runs: Annotated[int, typer.Option(help="replications at every point")] = 20,
     seed: VariantSeedOption = None,

@@ -198,12 +198,13 @@ def run_in_folder(
 ) -> list[dict]:
     """Run (or with ``resume`` continue) ``tasks`` into ``folder``, laid out as a study folder
     (:mod:`shieldwall.studies.folder`): a new folder is refused when not empty, unless
-    ``force``; a resumed one must hold the same scenario, base seed and settings. Each
-    finished task is journaled at once; on resume the tasks the journal holds as ok are not
-    run again (failed ones are). Returns the records of every task, in task order. On any
-    exception (Ctrl-C included) the finished runs go to the folder's table and its JSON says
-    ``interrupted`` before it propagates (the folder stays INCOMPLETE); the caller writes the
-    outputs of a finished study."""
+    ``force``; a resumed one must hold the same scenario, base seed and settings. The folder
+    is checked, then ``executor`` entered, and only then written (an engine that cannot start
+    leaves it as it was). Each finished task is journaled at once; on resume the tasks the
+    journal holds as ok are not run again (failed ones are). Returns the records of every
+    task, in task order. On any exception (Ctrl-C included) the finished runs go to the
+    folder's table and its JSON says ``interrupted`` before it propagates (the folder stays
+    INCOMPLETE); the caller writes the outputs of a finished study."""
     f, order = folder, {(t.variant, t.replication): k for k, t in enumerate(tasks)}
     rows = _check_folder(f, set(order), resume, force)
     todo = [t for t in tasks if rows.get((t.variant, t.replication), {}).get("status") != "ok"]
