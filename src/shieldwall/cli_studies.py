@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
@@ -47,6 +48,40 @@ BaseSeedOption = Annotated[int | None, typer.Option(help="base seed (default: th
 
 EXIT_STUDY_FAILURES = 1
 STUDY_PRELOAD = "shieldwall.studies.montecarlo"
+T = TypeVar("T")
+
+
+def _checked(check: Callable[..., T], *args: object) -> T:
+    """``check(*args)`` (a study argument check, run before anything is written), with its
+    StudyInputError printed as the one-line error (exit 2)."""
+    from shieldwall.studies.seeds import StudyInputError
+
+    try:
+        return check(*args)
+    except StudyInputError as exc:
+        _fail([escape(str(exc))])
+        raise  # unreachable: _fail exits
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The exceptions a study command reports as one-line user errors (exit 2): its folder
+    (RunFolderError, StudyFolderError), engine (EngineError), arguments (StudyInputError, the
+    sweep's ParamError) and a study variant the scenario loader rejects (ScenarioError). Any
+    other exception is a bug and keeps its traceback."""
+    from shieldwall.scenario import ScenarioError
+    from shieldwall.studies.executors import EngineError
+    from shieldwall.studies.seeds import StudyInputError
+
+    return (RunFolderError, EngineError, StudyInputError, ScenarioError)
+
+
+def _user_error_lines(exc: Exception) -> list[str]:
+    """The one-line error(s) of a user error or a ScenarioError (a study variant the scenario
+    loader rejects), escaped: 'shieldwall[cluster]' is not rich markup."""
+    from shieldwall.scenario import ScenarioError
+
+    problems = exc.problems if isinstance(exc, ScenarioError) else [str(exc)]
+    return [escape(line) for line in problems]
 
 
 class _StudyProgress:
@@ -101,10 +136,15 @@ def _study_seed(
         return default if seed is None else seed
     if out is None:
         _fail(["--resume: give the study folder to continue with --out"])
+    layout = layout or STUDY
     try:
-        return int(stored_meta(out, layout or STUDY).get("base_seed", default))
+        stored = stored_meta(out, layout).get("base_seed", default)
     except StudyFolderError as exc:
         _fail([escape(str(exc))])
+    if isinstance(stored, bool) or not isinstance(stored, int) or stored < 0:
+        _fail([escape(f"{out}: {layout.meta} holds no usable base_seed ({stored!r}); give"
+                      " the study's --seed, or choose another --out")])  # fmt: skip
+    return stored
 
 
 @app.command()
@@ -129,11 +169,13 @@ def study(
     as_json: Annotated[bool, typer.Option("--json", help="print study.json as JSON")] = False,
 ) -> None:
     """Monte Carlo: run replications with independent seeds; means with 95% CIs."""
-    from shieldwall.studies import EngineError, make_executor, run_study
+    from shieldwall.studies import make_executor, run_study
+    from shieldwall.studies.seeds import check_runs, check_seed
 
     sc = _load(scenario)
-    if runs < 1:
-        _fail([f"--runs: must be at least 1, got {runs}"])
+    _checked(check_runs, runs)
+    if seed is not None:
+        _checked(check_seed, seed)
     if resume and force:
         _fail(["--resume and --force: choose one (continue the study, or start it over)"])
     base = _study_seed(seed, out, resume, sc.seed)
@@ -141,13 +183,13 @@ def study(
     progress = _StudyProgress(enabled=not quiet and err_console.is_terminal)
     previous = signal.signal(signal.SIGINT, progress.on_sigint)
     try:
-        executor = make_executor(engine, workers, address, preload=[STUDY_PRELOAD])
+        executor = make_executor(engine, workers, address, [STUDY_PRELOAD], tasks=runs)
         result = run_study(
             sc, runs, folder, executor, base, resume=resume, force=force, progress=progress
         )
-    except (RunFolderError, EngineError, ValueError) as exc:
+    except _user_errors() as exc:
         progress.stop()
-        _fail([escape(str(exc))])  # escape: 'shieldwall[cluster]' is not rich markup
+        _fail(_user_error_lines(exc))
     except KeyboardInterrupt:
         progress.stop()
         err_console.print(

@@ -25,13 +25,17 @@ from shieldwall.cli_studies import (
     QuietOption,
     ReuseOption,
     WorkersOption,
+    _checked,
     _study_seed,
     _StudyProgress,
+    _user_error_lines,
+    _user_errors,
 )
-from shieldwall.io.runfolder import RunFolderError, default_run_dir
+from shieldwall.io.runfolder import default_run_dir
 
 if TYPE_CHECKING:
     from shieldwall.scenario import Scenario
+    from shieldwall.studies.compare import Removal
     from shieldwall.studies.folder import Layout
 
 ResumeOption = Annotated[
@@ -40,6 +44,16 @@ ResumeOption = Annotated[
 VariantSeedOption = Annotated[
     int | None, typer.Option(help="base seed (default: the scenario's; with --resume, the study's)")
 ]
+
+
+def _check_runs_seed(runs: int, seed: int | None) -> None:
+    """--runs (1 .. 1,000,000) and --seed (>= 0), checked before anything is read or written;
+    one-line errors, exit 2."""
+    from shieldwall.studies.seeds import check_runs, check_seed
+
+    _checked(check_runs, runs)
+    if seed is not None:
+        _checked(check_seed, seed)
 
 
 def _variant_folder(sc: Scenario, layout: Layout, seed: int | None, out: Path | None,
@@ -62,15 +76,13 @@ def _run_variant_study(start, progress_enabled: bool, folder: Path | None, table
     """Run ``start(progress)`` (a Shapley, sweep or compare study) with a progress bar and the
     study command's handling of user errors (exit 2) and Ctrl-C (exit 130); ``folder`` None
     for a study that writes none (compare)."""
-    from shieldwall.studies import EngineError
-
     progress = _StudyProgress(enabled=progress_enabled)
     previous = signal.signal(signal.SIGINT, progress.on_sigint)
     try:
         return start(progress)
-    except (RunFolderError, EngineError, ValueError) as exc:
+    except _user_errors() as exc:
         progress.stop()
-        _fail([escape(str(exc))])
+        _fail(_user_error_lines(exc))
     except KeyboardInterrupt:
         progress.stop()
         kept = (
@@ -159,14 +171,16 @@ def shapley(
     """Each nation's Shapley value (asset value defended), with 95% CIs; common random numbers."""
     from shieldwall.io.valuetables import shapley_heading, shapley_tables
     from shieldwall.studies import make_executor
-    from shieldwall.studies.coalitionvalue import TABLE, shapley_study
+    from shieldwall.studies.coalitionvalue import TABLE, check_game, shapley_study
     from shieldwall.studies.folder import SHAPLEY
 
     sc = _load(scenario)
+    _check_runs_seed(runs, seed)
+    tasks = _checked(check_game, sc, runs, agreements, permutations, payoff)
     folder, base = _variant_folder(sc, SHAPLEY, seed, out, resume, force)
 
     def start(progress):
-        executor = make_executor(engine, workers, address, preload=[VARIANT_PRELOAD])
+        executor = make_executor(engine, workers, address, [VARIANT_PRELOAD], tasks=tasks)
         return shapley_study(sc, runs, folder, executor, base, agreements, permutations,
                              payoff, resume, force, progress)  # fmt: skip
 
@@ -179,7 +193,10 @@ def sweep(
     scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
     param: Annotated[
         str,
-        typer.Option(help="PATH=START:STOP:STEP, e.g. batteries.0.magazine=0:20:5 (STOP included)"),
+        typer.Option(
+            help="PATH=START:STOP:STEP, e.g. batteries.0.magazine=0:20:5 (STOP included: it"
+            " must be START + k*STEP)"
+        ),
     ],
     runs: Annotated[int, typer.Option(help="replications at every point")] = 20,
     seed: VariantSeedOption = None,
@@ -199,16 +216,17 @@ def sweep(
     from shieldwall.studies import make_executor
     from shieldwall.studies.folder import SWEEP
     from shieldwall.studies.sweep import TABLE, parse_param, sweep_study
+    from shieldwall.studies.variants import check_tasks
 
     sc = _load(scenario)
-    try:
-        path, values = parse_param(param)  # sweep_study checks every point before any folder
-    except ValueError as exc:
-        _fail([escape(str(exc))])
+    _check_runs_seed(runs, seed)
+    path, values = _checked(parse_param, param)  # sweep_study checks every point, then folder
+    _checked(check_tasks, runs, len(values), "points")
     folder, base = _variant_folder(sc, SWEEP, seed, out, resume, force)
 
     def start(progress):
-        executor = make_executor(engine, workers, address, preload=[VARIANT_PRELOAD])
+        executor = make_executor(engine, workers, address, [VARIANT_PRELOAD],
+                                 tasks=runs * len(values))  # fmt: skip
         return sweep_study(sc, path, values, runs, folder, executor, base, resume, force,
                            progress)  # fmt: skip
 
@@ -249,14 +267,18 @@ def compare(
     from shieldwall.io.comparetable import compare_footer, compare_heading, compare_table
     from shieldwall.studies import make_executor
     from shieldwall.studies.compare import Removal, compare_study
+    from shieldwall.studies.variants import check_tasks
 
     sc = _load(scenario)
+    _check_runs_seed(runs, seed)
+    _checked(check_tasks, runs, 2, "variants (the scenario and its what-if)")
     asked = (without_sharing, without_nation, without_agreement, without_authority)
-    removal = Removal(*(tuple(ids or ()) for ids in asked))  # checked before any run starts
+    removal = Removal(*(tuple(ids or ()) for ids in asked))
+    _check_removal(sc, removal)
     base = sc.seed if seed is None else seed
 
     def start(progress):
-        executor = make_executor(engine, workers, address, preload=[VARIANT_PRELOAD])
+        executor = make_executor(engine, workers, address, [VARIANT_PRELOAD], tasks=2 * runs)
         return compare_study(sc, removal, runs, executor, base, progress)
 
     summary = _run_variant_study(start, not quiet and err_console.is_terminal, None).summary
@@ -276,3 +298,15 @@ def compare(
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_STUDY_FAILURES)
+
+
+def _check_removal(sc: Scenario, removal: Removal) -> None:
+    """The what-if variant built once before any run starts: an unknown id, an empty removal
+    or a variant the loader rejects is a one-line error (exit 2). compare.py raises these as
+    plain ValueErrors, so only this call's ValueError is taken as the user's."""
+    from shieldwall.studies.compare import variant_scenario
+
+    try:
+        variant_scenario(sc, removal)
+    except ValueError as exc:
+        _fail([escape(str(exc))])

@@ -39,9 +39,17 @@ from shieldwall.studies.coalitions import coalition_scenario, nation_ids, withou
 from shieldwall.studies.executors import Executor
 from shieldwall.studies.folder import SHAPLEY, Setting
 from shieldwall.studies.montecarlo import Metrics
-from shieldwall.studies.seeds import replication_children, replication_seeds
+from shieldwall.studies.seeds import (
+    StudyInputError,
+    check_runs,
+    check_seed,
+    replication_children,
+    replication_seeds,
+)
 from shieldwall.studies.shapley import (
     EXACT_MAX_PLAYERS,
+    MAX_PERMUTATIONS,
+    coalitions_bound,
     exact_shapley,
     marginal_contributions,
     members,
@@ -55,6 +63,7 @@ from shieldwall.studies.variants import (
     Progress,
     VariantFolder,
     VariantTask,
+    check_tasks,
     run_in_folder,
     run_variant_task,
     runs_setting,
@@ -72,6 +81,9 @@ TABLE = SHAPLEY.table
 META = SHAPLEY.meta
 PLOT = SHAPLEY.extra[0]
 DEFAULT_PERMUTATIONS = 20
+# orderings drawn for a whole study (--runs x --permutations; the default 20 runs may take
+# the most permutations): drawing and averaging them takes about 5 us each, 10 s in all
+MAX_ORDERINGS = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,13 +284,8 @@ def shapley_study(
     (the default: exact up to 8 nations, else 20). ``payoff`` names the worth of a coalition
     (PAYOFFS: ``defended``, ``hits`` or ``leakers``). ``fn`` runs one
     :class:`~shieldwall.studies.variants.VariantTask` (tests pass a stand-in)."""
-    if runs < 1:
-        raise ValueError(f"--runs: must be at least 1, got {runs}")
-    if payoff not in PAYOFFS:
-        raise ValueError(f"--payoff: '{payoff}' is unknown; use {', '.join(PAYOFFS)}")
-    if permutations is not None and permutations < 1:
-        raise ValueError(f"--permutations: must be at least 1, got {permutations}")
-    base = scenario.seed if base_seed is None else int(base_seed)
+    check_game(scenario, runs, agreements, permutations, payoff)
+    base = scenario.seed if base_seed is None else check_seed(base_seed)
     plan = plan_game(scenario, runs, base, agreements, permutations)
     seeds = replication_seeds(base, runs)
     meta = _meta(scenario, plan, runs, base, executor, payoff)
@@ -288,7 +295,8 @@ def shapley_study(
     records = run_in_folder(folder, executor, tasks, resume, force, progress, fn)
     table = variants_table(records, plan.labels)
     write_parquet(folder.out / TABLE, table)
-    summary = meta | {"status": "complete"} | _failures(records, plan.labels)
+    summary = meta | {"workers": executor.workers, "status": "complete"}
+    summary |= _failures(records, plan.labels)
     summary |= game_summary(plan, payoffs(records, len(plan.scenarios), runs, payoff))
     write_json(folder.out / META, summary)
     from shieldwall.io.studyplots import shapley_png
@@ -296,6 +304,36 @@ def shapley_study(
     shapley_png(folder.out / PLOT, summary)
     close_run_dir(folder.out)
     return ShapleyResult(folder.out, table, summary)
+
+
+def check_game(
+    scenario: Scenario, runs: int, agreements: bool, permutations: int | None, payoff: str
+) -> int:
+    """The most runs a Shapley study makes (``runs`` x the coalitions, and agreements left
+    out, one replication needs at most), after checking its arguments before anything is
+    planned; StudyInputError (one line, naming the option) for ``runs`` outside 1 ..
+    MAX_RUNS, an unknown ``payoff``, ``permutations`` outside 1 .. MAX_PERMUTATIONS, more than
+    MAX_ORDERINGS orderings to draw or more than MAX_TASKS runs."""
+    check_runs(runs)
+    if payoff not in PAYOFFS:
+        raise StudyInputError(f"--payoff: '{payoff}' is unknown; use {', '.join(PAYOFFS)}")
+    if permutations is not None and permutations < 1:
+        raise StudyInputError(f"--permutations: must be at least 1, got {permutations}")
+    if permutations is not None and permutations > MAX_PERMUTATIONS:
+        raise StudyInputError(f"--permutations: at most {MAX_PERMUTATIONS:,}, got {permutations}")
+    n = len(nation_ids(scenario))
+    sampled = n > EXACT_MAX_PLAYERS or permutations is not None
+    m = (permutations or DEFAULT_PERMUTATIONS) if sampled else None
+    if m is not None and runs * m > MAX_ORDERINGS:
+        raise StudyInputError(
+            f"--permutations: {runs:,} replications x {m:,} orderings = {runs * m:,}"
+            f" orderings; at most {MAX_ORDERINGS:,} in one study; use fewer --permutations"
+            " or --runs"
+        )
+    extra = len(scenario.agreements) if agreements else 0
+    what = "coalitions" + (" and agreements left out" if extra else "")
+    check_tasks(runs, coalitions_bound(n, m) + extra, what)
+    return runs * (coalitions_bound(n, m) + extra)
 
 
 def _failures(records: Sequence[dict], labels: Sequence[str]) -> dict:
@@ -313,6 +351,7 @@ __all__ = [
     "GamePlan",
     "ShapleyResult",
     "VariantTask",
+    "check_game",
     "coalition_label",
     "game_summary",
     "payoffs",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import threading
@@ -28,6 +29,7 @@ from typing import Any, Protocol
 
 CLUSTER_HINT = 'the dask engine needs Dask: pip install "shieldwall[cluster]"'
 MAX_ERROR_CHARS = 300
+WORKERS_PER_CORE = 4
 
 
 class EngineError(Exception):
@@ -116,6 +118,27 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block and deliver it on the way out. A
+    KeyboardInterrupt raised while ``submit`` starts a worker process (between its start and
+    the pool recording it) would leave a half-started worker the pool cannot stop, which then
+    prints a traceback once the study has gone; deferred, it stops the study just after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[tuple[int, Any]] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(*caught[0])  # the study's handler, or Python's: raises KeyboardInterrupt
+        elif caught and previous != signal.SIG_IGN:
+            signal.raise_signal(signal.SIGINT)
+
+
 def _terminate(pool: ProcessPoolExecutor) -> None:
     """Stop a pool's workers now (running tasks are abandoned)."""
     terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
@@ -125,6 +148,22 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     for proc in list((pool._processes or {}).values()):
         proc.terminate()
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+def max_workers() -> int:
+    """The most worker processes a machine gets: four per core. Replications are CPU-bound,
+    so more only add memory (each worker holds the simulator) and switching."""
+    return WORKERS_PER_CORE * (os.cpu_count() or 1)
+
+
+def worker_count(workers: int | None, tasks: int | None = None) -> int:
+    """Processes to start for ``--workers`` (None: one per core), at most :func:`max_workers`
+    and at most ``tasks`` (when given, at least 1): the count the study reports.
+    EngineError for fewer than 1."""
+    if workers is not None and workers < 1:
+        raise EngineError(f"--workers: must be at least 1, got {workers}")
+    count = min(workers or os.cpu_count() or 1, max_workers())
+    return count if tasks is None else max(1, min(count, tasks))
 
 
 class LocalExecutor:
@@ -137,11 +176,13 @@ class LocalExecutor:
     name = "local"
 
     def __init__(
-        self, workers: int | None = None, retries: int = 1, preload: Sequence[str] = ()
+        self,
+        workers: int | None = None,
+        retries: int = 1,
+        preload: Sequence[str] = (),
+        tasks: int | None = None,
     ) -> None:
-        if workers is not None and workers < 1:
-            raise EngineError(f"--workers: must be at least 1, got {workers}")
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = worker_count(workers, tasks)
         self.retries = retries
         self.preload = list(preload)
 
@@ -154,8 +195,14 @@ class LocalExecutor:
     def _pool(self) -> ProcessPoolExecutor:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if self.preload and ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(self.preload)
+        if ctx.get_start_method() == "forkserver":
+            if self.preload:
+                ctx.set_forkserver_preload(self.preload)
+            # The fork server ignores Ctrl-C only once its preload is imported (a second or
+            # two); started with SIGINT ignored it never sees one, so an early Ctrl-C prints
+            # no traceback from the middle of its imports. Its workers inherit the same.
+            with _sigint_ignored():
+                multiprocessing.forkserver.ensure_running()
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_ignore_sigint)
 
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], on_done: OnDone) -> None:
@@ -168,7 +215,8 @@ class LocalExecutor:
                 while queue and len(running) < self.workers:
                     i = queue.popleft()
                     tries.start(i)
-                    running[pool.submit(fn, tasks[i])] = i
+                    with _sigint_deferred():  # submit may start a worker process
+                        running[pool.submit(fn, tasks[i])] = i
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                     done, _ = wait(running)  # a dead worker breaks every running task
@@ -217,13 +265,13 @@ class DaskExecutor:
         workers: int | None = None,
         retries: int = 1,
         preload: Sequence[str] = (),
+        tasks: int | None = None,
     ) -> None:
-        if workers is not None and workers < 1:
-            raise EngineError(f"--workers: must be at least 1, got {workers}")
+        workers = worker_count(workers, tasks)
         if importlib.util.find_spec("distributed") is None:
             raise EngineError(CLUSTER_HINT)
         self.address = address
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers
         self.retries = retries
         self.preload = list(preload)
         self.client = None
@@ -247,7 +295,7 @@ class DaskExecutor:
                     )
                 self.client = Client(self.cluster)
             else:
-                self.client = Client(self.address, timeout="10s")
+                self.client = _connect(Client, self.address)
                 self.workers = max(1, sum(self.client.nthreads().values()))
             if self.preload:  # as the local pool's fork server: imported before any task
                 self.client.run(_import_modules, self.preload)
@@ -294,6 +342,17 @@ class DaskExecutor:
             raise
 
 
+def _connect(client: Callable[..., Any], address: str) -> Any:
+    """A Dask ``client`` of the scheduler at ``address``; EngineError naming --address for an
+    address Dask cannot parse (no port, unknown scheme: a ValueError from Dask)."""
+    try:
+        return client(address, timeout="10s")
+    except ValueError:
+        raise EngineError(
+            f"--address: '{address}' is not a scheduler address; use tcp://HOST:PORT"
+        ) from None
+
+
 def _import_modules(names: Sequence[str]) -> None:
     """Import ``names`` in a Dask worker (run on every worker when a study starts)."""
     for name in names:
@@ -315,15 +374,18 @@ def make_executor(
     workers: int | None = None,
     address: str | None = None,
     preload: Sequence[str] = (),
+    tasks: int | None = None,
 ) -> Executor:
-    """The executor named ``engine`` (``local`` or ``dask``); EngineError names the fix."""
+    """The executor named ``engine`` (``local`` or ``dask``) with at most ``tasks`` workers
+    (the study's task count, when known: more would only start idle processes);
+    EngineError names the fix."""
     if engine not in ENGINES:
         raise EngineError(f"--engine: '{engine}' is unknown; use {' or '.join(ENGINES)}")
     if address is not None and engine != "dask":
         raise EngineError("--address: needs --engine dask")
     if engine == "dask":
-        return DaskExecutor(address, workers, preload=preload)
-    return LocalExecutor(workers, preload=preload)
+        return DaskExecutor(address, workers, preload=preload, tasks=tasks)
+    return LocalExecutor(workers, preload=preload, tasks=tasks)
 
 
 __all__ = [
@@ -336,5 +398,7 @@ __all__ = [
     "OnDone",
     "Outcome",
     "make_executor",
+    "max_workers",
     "one_line",
+    "worker_count",
 ]

@@ -23,13 +23,43 @@ from __future__ import annotations
 import numpy as np
 
 RUN_SEED_BITS = 63
+# A million replications take days on one machine (about a second each); a larger count is a
+# typo, and spawning its seeds alone would take minutes and gigabytes before any run starts.
+MAX_RUNS = 1_000_000
+
+
+class StudyInputError(ValueError):
+    """A study argument out of range (``--runs``, ``--seed``, ``--param``, ``--permutations``,
+    ...): the message is one line naming the option and what it accepts. A ValueError, so
+    callers of the study functions may catch either; the command line reports exactly these
+    (and the folder, engine and scenario errors) as user errors, never any ValueError."""
+
+
+def check_runs(runs: int, option: str = "--runs") -> int:
+    """``runs`` when it is a whole number 1 .. MAX_RUNS; StudyInputError otherwise."""
+    if isinstance(runs, bool) or not isinstance(runs, int | np.integer):
+        raise StudyInputError(f"{option}: must be a whole number, got {runs!r}")
+    if runs < 1:
+        raise StudyInputError(f"{option}: must be at least 1, got {runs}")
+    if runs > MAX_RUNS:
+        raise StudyInputError(f"{option}: at most {MAX_RUNS:,}, got {runs}")
+    return int(runs)
+
+
+def check_seed(seed: int, option: str = "--seed") -> int:
+    """``seed`` when it is a whole number >= 0 (any size: SeedSequence takes big ints);
+    StudyInputError otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise StudyInputError(f"{option}: must be a whole number >= 0, got {seed}")
+    return int(seed)
 
 
 def replication_children(base_seed: int, runs: int) -> list[np.random.SeedSequence]:
-    """The ``runs`` children of ``SeedSequence(base_seed)``; child ``i`` is replication ``i``."""
-    if runs < 0:
-        raise ValueError(f"runs must be >= 0, got {runs}")
-    return np.random.SeedSequence(int(base_seed)).spawn(runs)
+    """The ``runs`` children of ``SeedSequence(base_seed)``; child ``i`` is replication ``i``.
+    StudyInputError for a negative seed or more than MAX_RUNS children (runs 0 gives none)."""
+    if runs != 0:
+        check_runs(runs)
+    return np.random.SeedSequence(check_seed(base_seed)).spawn(runs)
 
 
 def run_seed(child: np.random.SeedSequence) -> int:
@@ -45,4 +75,13 @@ def replication_seeds(base_seed: int, runs: int) -> list[int]:
     return [run_seed(c) for c in replication_children(base_seed, runs)]
 
 
-__all__ = ["RUN_SEED_BITS", "replication_children", "replication_seeds", "run_seed"]
+__all__ = [
+    "MAX_RUNS",
+    "RUN_SEED_BITS",
+    "StudyInputError",
+    "check_runs",
+    "check_seed",
+    "replication_children",
+    "replication_seeds",
+    "run_seed",
+]

@@ -26,6 +26,9 @@ from math import factorial
 import numpy as np
 
 EXACT_MAX_PLAYERS = 8
+# Orderings per replication: the standard error falls as 1/sqrt(m), so 100,000 orderings
+# already give 0.3% of one ordering's spread; more is a typo, and each costs memory.
+MAX_PERMUTATIONS = 100_000
 
 
 def bit_count(masks: np.ndarray) -> np.ndarray:
@@ -60,8 +63,18 @@ def exact_shapley(v: np.ndarray) -> np.ndarray:
 
 
 def random_orderings(n: int, m: int, rng: np.random.Generator) -> np.ndarray:
-    """``m`` uniformly random orderings of ``n`` players, shape ``(m, n)``."""
+    """``m`` uniformly random orderings of ``n`` players, shape ``(m, n)``; ValueError for
+    ``m`` outside 0 .. MAX_PERMUTATIONS (checked before any is drawn)."""
+    if not 0 <= m <= MAX_PERMUTATIONS:
+        raise ValueError(f"orderings: at most {MAX_PERMUTATIONS:,} (and >= 0), got {m}")
     return np.array([rng.permutation(n) for _ in range(m)], dtype=np.int64).reshape(m, n)
+
+
+def coalitions_bound(n: int, m: int | None) -> int:
+    """The most coalitions one replication needs: all ``2**n`` when exact (``m`` None), else
+    at most ``m (n - 1) + 2`` (each ordering adds one prefix of each length 1 .. n-1; the
+    empty and grand coalitions are shared)."""
+    return 1 << n if m is None else min(1 << n, m * max(n - 1, 0) + 2)
 
 
 def ordering_masks(orderings: np.ndarray) -> list[int]:
@@ -115,7 +128,9 @@ def members(mask: int, n: int) -> list[int]:
 
 __all__ = [
     "EXACT_MAX_PLAYERS",
+    "MAX_PERMUTATIONS",
     "bit_count",
+    "coalitions_bound",
     "exact_shapley",
     "marginal_contributions",
     "mask_of",

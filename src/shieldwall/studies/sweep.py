@@ -37,7 +37,7 @@ from shieldwall.scenario import (
 from shieldwall.studies.executors import Executor
 from shieldwall.studies.folder import SWEEP, Setting
 from shieldwall.studies.montecarlo import Metrics
-from shieldwall.studies.seeds import replication_seeds
+from shieldwall.studies.seeds import StudyInputError, check_runs, check_seed, replication_seeds
 from shieldwall.studies.stats import mean_ci
 from shieldwall.studies.variants import (
     VALUE_HIT,
@@ -45,6 +45,7 @@ from shieldwall.studies.variants import (
     Progress,
     VariantFolder,
     VariantTask,
+    check_tasks,
     run_in_folder,
     run_variant_task,
     runs_setting,
@@ -69,29 +70,45 @@ class SweepResult:
     summary: dict
 
 
+class ParamError(StudyInputError):
+    """A ``--param`` the sweep cannot run: not PATH=START:STOP:STEP, a range that does not
+    reach STOP, a path the scenario lacks or a value it rejects (one line, naming the fix)."""
+
+
 def parse_param(text: str) -> tuple[str, list[float]]:
-    """``PATH=START:STOP:STEP`` as (path, values); ValueError names what is wrong."""
+    """``PATH=START:STOP:STEP`` as (path, values); ParamError names what is wrong."""
     path, eq, spec = text.partition("=")
     parts = spec.split(":")
     if not eq or not path.strip() or len(parts) != 3:
-        raise ValueError(f"--param: '{text}' is not PATH=START:STOP:STEP")
+        raise ParamError(f"--param: '{text}' is not PATH=START:STOP:STEP")
     try:
         start, stop, step = (float(p) for p in parts)
     except ValueError:
-        raise ValueError(f"--param: '{spec}': START, STOP and STEP must be numbers") from None
+        raise ParamError(f"--param: '{spec}': START, STOP and STEP must be numbers") from None
     return path.strip(), sweep_values(start, stop, step)
 
 
 def sweep_values(start: float, stop: float, step: float) -> list[float]:
-    """``start, start + step, ...`` up to ``stop`` inclusive (within 1e-9 of a step)."""
+    """``start, start + step, ...`` up to and including ``stop``, which must be ``start +
+    k * step`` for a whole ``k`` (within 1e-9 of a step, so float steps such as 0.1 reach it);
+    ParamError otherwise, naming the nearest ranges that do."""
     if not all(map(math.isfinite, (start, stop, step))):
-        raise ValueError("--param: START, STOP and STEP must be finite")
+        raise ParamError("--param: START, STOP and STEP must be finite")
     if step == 0 or (stop - start) * step < 0:
-        raise ValueError(f"--param: STEP {step:g} does not lead from {start:g} to {stop:g}")
-    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        raise ParamError(f"--param: STEP {step:g} does not lead from {start:g} to {stop:g}")
+    steps = (stop - start) / step
+    count = math.floor(steps + 1e-9) + 1 if math.isfinite(steps) else math.inf
     if count > MAX_POINTS:
-        raise ValueError(f"--param: {count} points; at most {MAX_POINTS} (use a larger STEP)")
-    return [round(start + k * step, 12) for k in range(count)]
+        shown = f"{count:,}" if math.isfinite(count) else "too many"
+        raise ParamError(f"--param: {shown} points; at most {MAX_POINTS} (use a larger STEP)")
+    whole = round(steps)
+    if abs(steps - whole) > 1e-9:
+        below, above = (round(start + k * step, 12) for k in (math.floor(steps), math.ceil(steps)))
+        raise ParamError(
+            f"--param: STOP {stop:g} is not START + k*STEP ({start:g}:{stop:g}:{step:g}); use"
+            f" {start:g}:{below:g}:{step:g} or {start:g}:{above:g}:{step:g}"
+        )
+    return [round(start + k * step, 12) for k in range(whole + 1)]
 
 
 def _walk(data: Any, parts: list[str], path: str) -> tuple[Any, str | int]:
@@ -102,26 +119,40 @@ def _walk(data: Any, parts: list[str], path: str) -> tuple[Any, str | int]:
         key: str | int = part
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ValueError(f"--param {path}: {here} is a list of {len(node)}; '{part}'"
+                raise ParamError(f"--param {path}: {here} is a list of {len(node)}; '{part}'"
                                  f" is not an index 0..{len(node) - 1}")  # fmt: skip
             key = int(part)
         elif not isinstance(node, dict) or part not in node:
             known = ", ".join(sorted(node)) if isinstance(node, dict) else "none: not a mapping"
-            raise ValueError(f"--param {path}: {here} has no field '{part}' (fields: {known})")
+            raise ParamError(f"--param {path}: {here} has no field '{part}' (fields: {known})")
         if depth == len(parts) - 1:
             return node, key
         node = node[key]
-    raise ValueError(f"--param: '{path}' is empty")
+    raise ParamError(f"--param: '{path}' is empty")
 
 
 def _number(current: Any, value: float, path: str) -> float | int:
-    """``value`` typed like the field: an int for a whole-number field; ValueError for a field
+    """``value`` typed like the field: an int for a whole-number field; ParamError for a field
     that is not a number (null fields take the value and leave the check to validation)."""
     if isinstance(current, bool) or not isinstance(current, int | float | None):
-        raise ValueError(f"--param {path}: not a numeric field (it holds {current!r})")
+        raise ParamError(f"--param {path}: not a numeric field ({_holds(current, path)})")
     if isinstance(current, int) and float(value).is_integer():
         return int(value)
     return value
+
+
+def _holds(current: Any, path: str) -> str:
+    """What a non-numeric field holds, in a few words (never a whole list or mapping)."""
+    if isinstance(current, list):
+        return (
+            f"it holds a list of {len(current)} items; give an index and a field,"
+            f" e.g. {path}.0.<field>"
+        )
+    if isinstance(current, dict):
+        names = ", ".join(sorted(current)[:8]) + (", ..." if len(current) > 8 else "")
+        return f"it holds the fields {names}; give one, e.g. {path}.<field>"
+    text = repr(current)
+    return f"it holds {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def set_param(scenario: Scenario, path: str, value: float) -> Scenario:
@@ -135,7 +166,7 @@ def set_param(scenario: Scenario, path: str, value: float) -> Scenario:
         return load_scenario(data)
     except ScenarioError as exc:
         problem = exc.problems[0].removeprefix("<dict>: ")
-        raise ValueError(f"--param {path}={value:g}: {problem}") from None
+        raise ParamError(f"--param {path}={value:g}: {problem}") from None
 
 
 def point_stats(table: pa.Table, points: int) -> list[dict]:
@@ -193,10 +224,10 @@ def sweep_study(
     variant is built and validated before the folder is made. A resumed sweep must have the
     same scenario, base seed, ``--param`` and ``runs``. ``fn`` runs one task (tests pass a
     stand-in)."""
-    if runs < 1:
-        raise ValueError(f"--runs: must be at least 1, got {runs}")
+    check_runs(runs)
+    check_tasks(runs, len(values), "points")
     scenarios = [set_param(scenario, path, x) for x in values]
-    base = scenario.seed if base_seed is None else int(base_seed)
+    base = scenario.seed if base_seed is None else check_seed(base_seed)
     seeds, points = replication_seeds(base, runs), [float(x) for x in values]
     labels = [f"{path}={x:g}" for x in values]
     meta = {
@@ -215,15 +246,17 @@ def sweep_study(
                            labels, points)  # fmt: skip
     tasks = variant_tasks(scenarios, seeds)
     records = run_in_folder(folder, executor, tasks, resume, force, progress, fn)
-    return _finish(folder, records)
+    return _finish(folder, records, executor.workers)
 
 
-def _finish(folder: VariantFolder, records: list[dict]) -> SweepResult:
-    """Write a finished sweep's ``sweep.parquet``, ``sweep.json`` and ``sweep.png``."""
+def _finish(folder: VariantFolder, records: list[dict], workers: int) -> SweepResult:
+    """Write a finished sweep's ``sweep.parquet``, ``sweep.json`` and ``sweep.png``
+    (``workers``: the engine's, a Dask scheduler's once connected)."""
     out, labels = folder.out, folder.labels
     table = variants_table(records, labels, folder.values)
     failed = [r for r in records if r["status"] != "ok"]
     summary = folder.meta | {
+        "workers": workers,
         "status": "complete",
         "tasks": len(records),
         "failed": len(failed),
@@ -241,6 +274,7 @@ def _finish(folder: VariantFolder, records: list[dict]) -> SweepResult:
 
 __all__ = [
     "LEAKED",
+    "ParamError",
     "SWEEP_METRICS",
     "SweepResult",
     "param_text",

@@ -13,6 +13,7 @@ study keeps what it finished and ``resume=True`` completes it to the same table.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,13 +29,18 @@ from shieldwall.studies.folder import (
     Journal,
     Layout,
     Setting,
+    check_new,
     new_study,
     reopen_study,
     resume_records,
 )
 from shieldwall.studies.montecarlo import Metrics, study_metrics
+from shieldwall.studies.seeds import MAX_RUNS, StudyInputError
 from shieldwall.studies.stats import metric_columns
 
+# the most (variant, replication) runs in one study, as for the replications of a Monte Carlo
+# study: each is a task object, a journal line and a table row, all made before it runs
+MAX_TASKS = MAX_RUNS
 VALUE_HIT = "assets.value_hit"
 DEFENDED = "assets.value_defended"
 VALUE_HITS = "assets.value_hits"
@@ -69,6 +75,16 @@ def run_variant_task(task: VariantTask) -> Metrics:
     return variant_metrics(summarize(simulate(task.scenario, task.seed)))
 
 
+def check_tasks(runs: int, variants: int, what: str) -> None:
+    """StudyInputError when ``runs`` replications of ``variants`` ``what`` (points,
+    coalitions: an upper bound will do) make more than MAX_TASKS runs."""
+    if runs * variants > MAX_TASKS:
+        raise StudyInputError(
+            f"--runs: {runs:,} replications x {variants:,} {what} = {runs * variants:,} runs;"
+            f" at most {MAX_TASKS:,} in one study; use fewer --runs"
+        )
+
+
 def variant_tasks(
     scenarios: Sequence[Scenario], seeds: Sequence[int], pairs: Sequence[tuple[int, int]] = ()
 ) -> list[VariantTask]:
@@ -84,8 +100,10 @@ def run_variants(
     progress: Progress | None = None,
     fn: Callable[[VariantTask], Metrics] = run_variant_task,
     on_record: Callable[[dict], None] | None = None,
+    enter: bool = True,
 ) -> list[dict]:
-    """Run ``tasks`` on ``executor`` (entered here); one record per task, in task order:
+    """Run ``tasks`` on ``executor`` (entered here, unless ``enter`` is False: the caller
+    entered it); one record per task, in task order:
     ``variant``, ``replication``, ``seed``, ``status`` (ok / failed), ``error``, ``metrics``.
     ``on_record(record)`` is called as each task finishes (a folder journals it there), then
     ``progress(finished, total, record)``, which is also called once before any task runs."""
@@ -106,11 +124,22 @@ def run_variants(
         if progress is not None:
             progress(sum(r is not None for r in records), len(tasks), rec)
 
-    with executor:
-        if progress is not None:
-            progress(0, len(tasks), None)
-        executor.map(fn, list(tasks), on_done)
+    with executor if enter else nullcontext():
+        _map_tasks(executor, tasks, progress, fn, on_done)
     return [r for r in records if r is not None]
+
+
+def _map_tasks(
+    executor: Executor,
+    tasks: Sequence[VariantTask],
+    progress: Progress | None,
+    fn: Callable[[VariantTask], Metrics],
+    on_done: Callable[[Outcome], None],
+) -> None:
+    """Map ``fn`` over ``tasks`` on an ``executor`` already entered (progress first)."""
+    if progress is not None:
+        progress(0, len(tasks), None)
+    executor.map(fn, list(tasks), on_done)
 
 
 def runs_setting(runs: int) -> Setting:
@@ -135,21 +164,27 @@ class VariantFolder:
     values: list[float] | None = None
 
 
-def _open_folder(
-    f: VariantFolder, keys: set[tuple[int, int]], resume: bool, force: bool
-) -> dict[tuple[int, int], dict]:
-    """Create the folder (or reopen it, after checking it holds the same study) and return
-    its journaled records of the runs ``keys`` (none for a new study), by (variant,
-    replication)."""
-    meta = f.meta | {"status": "running"}
+def _check_folder(f: VariantFolder, keys: set[tuple[int, int]], resume: bool,
+                  force: bool) -> dict[tuple[int, int], dict]:  # fmt: skip
+    """Check the folder, writing nothing: a new study's must be empty (unless ``force``); a
+    resumed one must hold the same study. Returns its journaled records of the runs ``keys``
+    (none for a new study), by (variant, replication)."""
     if not resume:
-        new_study(f.out, f.scenario_yaml, meta, force, f.layout)
+        check_new(f.out, force)
         return {}
     found = resume_records(f.out, f.scenario_yaml, f.meta["base_seed"], f.seeds, f.layout,
                            f.settings)  # fmt: skip
-    rows = {key: r for r in found if (key := (r["variant"], r["replication"])) in keys}
-    reopen_study(f.out, list(rows.values()), meta, f.layout)
-    return rows
+    return {key: r for r in found if (key := (r["variant"], r["replication"])) in keys}
+
+
+def _open_folder(f: VariantFolder, rows: dict[tuple[int, int], dict], resume: bool,
+                 force: bool, meta: dict) -> None:  # fmt: skip
+    """Create the checked folder (clearing a previous study's files with ``force``) or reopen
+    it with its ``rows``, marked INCOMPLETE, with ``meta`` (status ``running``)."""
+    if resume:
+        reopen_study(f.out, list(rows.values()), meta, f.layout)
+    else:
+        new_study(f.out, f.scenario_yaml, meta, force, f.layout)
 
 
 def run_in_folder(
@@ -163,15 +198,37 @@ def run_in_folder(
 ) -> list[dict]:
     """Run (or with ``resume`` continue) ``tasks`` into ``folder``, laid out as a study folder
     (:mod:`shieldwall.studies.folder`): a new folder is refused when not empty, unless
-    ``force``; a resumed one must hold the same scenario, base seed and settings. Each
-    finished task is journaled at once; on resume the tasks the journal holds as ok are not
-    run again (failed ones are). Returns the records of every task, in task order. On any
-    exception (Ctrl-C included) the finished runs go to the folder's table and its JSON says
-    ``interrupted`` before it propagates (the folder stays INCOMPLETE); the caller writes the
-    outputs of a finished study."""
+    ``force``; a resumed one must hold the same scenario, base seed and settings. The folder
+    is checked, then ``executor`` entered, and only then written (an engine that cannot start
+    leaves it as it was). Each finished task is journaled at once; on resume the tasks the
+    journal holds as ok are not run again (failed ones are). Returns the records of every
+    task, in task order. On any exception (Ctrl-C included) the finished runs go to the
+    folder's table and its JSON says ``interrupted`` before it propagates (the folder stays
+    INCOMPLETE); the caller writes the outputs of a finished study."""
     f, order = folder, {(t.variant, t.replication): k for k, t in enumerate(tasks)}
-    rows = _open_folder(f, set(order), resume, force)
+    rows = _check_folder(f, set(order), resume, force)
     todo = [t for t in tasks if rows.get((t.variant, t.replication), {}).get("status") != "ok"]
+    # the engine starts before anything is written: one that cannot start (a bad --address)
+    # leaves the folder as it was, a previous study's outputs included
+    with executor if todo else nullcontext():
+        meta = f.meta | {"workers": executor.workers}  # a Dask scheduler's, once connected
+        _open_folder(f, rows, resume, force, meta | {"status": "running"})
+        return _run_journaled(f, meta, executor, tasks, todo, rows, order, progress, fn)
+
+
+def _run_journaled(
+    f: VariantFolder,
+    meta: dict,
+    executor: Executor,
+    tasks: Sequence[VariantTask],
+    todo: list[VariantTask],
+    rows: dict[tuple[int, int], dict],
+    order: dict[tuple[int, int], int],
+    progress: Progress | None,
+    fn: Callable[[VariantTask], Metrics],
+) -> list[dict]:
+    """Run ``todo`` on the entered ``executor``, journaling each finished task into ``rows``
+    and the folder; on any exception write the table and ``meta`` marked ``interrupted``."""
     journal, kept = Journal(f.out / JOURNAL), len(tasks) - len(todo)
 
     def on_record(rec: dict) -> None:
@@ -184,11 +241,11 @@ def run_in_folder(
 
     try:
         if todo:
-            run_variants(executor, todo, counted, fn, on_record)
+            run_variants(executor, todo, counted, fn, on_record, enter=False)
     except BaseException:
         write_parquet(f.out / f.layout.table, variants_table(list(rows.values()), f.labels,
                                                              f.values))  # fmt: skip
-        write_json(f.out / f.layout.meta, f.meta | {"status": "interrupted"})
+        write_json(f.out / f.layout.meta, meta | {"status": "interrupted"})
         raise
     finally:
         journal.close()
@@ -225,10 +282,12 @@ def variants_table(
 
 __all__ = [
     "DEFENDED",
+    "MAX_TASKS",
     "VALUE_HITS",
     "VALUE_HIT",
     "VariantFolder",
     "VariantTask",
+    "check_tasks",
     "run_in_folder",
     "run_variant_task",
     "run_variants",
