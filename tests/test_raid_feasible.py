@@ -57,3 +57,18 @@ def test_the_error_names_the_salvo_at_fault():
     data["raid"]["salvos"].append(short)
     with pytest.raises(TargetingError, match=r"^raid.salvos.3.aim.0: .*'nevatim'"):
         simulate(type(sc).model_validate(data), 0)
+
+
+def test_validate_and_run_refuse_an_unflyable_raid_before_writing(tmp_path):
+    from typer.testing import CliRunner
+
+    from shieldwall.cli import app
+    from shieldwall.scenario import scenario_to_yaml
+
+    path = tmp_path / "near.yaml"
+    path.write_text(scenario_to_yaml(_tutorial(launch=NEAR | {"radius_km": 0.0})), "utf-8")
+    for args in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "o")]):
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 2, res.output
+        assert f"error: {path}: raid.salvos.2.aim.0: shots from the launch area" in res.output
+    assert not (tmp_path / "o").exists()

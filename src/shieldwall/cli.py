@@ -73,10 +73,18 @@ def _say(text: object) -> None:
 
 
 def _load(source: str):
+    """The scenario ``source``, or a one-line error per problem: its fields, and ballistic
+    shots its raid could draw that the missile type cannot fly (the same for every seed)."""
+    from shieldwall.threats.feasible import raid_problems
+
     try:
-        return load_scenario(source)
+        sc = load_scenario(source)
     except ScenarioError as exc:
         _fail(exc.problems)
+    problems = raid_problems(sc)
+    if problems:
+        _fail([f"{source}: {p}" for p in problems])
+    return sc
 
 
 class _LazyProgress:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from shieldwall.cli import (
     EXIT_INTERRUPTED,
@@ -31,7 +31,7 @@ from shieldwall.cli import (
     err_console,
     out_console,
 )
-from shieldwall.io.runfolder import RunFolderError, default_run_dir
+from shieldwall.io.runfolder import RunFolderError, check_source_outside, default_run_dir
 
 if TYPE_CHECKING:
     from shieldwall.studies.folder import Layout
@@ -59,7 +59,7 @@ def _checked(check: Callable[..., T], *args: object) -> T:
     try:
         return check(*args)
     except StudyInputError as exc:
-        _fail([escape(str(exc))])
+        _fail([str(exc)])
         raise  # unreachable: _fail exits
 
 
@@ -75,13 +75,24 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return (RunFolderError, EngineError, StudyInputError, ScenarioError)
 
 
+def _outside(source: str, out: Path | None, resume: bool) -> None:
+    """Refuse an ``--out`` whose writing would overwrite the scenario file ``source`` itself
+    (a resume only reads the folder's copy); one line, exit 2."""
+    if out is None or resume:
+        return
+    try:
+        check_source_outside(source, out)
+    except RunFolderError as exc:
+        _fail([str(exc)])
+
+
 def _user_error_lines(exc: Exception) -> list[str]:
     """The one-line error(s) of a user error or a ScenarioError (a study variant the scenario
-    loader rejects), escaped: 'shieldwall[cluster]' is not rich markup."""
+    loader rejects), as plain text (``_fail`` prints them without markup)."""
     from shieldwall.scenario import ScenarioError
 
     problems = exc.problems if isinstance(exc, ScenarioError) else [str(exc)]
-    return [escape(line) for line in problems]
+    return [str(line) for line in problems]
 
 
 class _StudyProgress:
@@ -140,9 +151,9 @@ def _study_seed(
     try:
         stored = stored_meta(out, layout).get("base_seed", default)
     except StudyFolderError as exc:
-        _fail([escape(str(exc))])
+        _fail([str(exc)])
     if isinstance(stored, bool) or not isinstance(stored, int) or stored < 0:
-        _fail([escape(f"{out}: {layout.meta} holds no usable base_seed ({stored!r}); give"
+        _fail([(f"{out}: {layout.meta} holds no usable base_seed ({stored!r}); give"
                       " the study's --seed, or choose another --out")])  # fmt: skip
     return stored
 
@@ -173,6 +184,7 @@ def study(
     from shieldwall.studies.seeds import check_runs, check_seed
 
     sc = _load(scenario)
+    _outside(scenario, out, resume)
     _checked(check_runs, runs)
     if seed is not None:
         _checked(check_seed, seed)
@@ -196,6 +208,7 @@ def study(
             f"interrupted: {progress.finished} of {runs} replications kept in {folder};"
             f" continue with --resume --out {folder}",
             soft_wrap=True,
+            markup=False,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
@@ -221,6 +234,7 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
             f"{ran} replications run in {wall:,.1f} s{rate} on {summary['workers']}"
             f" {summary['engine']} workers; study folder: {folder}",
             soft_wrap=True,
+            markup=False,
         )
     if summary["failed"]:
         for index, error in list(summary["errors"].items())[:5]:
@@ -228,11 +242,14 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
                 f"replication {index} failed (after a retry): {error}",
                 highlight=False,
                 soft_wrap=True,
+                markup=False,
             )
         err_console.print(
-            f"[bold red]{summary['failed']} of {summary['runs']} replications failed[/];"
-            f" their rows in {folder / 'study.parquet'} say why;"
-            f" --resume --out {folder} retries them",
+            Text.assemble(
+                (f"{summary['failed']} of {summary['runs']} replications failed", "bold red"),
+                f"; their rows in {folder / 'study.parquet'} say why;"
+                f" --resume --out {folder} retries them",
+            ),
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_STUDY_FAILURES)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from shieldwall.cli import EXIT_INTERRUPTED, _fail, _load, app, err_console, out_console
 from shieldwall.cli_studies import (
@@ -26,6 +26,7 @@ from shieldwall.cli_studies import (
     ReuseOption,
     WorkersOption,
     _checked,
+    _outside,
     _study_seed,
     _StudyProgress,
     _user_error_lines,
@@ -91,7 +92,8 @@ def _run_variant_study(start, progress_enabled: bool, folder: Path | None, table
             else f"kept in {folder / table} (the folder stays marked INCOMPLETE); continue with"
             f" the same command and --resume --out {folder}"
         )
-        err_console.print(f"interrupted: {progress.finished} runs finished, {kept}", soft_wrap=True)
+        err_console.print(f"interrupted: {progress.finished} runs finished, {kept}", soft_wrap=True,
+                          markup=False)  # fmt: skip
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.stop()
@@ -104,11 +106,13 @@ def _variant_failures(summary: dict, folder: Path, table: str) -> None:
         return
     for name, error in list(summary["errors"].items())[:5]:
         err_console.print(f"{name} failed (after a retry): {error}", highlight=False,
-                          soft_wrap=True)  # fmt: skip
+                          soft_wrap=True, markup=False)  # fmt: skip
     err_console.print(
-        f"[bold red]{summary['failed']} of {summary['tasks']} runs failed[/]; their rows in"
-        f" {folder / table} say why; the same command with --resume --out {folder} retries"
-        " them",
+        Text.assemble(
+            (f"{summary['failed']} of {summary['tasks']} runs failed", "bold red"),
+            f"; their rows in {folder / table} say why; the same command with --resume --out"
+            f" {folder} retries them",
+        ),
         soft_wrap=True,
     )
     raise typer.Exit(EXIT_STUDY_FAILURES)
@@ -131,7 +135,7 @@ def _variant_report(
         for table in tables(summary):
             out_console.print(table)
         files = ", ".join((*layout.extra, layout.meta, layout.table))
-        out_console.print(f"folder: {folder} ({files})", soft_wrap=True)
+        out_console.print(f"folder: {folder} ({files})", soft_wrap=True, markup=False)
     _variant_failures(summary, folder, layout.table)
 
 
@@ -177,6 +181,7 @@ def shapley(
     sc = _load(scenario)
     _check_runs_seed(runs, seed)
     tasks = _checked(check_game, sc, runs, agreements, permutations, payoff)
+    _outside(scenario, out, resume)
     folder, base = _variant_folder(sc, SHAPLEY, seed, out, resume, force)
 
     def start(progress):
@@ -222,6 +227,7 @@ def sweep(
     _check_runs_seed(runs, seed)
     path, values = _checked(parse_param, param)  # sweep_study checks every point, then folder
     _checked(check_tasks, runs, len(values), "points")
+    _outside(scenario, out, resume)
     folder, base = _variant_folder(sc, SWEEP, seed, out, resume, force)
 
     def start(progress):
@@ -290,7 +296,7 @@ def compare(
         out_console.print(compare_footer(summary), soft_wrap=True, highlight=False)
     for name, error in list(summary["errors"].items())[:5]:
         err_console.print(f"{name} failed (after a retry): {error}", highlight=False,
-                          soft_wrap=True)  # fmt: skip
+                          soft_wrap=True, markup=False)  # fmt: skip
     if summary["failed"]:
         err_console.print(
             f"[bold red]{summary['failed']} of {2 * runs} runs failed[/]; the statistics use"
@@ -309,4 +315,4 @@ def _check_removal(sc: Scenario, removal: Removal) -> None:
     try:
         variant_scenario(sc, removal)
     except ValueError as exc:
-        _fail([escape(str(exc))])
+        _fail([str(exc)])

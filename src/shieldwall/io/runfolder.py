@@ -31,9 +31,12 @@ PICTURES_DIR = "pictures"
 REPORT = "report.html"
 # every file a study folder of any kind holds (shieldwall.studies.folder.LAYOUTS; io cannot
 # import studies, so a test checks the two lists agree)
-STUDY_FILES = ("replications.jsonl", "study.parquet", "study.json", "coalitions.parquet",
-               "shapley.json", "shapley.png", "sweep.parquet", "sweep.json",
-               "sweep.png")  # fmt: skip
+STUDY_FILES = ("replications.jsonl", "scenario.sha256", "study.parquet", "study.json",
+               "coalitions.parquet", "shapley.json", "shapley.png", "sweep.parquet",
+               "sweep.json", "sweep.png")  # fmt: skip
+# every file shieldwall writes into a run or study folder: ``--force`` deletes these and nothing
+# else (with ``pictures/*.parquet``)
+WRITTEN = (*RUN_FILES, *STUDY_FILES, "report.html")
 
 
 class RunFolderError(Exception):
@@ -71,21 +74,24 @@ def open_run_dir(path: Path, force: bool = False) -> Path:
 
 
 def clear_shieldwall_files(path: Path) -> None:
-    """Delete the files a run or study of any kind writes in folder ``path`` (their temporary
-    names too), ``pictures/*.parquet`` (and ``pictures`` if then empty) and ``report.html``;
-    nothing else (a user's notes stay)."""
-    for name in (*RUN_FILES, *STUDY_FILES, REPORT):
-        (path / name).unlink(missing_ok=True)
-        (path / f".{name}.tmp").unlink(missing_ok=True)
+    """Delete the files a run or study of any kind writes in folder ``path`` (:data:`WRITTEN`,
+    their temporary names too), ``pictures/*.parquet`` (and ``pictures`` if then empty);
+    nothing else: a user's own files stay, even one (a folder, say) with such a name.
+    RunFolderError naming the file when one cannot be deleted."""
     pictures = path / PICTURES_DIR
+    doomed = [path / n for name in WRITTEN for n in (name, f".{name}.tmp")]
     if pictures.is_dir() and not pictures.is_symlink():
-        for pic in pictures.glob("*.parquet"):
-            if pic.is_file() or pic.is_symlink():
-                pic.unlink()
-        for tmp in pictures.glob(".*.parquet.tmp"):
-            tmp.unlink()
-        if not any(pictures.iterdir()):
+        doomed += [*pictures.glob("*.parquet"), *pictures.glob(".*.parquet.tmp")]
+    try:
+        for item in doomed:
+            if item.is_file() or item.is_symlink():
+                item.unlink()
+        if pictures.is_dir() and not pictures.is_symlink() and not any(pictures.iterdir()):
             pictures.rmdir()
+    except OSError as exc:
+        raise RunFolderError(
+            f"{path}: cannot clear the previous files ({exc.strerror}: {exc.filename})"
+        ) from None
 
 
 def check_source_outside(source: object, out: Path) -> None:
@@ -97,8 +103,7 @@ def check_source_outside(source: object, out: Path) -> None:
     src = Path(os.fsdecode(source))
     if not src.is_file():
         return
-    names = (*RUN_FILES, *STUDY_FILES, REPORT)
-    targets = [Path(out) / n for n in names]
+    targets = [Path(out) / n for n in WRITTEN]
     if src.parent.name == PICTURES_DIR:
         targets += [Path(out) / PICTURES_DIR / src.name]
     for target in targets:

@@ -19,8 +19,9 @@ A study folder (``shieldwall study``, ``shapley`` or ``sweep``: see :data:`LAYOU
 - ``INCOMPLETE`` while replications are missing (the run-folder convention of
   :mod:`shieldwall.io.runfolder`, whose helpers this module reuses).
 
-``--force`` clears every file shieldwall writes into a run or study folder (:data:`WRITTEN`)
-and nothing else, so a new study never sits beside an old run's report.
+``--force`` clears every file shieldwall writes into a run or study folder
+(:data:`~shieldwall.io.runfolder.WRITTEN`) and nothing else, so a new study never sits beside
+an old run's report.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pathlib import Path
 from shieldwall.io.runfolder import (
     MARKER,
     RunFolderError,
+    clear_shieldwall_files,
     open_run_dir,
     write_json,
     write_text,
@@ -43,10 +45,6 @@ from shieldwall.studies.journal import JOURNAL, Journal, damage_note, read_journ
 
 SCENARIO = "scenario.yaml"
 DIGEST = "scenario.sha256"
-# what ``shieldwall run`` and ``shieldwall report`` write (shieldwall.api.run,
-# shieldwall.io.sharingfiles, shieldwall.io.report); PICTURES holds one <nation>.parquet each
-RUN_FILES = (SCENARIO, "summary.json", "events.parquet", "pictures.parquet", "truth.parquet",
-             "audit.parquet", "map.png", "report.html", MARKER)  # fmt: skip
 PICTURES = "pictures"
 log = logging.getLogger(__name__)
 
@@ -82,8 +80,6 @@ SWEEP = Layout("sweep", "sweep", "sweep.parquet", "sweep.json", ("sweep.png",),
 LAYOUTS = (STUDY, SHAPLEY, SWEEP)
 TABLE = STUDY.table
 META = STUDY.meta
-# every file shieldwall writes into a folder; ``--force`` deletes these and nothing else
-WRITTEN = tuple(sorted({*RUN_FILES, *(name for kind in LAYOUTS for name in kind.files)}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,23 +113,12 @@ def check_new(path: Path, force: bool) -> None:
 
 
 def clear_written(path: Path) -> None:
-    """Delete every file shieldwall writes into a run or study folder (:data:`WRITTEN`, the
-    per-nation pictures, their half-written temporaries), and nothing else: a user's own
-    files stay, and so does ``pictures/`` when it holds any."""
-    pictures = path / PICTURES
-    doomed = [path / n for name in WRITTEN for n in (name, f".{name}.tmp")]
-    if pictures.is_dir() and not pictures.is_symlink():
-        doomed += [*pictures.glob("*.parquet"), *pictures.glob(".*.parquet.tmp")]
+    """Delete every file shieldwall writes into a run or study folder, and nothing else
+    (:func:`~shieldwall.io.runfolder.clear_shieldwall_files`, one list for both)."""
     try:
-        for item in doomed:
-            if item.is_file() or item.is_symlink():
-                item.unlink()
-        if pictures.is_dir() and not pictures.is_symlink() and not any(pictures.iterdir()):
-            pictures.rmdir()
-    except OSError as exc:
-        raise StudyFolderError(
-            f"{path}: cannot clear the previous files ({exc.strerror}: {exc.filename})"
-        ) from None
+        clear_shieldwall_files(path)
+    except RunFolderError as exc:
+        raise StudyFolderError(str(exc)) from None
 
 
 def new_study(
@@ -143,8 +128,8 @@ def new_study(
     which clears whatever shieldwall wrote there before, a run or a study of any kind, and
     nothing else)."""
     check_new(path, force)
-    open_run_dir(path, force=force)
     clear_written(path)
+    open_run_dir(path, force=force)
     mark_incomplete(path)
     write_text(path / SCENARIO, scenario_yaml)
     write_text(path / DIGEST, f"{sha256_text(scenario_yaml)}  {SCENARIO}\n")
@@ -330,13 +315,11 @@ __all__ = [
     "JOURNAL",
     "LAYOUTS",
     "META",
-    "RUN_FILES",
     "SCENARIO",
     "SHAPLEY",
     "STUDY",
     "SWEEP",
     "TABLE",
-    "WRITTEN",
     "Journal",
     "Layout",
     "Setting",
