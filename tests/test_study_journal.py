@@ -20,7 +20,6 @@ import pytest
 from typer.testing import CliRunner
 
 from shieldwall.api import run
-from shieldwall.cli import app
 from shieldwall.io.report import write_report
 from shieldwall.rng import stream
 from shieldwall.scenario import load_scenario
@@ -28,6 +27,7 @@ from shieldwall.studies import run_study
 from shieldwall.studies.executors import Outcome
 from shieldwall.studies.folder import DIGEST, JOURNAL, LAYOUTS, StudyFolderError, sha256_text
 from shieldwall.studies.journal import scan_journal, well_formed
+from test_study import _cli, _one_line_error
 
 runner = CliRunner()
 STUDY_FILES = {"replications.jsonl", "scenario.yaml", DIGEST, "study.json", "study.parquet"}
@@ -64,17 +64,6 @@ def tutorial():
 
 def study(scenario, runs: int, out: Path, **kw):
     return run_study(scenario, runs, out, Serial(), replicate_fn=fake, **kw)
-
-
-def _cli(*args: str):
-    return runner.invoke(app, ["study", *args], catch_exceptions=False)
-
-
-def _one_line_error(result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
-    return lines[0]
 
 
 # --- 1. scenario.yaml edited in the folder --------------------------------------------------

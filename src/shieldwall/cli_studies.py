@@ -237,22 +237,22 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
             markup=False,
         )
     if summary["failed"]:
-        for index, error in list(summary["errors"].items())[:5]:
-            err_console.print(
-                f"replication {index} failed (after a retry): {error}",
-                highlight=False,
-                soft_wrap=True,
-                markup=False,
-            )
-        err_console.print(
-            Text.assemble(
-                (f"{summary['failed']} of {summary['runs']} replications failed", "bold red"),
-                f"; their rows in {folder / 'study.parquet'} say why;"
-                f" --resume --out {folder} retries them",
-            ),
-            soft_wrap=True,
+        _failures(
+            {f"replication {k}": e for k, e in summary["errors"].items()},
+            f"{summary['failed']} of {summary['runs']} replications failed",
+            f"; their rows in {folder / 'study.parquet'} say why; --resume --out {folder} retries"
+            " them",
         )
-        raise typer.Exit(EXIT_STUDY_FAILURES)
+
+
+def _failures(errors: dict[str, str], headline: str, rest: str) -> None:
+    """Name up to five failed runs (``errors``: what -> why, after a retry each), then the
+    ``headline`` (bold) and ``rest`` of the count line; exit 1. User text prints as typed."""
+    for name, error in list(errors.items())[:5]:
+        err_console.print(f"{name} failed (after a retry): {error}", highlight=False,
+                          soft_wrap=True, markup=False)  # fmt: skip
+    err_console.print(Text.assemble((headline, "bold red"), rest), soft_wrap=True)
+    raise typer.Exit(EXIT_STUDY_FAILURES)
 
 
 # the variant studies (shapley, sweep, compare) register themselves on ``app``

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.text import Text
 
 from shieldwall.cli import EXIT_INTERRUPTED, _fail, _load, app, err_console, out_console
 from shieldwall.cli_studies import (
@@ -26,6 +25,7 @@ from shieldwall.cli_studies import (
     ReuseOption,
     WorkersOption,
     _checked,
+    _failures,
     _outside,
     _study_seed,
     _StudyProgress,
@@ -104,18 +104,12 @@ def _variant_failures(summary: dict, folder: Path, table: str) -> None:
     """Name the failed tasks (after a retry each) and exit 1 when there are any."""
     if not summary["failed"]:
         return
-    for name, error in list(summary["errors"].items())[:5]:
-        err_console.print(f"{name} failed (after a retry): {error}", highlight=False,
-                          soft_wrap=True, markup=False)  # fmt: skip
-    err_console.print(
-        Text.assemble(
-            (f"{summary['failed']} of {summary['tasks']} runs failed", "bold red"),
-            f"; their rows in {folder / table} say why; the same command with --resume --out"
-            f" {folder} retries them",
-        ),
-        soft_wrap=True,
+    _failures(
+        summary["errors"],
+        f"{summary['failed']} of {summary['tasks']} runs failed",
+        f"; their rows in {folder / table} say why; the same command with --resume --out"
+        f" {folder} retries them",
     )
-    raise typer.Exit(EXIT_STUDY_FAILURES)
 
 
 def _variant_report(
