@@ -17,15 +17,14 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
-import signal
-import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from shieldwall.studies.interrupts import _ignore_sigint, _sigint_deferred, _sigint_ignored
 
 CLUSTER_HINT = 'the dask engine needs Dask: pip install "shieldwall[cluster]"'
 MAX_ERROR_CHARS = 300
@@ -96,47 +95,6 @@ class _Attempts:
             return True
         self.on_done(Outcome(index, None, one_line(exc), self.count[index]))
         return False
-
-
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them and keeps finished results."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore Ctrl-C while worker processes start: a process started with SIGINT ignored keeps
-    ignoring it (Python installs its KeyboardInterrupt handler only over the default), so the
-    terminal's Ctrl-C reaches the parent alone, which stops the workers itself."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C that arrives inside the block and deliver it on the way out. A
-    KeyboardInterrupt raised while ``submit`` starts a worker process (between its start and
-    the pool recording it) would leave a half-started worker the pool cannot stop, which then
-    prints a traceback once the study has gone; deferred, it stops the study just after."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[tuple[int, Any]] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(*caught[0])  # the study's handler, or Python's: raises KeyboardInterrupt
-        elif caught and previous != signal.SIG_IGN:
-            signal.raise_signal(signal.SIGINT)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
