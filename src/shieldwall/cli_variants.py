@@ -57,10 +57,12 @@ def _check_runs_seed(runs: int, seed: int | None) -> None:
         _checked(check_seed, seed)
 
 
-def _variant_folder(sc: Scenario, layout: Layout, seed: int | None, out: Path | None,
-                    resume: bool, force: bool) -> tuple[Path, int]:  # fmt: skip
-    """The folder and base seed of a Shapley study or sweep, after the ``study`` command's
-    checks of --resume (with --out, without --force); one-line errors, exit 2."""
+def _variant_folder(source: str, sc: Scenario, layout: Layout, seed: int | None,
+                    out: Path | None, resume: bool, force: bool) -> tuple[Path, int]:  # fmt: skip
+    """The folder and base seed of a Shapley study or sweep (scenario ``sc`` loaded from
+    ``source``), after the ``study`` command's checks of --resume (with --out, without
+    --force) and of an --out that would overwrite ``source``; one-line errors, exit 2."""
+    _outside(source, out, resume)
     if resume and force:
         _fail(["--resume and --force: choose one (continue the study, or start it over)"])
     if resume and out is None:
@@ -175,8 +177,7 @@ def shapley(
     sc = _load(scenario)
     _check_runs_seed(runs, seed)
     tasks = _checked(check_game, sc, runs, agreements, permutations, payoff)
-    _outside(scenario, out, resume)
-    folder, base = _variant_folder(sc, SHAPLEY, seed, out, resume, force)
+    folder, base = _variant_folder(scenario, sc, SHAPLEY, seed, out, resume, force)
 
     def start(progress):
         executor = make_executor(engine, workers, address, [VARIANT_PRELOAD], tasks=tasks)
@@ -221,8 +222,7 @@ def sweep(
     _check_runs_seed(runs, seed)
     path, values = _checked(parse_param, param)  # sweep_study checks every point, then folder
     _checked(check_tasks, runs, len(values), "points")
-    _outside(scenario, out, resume)
-    folder, base = _variant_folder(sc, SWEEP, seed, out, resume, force)
+    folder, base = _variant_folder(scenario, sc, SWEEP, seed, out, resume, force)
 
     def start(progress):
         executor = make_executor(engine, workers, address, [VARIANT_PRELOAD],
