@@ -271,6 +271,44 @@ def test_classify_caps_cruise_speed_of_low_born_tracks():
     assert classify(x[:1], wide[:1], low[:1], 360.0)[0] == 1  # 550 - 2 * 150 < 360
 
 
+def test_cruise_only_after_two_updates_in_a_row_that_read_cruise():
+    """NodeTracker._classify: a track reads cruise by kinematics (:func:`classify`) but is
+    called cruise only once two updates in a row read so. Four tracks at 240 m/s, 50 m up:
+    updated now after no cruise reading (first reading: still drone); updated after one
+    (cruise); not updated, one reading (stays drone: a swarm string that confirmed and was
+    never seen again); and a 50 m/s track updated after two readings (the run resets)."""
+    nt = NodeTracker(NodeConfig())
+    fast, slow = _state(0, 0, 50.0, (240.0, 0, 0)), _state(0, 0, 50.0, (50.0, 0, 0))
+    nt.x = np.array([fast, fast, fast, slow])
+    nt.P = np.tile(np.diag([1e4, 1e4, 1e4, 4.0, 4.0, 4.0]), (4, 1, 1))
+    nt.speed_test = np.zeros(4, dtype=bool)
+    nt.cruise_run = np.array([0, 1, 1, 2])
+    nt.last_hit_s = np.array([10.0, 10.0, 5.0, 10.0])
+    np.testing.assert_array_equal(classify(nt.x, nt.P, nt.speed_test), [1, 1, 1, 2])
+    nt._classify(10.0)
+    np.testing.assert_array_equal(nt.cls, [2, 1, 2, 2])
+    np.testing.assert_array_equal(nt.cruise_run, [1, 2, 1, 0])
+    nt._classify(15.0)  # a frame that updates none of them changes nothing
+    np.testing.assert_array_equal(nt.cls, [2, 1, 2, 2])
+
+
+def test_cruise_missile_track_reads_cruise_from_its_second_cruise_update():
+    """One cruise missile (240 m/s, 50 m up) seen every 5 s with 80 m of noise: each frame's
+    class equals the kinematic reading once that reading has held on two frames in a row, and
+    drone before; the track ends up cruise."""
+    rng = np.random.default_rng(3)
+    a = _state(-2e4, 0, 50.0, (240.0, 0, 0))
+    nt = NodeTracker(NodeConfig(confirm_m=3, confirm_window_s=60.0))
+    run = 0
+    for f in range(1, 13):
+        nt.step(5.0 * f, _scene(rng, 5.0 * f, [a], sensors=1))
+        assert nt.size == 1
+        raw = int(classify(nt.x, nt.P, nt.speed_test)[0])
+        run = run + 1 if raw == 1 else 0
+        assert nt.cls[0] == (1 if run >= 2 else 2 if raw == 1 else raw), f
+    assert nt.cls[0] == 1 and run >= 2
+
+
 # --------------------------------------------------------------------------------------------
 # Track management
 # --------------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ from shieldwall.tracking.frame import (
 from shieldwall.tracking.kalman import process_noise_table, propagate_cv
 from shieldwall.tracking.nodetypes import Born, Hits, LocalTracks, NodeChanges, NodeConfig
 
+CRUISE_UPDATES = 2  # updates in a row that must read cruise (see NodeTracker._classify)
 DIFFUSE_POS_SIGMA_M = 50e3  # prior of a new track's position before its first detections
 UNDERGROUND_M = -12e3  # below any terrain by 3 sigma even with the mean-radius altitude
 
@@ -105,6 +106,7 @@ class NodeTracker:
         self.label = _I64.copy()
         self.cls = _I64.copy()  # estimated class, refreshed after every change of state
         self.speed_test = np.zeros(0, dtype=bool)  # born high or once ballistic (see step)
+        self.cruise_run = _I64.copy()  # consecutive updates that read cruise (see _classify)
 
     @property
     def size(self) -> int:
@@ -142,10 +144,7 @@ class NodeTracker:
         # ballistic before: in a drone swarm seen with kilometres of noise a low track can
         # string two drones into a "1 km/s" velocity, and calling that ballistic (gravity, 20
         # times the process noise) lets it run away.
-        self.cls, alt, sig_alt = kinematics(
-            self.x, self.P, self.speed_test, self.config.cruise_max_m_s
-        )
-        self.speed_test = self.speed_test | (self.cls == 0)
+        alt, sig_alt = self._classify(t_s)
         gone = self._stale(t_s, alt, sig_alt)
         self._duplicates(gone)
         ch = self._delete(gone)
@@ -153,6 +152,24 @@ class NodeTracker:
             return ch
         alive = ~gone.take(new)
         return NodeChanges(new_id[alive], new_label[alive], ch.ended, ch.ended_label)
+
+    def _classify(self, t_s: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """Every track's class after the frame at ``t_s`` (:func:`kinematics`); returns the
+        altitudes and their sigmas. A track is called cruise only once the cruise reading held
+        on ``CRUISE_UPDATES`` updates in a row (``cruise_run``): in a drone swarm seen with
+        kilometres of noise a new track can confirm on detections of two drones with a
+        precise but false 200-400 m/s velocity and then never be updated again, and calling it
+        cruise would put a drone under the authorities and doctrine of cruise missiles (and
+        keep the fast decision cycle running) for the ``drop_track_s`` it coasts; a real cruise
+        missile's track reads cruise at every update, one frame later."""
+        cls, alt, sig_alt = kinematics(self.x, self.P, self.speed_test, self.config.cruise_max_m_s)
+        cruise = cls == 1
+        updated = self.last_hit_s == t_s
+        self.cruise_run = np.where(updated, np.where(cruise, self.cruise_run + 1, 0),
+                                   self.cruise_run)  # fmt: skip
+        self.cls = np.where(cruise & (self.cruise_run < CRUISE_UPDATES), 2, cls)
+        self.speed_test = self.speed_test | (self.cls == 0)
+        return alt, sig_alt
 
     def kill(self, labels: np.ndarray) -> NodeChanges:
         """Delete the tracks on objects known destroyed (``labels``): kill assessment."""
@@ -305,6 +322,7 @@ class NodeTracker:
         self.confirmed = np.concatenate((self.confirmed, confirmed))
         self.label = np.concatenate((self.label, born.label))
         self.speed_test = np.concatenate((self.speed_test, born.speed_test))
+        self.cruise_run = np.concatenate((self.cruise_run, np.zeros(n, dtype=np.int64)))
 
     def _new_ids(self, n: int) -> np.ndarray:
         """Ids of ``n`` new tracks: never reused."""
@@ -381,6 +399,7 @@ class NodeTracker:
         self.window_hits, self.confirmed = self.window_hits.take(keep), self.confirmed.take(keep)
         self.label, self.cls = self.label.take(keep), self.cls.take(keep)
         self.speed_test = self.speed_test.take(keep)
+        self.cruise_run = self.cruise_run.take(keep)
 
 
 @lru_cache(maxsize=256)

@@ -30,7 +30,6 @@ from shieldwall.tracking.frame import (
     Q_BY_CLASS,
     Frame,
     gravity_of,
-    kinematics,
 )
 from shieldwall.tracking.kalman import process_noise, process_noise_table, propagate_cv
 from shieldwall.tracking.node import _I64, _Q_KEY, NodeTracker, _upper_pairs, unused_detections
@@ -105,10 +104,7 @@ class NodeStack(NodeTracker):
         if new.size:
             new_id, new_label = self.id.take(new), self.label.take(new)
             new_nation = self.nation.take(new)
-        self.cls, alt, sig_alt = kinematics(
-            self.x, self.P, self.speed_test, self.config.cruise_max_m_s
-        )
-        self.speed_test = self.speed_test | (self.cls == 0)
+        alt, sig_alt = self._classify(t_s)
         gone = self._stale(t_s, alt, sig_alt)
         self._duplicates_all(gone, active)
         ch = self._delete_all(gone)
