@@ -52,7 +52,6 @@ RADAR = """\
 IR = """\
     ir-x:
       kind: space_ir
-      ref_range_km: 4000
       max_range_km: 4000
       source: test
 """
@@ -196,6 +195,8 @@ NOT_FOR = [
      "plume_alt_km applies to space IR sensors (space_ir); leave it out for an aew sensor"),
     ("sensor_types", IR, "ir-x", ["sector_deg: 120"],
      "sector_deg applies to radars (radar, aew); leave it out for a space_ir sensor"),
+    ("sensor_types", IR, "ir-x", ["ref_range_km: 4000"],
+     "ref_range_km applies to radars (radar, aew); leave it out for a space_ir sensor"),
     ("sensor_types", IR, "ir-x",
      ["pfa: 0.001", "min_elev_deg: -10", "height_m: 50000", "sigma_az_deg: 0.5"],
      "pfa, min_elev_deg, sigma_az_deg and height_m apply to radars (radar, aew); leave them out"
@@ -223,10 +224,23 @@ def test_threat_defaults_where_not_applicable_load(tmp_path, catalog, entry, add
 
 def test_sensor_defaults_where_not_applicable_load(tmp_path, catalog):
     fields = SensorType.model_fields
-    ir_extra = [f"{n}: {fields[n].default}" for n in RADAR_ONLY]
+    ir_extra = [f"{n}: {'null' if fields[n].default is None else fields[n].default}"
+                for n in RADAR_ONLY]  # fmt: skip
     radar_extra = [f"{n}: {fields[n].default}" for n in SPACE_IR_ONLY]
     loads(tmp_path, with_entry("sensor_types", IR, *ir_extra), catalog)
     loads(tmp_path, with_entry("sensor_types", RADAR, *radar_extra), catalog)
+
+
+def test_a_radar_without_ref_range_is_refused(tmp_path, catalog):
+    """The radar equation needs its reference range: a radar or aew type without
+    ``ref_range_km`` is refused (a space IR type has none)."""
+    for entry, kind in ((RADAR, "a radar"), (AEW, "an aew")):
+        text = with_entry("sensor_types", entry.replace("      ref_range_km: 300\n", ""))
+        assert_only(
+            tmp_path, catalog, text, "    radar-x:", "catalog.sensor_types.radar-x",
+            f"ref_range_km is required for {kind} sensor: the range (km) at which it detects a"
+            " 1 m^2 target with probability 0.9",
+        )  # fmt: skip
 
 
 def test_false_alarms_on_space_ir_keep_their_own_message(tmp_path, catalog):

@@ -72,3 +72,71 @@ def test_validate_and_run_refuse_an_unflyable_raid_before_writing(tmp_path):
         assert res.exit_code == 2, res.output
         assert f"error: {path}: raid.salvos.2.aim.0: shots from the launch area" in res.output
     assert not (tmp_path / "o").exists()
+
+
+WRONG_SIDE = [  # (profile, apogee_km, flight_time_s): the tutorial's Emad runs 1,147-1,212 km,
+    ("lofted", 200.0, None),  # whose minimum-energy apogee is 271-286 km
+    ("depressed", 300.0, None),
+    ("lofted", None, 500.0),  # and flight time 576-592 s
+    ("depressed", None, 600.0),
+]
+RIGHT_SIDE = [("lofted", 500.0, None), ("depressed", 150.0, None), ("lofted", None, 900.0),
+              ("depressed", None, 450.0)]  # fmt: skip
+
+
+def _shaped(profile, apogee_km, flight_time_s):
+    return _tutorial(profile=profile, apogee_km=apogee_km, flight_time_s=flight_time_s)
+
+
+@pytest.mark.parametrize("shape", WRONG_SIDE)
+def test_a_profile_value_on_the_wrong_side_is_refused_before_flying(shape, monkeypatch):
+    """An apogee or flight time on the wrong side of the minimum-energy value is refused by the
+    check for every seed; flown anyway (the check switched off), the truth stage's solver
+    indeed finds no such trajectory (the independent reference)."""
+    sc = _shaped(*shape)
+    problems = raid_problems(sc)
+    field = "apogee_km" if shape[1] is not None else "flight_time_s"
+    side = "above" if shape[0] == "lofted" else "below"
+    assert len(problems) == 3 and all(p.startswith(f"raid.salvos.2.{field}: ") for p in problems)
+    assert f"is not {side} the minimum-energy" in problems[0] and "'nevatim'" in problems[0]
+    import shieldwall.threats.truth as truth
+
+    monkeypatch.setattr(truth, "raid_problems", lambda _: [])
+    with pytest.raises(TargetingError, match=f"^raid.salvos.2 .*no {shape[0]} trajectory"):
+        simulate(sc, 0)
+
+
+@pytest.mark.parametrize("shape", RIGHT_SIDE)
+def test_a_profile_value_on_the_right_side_passes_and_flies(shape):
+    """A value on the right side passes the check, and the raid's truth is flown with the
+    salvo's missiles reaching the named apogee or flight time (within 10 km or 2 s)."""
+    from shieldwall.rng import stream
+    from shieldwall.threats import build_raid, build_truth
+
+    sc = _shaped(*shape)
+    assert raid_problems(sc) == []
+    threats = build_raid(sc, stream(0, "raid"))
+    truth = build_truth(sc, threats)
+    rows = (threats.salvo == 2) & ~threats.fails  # (half the tutorial's Emads break up)
+    assert rows.any()
+    if shape[2] is not None:
+        flown = truth.end_t_s[rows] - truth.t0_s[rows]
+        assert abs(flown - shape[2]).max() < 2.0
+    else:
+        r = (truth.pos_ecef_m[rows] ** 2).sum(axis=2) ** 0.5 - 6_371_008.8
+        top_km = r.max(axis=1) / 1e3  # mean-sphere height: within ~10 km of the ellipsoid's
+        assert abs(top_km - shape[1]).max() < 25.0
+
+
+def test_validate_names_a_wrong_side_apogee(tmp_path):
+    from typer.testing import CliRunner
+
+    from shieldwall.cli import app
+    from shieldwall.scenario import scenario_to_yaml
+
+    path = tmp_path / "lofted.yaml"
+    path.write_text(scenario_to_yaml(_shaped("lofted", 200.0, None)), "utf-8")
+    res = CliRunner().invoke(app, ["validate", str(path)])
+    assert res.exit_code == 2, res.output
+    assert f"error: {path}: raid.salvos.2.apogee_km: 200 km is not above the minimum-energy" in (
+        res.output)  # fmt: skip

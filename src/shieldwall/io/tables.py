@@ -116,7 +116,7 @@ def catalog_tables(catalog: Catalog, scenarios: list[str]) -> list[Table]:
         sen.add_row(
             sid,
             s.kind,
-            f"{s.ref_range_km:g}",
+            "-" if s.ref_range_km is None else f"{s.ref_range_km:g}",
             f"{s.max_range_km:g}",
             f"{s.sector_deg:g}",
             f"{s.revisit_s:g}",

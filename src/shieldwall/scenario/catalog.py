@@ -126,18 +126,18 @@ class ThreatType(_Model):
         return self.max_range_km * 1e3
 
 
-RADAR_ONLY = ("pfa", "sector_deg", "min_elev_deg", "max_elev_deg", "sigma_az_deg",
-              "sigma_el_deg", "height_m")  # fmt: skip
-"""Sensor type fields that only radars (``radar``, ``aew``) read; ``ref_range_km`` too, but it
-is required of every kind (a space IR type's value is not used)."""
+RADAR_ONLY = ("ref_range_km", "pfa", "sector_deg", "min_elev_deg", "max_elev_deg",
+              "sigma_az_deg", "sigma_el_deg", "height_m")  # fmt: skip
+"""Sensor type fields that only radars (``radar``, ``aew``) read (``ref_range_km`` is required
+of them)."""
 SPACE_IR_ONLY = ("pd_ir", "plume_alt_km", "launch_point_sigma_km", "launch_time_sigma_s",
                  "launch_azimuth_sigma_deg")  # fmt: skip
 """Sensor type fields that only space IR sensors read."""
 
 
 class SensorType(_Model):
-    """A sensor class. ``ref_range_km``: range at which a 1 m^2 target is detected with
-    probability 0.9 at false-alarm probability ``pfa`` (radar-equation scaling reference).
+    """A sensor class. ``ref_range_km`` (radars): range at which a 1 m^2 target is detected
+    with probability 0.9 at false-alarm probability ``pfa`` (radar-equation scaling reference).
 
     A space IR sensor sees within ``max_range_km`` (ground distance from its placed point),
     with its own fields (:data:`SPACE_IR_ONLY`) and ``revisit_s``; ``sigma_range_m`` is the
@@ -146,8 +146,11 @@ class SensorType(_Model):
 
     kind: Literal["radar", "aew", "space_ir"]
     label: str = ""
-    ref_range_km: float = Field(
-        gt=0, le=50000, description="radar: Pd 0.9 range of a 1 m^2 target (space_ir: not used)"
+    ref_range_km: float | None = Field(
+        default=None,
+        gt=0,
+        le=50000,
+        description="radar, aew: Pd 0.9 range of a 1 m^2 target (required; not for space_ir)",
     )
     max_range_km: float = Field(gt=0, le=50000, description="instrumented range")
     pfa: float = Field(default=1e-6, gt=0, lt=1)
@@ -206,6 +209,11 @@ class SensorType(_Model):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> SensorType:
+        if self.kind != "space_ir" and self.ref_range_km is None:
+            raise ValueError(
+                f"ref_range_km is required for {_a(self.kind)} sensor: the range (km) at which"
+                " it detects a 1 m^2 target with probability 0.9"
+            )
         if self.kind == "space_ir" and self.false_alarms_per_scan > 0:
             raise ValueError(
                 "false_alarms_per_scan applies to radars (radar, aew); a space_ir sensor reports"
@@ -223,7 +231,8 @@ class SensorType(_Model):
 
     @property
     def ref_range_m(self) -> float:
-        return self.ref_range_km * 1e3
+        """The radar reference range (m); NaN for a space IR sensor, which has none."""
+        return float("nan") if self.ref_range_km is None else self.ref_range_km * 1e3
 
     @property
     def max_range_m(self) -> float:

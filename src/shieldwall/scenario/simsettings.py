@@ -35,8 +35,8 @@ class SimSettings(_Model):
         default=15.0,
         gt=0,
         le=600,
-        description="decision cycle while no node tracks anything faster than a drone, no "
-        "launch warning is recent and no interceptor flies (at most decision_period_s: off)",
+        description="decision cycle while no node tracks anything faster than a drone and no "
+        "launch warning is recent (at most decision_period_s: off)",
     )
     end_s: float | None = Field(
         default=None,

@@ -7,16 +7,26 @@ range ``d`` (``r``: the disc radius; sigma: the scatter's, :data:`~.raid.CEP_PER
 missile type's boost sets the span of ranges it can fly at all
 (:func:`~.targeting.min_energy_start`): a span that does not hold the whole interval would
 let some seeds fly the raid and others fail, so the salvo is refused for every seed.
+
+A lofted or depressed salvo names an apogee or a flight time that must lie above (lofted) or
+below (depressed) the minimum-energy value at every range in that interval. Both values grow
+with range, so the minimum-energy shots at its two ends bound them: one batch of
+:func:`~.targeting.solve` flights per run (none for a raid without such salvos). A value on the
+wrong side is refused for every seed; one on the right side can still be out of a type's reach
+(a lofted shot near its maximum range), which the truth stage reports when it flies the raid.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
+from shieldwall.geo.wgs84 import destination_point, initial_bearing_deg
 from shieldwall.scenario import Scenario
 from shieldwall.threats.flight import Vehicle
 from shieldwall.threats.raid import CEP_PER_SIGMA
-from shieldwall.threats.targeting import _ground_range_m, min_energy_start
+from shieldwall.threats.targeting import _ground_range_m, min_energy_start, solve
 
 SCATTER_SIGMAS = 5.0  # impact scatter allowed for, in sigmas of the type's CEP distribution
 
@@ -43,7 +53,8 @@ def raid_problems(scenario: Scenario) -> list[str]:
     reach = col(lambda r: r[4].radius_km * 1e3 + SCATTER_SIGMAS * r[3].cep_m / CEP_PER_SIGMA)
     lo, hi = d - reach, d + reach
     problems = []
-    for k in np.flatnonzero((lo < span[0]) | (hi > span[1])).tolist():
+    outside = (lo < span[0]) | (hi > span[1])
+    for k in np.flatnonzero(outside).tolist():
         i, j, aim, _, _ = shots[k]
         s = scenario.raid.salvos[i]
         problems.append(
@@ -52,4 +63,66 @@ def raid_problems(scenario: Scenario) -> list[str]:
             f" {span[0, k] / 1e3:,.0f}-{span[1, k] / 1e3:,.0f} km a '{s.threat}' can fly with"
             " its boost; move the launch area or aim elsewhere"
         )
+    salvos = scenario.raid.salvos
+    shaped = [k for k, shot in enumerate(shots)
+              if not outside[k] and salvos[shot[0]].profile != "min-energy"]  # fmt: skip
+    if shaped:
+        ends = np.concatenate([lo[shaped], hi[shaped]])
+        ap_m, time_s = _min_energy_ends([shots[k] for k in shaped] * 2, ends, assets, veh,
+                                        np.array(shaped * 2))  # fmt: skip
+        n = len(shaped)
+        for m, k in enumerate(shaped):
+            ends_m = (ap_m[m], ap_m[n + m]), (time_s[m], time_s[n + m])
+            problems += _profile_problem(scenario, shots[k], (lo[k], hi[k]), *ends_m)
     return problems
+
+
+def _min_energy_ends(aims, ranges_m, assets, veh: Vehicle, rows) -> tuple[np.ndarray, ...]:
+    """Apogee (m) and flight time (s) of the minimum-energy shot of each of ``aims`` (shot
+    tuples; ``rows``: theirs in ``veh``) flown ``ranges_m`` from its launch centre towards its
+    aim point."""
+    lat = np.array([a[4].lat_deg for a in aims], dtype=float)
+    lon = np.array([a[4].lon_deg for a in aims], dtype=float)
+    bearing = initial_bearing_deg(lat, lon, [assets[a[2]].lat_deg for a in aims],
+                                  [assets[a[2]].lon_deg for a in aims])  # fmt: skip
+    aim_lat, aim_lon = destination_point(lat, lon, bearing, ranges_m)
+    cols = [lat, lon, aim_lat, aim_lon, veh.boost_s[rows], veh.mass_ratio[rows],
+            veh.beta_kg_m2[rows], [a[3].max_range_m for a in aims]]  # fmt: skip
+    key = tuple(np.stack(cols).ravel().tolist())
+    return _min_energy_flights(key, len(aims))
+
+
+@lru_cache(maxsize=64)
+def _min_energy_flights(key: tuple[float, ...], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_min_energy_ends`' flights, kept per process: every replication of a study asks
+    the same (read-only arrays)."""
+    lat, lon, aim_lat, aim_lon, boost, ratio, beta, max_range = np.array(key).reshape(8, n)
+    f = solve(lat, lon, aim_lat, aim_lon, Vehicle(boost, ratio, beta), max_range).flight
+    out = f.apogee_m.copy(), f.impact_t_s.copy()
+    for a in out:
+        a.flags.writeable = False
+    return out
+
+
+def _profile_problem(scenario: Scenario, shot, ranges_m, apogee_m, time_s) -> list[str]:
+    """The line for a lofted or depressed salvo whose apogee or flight time is not above
+    (lofted) or below (depressed) the minimum-energy value at every range of ``shot``
+    (``ranges_m``: shortest and longest; ``apogee_m``, ``time_s``: the minimum-energy values
+    there), or none."""
+    i, j, aim, ttype, _ = shot
+    s = scenario.raid.salvos[i]
+    lofted = s.profile == "lofted"
+    end = 1 if lofted else 0  # the binding end: the longest shot for lofted, shortest else
+    if s.apogee_km is not None:
+        field, given, bound, unit = "apogee_km", s.apogee_km, apogee_m[end] / 1e3, "km"
+    else:
+        field, given, bound, unit = "flight_time_s", s.flight_time_s, time_s[end], "s"
+    if (given > bound) if lofted else (given < bound):
+        return []
+    side, which = ("above", "longest") if lofted else ("below", "shortest")
+    return [
+        f"raid.salvos.{i}.{field}: {given:g} {unit} is not {side} the minimum-energy"
+        f" {bound:,.0f} {unit} of a '{s.threat}' on the {which} shot at '{aim}' (aim {j},"
+        f" {ranges_m[end] / 1e3:,.0f} km); a {s.profile} salvo needs {field} {side} it, or"
+        " profile: min-energy"
+    ]
