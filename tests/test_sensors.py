@@ -383,6 +383,51 @@ def test_adding_a_sensor_keeps_others_detections(raid):
     np.testing.assert_array_equal(sub.z_ecef_m, dets.z_ecef_m[radar])
 
 
+def _cut(dets, keep):
+    return {f.name: getattr(dets, f.name)[keep] for f in dataclasses.fields(dets)}
+
+
+def _assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_reports_up_to_a_time_do_not_depend_on_the_end(raid):
+    """Common random numbers over ``sim.end_s``: stopping a run earlier (half-way, inside a
+    false-alarm block) or later (hours past the raid) changes no report made by the earlier
+    end, real or false, and the launch warnings likewise; the later run has more clutter."""
+    sensors, truth, dets, t_end = raid
+    rngs = lambda: [stream(3, "sensor", i) for i in sensors.ids]  # noqa: E731
+    half = round(t_end / 2.0, 1)
+    short = scan_all(sensors, truth, half, rngs())
+    long_ = scan_all(sensors, truth, t_end + 3 * 3600.0, rngs())
+    full = scan_all(sensors, truth, t_end, rngs())
+    _assert_same(_cut(short.detections, slice(None)), _cut(dets, dets.t_s <= half))
+    got = long_.detections
+    _assert_same(_cut(got, got.t_s <= t_end), _cut(dets, slice(None)))
+    assert (got.t_s > t_end).sum() > 100 and np.all(got.threat[got.t_s > t_end] == -1)
+    w, w_half = full.launch_warnings, short.launch_warnings
+    assert w.n > w_half.n > 0 or w.t_s.max() <= half
+    np.testing.assert_array_equal(w_half.t_s, w.t_s[w.t_s <= half])
+    np.testing.assert_array_equal(w_half.launch_lat_deg, w.launch_lat_deg[w.t_s <= half])
+
+
+def test_an_outage_changes_no_report_outside_it(raid):
+    """Common random numbers over outages: a radar dark over a window reports nothing in it,
+    and outside it exactly what it reports without the outage (real and false)."""
+    sensors, truth, dets, t_end = raid
+    s = 0  # the tpy2
+    lo, hi = 120.0, 400.0
+    dark = dataclasses.replace(sensors, outages=[((lo, hi),), *sensors.outages[1:]])
+    got = detect_all(dark, truth, t_end, [stream(3, "sensor", i) for i in sensors.ids])
+    inside = (got.sensor == s) & (got.t_s >= lo) & (got.t_s < hi)
+    assert not inside.any()
+    was = (dets.sensor == s) & (dets.t_s >= lo) & (dets.t_s < hi)
+    assert was.sum() > 10 and (dets.threat[was] == -1).any()
+    _assert_same(_cut(got, slice(None)), _cut(dets, ~was))
+
+
 # --------------------------------------------------------------------------------------------
 # Scans on synthetic truth: stationary targets at chosen geometry
 # --------------------------------------------------------------------------------------------

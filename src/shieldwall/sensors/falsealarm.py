@@ -40,6 +40,13 @@ from shieldwall.sensors.detection import aer_point_and_covariance_ecef
 from shieldwall.sensors.placement import SensorArray
 from shieldwall.sensors.platform import platform_frames
 
+BLOCK_S = 3600.0
+"""False alarms are drawn in blocks of this much scenario time, each block whole and from its
+own stream (:func:`block_stream`): a radar's clutter up to any time is then the same whatever
+the run's ``end_s`` and the radar's outages, which only cut it afterwards (common random
+numbers for what-ifs over either)."""
+_FA_KEY = 0x46A1  # spawn-key element of the false-alarm blocks (any constant)
+
 MAX_REDRAWS = 64
 """Rounds of redrawing points outside the core's cover; any still outside after them (only
 for a degenerate cover, e.g. a sector wholly below the horizon) are dropped."""
@@ -48,10 +55,24 @@ for a degenerate cover, e.g. a sector wholly below the horizon) are dropped."""
 def scan_times_s(revisit_s: float, t_end_s: float, outages) -> np.ndarray:
     """Scan instants ``k * revisit_s`` in ``[0, t_end_s]`` outside every outage window."""
     t = np.arange(int(np.floor(t_end_s / revisit_s)) + 1) * revisit_s
-    dark = np.zeros(t.shape, dtype=bool)
+    return t[~in_outages(t, outages)]
+
+
+def in_outages(t_s: np.ndarray, outages) -> np.ndarray:
+    """Which of the instants ``t_s`` fall in an outage window ``[start, stop)``."""
+    dark = np.zeros(t_s.shape, dtype=bool)
     for start, stop in outages:
-        dark |= (t >= start) & (t < stop)
-    return t[~dark]
+        dark |= (t_s >= start) & (t_s < stop)
+    return dark
+
+
+def block_stream(rng: np.random.Generator, block: int) -> np.random.Generator:
+    """The stream of false-alarm block ``block`` of the sensor whose stream is ``rng``: a child
+    of its seed sequence (``spawn_key + (_FA_KEY, block)``), made without drawing from or
+    changing ``rng``."""
+    seq = rng.bit_generator.seed_seq
+    child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _FA_KEY, block))
+    return np.random.Generator(np.random.PCG64(child))
 
 
 def horizon_dip_rad(height_m: np.ndarray, k: float = EFFECTIVE_EARTH_K) -> np.ndarray:
@@ -84,12 +105,14 @@ def _enu_to_ecef(obs: Observers, prm: RadarParams, az, el, r) -> tuple[np.ndarra
 
 
 def _draw_in_cover(
-    rng: np.random.Generator, obs: Observers, prm: RadarParams, m: int
+    gens: list[np.random.Generator], sizes: np.ndarray, obs: Observers, prm: RadarParams
 ) -> tuple[np.ndarray, ...]:
-    """``m`` points uniform in the cover: ``(z_ecef_m, r_ecef_m2, ok)``, position, reported
-    covariance and whether covered; rows the core does not count as covered are drawn again
-    (from the same stream, after the first ``m`` draws)."""
-    u = rng.random((m, 3))
+    """``sizes[b]`` points uniform in the cover from each block stream ``gens[b]``, in block
+    order: ``(z_ecef_m, r_ecef_m2, ok)``, position, reported covariance and whether covered;
+    rows the core does not count as covered are drawn again from their block's stream."""
+    u = np.concatenate([g.random((int(m), 3)) for g, m in zip(gens, sizes, strict=True)])
+    block = np.repeat(np.arange(len(gens)), sizes)
+    m = u.shape[0]
     for _ in range(MAX_REDRAWS + 1):
         az, el, r = uniform_in_cover(u, prm, obs.height_m)
         z, cov = _enu_to_ecef(obs, prm, az, el, r)
@@ -97,7 +120,9 @@ def _draw_in_cover(
         ok = covered_geometry(obs, tgt, prm)[0]
         if ok.all():
             break
-        u[~ok] = rng.random((int((~ok).sum()), 3))
+        for b in np.unique(block[~ok]).tolist():
+            rows = np.flatnonzero(~ok & (block == b))
+            u[rows] = gens[b].random((rows.size, 3))
     return z, cov, ok
 
 
@@ -106,16 +131,27 @@ def false_alarms(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """False alarms of radar ``s`` from t=0 to ``t_end_s``: times ``(m,)``, reported ECEF
     positions ``(m, 3)`` and covariances ``(m, 3, 3)`` (as for a real report at that point).
-    Draws nothing when the rate is zero, so a quiet radar's stream is left untouched."""
+    Every scan instant of each :data:`BLOCK_S` block that starts by ``t_end_s`` gets its
+    Poisson count and points from the block's stream (:func:`block_stream`); those after
+    ``t_end_s`` or in an outage are then dropped. Draws nothing when the rate is zero."""
     rate = float(sensors.false_alarms_per_scan[s])
     if rate <= 0.0:
         return np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3, 3))
-    scans = scan_times_s(float(sensors.revisit_s[s]), t_end_s, sensors.outages[s])
-    t_s = np.repeat(scans, rng.poisson(rate, scans.size))
+    rev = float(sensors.revisit_s[s])
+    n_blocks = int(np.floor(t_end_s / BLOCK_S)) + 1
+    scans = np.arange(int(np.ceil(n_blocks * BLOCK_S / rev))) * rev
+    scans = scans[scans < n_blocks * BLOCK_S]
+    block = (scans // BLOCK_S).astype(np.int64)
+    per_block = np.bincount(block, minlength=n_blocks)
+    gens = [block_stream(rng, b) for b in range(n_blocks)]
+    counts = np.concatenate([g.poisson(rate, int(k)) for g, k in zip(gens, per_block, strict=True)])
+    t_s = np.repeat(scans, counts)
+    sizes = np.bincount(np.repeat(block, counts), minlength=n_blocks)
     moving = sensors.orbit_speed_m_s[s] > 0
     obs = Observers(*platform_frames(sensors, s, t_s if moving else np.zeros(())))
     prm = RadarParams.of(sensors, s)
-    z, cov, ok = _draw_in_cover(rng, obs, prm, t_s.size)
-    if ok.all():
+    z, cov, ok = _draw_in_cover(gens, sizes, obs, prm)
+    keep = ok & (t_s <= t_end_s) & ~in_outages(t_s, sensors.outages[s])
+    if keep.all():
         return t_s, z, cov
-    return t_s[ok], z[ok], cov[ok]
+    return t_s[keep], z[keep], cov[keep]

@@ -57,6 +57,13 @@ class LaunchWarnings:
     def n(self) -> int:
         return int(self.t_s.size)
 
+    def until(self, t_s: float) -> LaunchWarnings:
+        """The warnings issued by ``t_s``."""
+        if not self.t_s.size or self.t_s.max() <= t_s:
+            return self
+        keep = self.t_s <= t_s
+        return type(self)(*(getattr(self, f.name)[keep] for f in fields(self)))
+
     @classmethod
     def concat(cls, parts: list[LaunchWarnings]) -> LaunchWarnings:
         """All ``parts`` together, sorted by (time, sensor, threat)."""

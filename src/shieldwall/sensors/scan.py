@@ -19,7 +19,7 @@ import numpy as np
 from shieldwall.geo import radar_horizon_m
 from shieldwall.geo.wgs84 import geodetic_height_m
 from shieldwall.sensors.core import Observers, RadarParams, Targets, radar_scan
-from shieldwall.sensors.falsealarm import false_alarms
+from shieldwall.sensors.falsealarm import false_alarms, in_outages
 from shieldwall.sensors.geocache import GeodeticCache
 from shieldwall.sensors.ir import LaunchWarnings, ir_looks, launch_warnings
 from shieldwall.sensors.placement import KIND_IR, SensorArray
@@ -127,10 +127,7 @@ def _candidate_pairs(
 
 
 def _in_outage(sensors: SensorArray, s: int, t_s: np.ndarray) -> np.ndarray:
-    dark = np.zeros(t_s.shape, dtype=bool)
-    for start, stop in sensors.outages[s]:
-        dark |= (t_s >= start) & (t_s < stop)
-    return dark
+    return in_outages(t_s, sensors.outages[s])
 
 
 def _radar_part(sensors, s, truth, threat, t_s, t_end_s, rng, rcs_table, cache) -> list:
@@ -182,9 +179,11 @@ def _frames_at(sensors: SensorArray, s: int, t_s: np.ndarray) -> tuple[np.ndarra
 
 
 def _ir_part(sensors, s, truth, threat, t_s, rng) -> tuple[tuple, LaunchWarnings]:
-    """IR looks of sensor ``s`` and its launch warnings."""
+    """IR looks of sensor ``s`` and its launch warnings (looks in an outage drawn, then
+    dropped)."""
     pos = interpolate_truth(truth, threat, t_s)
     detected, z, r = ir_looks(sensors, s, truth, threat, t_s, pos, rng)
+    detected &= ~_in_outage(sensors, s, t_s)
     warn = launch_warnings(sensors, s, truth, threat[detected], t_s[detected], rng)
     return (t_s[detected], threat[detected], z[detected], r[detected]), warn
 
@@ -197,19 +196,24 @@ def scan_all(
     rcs_aspect_m2: np.ndarray | None = None,
 ) -> SensorReports:
     """All reports of all sensors from t=0 to ``t_end_s``: detections sorted by (time, sensor,
-    threat), false alarms included, and the IR launch warnings. ``rngs[s]`` is sensor ``s``'s
+    threat), false alarms included, and the IR launch warnings. The reports up to any time
+    are the same whatever ``t_end_s``: every look to the raid's end, and the false alarms in
+    whole blocks (:data:`~shieldwall.sensors.falsealarm.BLOCK_S`), are drawn, and those
+    after ``t_end_s`` dropped. ``rngs[s]`` is sensor ``s``'s
     stream; ``rcs_aspect_m2`` ``(n_threats, 3)`` the nose/side/tail RCS (default: the mean
     ``rcs_m2`` from every aspect)."""
     coarse = _coarse(truth)
+    # every look to the raid's end is drawn whatever t_end_s, and those after it are dropped
+    # below: the reports up to any time do not depend on when the run stops
+    t_look_s = float(truth.end_t_s.max(initial=0.0))
     radar = sensors.kind != KIND_IR
     tick = float(sensors.revisit_s[radar].min()) if radar.any() else 1.0
     cache = GeodeticCache(truth.t0_s, truth.end_t_s, tick)
     parts, warnings = [], []
     for s in range(sensors.n):
-        threat, t_s = _candidate_pairs(sensors, s, truth, coarse, t_end_s)
+        threat, t_s = _candidate_pairs(sensors, s, truth, coarse, t_look_s)
         live = (t_s >= truth.t0_s[threat]) & (t_s < truth.end_t_s[threat])
-        live &= ~_in_outage(sensors, s, t_s)
-        threat, t_s = threat[live], t_s[live]
+        threat, t_s = threat[live], t_s[live]  # (looks in an outage are drawn, then dropped)
         if sensors.kind[s] == KIND_IR:
             part, warn = _ir_part(sensors, s, truth, threat, t_s, rngs[s])
             warnings.append(warn)
@@ -219,9 +223,12 @@ def scan_all(
                 sensors, s, truth, threat, t_s, t_end_s, rngs[s], rcs_aspect_m2, cache
             )
         for part in own:
+            keep = (part[0] <= t_end_s) & ~_in_outage(sensors, s, part[0])
+            if not keep.all():
+                part = tuple(c[keep] for c in part)
             kind = np.full(part[0].size, sensors.kind[s], dtype=np.int8)
             parts.append((part[0], np.full(kind.size, s, dtype=np.int32), *part[1:], kind))
-    return SensorReports(_sorted(parts), LaunchWarnings.concat(warnings))
+    return SensorReports(_sorted(parts), LaunchWarnings.concat(warnings).until(t_end_s))
 
 
 def detect_all(
