@@ -122,7 +122,7 @@ def _profile_problem(scenario: Scenario, shot, ranges_m, apogee_m, time_s) -> li
     side, which = ("above", "longest") if lofted else ("below", "shortest")
     return [
         f"raid.salvos.{i}.{field}: {given:g} {unit} is not {side} the minimum-energy"
-        f" {bound:,.0f} {unit} of a '{s.threat}' on the {which} shot at '{aim}' (aim {j},"
-        f" {ranges_m[end] / 1e3:,.0f} km); a {s.profile} salvo needs {field} {side} it, or"
-        " profile: min-energy"
+        f" {bound:,.0f} {unit} of salvo '{s.id}' ({s.threat}) on its {which} shot, at '{aim}'"
+        f" (aim {j}, {ranges_m[end] / 1e3:,.0f} km); a {s.profile} salvo needs {field} {side}"
+        " it, or profile: min-energy"
     ]
