@@ -32,7 +32,7 @@ def test_a_shot_under_the_minimum_range_is_refused_for_every_seed():
     sc = _tutorial(launch=NEAR | {"radius_km": 0.0})
     problems = raid_problems(sc)
     assert len(problems) == 3 and problems[0].startswith("raid.salvos.2.aim.0: shots from the")
-    assert "outside the 386-2,210 km a 'emad' can fly with its boost" in problems[0]
+    assert "outside the 386-1,870 km a 'emad' can fly with its boost" in problems[0]  # (1.1 x)
     for seed in (0, 1):
         with pytest.raises(TargetingError, match="^raid.salvos.2.aim.0: "):
             simulate(sc, seed)
@@ -140,3 +140,54 @@ def test_validate_names_a_wrong_side_apogee(tmp_path):
     assert res.exit_code == 2, res.output
     assert f"error: {path}: raid.salvos.2.apogee_km: 200 km is not above the minimum-energy" in (
         res.output)  # fmt: skip
+
+
+BEYOND_ENERGY = [  # right side of the minimum-energy value but more energy than an Emad has
+    ("lofted", 1000.0, None),  # (or no such trajectory at all)
+    ("lofted", None, 3600.0),
+    ("depressed", 1.0, None),
+]
+
+
+@pytest.mark.parametrize("shape", BEYOND_ENERGY)
+def test_a_profile_beyond_the_type_s_energy_is_refused_before_flying(shape, monkeypatch):
+    """A lofted apogee of 1,000 km or an hour's flight to 1,150-1,210 km needs more energy than
+    an Emad's minimum-energy shot to 1.1 times its 1,700 km range (once flown silently), and a
+    1 km depressed apogee no trajectory at all: refused with one line per aim before anything
+    flies; flown anyway (check off), the truth stage's solver refuses it too."""
+    sc = _shaped(*shape)
+    problems = raid_problems(sc)
+    field = "apogee_km" if shape[1] is not None else "flight_time_s"
+    assert len(problems) == 3 and all(p.startswith(f"raid.salvos.2.{field}: no ") for p in problems)
+    assert "salvo 'ballistic' (emad)" in problems[0] and "1,870 km" in problems[0]
+    import shieldwall.threats.truth as truth
+
+    monkeypatch.setattr(truth, "raid_problems", lambda _: [])
+    with pytest.raises(TargetingError, match="within the missile's energy"):
+        simulate(sc, 0)
+
+
+def test_the_energy_limit_is_the_minimum_energy_shot_at_1p1_times_the_range():
+    """targeting.max_energy_m_s against an independent solve: the minimum-energy energy of an
+    Emad flown 1.1 x 1,700 km (to 0.5 %: the table interpolates); a lofted shot just within it
+    flies, the same shot asking for more energy (a higher apogee) does not."""
+    import numpy as np
+
+    from shieldwall.geo.wgs84 import destination_point
+    from shieldwall.threats.flight import Vehicle
+    from shieldwall.threats.targeting import max_energy_m_s, solve
+
+    emad = load_scenario("tutorial").catalog.threat_types["emad"]
+    cols = (np.array([v]) for v in (emad.boost_s, emad.mass_ratio, emad.beta_kg_m2))
+    veh = Vehicle(*cols, rotation=False)  # (the tables' Earth does not turn)
+    rng = np.array([emad.max_range_m])
+    lat, lon = np.array([30.0]), np.array([50.0])
+    far = destination_point(lat, lon, np.array([270.0]), 1.098 * rng)  # (mean sphere: 1.1 x
+    me = solve(lat, lon, *far, veh, rng)  # on the solver's own ground range)
+    assert me.converged[0]
+    np.testing.assert_allclose(max_energy_m_s(veh, rng), me.controls.ve_m_s, rtol=5e-3)
+    near = destination_point(lat, lon, np.array([270.0]), np.array([1.0e6]))
+    ok = solve(lat, lon, *near, veh, rng, "lofted", apogee_m=600e3)
+    too_high = solve(lat, lon, *near, veh, rng, "lofted", apogee_m=1500e3)
+    assert ok.converged[0] and ok.controls.ve_m_s[0] < max_energy_m_s(veh, rng)[0]
+    assert not too_high.converged[0]

@@ -26,7 +26,7 @@ from shieldwall.geo.wgs84 import destination_point, initial_bearing_deg
 from shieldwall.scenario import Scenario
 from shieldwall.threats.flight import Vehicle
 from shieldwall.threats.raid import CEP_PER_SIGMA
-from shieldwall.threats.targeting import _ground_range_m, min_energy_start, solve
+from shieldwall.threats.targeting import RANGE_MARGIN, _ground_range_m, min_energy_start, solve
 
 SCATTER_SIGMAS = 5.0  # impact scatter allowed for, in sigmas of the type's CEP distribution
 
@@ -73,7 +73,9 @@ def raid_problems(scenario: Scenario) -> list[str]:
         n = len(shaped)
         for m, k in enumerate(shaped):
             ends_m = (ap_m[m], ap_m[n + m]), (time_s[m], time_s[n + m])
-            problems += _profile_problem(scenario, shots[k], (lo[k], hi[k]), *ends_m)
+            wrong_side = _profile_problem(scenario, shots[k], (lo[k], hi[k]), *ends_m)
+            problems += wrong_side or _energy_problem(scenario, shots[k], (lo[k], hi[k]),
+                                                      assets, veh, k)  # fmt: skip
     return problems
 
 
@@ -81,6 +83,12 @@ def _min_energy_ends(aims, ranges_m, assets, veh: Vehicle, rows) -> tuple[np.nda
     """Apogee (m) and flight time (s) of the minimum-energy shot of each of ``aims`` (shot
     tuples; ``rows``: theirs in ``veh``) flown ``ranges_m`` from its launch centre towards its
     aim point."""
+    return _flights(_shots_key(aims, ranges_m, assets, veh, rows), len(aims))[:2]
+
+
+def _shots_key(aims, ranges_m, assets, veh: Vehicle, rows) -> tuple[float, ...]:
+    """The shots of ``aims`` (shot tuples; ``rows``: theirs in ``veh``) flown ``ranges_m`` from
+    each launch centre towards its aim point, as one hashable key for :func:`_flights`."""
     lat = np.array([a[4].lat_deg for a in aims], dtype=float)
     lon = np.array([a[4].lon_deg for a in aims], dtype=float)
     bearing = initial_bearing_deg(lat, lon, [assets[a[2]].lat_deg for a in aims],
@@ -88,20 +96,48 @@ def _min_energy_ends(aims, ranges_m, assets, veh: Vehicle, rows) -> tuple[np.nda
     aim_lat, aim_lon = destination_point(lat, lon, bearing, ranges_m)
     cols = [lat, lon, aim_lat, aim_lon, veh.boost_s[rows], veh.mass_ratio[rows],
             veh.beta_kg_m2[rows], [a[3].max_range_m for a in aims]]  # fmt: skip
-    key = tuple(np.stack(cols).ravel().tolist())
-    return _min_energy_flights(key, len(aims))
+    return tuple(np.stack(cols).ravel().tolist())
 
 
 @lru_cache(maxsize=64)
-def _min_energy_flights(key: tuple[float, ...], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_min_energy_ends`' flights, kept per process: every replication of a study asks
+def _flights(key: tuple[float, ...], n: int, profile: str = "min-energy",
+             apogee_m: float | None = None, time_s: float | None = None):  # fmt: skip
+    """Apogee, flight time and whether solved, of the ``n`` shots of ``key``
+    (:func:`_shots_key`) on ``profile``, kept per process: every replication of a study asks
     the same (read-only arrays)."""
     lat, lon, aim_lat, aim_lon, boost, ratio, beta, max_range = np.array(key).reshape(8, n)
-    f = solve(lat, lon, aim_lat, aim_lon, Vehicle(boost, ratio, beta), max_range).flight
-    out = f.apogee_m.copy(), f.impact_t_s.copy()
+    sol = solve(lat, lon, aim_lat, aim_lon, Vehicle(boost, ratio, beta), max_range, profile,
+                apogee_m, time_s)  # fmt: skip
+    out = sol.flight.apogee_m.copy(), sol.flight.impact_t_s.copy(), sol.converged.copy()
     for a in out:
         a.flags.writeable = False
     return out
+
+
+def _energy_problem(scenario: Scenario, shot, ranges_m, assets, veh: Vehicle, row) -> list[str]:
+    """The line for a lofted or depressed salvo whose shot (shot tuple) cannot be flown at
+    the shortest or longest of its ``ranges_m`` (more energy than the type has, or no such
+    trajectory at all), or none."""
+    i, j, aim, ttype, _ = shot
+    s = scenario.raid.salvos[i]
+    apogee_m = None if s.apogee_km is None else s.apogee_km * 1e3
+    key = _shots_key([shot, shot], np.asarray(ranges_m, dtype=float), assets, veh,
+                     np.array([row, row]))  # fmt: skip
+    flown = _flights(key, 2, s.profile, apogee_m, s.flight_time_s)[2]
+    if flown.all():
+        return []
+    far = int(not flown[1])  # the longest shot if it fails, else the shortest
+    field = "apogee_km" if s.apogee_km is not None else "flight_time_s"
+    given = s.apogee_km if s.apogee_km is not None else s.flight_time_s
+    unit = "km" if field == "apogee_km" else "s"
+    reach_km = RANGE_MARGIN * ttype.max_range_km
+    return [
+        f"raid.salvos.{i}.{field}: no {s.profile} trajectory with {given:g} {unit} takes salvo"
+        f" '{s.id}' ({s.threat}) to '{aim}' (aim {j}) on its {('shortest', 'longest')[far]}"
+        f" shot, {ranges_m[far] / 1e3:,.0f} km: none flies within the type's energy (at most"
+        f" that of a minimum-energy shot to {reach_km:,.0f} km); bring {field} nearer the"
+        " minimum-energy value, or profile: min-energy"
+    ]
 
 
 def _profile_problem(scenario: Scenario, shot, ranges_m, apogee_m, time_s) -> list[str]:

@@ -40,6 +40,11 @@ N_RANGES = 12
 MISS_TOL_M = 1.0
 MAX_ITER = 12
 PROFILE_START_DEG = {"lofted": 14.0, "depressed": -10.0}
+RANGE_MARGIN = 1.1
+"""A shot may exceed the catalog's (approximate, public) range by 10 %. That sets the type's
+energy too: no profile may use more than its minimum-energy shot to this many times its range
+(:func:`max_energy_m_s`), so a lofted or depressed shot is flown only within what the
+missile has."""
 
 
 class TargetingError(ValueError):
@@ -215,8 +220,9 @@ def min_energy_start(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tabulated minimum-energy pitch (rad) and energy for each missile's range; one table per
     distinct vehicle (boost, mass ratio, ballistic coefficient, max range to 1 km). Also the
-    (2, n) span of ranges each missile's vehicle can fly (the table's reachable part) and the
-    mask of missiles whose range lies inside it."""
+    (2, n) span of ranges each missile's vehicle can fly (the table's reachable part, up to
+    ``RANGE_MARGIN`` times its catalog range) and the mask of missiles whose range lies
+    inside it."""
     cols = np.stack([veh.boost_s, veh.mass_ratio, veh.beta_kg_m2, np.round(max_range_m, -3)])
     uniq, inverse = np.unique(cols, axis=1, return_inverse=True)
     keys = [(*map(float, u[:3]), veh.drag, veh.j2, float(u[3])) for u in uniq.T]
@@ -228,7 +234,8 @@ def min_energy_start(
         if ok.sum() < 2:
             continue
         r_ok = ranges[ok]
-        span[:, rows] = [[r_ok[0]], [r_ok[-1]]]
+        span[0, rows] = r_ok[0]
+        span[1, rows] = np.minimum(r_ok[-1], RANGE_MARGIN * max_range_m[rows])
         theta[rows] = np.interp(range_m[rows], r_ok, th[ok])
         ve[rows] = np.interp(range_m[rows], r_ok, v[ok])
     inside = (range_m >= span[0]) & (range_m <= span[1])
@@ -244,6 +251,15 @@ def _ground_range_m(lat, lon, aim_lat, aim_lon) -> np.ndarray:
     r0, _ = launch_frame(lat, lon)
     aim, _ = launch_frame(aim_lat, aim_lon)
     return EARTH_MEAN_RADIUS_M * central_angle(r0, aim)
+
+
+def max_energy_m_s(veh: Vehicle, max_range_m: np.ndarray) -> np.ndarray:
+    """Each missile's energy ``ve`` (m/s) at most: that of its minimum-energy shot to the far
+    end of its span (``RANGE_MARGIN`` times its catalog range, or less where its boost cannot
+    reach that far)."""
+    far = RANGE_MARGIN * np.asarray(max_range_m, dtype=float)
+    _, _, span, _ = min_energy_start(far, veh, max_range_m)
+    return min_energy_start(np.minimum(far, span[1]), veh, max_range_m)[1]
 
 
 def solve(
@@ -273,6 +289,7 @@ def solve(
     if not me:
         ctl, ok = _solve_profile(lat, lon, aim_lat, aim_lon, veh, ctl, profile, apogee_m,
                                  flight_time_s)  # fmt: skip
+        ok = ok & (ctl.ve_m_s <= max_energy_m_s(veh, max_range_m) * (1.0 + 1e-9))
     if flight is None or not me:
         r0, up = launch_frame(lat, lon)
         flight = propagate(r0, up, veh, ctl, history=True)

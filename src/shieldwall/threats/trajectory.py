@@ -17,10 +17,9 @@ from shieldwall.geo.wgs84 import ecef_to_geodetic, great_circle_distance_m
 from shieldwall.scenario.catalog import ThreatType
 from shieldwall.threats.flight import OMEGA_EARTH_RAD_S, Vehicle
 from shieldwall.threats.flightsample import sample
-from shieldwall.threats.targeting import Solution, TargetingError, solve
+from shieldwall.threats.targeting import RANGE_MARGIN, Solution, TargetingError, solve
 
 SAMPLE_STEP_S = 1.0
-RANGE_MARGIN = 1.1  # a shot may exceed the catalog's (approximate, public) range by 10 %
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +102,10 @@ def _why(profile: str, apogee_m: float | None, flight_time_s: float | None) -> s
     )
     side = "above" if profile == "lofted" else "below"
     return (
-        f"no {profile} trajectory with {target} reaches the aim point; a {profile} shot needs"
-        f" a value {side} the minimum-energy one (run with --profile min-energy to see it)"
+        f"no {profile} trajectory with {target} reaches the aim point within the missile's"
+        f" energy; a {profile} shot needs a value {side} the minimum-energy one (run with"
+        " --profile min-energy to see it), and not so far that it needs more energy than a"
+        " minimum-energy shot to 1.1 times the type's range"
     )
 
 

@@ -174,8 +174,10 @@ def _why(profile: str, apogee_km: float | None, time_s: float | None) -> str:
     target = f"apogee_km {apogee_km:g}" if apogee_km is not None else f"flight_time_s {time_s:g}"
     side = "above" if profile == "lofted" else "below"
     return (
-        f"no {profile} trajectory with {target} reaches the aim point; it must lie {side} the"
-        " minimum-energy value (see `shieldwall trajectory`)"
+        f"no {profile} trajectory with {target} reaches the aim point within the missile's"
+        f" energy; it must lie {side} the minimum-energy value, and not so far that it needs"
+        " more energy than a minimum-energy shot to 1.1 times the type's range (see"
+        " `shieldwall trajectory`)"
     )
 
 
