@@ -23,6 +23,7 @@ from shieldwall.tracking.clusters import components, init_clusters, init_links  
 from shieldwall.tracking.fastnp import count_nonzero, einsum, inv, solve
 from shieldwall.tracking.filters import gaussian_loglik
 from shieldwall.tracking.kalman import gravity_ecef
+from shieldwall.tracking.nodetypes import Hits
 
 # Process-noise spectral density (m^2/s^3) per estimated class (ballistic, cruise, drone).
 # Notional tuning: q ~ (expected unmodelled acceleration)^2 * T; a ballistic track's reentry
@@ -94,6 +95,26 @@ def kinematics(
     if cruise_max_m_s < np.inf:
         cruise &= (speed_low <= cruise_max_m_s) | steep | speed_test
     return np.where(ballistic, 0, np.where(cruise, 1, 2)), alt, sig_alt
+
+
+CRUISE_UPDATES = 2  # updates in a row that must read cruise (see cruise_held)
+
+
+def cruise_held(
+    cls: np.ndarray, updated: np.ndarray, run: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Classes ``cls`` (:func:`kinematics`) with cruise kept only where the reading held on
+    ``CRUISE_UPDATES`` updates in a row, and the new count ``run`` of such updates
+    (``updated``: the tracks updated in this frame; the others keep their count). In a drone
+    swarm seen with kilometres of noise a new track can confirm on detections of two drones
+    with a precise but false 200-400 m/s velocity and then never be updated again: calling it
+    cruise would put a drone under the authorities and doctrine of cruise missiles (and keep
+    the fast decision cycle running) for the ``drop_track_s`` it coasts, while a real cruise
+    missile's track reads cruise at every update, one frame later. Drone, the class that
+    claims nothing, stands in until then."""
+    cruise = cls == 1
+    run = np.where(updated, np.where(cruise, run + 1, 0), run)
+    return np.where(cruise & (run < CRUISE_UPDATES), 2, cls), run
 
 
 def gravity_of(x: np.ndarray, cls: np.ndarray) -> np.ndarray | None:
@@ -303,3 +324,12 @@ def segment_sum(values: np.ndarray, seg: np.ndarray, k: int) -> np.ndarray:
     start = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
     out[s[start]] = np.add.reduceat(values[order], start, axis=0)
     return out
+
+
+def unused_detections(m: int, hits: Hits | None) -> np.ndarray:
+    """Indices of a frame's ``m`` detections no track took (``hits``): new tracks' seeds."""
+    if hits is None:
+        return np.arange(m)
+    free = np.ones(m, dtype=bool)
+    free[hits.dj] = False
+    return free.nonzero()[0]

@@ -54,6 +54,7 @@ from shieldwall.tracking.frame import (
     R_EARTH_MEAN_M,
     Frame,
     components,
+    cruise_held,
     gravity_of,
     info_apply,
     info_terms,
@@ -61,11 +62,11 @@ from shieldwall.tracking.frame import (
     init_links,
     kinematics,
     retro_gate,
+    unused_detections,
 )
 from shieldwall.tracking.kalman import process_noise_table, propagate_cv
 from shieldwall.tracking.nodetypes import Born, Hits, LocalTracks, NodeChanges, NodeConfig
 
-CRUISE_UPDATES = 2  # updates in a row that must read cruise (see NodeTracker._classify)
 DIFFUSE_POS_SIGMA_M = 50e3  # prior of a new track's position before its first detections
 UNDERGROUND_M = -12e3  # below any terrain by 3 sigma even with the mean-radius altitude
 
@@ -154,20 +155,11 @@ class NodeTracker:
         return NodeChanges(new_id[alive], new_label[alive], ch.ended, ch.ended_label)
 
     def _classify(self, t_s: float) -> tuple[np.ndarray, np.ndarray | None]:
-        """Every track's class after the frame at ``t_s`` (:func:`kinematics`); returns the
-        altitudes and their sigmas. A track is called cruise only once the cruise reading held
-        on ``CRUISE_UPDATES`` updates in a row (``cruise_run``): in a drone swarm seen with
-        kilometres of noise a new track can confirm on detections of two drones with a
-        precise but false 200-400 m/s velocity and then never be updated again, and calling it
-        cruise would put a drone under the authorities and doctrine of cruise missiles (and
-        keep the fast decision cycle running) for the ``drop_track_s`` it coasts; a real cruise
-        missile's track reads cruise at every update, one frame later."""
+        """Every track's class after the frame at ``t_s``: :func:`kinematics`, then
+        :func:`cruise_held` on the tracks updated in it; returns the altitudes and their
+        sigmas."""
         cls, alt, sig_alt = kinematics(self.x, self.P, self.speed_test, self.config.cruise_max_m_s)
-        cruise = cls == 1
-        updated = self.last_hit_s == t_s
-        self.cruise_run = np.where(updated, np.where(cruise, self.cruise_run + 1, 0),
-                                   self.cruise_run)  # fmt: skip
-        self.cls = np.where(cruise & (self.cruise_run < CRUISE_UPDATES), 2, cls)
+        self.cls, self.cruise_run = cruise_held(cls, self.last_hit_s == t_s, self.cruise_run)
         self.speed_test = self.speed_test | (self.cls == 0)
         return alt, sig_alt
 
@@ -408,12 +400,3 @@ def _upper_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     i, j = np.triu_indices(n, 1)
     i.flags.writeable = j.flags.writeable = False
     return i, j
-
-
-def unused_detections(m: int, hits: Hits | None) -> np.ndarray:
-    """Indices of a frame's ``m`` detections no track took (``hits``): new tracks' seeds."""
-    if hits is None:
-        return np.arange(m)
-    free = np.ones(m, dtype=bool)
-    free[hits.dj] = False
-    return free.nonzero()[0]
