@@ -10,10 +10,10 @@ let some seeds fly the raid and others fail, so the salvo is refused for every s
 
 A lofted or depressed salvo names an apogee or a flight time that must lie above (lofted) or
 below (depressed) the minimum-energy value at every range in that interval. Both values grow
-with range, so the minimum-energy shots at its two ends bound them: one batch of
-:func:`~.targeting.solve` flights per run (none for a raid without such salvos). A value on the
-wrong side is refused for every seed; one on the right side can still be out of a type's reach
-(a lofted shot near its maximum range), which the truth stage reports when it flies the raid.
+with range, so the minimum-energy shots at its two ends bound them. A value on the right side
+must also be flyable within the type's energy (:func:`~.targeting.max_energy_m_s`), which the
+salvo's own profile, solved at both ends, shows. Both checks refuse for every seed; their
+:func:`~.targeting.solve` flights are kept per process (none for a raid without such salvos).
 """
 
 from __future__ import annotations
