@@ -267,3 +267,58 @@ def test_exact_proves_a_square_ahuja_instance():
     assert res.proven and res.seconds < 20
     assert res.bound <= res.objective * (1 + 1e-12)
     assert res.objective - res.bound <= 1e-6 * res.objective
+
+
+def _chain_case():
+    """The state on which the cycle's heuristic rule once looped for ever (found by a random
+    search over doctrine cycles): two identical units (weapon 0) and a 3-path u -> v -> w -> b
+    whose units u and w share a target, predicted to gain 0.139 while it only swaps u and v."""
+    r_w = np.array([[0.621, 0.1811, 0.6811, 1.0], [0.3816, 0.5293, 0.6696, 0.154]])
+    w_u = np.array([0, 0, 1, 1, 1, 1, 1])
+    v = np.array([26.525940375563703, 56.8298243191086, 91.12433022572468, 70.49446273473916])
+    return v, r_w[w_u], np.array([1, 2, 0, 2, 2, 2, 3])
+
+
+def _apply(t_u, move):
+    from shieldwall.engagement.wta_search import _apply_disjoint
+
+    t = t_u.copy()
+    _apply_disjoint([move], t)
+    return t
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_chain_move_gains_what_it_predicts(seed):
+    """wta_chains.chain_moves: each proposed chain's predicted change of F equals the change
+    of F when it is applied (random states with repeated weapons, as the cycle's units are;
+    and the state that once made the local search loop)."""
+    from shieldwall.engagement.wta_chains import chain_moves
+    from shieldwall.engagement.wta_search import REL_TOL, surviving
+
+    if seed == 0:
+        v, r_u, t_u = _chain_case()
+    else:
+        rng = np.random.default_rng(seed)
+        W, T = int(rng.integers(1, 4)), int(rng.integers(2, 6))
+        r_w = rng.uniform(0.1, 1.0, (W, T))
+        w_u = rng.integers(0, W, int(rng.integers(2, 9)))
+        v, r_u, t_u = rng.uniform(1, 100, T), r_w[w_u], rng.integers(0, T, w_u.size)
+    S = surviving(v, r_u, t_u)
+    for move in chain_moves(S, r_u, t_u, REL_TOL * S.sum()):
+        gained = surviving(v, r_u, _apply(t_u, move)).sum() - S.sum()
+        assert gained == pytest.approx(move[0], rel=1e-9, abs=1e-9), move
+
+
+def test_local_search_ends_by_itself_and_never_worsens():
+    """The cycle's heuristic descends with no deadline: on the state that once looped the
+    search ends by itself (here within a second of a 20 s deadline that the old loop ran
+    into), and F never rises."""
+    import time
+
+    from shieldwall.engagement.wta_search import local_search, surviving
+
+    v, r_u, t_u = _chain_case()
+    t0 = time.perf_counter()
+    out = local_search(v, r_u, t_u, t0 + 20.0)
+    assert time.perf_counter() - t0 < 1.0
+    assert surviving(v, r_u, out).sum() <= surviving(v, r_u, t_u).sum()

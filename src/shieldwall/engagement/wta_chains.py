@@ -76,7 +76,9 @@ def _three(g, A, a1, vs, ib, iv, t_u, tol) -> list:
     tv = np.broadcast_to(t_u[vs][:, :, None], a12.shape)
     tw = np.broadcast_to(t_u[None, None, :], a12.shape)
     b, ins = _first_free(ib[None, None, :, :], iv[None, None, :, :], [tu, tv, tw])
-    path = g[:, None, None] + a12 + ins
+    # a path's parts add up only over distinct targets: w on u's target (which u leaves and v
+    # then enters) would be counted twice (the arcs already keep t_v apart from t_u and t_w)
+    path = np.where(tw == tu, np.inf, g[:, None, None] + a12 + ins)
     moves = []
     for d, is_cycle in ((cyc, True), (path, False)):
         flat = d.reshape(U, -1)

@@ -161,8 +161,8 @@ def local_search(
     t_u = t_u.copy()
     dirty = np.ones(v.size, dtype=bool) if dirty is None else dirty.copy()
     chain_s = CHAIN_S_PER_CELL * t_u.size**2 * K  # duration of the last chain round
+    S = surviving(v, r_u, t_u)
     while time.perf_counter() < deadline:
-        S = surviving(v, r_u, t_u)
         if dirty.any():
             moves = _improving_moves(S, r_u, t_u, REL_TOL * S.sum(), dirty)
         else:  # a local optimum of moves and swaps: try the chains if a round fits in time
@@ -173,8 +173,16 @@ def local_search(
             chain_s = time.perf_counter() - t0
             if not moves:
                 break
+        before = t_u.copy()
         dirty[:] = False
         dirty[_apply_disjoint(moves, t_u)] = True
+        S_new = surviving(v, r_u, t_u)
+        # every round must lower F (the rounding of its predicted gains aside): a round that
+        # does not is undone and ends the search, so that even with no deadline (the cycle
+        # rules' descent) it ends
+        if not S_new.sum() < S.sum():
+            return before
+        S = S_new
     return t_u
 
 
