@@ -315,6 +315,27 @@ def test_heuristic_rule_does_not_depend_on_the_clock(monkeypatch):
     assert next(clock) > 0.0  # the solver did read the fast clock
 
 
+def test_exact_rule_does_not_depend_on_the_search_clock(monkeypatch):
+    """The exact rule starts HiGHS from the heuristic rule's descent, not from solve_wta's
+    time-limited local search: with that search's clock running a second per reading (a
+    machine far slower than this one) the same cycle, proven optimal, gives the same shots."""
+    sc = _scenario([_battery(f"b{i}", NATIONS[i % 2], channels=3, magazine=6) for i in range(6)],
+                   {"assignment": "exact", "doctrine": {"drone": {"salvo": 2}}})  # fmt: skip
+    east, cls = np.linspace(15e3, 45e3, 30), np.arange(30) % 3
+
+    def shots():
+        eng = Engagements(sc, seed=5)
+        fired = eng.assign(0.0, _pictures(3, east, cls), cls, np.ones(30, dtype=bool))
+        assert eng.unproven == 0
+        return [(s.shooter, s.threat, s.t_intercept_s) for s in fired]
+
+    calm = shots()
+    assert len(calm) >= 10
+    clock = itertools.count(0.0, 1.0)
+    monkeypatch.setattr(wta_search, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    assert shots() == calm
+
+
 @st.composite
 def cycles(draw):
     n_sh, n_th = draw(st.integers(1, 4)), draw(st.integers(1, 6))

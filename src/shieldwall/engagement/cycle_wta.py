@@ -20,12 +20,11 @@ Both methods are deterministic (the same scenario and seed give the same shots a
   seeded generator, ejection chains) to its local optimum, without the time-limited
   perturbation rounds of ``solve_wta(method="heuristic")``, whose result depends on the
   machine's speed;
-- ``exact``: ``solve_wta(method="exact")`` within ``EXACT_TIME_LIMIT_S`` a cycle. Its optimum
-  is machine-independent when proven; where several assignments are optimal, which one HiGHS
-  returns depends on its start, the heuristic's time-limited search, which on instances of a
-  cycle's size has stopped improving long before its budget. Cycles it does not prove within
-  the limit (their result then depends on the machine) are counted in
-  ``Engagements.unproven``.
+- ``exact``: ``solve_wta(method="exact")`` within ``EXACT_TIME_LIMIT_S`` a cycle, started from
+  the ``heuristic`` rule's assignment (not from ``solve_wta``'s own time-limited search), so
+  that what HiGHS returns, even where several assignments are optimal, does not depend on the
+  machine wherever the cycle is proven optimal within the limit. Cycles it does not prove
+  (their result then depends on the machine) are counted in ``Engagements.unproven``.
 """
 
 from __future__ import annotations
@@ -87,7 +86,9 @@ def wta_assign(
 def _solve(v, pk, units, method: str, seed: int) -> tuple[np.ndarray, bool]:
     """Counts ``(W, T)`` from the static solver, deterministically (module docstring)."""
     if method == "exact":
-        res = solve_wta(v, pk, units, method="exact", time_limit_s=EXACT_TIME_LIMIT_S, seed=seed)
+        x0 = _solve(v, pk, units, "heuristic", seed)[0]  # (a start that is the same anywhere)
+        res = solve_wta(v, pk, units, method="exact", time_limit_s=EXACT_TIME_LIMIT_S, seed=seed,
+                        start=x0)  # fmt: skip
         return res.assignment, res.proven
     if method != "heuristic":
         raise ValueError(f"method: '{method}' is unknown; use heuristic or exact")

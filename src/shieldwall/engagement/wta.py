@@ -155,11 +155,14 @@ def solve_wta(
     method: str = "heuristic",
     time_limit_s: float | None = None,
     seed: int = 0,
+    start: np.ndarray | None = None,
 ) -> WtaResult:
     """Solve the static WTA (module docstring). ``time_limit_s`` None takes the method's default
     (``DEFAULT_TIME_LIMIT_S``). The heuristic is deterministic for a given ``seed`` up to where
     the time limit cuts its search (a round is started only where it fits, so a slower machine
-    stops earlier on the same path). Raises ValueError for a malformed instance or an unknown
+    stops earlier on the same path). ``start`` (exact only): feasible counts ``(W, T)`` to
+    start from instead of the heuristic's time-limited search, so that a proven result does
+    not depend on the machine's speed. Raises ValueError for a malformed instance or an unknown
     method."""
     if method not in METHODS:
         raise ValueError(f"method: '{method}' is unknown; use one of {', '.join(METHODS)}")
@@ -172,14 +175,15 @@ def solve_wta(
     if method == "greedy":
         x = greedy_mmr(v, p, c)
     elif method == "heuristic":
-        from shieldwall.engagement.wta_assign import start
+        from shieldwall.engagement.wta_assign import start as first_assignment
         from shieldwall.engagement.wta_columns import heuristic
 
-        x = heuristic(v, p, c, start(v, p, c), t0 + limit, np.random.default_rng(seed))
+        x = heuristic(v, p, c, first_assignment(v, p, c), t0 + limit,
+                      np.random.default_rng(seed))  # fmt: skip
     else:
         from shieldwall.engagement.wta_exact import solve_exact
 
-        x, bound, proven = solve_exact(v, p, c, t0 + limit, seed)
+        x, bound, proven = solve_exact(v, p, c, t0 + limit, seed, start)
     seconds = time.perf_counter() - t0
     x = drop_useless(x, p)
     return WtaResult(x, objective(v, p, x), seconds, bound, proven, method)

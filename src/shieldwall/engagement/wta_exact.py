@@ -56,15 +56,20 @@ MIP_SHARE = 0.1  # then the MIP over its columns gets at most this share
 
 
 def solve_exact(
-    v: np.ndarray, p: np.ndarray, c: np.ndarray, deadline: float, seed: int = 0
-) -> tuple[np.ndarray, float, bool]:
-    """(counts ``(W, T)``, lower bound, proven) for the instance (module docstring)."""
+    v: np.ndarray, p: np.ndarray, c: np.ndarray, deadline: float, seed: int = 0,
+    x_start: np.ndarray | None = None,
+) -> tuple[np.ndarray, float, bool]:  # fmt: skip
+    """(counts ``(W, T)``, lower bound, proven) for the instance (module docstring). ``x_start``:
+    a feasible start to use instead of the time-limited local search (whose start depends on
+    the machine's speed)."""
     start = time.perf_counter()
     budget = deadline - start
-    x_best = improve(
-        v, p, first_assignment(v, p, c), start + min(START_MAX_S, 0.05 * budget),
-        np.random.default_rng(seed),
-    )  # fmt: skip
+    if x_start is None:
+        x_start = improve(
+            v, p, first_assignment(v, p, c), start + min(START_MAX_S, 0.05 * budget),
+            np.random.default_rng(seed),
+        )  # fmt: skip
+    x_best = x_start
     ub, lb = objective(v, p, x_best), 0.0
     if budget >= BOUND_MIN_S:
         bound_by = start + BOUND_SHARE * budget
