@@ -294,33 +294,14 @@ def test_wta_units_beyond_the_salvo_go_elsewhere(method):
     assert sorted(shots) == [(0, 0, 1)] * 3
 
 
-def test_heuristic_rule_does_not_depend_on_the_clock(monkeypatch):
+@pytest.mark.parametrize("rule", ["heuristic", "exact"])
+def test_wta_rules_do_not_depend_on_the_clock(monkeypatch, rule):
     """Deterministic on any machine: the same cycle (30 threats, six batteries, drone salvo 2)
-    gives the same shots when the solver's clock runs a second per reading, as on a machine
-    far slower than this one."""
+    gives the same shots when the local search's clock runs a second per reading, as on a
+    machine far slower than this one. The exact rule proves the cycle and starts HiGHS from
+    the heuristic rule's descent, not from solve_wta's time-limited search."""
     sc = _scenario([_battery(f"b{i}", NATIONS[i % 2], channels=3, magazine=6) for i in range(6)],
-                   {"assignment": "heuristic", "doctrine": {"drone": {"salvo": 2}}})  # fmt: skip
-    east, cls = np.linspace(15e3, 45e3, 30), np.arange(30) % 3
-
-    def shots():
-        eng = Engagements(sc, seed=5)
-        fired = eng.assign(0.0, _pictures(3, east, cls), cls, np.ones(30, dtype=bool))
-        return [(s.shooter, s.threat, s.t_intercept_s) for s in fired]
-
-    calm = shots()
-    assert len(calm) >= 10
-    clock = itertools.count(0.0, 1.0)
-    monkeypatch.setattr(wta_search, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
-    assert shots() == calm
-    assert next(clock) > 0.0  # the solver did read the fast clock
-
-
-def test_exact_rule_does_not_depend_on_the_search_clock(monkeypatch):
-    """The exact rule starts HiGHS from the heuristic rule's descent, not from solve_wta's
-    time-limited local search: with that search's clock running a second per reading (a
-    machine far slower than this one) the same cycle, proven optimal, gives the same shots."""
-    sc = _scenario([_battery(f"b{i}", NATIONS[i % 2], channels=3, magazine=6) for i in range(6)],
-                   {"assignment": "exact", "doctrine": {"drone": {"salvo": 2}}})  # fmt: skip
+                   {"assignment": rule, "doctrine": {"drone": {"salvo": 2}}})  # fmt: skip
     east, cls = np.linspace(15e3, 45e3, 30), np.arange(30) % 3
 
     def shots():
@@ -334,6 +315,7 @@ def test_exact_rule_does_not_depend_on_the_search_clock(monkeypatch):
     clock = itertools.count(0.0, 1.0)
     monkeypatch.setattr(wta_search, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
     assert shots() == calm
+    assert next(clock) > 0.0  # the search did read the fast clock
 
 
 @st.composite
