@@ -259,3 +259,43 @@ def test_locations_at_city_or_base_level(scenarios, name):
     for item in placed:
         for v in (item.lat_deg, item.lon_deg):
             assert _decimals(v) <= 2, f"{name}: {item!r} is finer than city/base level"
+
+
+# Where each built-in unit stands, in the shipped borders (Natural Earth, simplified): its
+# owner's country, its host's, or the sea for ships ("INTL"). A site that simplification
+# moved across a border (Haifa's on the sea, Jerusalem's in the West Bank polygon, an
+# F-15E station "over Jordan" just inside Saudi Arabia) would fall under another state's
+# airspace rules; this catches the next one.
+_HOSTS = {
+    "ISR": "ISR",  # Israeli units: at home
+    "tpy2-negev": "ISR",
+    "erbil-mpq65": "IRQ",
+    "pac3-erbil": "IRQ",
+    "e3-jordan": "JOR",
+    "gulf-ew": "SAU",
+    "usa-f15e-west-iraq": "IRQ",
+    "usa-f15e-jordan": "JOR",
+    "gbr-typhoon-shader": "IRQ",
+    "gbr-typhoon": "IRQ",
+    "fra-rafale-jordan": "JOR",
+    "jor-f16-north": "JOR",
+    "jor-f16-east": "JOR",
+    "isr-f35i-jordan-valley": "JOR",  # (over the Jordan valley, as named)
+}
+_SHIPS = ("carney", "burke", "bulkeley", "cole", "ddg")
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_units_stand_in_their_host_country(scenarios, name):
+    from shieldwall.geo.borders import country_at
+
+    s = scenarios[name]
+    space = {k for k, v in s.catalog.sensor_types.items() if v.kind == "space_ir"}
+    units = [u for u in s.sensors if u.type not in space]
+    for u in [*units, *s.batteries, *s.patrols]:
+        got = str(country_at(u.lat_deg, u.lon_deg))
+        if u.id.startswith(_SHIPS):
+            want = "INTL"
+        else:
+            want = _HOSTS.get(u.id) or _HOSTS.get(u.owner)
+        assert got == want, f"{name}: {u.id} at ({u.lat_deg}, {u.lon_deg}) is in {got}"
