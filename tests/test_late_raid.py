@@ -77,10 +77,10 @@ def test_late_raid_frame_after_jump_holds_only_the_last_window(late, early):
     assert t_s.min() > t_jump - reach and t_s.max() <= t_jump
     assert max(f[1].size for f in frames) < 100  # every frame: a cycle or a window of reports
     assert not (result.outcome.state == ALIVE).any()  # every threat met its fate
-    # (within 1 %: the two raids' clutter differs, and a false track read as a missile keeps
-    # the fast cycle a few cycles longer or shorter; a loop stepping through the 5.5 h gap
-    # would add over 1,300)
-    assert abs(len(times) - len(early[1])) <= 0.01 * len(early[1])
+    # (within 3 %: the two raids' clutter differs, and a track read as a missile keeps the
+    # fast cycle a few cycles longer or shorter; a loop stepping through the 5.5 h gap would
+    # add over 1,300, 180 %)
+    assert abs(len(times) - len(early[1])) <= 0.03 * len(early[1])
 
 
 def test_huge_end_s_costs_a_cycle_and_changes_nothing_else(early):

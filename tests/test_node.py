@@ -282,12 +282,12 @@ def test_cruise_only_after_two_updates_in_a_row_that_read_cruise():
     nt.x = np.array([fast, fast, fast, slow])
     nt.P = np.tile(np.diag([1e4, 1e4, 1e4, 4.0, 4.0, 4.0]), (4, 1, 1))
     nt.speed_test = np.zeros(4, dtype=bool)
-    nt.cruise_run = np.array([0, 1, 1, 2])
+    nt.cruise_run = np.array([[0, 0], [1, 1], [1, 1], [2, 2]])
     nt.last_hit_s = np.array([10.0, 10.0, 5.0, 10.0])
     np.testing.assert_array_equal(classify(nt.x, nt.P, nt.speed_test), [1, 1, 1, 2])
     nt._classify(10.0)
     np.testing.assert_array_equal(nt.cls, [2, 1, 2, 2])
-    np.testing.assert_array_equal(nt.cruise_run, [1, 2, 1, 0])
+    np.testing.assert_array_equal(nt.cruise_run, [[1, 1], [2, 2], [1, 1], [0, 0]])
     nt._classify(15.0)  # a frame that updates none of them changes nothing
     np.testing.assert_array_equal(nt.cls, [2, 1, 2, 2])
 
@@ -307,6 +307,56 @@ def test_cruise_missile_track_reads_cruise_from_its_second_cruise_update():
         run = run + 1 if raw == 1 else 0
         assert nt.cls[0] == (1 if run >= 2 else 2 if raw == 1 else raw), f
     assert nt.cls[0] == 1 and run >= 2
+
+
+def test_contested_pairs_by_hand():
+    """:func:`~shieldwall.tracking.frame.contested`: pairs (track, detection) in doubt. Track 0
+    has detections 0 and 1 of one scan (both in doubt); track 1 has detection 2 of scan 0 and
+    detection 3 of scan 1 (one per scan: clear); detection 4 is wanted by tracks 2 and 3 (both
+    in doubt); track 4 has detection 5 alone."""
+    ti = np.array([0, 0, 1, 1, 2, 3, 4])
+    dj = np.array([0, 1, 2, 3, 4, 4, 5])
+    group = np.array([0, 0, 0, 1, 0, 0])
+    want = [True, True, False, False, True, True, False]
+    np.testing.assert_array_equal(core.contested(ti, dj, group, 6), want)
+
+
+def test_cruise_held_on_doubtful_updates():
+    """:func:`~shieldwall.tracking.frame.cruise_held` with doubt. Counts are (all, clear)
+    cruise updates in a row. A clear cruise update after one clear reading: cruise. A doubtful
+    one after one: held at one clear (drone), all counted. The sixth doubtful one in a row:
+    cruise (a formation's velocity is everyone's). A drone reading resets both; a track not
+    updated keeps its counts."""
+    cls = np.array([1, 1, 1, 2, 1])
+    updated = np.array([True, True, True, True, False])
+    clear = np.array([True, False, False, False, True])
+    run = np.array([[1, 1], [1, 1], [5, 0], [4, 2], [1, 1]])
+    got, new = core.cruise_held(cls, updated, run, clear)
+    np.testing.assert_array_equal(got, [1, 2, 1, 2, 2])
+    np.testing.assert_array_equal(new, [[2, 2], [2, 1], [6, 0], [0, 0], [1, 1]])
+
+
+def test_formation_in_doubt_still_reads_cruise():
+    """Two cruise missiles 2 km apart abreast (240 m/s, 50 m up), seen by one radar every 5 s
+    with 500 m of noise: detections often fall in both tracks' gates, and those associations
+    in doubt hold the tracks' clear counts (tracks that read cruise twice in a row stay drone
+    for a while); each frame's class follows :func:`cruise_held`'s rule, and both tracks,
+    the same two throughout, end up cruise."""
+    rng = np.random.default_rng(6)
+    a = _state(-2e4, 0, 50.0, (240.0, 0, 0))
+    b = _state(-2e4, 2000.0, 50.0, (240.0, 0, 0))
+    nt = NodeTracker(NodeConfig(confirm_m=3, confirm_window_s=60.0))
+    held = 0
+    for f in range(1, 25):
+        nt.step(5.0 * f, _scene(rng, 5.0 * f, [a, b], sensors=1, sigma=500.0))
+        run = nt.cruise_run
+        cruise = (run[:, 1] >= core.CRUISE_UPDATES) | (run[:, 0] >= core.CRUISE_UPDATES_IN_DOUBT)
+        np.testing.assert_array_equal(nt.cls == 1, cruise, err_msg=str(f))
+        held += int(((run[:, 0] >= core.CRUISE_UPDATES) & ~cruise).sum())
+    assert held > 0  # the doubt did hold tracks that read cruise twice in a row
+    assert nt.size == 2 and nt.confirmed.all()
+    np.testing.assert_array_equal(nt.id, [1, 2])  # the same two tracks throughout
+    np.testing.assert_array_equal(nt.cls, [1, 1])
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 
 from shieldwall.tracking.associate import Pairs
 from shieldwall.tracking.clusters import components, init_clusters, init_links  # noqa: F401
-from shieldwall.tracking.fastnp import count_nonzero, einsum, inv, solve
+from shieldwall.tracking.fastnp import amax, count_nonzero, einsum, inv, solve
 from shieldwall.tracking.filters import gaussian_loglik
 from shieldwall.tracking.kalman import gravity_ecef
 from shieldwall.tracking.nodetypes import Hits
@@ -97,24 +97,45 @@ def kinematics(
     return np.where(ballistic, 0, np.where(cruise, 1, 2)), alt, sig_alt
 
 
-CRUISE_UPDATES = 2  # updates in a row that must read cruise (see cruise_held)
+CRUISE_UPDATES = 2  # updates in a row that must read cruise, none of them in doubt
+CRUISE_UPDATES_IN_DOUBT = 6  # or this many, some in doubt (see cruise_held)
 
 
 def cruise_held(
-    cls: np.ndarray, updated: np.ndarray, run: np.ndarray
+    cls: np.ndarray, updated: np.ndarray, run: np.ndarray, clear: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Classes ``cls`` (:func:`kinematics`) with cruise kept only where the reading held on
-    ``CRUISE_UPDATES`` updates in a row, and the new count ``run`` of such updates
-    (``updated``: the tracks updated in this frame; the others keep their count). In a drone
-    swarm seen with kilometres of noise a new track can confirm on detections of two drones
-    with a precise but false 200-400 m/s velocity and then never be updated again: calling it
-    cruise would put a drone under the authorities and doctrine of cruise missiles (and keep
-    the fast decision cycle running) for the ``drop_track_s`` it coasts, while a real cruise
-    missile's track reads cruise at every update, one frame later. Drone, the class that
+    """Classes ``cls`` (:func:`kinematics`) with cruise kept only where the reading has held,
+    and the new counts ``run`` ``(k, 2)``: updates in a row that read cruise, all of them and
+    those whose association was not in doubt (``updated``: the tracks updated in this frame,
+    ``clear``: those of them with no doubtful pair, None: all; the others keep their counts).
+
+    In a drone swarm seen with kilometres of cross-range noise but a precise range, a track
+    can string detections of drones spaced along the route into a precise but false 200-400
+    m/s: its prediction runs ahead and picks up the drone ahead, for up to five updates in
+    the April 2024 runs. Calling it cruise would put a drone under the authorities and
+    doctrine of cruise missiles (and keep the fast decision cycle running) for the
+    ``drop_track_s`` it then coasts. So cruise needs ``CRUISE_UPDATES`` readings in a row on
+    associations not in doubt (:func:`contested`; a doubtful one holds that count), or
+    ``CRUISE_UPDATES_IN_DOUBT`` in a row on any: a formation of cruise missiles keeps its
+    tracks' associations in doubt, but its velocity is everyone's. Drone, the class that
     claims nothing, stands in until then."""
     cruise = cls == 1
-    run = np.where(updated, np.where(cruise, run + 1, 0), run)
-    return np.where(cruise & (run < CRUISE_UPDATES), 2, cls), run
+    step = np.ones((cls.size, 2), dtype=np.int64)
+    if clear is not None:
+        step[:, 1] = clear
+    run = np.where((updated & cruise)[:, None], run + step, np.where(updated[:, None], 0, run))
+    held = (run[:, 1] >= CRUISE_UPDATES) | (run[:, 0] >= CRUISE_UPDATES_IN_DOUBT)
+    return np.where(cruise & ~held, 2, cls), run
+
+
+def contested(ti: np.ndarray, dj: np.ndarray, group: np.ndarray, n_det: int) -> np.ndarray:
+    """Mask of the candidate pairs ``(ti, dj)`` (track, detection) whose association is in
+    doubt: the detection is a candidate of another track too, or the track has another
+    candidate in the same scan (``group``: each detection's scan)."""
+    wanted = np.bincount(dj, minlength=n_det) > 1
+    key = ti * (int(amax(group)) + 1) + group.take(dj)
+    _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    return wanted.take(dj) | (cnt.take(inv) > 1)
 
 
 def gravity_of(x: np.ndarray, cls: np.ndarray) -> np.ndarray | None:

@@ -54,6 +54,7 @@ from shieldwall.tracking.frame import (
     R_EARTH_MEAN_M,
     Frame,
     components,
+    contested,
     cruise_held,
     gravity_of,
     info_apply,
@@ -107,7 +108,8 @@ class NodeTracker:
         self.label = _I64.copy()
         self.cls = _I64.copy()  # estimated class, refreshed after every change of state
         self.speed_test = np.zeros(0, dtype=bool)  # born high or once ballistic (see step)
-        self.cruise_run = _I64.copy()  # consecutive updates that read cruise (see _classify)
+        self.cruise_run = np.zeros((0, 2), dtype=np.int64)  # updates that read cruise (cruise_held)
+        self._doubted = _I64  # tracks whose update in this frame was in doubt
 
     @property
     def size(self) -> int:
@@ -159,7 +161,13 @@ class NodeTracker:
         :func:`cruise_held` on the tracks updated in it; returns the altitudes and their
         sigmas."""
         cls, alt, sig_alt = kinematics(self.x, self.P, self.speed_test, self.config.cruise_max_m_s)
-        self.cls, self.cruise_run = cruise_held(cls, self.last_hit_s == t_s, self.cruise_run)
+        updated = self.last_hit_s == t_s
+        clear = None
+        if self._doubted.size:
+            clear = np.ones(updated.size, dtype=bool)
+            clear[self._doubted] = False
+        self._doubted = _I64
+        self.cls, self.cruise_run = cruise_held(cls, updated, self.cruise_run, clear)
         self.speed_test = self.speed_test | (self.cls == 0)
         return alt, sig_alt
 
@@ -196,10 +204,12 @@ class NodeTracker:
         if good.size == 0:
             return None
         ti, dj = g.ti.take(good), g.dj.take(good)
+        doubt = None
         if any_(ti[1:] == ti[:-1]) or amax(np.bincount(dj)) > 1:
             sel = self._assign(ti, dj, score.take(good), frame)
+            doubt = contested(ti, dj, frame.group, frame.t_s.size).take(sel)
             good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
-        return Hits(ti, dj, g.y.take(good, 0), g.qt.take(good))
+        return Hits(ti, dj, g.y.take(good, 0), g.qt.take(good), doubt)
 
     def _assign(self, ti: np.ndarray, dj: np.ndarray, score: np.ndarray, frame: Frame):
         """GNN among competing pairs (:func:`gnn_assign`): a confirmed track takes one detection
@@ -287,6 +297,8 @@ class NodeTracker:
         self.window_hits = self.window_hits + n_det * (t_s - self.born_s <= cfg.confirm_window_s)
         self.confirmed = self.confirmed | (self.window_hits >= cfg.confirm_m)
         self.last_hit_s[tracks] = t_s
+        if hits.doubt is not None and any_(hits.doubt):
+            self._doubted = hits.ti.compress(hits.doubt)
         ti, label = hits.ti, frame.label.take(hits.dj)
         if tracks.size == ti.size:
             self.label[ti] = label
@@ -314,7 +326,7 @@ class NodeTracker:
         self.confirmed = np.concatenate((self.confirmed, confirmed))
         self.label = np.concatenate((self.label, born.label))
         self.speed_test = np.concatenate((self.speed_test, born.speed_test))
-        self.cruise_run = np.concatenate((self.cruise_run, np.zeros(n, dtype=np.int64)))
+        self.cruise_run = np.concatenate((self.cruise_run, np.zeros((n, 2), dtype=np.int64)))
 
     def _new_ids(self, n: int) -> np.ndarray:
         """Ids of ``n`` new tracks: never reused."""
@@ -391,7 +403,7 @@ class NodeTracker:
         self.window_hits, self.confirmed = self.window_hits.take(keep), self.confirmed.take(keep)
         self.label, self.cls = self.label.take(keep), self.cls.take(keep)
         self.speed_test = self.speed_test.take(keep)
-        self.cruise_run = self.cruise_run.take(keep)
+        self.cruise_run = self.cruise_run.take(keep, 0)
 
 
 @lru_cache(maxsize=256)

@@ -29,6 +29,7 @@ from shieldwall.tracking.fastnp import all_, amax, amin, any_, count_nonzero
 from shieldwall.tracking.frame import (
     Q_BY_CLASS,
     Frame,
+    contested,
     gravity_of,
     unused_detections,
 )
@@ -204,10 +205,12 @@ class NodeStack(NodeTracker):
         ti, dj = ti.take(good), dj.take(good)
         if rows is not None:
             ti = rows.take(ti)
+        doubt = None
         if any_(ti[1:] == ti[:-1]) or amax(np.bincount(dj)) > 1:
             sel = self._assign(ti, dj, score.take(good), frame)
+            doubt = contested(ti, dj, frame.group, frame.t_s.size).take(sel)
             good, ti, dj = good.take(sel), ti.take(sel), dj.take(sel)
-        return Hits(ti, dj, y.take(good, 0), qt.take(good))
+        return Hits(ti, dj, y.take(good, 0), qt.take(good), doubt)
 
     def _new_ids(self, n: int) -> np.ndarray:
         """Ids of the ``n`` new tracks, numbered in their nations (``_born_nation``: set with

@@ -80,6 +80,7 @@ class Hits(NamedTuple):
     dj: np.ndarray
     y: np.ndarray
     qt: np.ndarray
+    doubt: np.ndarray | None = None  # the pairs whose association is in doubt (None: none)
 
 
 class Born(NamedTuple):
