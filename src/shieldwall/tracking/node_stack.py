@@ -34,8 +34,9 @@ from shieldwall.tracking.frame import (
     unused_detections,
 )
 from shieldwall.tracking.kalman import process_noise, process_noise_table, propagate_cv
-from shieldwall.tracking.node import _I64, _Q_KEY, NodeTracker, _upper_pairs
+from shieldwall.tracking.node import _I64, _Q_KEY, NodeTracker
 from shieldwall.tracking.node_gate import stack_gate
+from shieldwall.tracking.node_prune import _upper_pairs
 from shieldwall.tracking.nodetypes import Born, Hits, LocalTracks, NodeConfig
 
 
