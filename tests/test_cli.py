@@ -255,6 +255,37 @@ def test_subprocess_exit_codes_and_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr and "bad.yaml" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "tutorial", "--seed", "abc"], "'--seed'"),
+        (["run"], "'scenario'"),
+        (["run", "tutorial", "--bogus"], "--bogus"),
+        (["nosuch"], "'nosuch'"),
+        (["study", "tutorial", "--runs", "1.5"], "'--runs'"),
+    ],
+)
+def test_usage_errors_are_one_line(args, needle):
+    """A usage error (wrong type, missing argument, unknown option or command) prints one line
+    naming what was wrong and where the help is, exit 2, as every other user error: not
+    click's usage block."""
+    proc = subprocess.run([sys.executable, "-m", "shieldwall", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "COLUMNS": "60"})  # fmt: skip
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], lines
+    assert "--help)" in lines[0]
+
+
+def test_help_and_no_arguments_still_print_the_help():
+    ok = subprocess.run([sys.executable, "-m", "shieldwall", "--help"], capture_output=True,
+                        text=True, timeout=120)  # fmt: skip
+    bare = subprocess.run([sys.executable, "-m", "shieldwall"], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert ok.returncode == 0 and "Commands" in ok.stdout
+    assert bare.returncode == 2 and "Commands" in bare.stdout and "Traceback" not in bare.stderr
+
+
 @pytest.mark.slow
 def test_interrupted_run_is_marked_incomplete(tmp_path):
     out = tmp_path / "run"

@@ -272,12 +272,43 @@ if signal.getsignal(signal.SIGINT) is interrupted_while_starting:
 
 
 def main() -> None:
-    """The ``shieldwall`` console script ([project.scripts]) and ``python -m shieldwall``."""
+    """The ``shieldwall`` console script ([project.scripts]) and ``python -m shieldwall``. A
+    usage error (a missing argument, an unknown option, a value of the wrong type) prints one
+    line, as every other user error does, instead of click's usage block."""
+    usage_errors = _click_exceptions()
     try:
-        app()
+        code = app(standalone_mode=False)
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False, highlight=False)
         sys.exit(EXIT_INTERRUPTED)
+    except usage_errors as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # the help is printed already
+            sys.exit(e.exit_code)
+        if type(e).__name__ == "Abort":
+            err_console.print("interrupted", markup=False, highlight=False)
+            sys.exit(EXIT_INTERRUPTED)
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+        message = " ".join(e.format_message().split())
+        err_console.print(Text.assemble(("error:", "bold red"), f" {message}{hint}"),
+                          highlight=False, soft_wrap=True)  # fmt: skip
+        sys.exit(e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions() -> tuple[type[BaseException], ...]:
+    """The usage-error and abort classes of the click under typer (typer 0.2x carries its own
+    copy of click; earlier releases use click itself)."""
+    import importlib
+
+    kinds: list[type[BaseException]] = []
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        kinds += [getattr(module, k) for k in ("ClickException", "Abort") if hasattr(module, k)]
+    return (*kinds, typer.Abort)
 
 
 if __name__ == "__main__":
