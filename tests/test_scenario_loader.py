@@ -387,6 +387,48 @@ BAD_VALUES = [
         "unknown asset 'base-b'",
         id="unknown-aim",
     ),
+    # true/false are not numbers (pydantic's lax mode would read count: true as 1 missile)
+    pytest.param(
+        "count: 20",
+        "count: true",
+        "raid.salvos.0.count",
+        "count: true",
+        "expected a number, got true",
+        id="bool-as-count",
+    ),
+    pytest.param(
+        "    lat_deg: 31.0\n    lon_deg: 35.0\n    value: 10",
+        "    lat_deg: 31.0\n    lon_deg: 35.0\n    value: false",
+        "assets.0.value",
+        "value: false",
+        "expected a number, got false",
+        id="bool-as-value",
+    ),
+    # audience names: a group named as a nation would redirect what is shared with it
+    pytest.param(
+        "  partners: [NO, CC]",
+        "  AA: [NO, CC]",
+        "groups.AA",
+        "  AA: [NO, CC]",
+        "'AA' is a nation's id; give the group another name",
+        id="group-named-as-nation",
+    ),
+    pytest.param(
+        "  partners: [NO, CC]",
+        "  coalition: [NO, CC]",
+        "groups.coalition",
+        "  coalition: [NO, CC]",
+        "'coalition' is reserved",
+        id="group-named-coalition",
+    ),
+    pytest.param(
+        "  - id: CC\n",
+        "  - id: coalition\n",
+        "nations.2.id",
+        "  - id: coalition",
+        "'coalition' is reserved",
+        id="nation-named-coalition",
+    ),
 ]
 
 

@@ -73,15 +73,18 @@ def _say(text: object) -> None:
 
 
 def _load(source: str):
-    """The scenario ``source``, or a one-line error per problem: its fields, and ballistic
-    shots its raid could draw that the missile type cannot fly (the same for every seed)."""
-    from shieldwall.threats.feasible import raid_problems
+    """The scenario ``source``, or a one-line error per problem: its fields, ballistic shots
+    its raid could draw that the missile type cannot fly, flights past the longest run and
+    more clutter than a run can hold (the same for every seed)."""
+    from shieldwall.sensors import sensor_array
+    from shieldwall.sensors.falsealarm import clutter_problems
+    from shieldwall.threats.feasible import raid_problems, run_end_bound_s
 
     try:
         sc = load_scenario(source)
     except ScenarioError as exc:
         _fail(exc.problems)
-    problems = raid_problems(sc)
+    problems = raid_problems(sc) or clutter_problems(sensor_array(sc), run_end_bound_s(sc))
     if problems:
         _fail([f"{source}: {p}" for p in problems])
     return sc

@@ -157,7 +157,10 @@ class SensorType(_Model):
     sector_deg: float = Field(default=360.0, gt=0, le=360, description="azimuth coverage width")
     min_elev_deg: float = Field(default=0.0, ge=-10, le=90)
     max_elev_deg: float = Field(default=90.0, ge=-10, le=90)
-    revisit_s: float = Field(default=5.0, gt=0, le=3600)
+    revisit_s: float = Field(
+        default=5.0, ge=1, le=3600,
+        description="time between looks, at least 1 s (every look of a run is drawn at its start)",
+    )  # fmt: skip
     sigma_range_m: float = Field(
         default=50.0,
         json_schema_extra={"minimum": SIGMA_FLOORS["sigma_range_m"][0]},

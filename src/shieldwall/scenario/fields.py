@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 THREAT_CLASSES = ("ballistic", "cruise", "drone")
 ThreatClass = Literal["ballistic", "cruise", "drone"]
@@ -26,6 +27,53 @@ class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """``true``/``false`` where a number (or a list of numbers) is expected: refused.
+        pydantic's lax mode would read them as 1 and 0 (``count: true``, one missile)."""
+        field = cls.model_fields.get(str(info.field_name))
+        if field is None:
+            return value
+        scalar, items = _numeric_kinds(field.annotation)
+        inner = value.values() if isinstance(value, dict) else value
+        bad = (scalar and isinstance(value, bool)) or (
+            items
+            and isinstance(value, list | tuple | dict)
+            and any(isinstance(v, bool) for v in inner)
+        )
+        if bad:
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
+
+
+def _numeric_kinds(annotation: Any) -> tuple[bool, bool]:
+    """Whether a field's type takes a number (and no bool), and whether a list, tuple or
+    mapping of numbers."""
+    options = _options(annotation)
+    if bool in options:
+        return False, False
+    scalar = any(o in (int, float) for o in options)
+    items = any(
+        (get_origin(o) in (list, tuple) and _all_numeric(get_args(o)))
+        or (get_origin(o) is dict and _all_numeric(get_args(o)[1:]))
+        for o in options
+    )
+    return scalar, items
+
+
+def _all_numeric(args: tuple) -> bool:
+    return all(e in (int, float, Ellipsis) for a in args for e in _options(a))
+
+
+def _options(annotation: Any) -> list[Any]:
+    """The types a field may hold: ``Annotated`` stripped, unions spread."""
+    if get_origin(annotation) is Annotated:
+        return _options(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        return [t for a in get_args(annotation) for t in _options(a)]
+    return [annotation]
 
 
 class Region(_Model):

@@ -49,7 +49,12 @@ from shieldwall.scenario.policy import (  # noqa: F401  (re-exported)
     ReleaseItem,
 )
 from shieldwall.scenario.sharingref import agreement_problems
-from shieldwall.scenario.simsettings import MAX_CYCLE_S, MIN_CYCLE_S, SimSettings  # noqa: F401
+from shieldwall.scenario.simsettings import (  # noqa: F401
+    MAX_CYCLE_S,
+    MAX_RUN_S,
+    MIN_CYCLE_S,
+    SimSettings,
+)
 
 # --------------------------------------------------------------------------------------------
 # Scenario parts
@@ -223,6 +228,11 @@ class Salvo(_Model):
     def _window(cls, v: tuple[float, float]) -> tuple[float, float]:
         if v[1] < v[0] or v[0] < 0:
             raise ValueError("window_s must be [start, end] with 0 <= start <= end")
+        if v[1] > MAX_RUN_S:
+            raise ValueError(
+                f"window_s ends at {v[1]:g} s, after the {MAX_RUN_S:g} s a run may last; launch"
+                f" by {MAX_RUN_S:g} s"
+            )
         return v
 
 
@@ -233,6 +243,27 @@ class Raid(_Model):
 # --------------------------------------------------------------------------------------------
 # Scenario root
 # --------------------------------------------------------------------------------------------
+
+
+RESERVED_AUDIENCE = "coalition"  # every nation (and the analyst's picture in the outputs)
+
+
+def _reserved_names(sc: Scenario, nation_ids: set[str]) -> list[str]:
+    """Names an audience cannot take: a group named as a nation (the nation's name would then
+    mean the group's members) or either named ``coalition``."""
+    problems = [
+        f"nations.{i}.id: '{RESERVED_AUDIENCE}' is reserved (every nation, and the analyst's"
+        " picture); choose another id"
+        for i, n in enumerate(sc.nations)
+        if n.id == RESERVED_AUDIENCE
+    ]
+    for g in sc.groups:
+        if g == RESERVED_AUDIENCE:
+            problems.append(f"groups.{g}: '{g}' is reserved (it means every nation); rename the"
+                            " group")  # fmt: skip
+        elif g in nation_ids:
+            problems.append(f"groups.{g}: '{g}' is a nation's id; give the group another name")
+    return problems
 
 
 class Scenario(_Model):
@@ -282,6 +313,7 @@ class Scenario(_Model):
         for g, members in self.groups.items():
             for i, m in enumerate(members):
                 need(m, nation_ids, f"groups.{g}.{i}", "nation")
+        problems += _reserved_names(self, nation_ids)
         for i, a in enumerate(self.assets):
             need(a.owner, nation_ids, f"assets.{i}.owner", "nation")
         units = [

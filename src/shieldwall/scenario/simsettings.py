@@ -21,6 +21,7 @@ from shieldwall.scenario.fields import _Model
 # 0.36 / 0.29 / 0.002 and threats intercepted 14 / 14 / 11 / 9 / 0 at 5 / 30 / 60 / 120 / 240 s;
 # tests/test_sim_tracking.py keeps the collapse).
 MAX_CYCLE_S = 30.0
+MAX_RUN_S = 1e6  # longest run (11.6 days): sim.end_s, launch windows and flights end by it
 MIN_CYCLE_S = 1.0  # sensors revisit in seconds; a shorter cycle only costs time
 
 
@@ -41,7 +42,7 @@ class SimSettings(_Model):
     end_s: float | None = Field(
         default=None,
         gt=0,
-        le=1e6,
+        le=MAX_RUN_S,
         description="stop time, at most 1e6 s (11.6 days: every radar's false alarms up to it are"
         " drawn at the start); default: raid over",
     )

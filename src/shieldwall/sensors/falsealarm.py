@@ -126,6 +126,25 @@ def _draw_in_cover(
     return z, cov, ok
 
 
+FALSE_ALARM_BUDGET = 2e7  # false alarms a run may hold (each is tracked like a detection)
+
+
+def clutter_problems(sensors: SensorArray, t_end_s: float) -> list[str]:
+    """One line if the radars' expected false alarms up to ``t_end_s`` (the sum of
+    ``false_alarms_per_scan`` times the number of scans) exceed :data:`FALSE_ALARM_BUDGET`:
+    they are all drawn at the start of a run, and tracked; empty otherwise."""
+    scans = np.floor(t_end_s / sensors.revisit_s) + 1.0
+    expected = float(np.sum(sensors.false_alarms_per_scan * scans))
+    if expected <= FALSE_ALARM_BUDGET:
+        return []
+    return [
+        f"sensors: about {expected:,.0f} false alarms over the run's {t_end_s:,.0f} s"
+        f" (false_alarms_per_scan x scans, summed over the radars), more than the"
+        f" {FALSE_ALARM_BUDGET:,.0f} a run can hold; lower false_alarms_per_scan, raise"
+        " revisit_s or set an earlier sim.end_s"
+    ]
+
+
 def false_alarms(
     sensors: SensorArray, s: int, t_end_s: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

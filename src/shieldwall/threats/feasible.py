@@ -24,6 +24,7 @@ import numpy as np
 
 from shieldwall.geo.wgs84 import destination_point, initial_bearing_deg
 from shieldwall.scenario import Scenario
+from shieldwall.scenario.simsettings import MAX_RUN_S
 from shieldwall.threats.flight import Vehicle
 from shieldwall.threats.raid import CEP_PER_SIGMA
 from shieldwall.threats.targeting import RANGE_MARGIN, _ground_range_m, min_energy_start, solve
@@ -32,8 +33,73 @@ SCATTER_SIGMAS = 5.0  # impact scatter allowed for, in sigmas of the type's CEP 
 
 
 def raid_problems(scenario: Scenario) -> list[str]:
-    """One line per (ballistic salvo, aim point) whose possible shots are not all within the
-    span of ranges the salvo's missile type can fly; empty if every shot can be flown."""
+    """One line per air-breathing salvo whose flight could end after the longest run
+    (:func:`duration_problems`) and per (ballistic salvo, aim point) whose possible shots are
+    not all within the span of ranges the salvo's missile type can fly; empty if every shot
+    can be flown."""
+    return duration_problems(scenario) + _ballistic_problems(scenario)
+
+
+def duration_problems(scenario: Scenario) -> list[str]:
+    """One line per cruise or drone salvo whose last launch plus its longest flight
+    (:func:`_longest_flight`) ends after ``MAX_RUN_S``: every look and false alarm up to a
+    run's end is drawn at its start, so a crawling drone must be refused, not flown for years."""
+    problems = []
+    for i, s in enumerate(scenario.raid.salvos):
+        flight = _longest_flight(scenario, i)
+        if flight is None or s.window_s[1] + flight[1] <= MAX_RUN_S:
+            continue
+        speed = scenario.catalog.threat_types[s.threat].speed_m_s
+        problems.append(
+            f"raid.salvos.{i}: a '{s.threat}' at {speed:g} m/s flies its route of up to"
+            f" {flight[0] / 1e3:,.0f} km in {flight[1]:,.0f} s, ending after the"
+            f" {MAX_RUN_S:g} s a run may last; use a faster type, a shorter route or an"
+            " earlier window_s"
+        )
+    return problems
+
+
+BALLISTIC_FLIGHT_MAX_S = 3600.0  # longer than any ballistic flight the catalog allows
+
+
+def run_end_bound_s(scenario: Scenario) -> float:
+    """A time by which a run of ``scenario`` surely ends: ``sim.end_s``, else the last launch
+    plus the longest flight of its salvo (ballistic: ``BALLISTIC_FLIGHT_MAX_S``), plus the
+    60 s a run goes on after the raid."""
+    if scenario.sim.end_s is not None:
+        return float(scenario.sim.end_s)
+    ends = [0.0]
+    for i, s in enumerate(scenario.raid.salvos):
+        flight = _longest_flight(scenario, i)
+        ends.append(s.window_s[1] + (BALLISTIC_FLIGHT_MAX_S if flight is None else flight[1]))
+    return max(ends) + 60.0
+
+
+def _longest_flight(scenario: Scenario, i: int) -> tuple[float, float] | None:
+    """Longest route (m) and flight time (s) of cruise or drone salvo ``i``: launch disc,
+    waypoints, farthest aim point and impact scatter, on the mean sphere, at the type's speed;
+    None for a ballistic salvo (or one whose type or aims are unknown)."""
+    s = scenario.raid.salvos[i]
+    t = scenario.catalog.threat_types.get(s.threat)
+    assets = {a.id: a for a in scenario.assets}
+    aims = [assets[a] for a in s.aim if a in assets]
+    if t is None or t.speed_m_s is None or not aims:
+        return None
+    pts = [s.launch, *s.waypoints]
+    legs = sum(_sphere_m(a, b) for a, b in zip(pts[:-1], pts[1:], strict=True))
+    route_m = legs + max(_sphere_m(pts[-1], a) for a in aims)
+    route_m += s.launch.radius_km * 1e3 + SCATTER_SIGMAS * t.cep_m / CEP_PER_SIGMA
+    return route_m, route_m / t.speed_m_s
+
+
+def _sphere_m(a, b) -> float:
+    """Great-circle distance (m) between two points with ``lat_deg`` and ``lon_deg``."""
+    return float(_ground_range_m(np.array([a.lat_deg]), np.array([a.lon_deg]),
+                                 np.array([b.lat_deg]), np.array([b.lon_deg]))[0])  # fmt: skip
+
+
+def _ballistic_problems(scenario: Scenario) -> list[str]:
+    """The ballistic part of :func:`raid_problems`."""
     types, assets = scenario.catalog.threat_types, {a.id: a for a in scenario.assets}
     shots = []  # (salvo, aim index, aim id, threat type, launch area)
     for i, s in enumerate(scenario.raid.salvos):

@@ -212,7 +212,7 @@ def build_truth(scenario: Scenario, threats: ThreatSet) -> Truth:
     n = threats.n
     parts = []
     bal = np.flatnonzero(threats.class_code == CLASS_CODES["ballistic"])
-    if bal.size and (problems := raid_problems(scenario)):  # the same for every seed
+    if problems := raid_problems(scenario):  # the same for every seed
         raise TargetingError(problems[0])
     if bal.size:
         parts.append((bal, *_ballistic_part(scenario, threats, bal)))
