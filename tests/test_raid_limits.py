@@ -101,3 +101,20 @@ def test_run_end_bound_holds_the_natural_end(name):
         end = natural_end(truth)
         assert end <= bound, (seed, end, bound)
     assert np.isfinite(bound)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "bound"),
+    [("sigma_range_m", 1.0e12, "<= 100000"), ("sigma_az_deg", 90.0, "<= 30"),
+     ("max_range_km", 1.0e-9, ">= 1")],  # fmt: skip
+)
+def test_sensor_figures_beyond_their_bounds(tmp_path, field, value, bound):
+    """A range error of 1e9 km made the trackers' covariances overflow (NaN in summary.json,
+    numpy warnings); a 1e-9 km radar, square roots of negatives. Both are refused."""
+    data = _tutorial()
+    entry = _catalog_entry("sensor_types", "tpy-2")
+    entry[field] = value
+    data["catalog"] = {"sensor_types": {"tpy-2": entry}}
+    code, lines = _validate(tmp_path, data)
+    assert code == 2 and len(lines) == 1
+    assert f"catalog.sensor_types.tpy-2.{field}" in lines[0] and bound in lines[0]

@@ -138,6 +138,7 @@ def test_sweep_rejects_a_bad_point_before_writing(tutorial, tmp_path):
         ("nations.0.name=0:4:2", "not a numeric field"),
         ("batteries.0.magazine=-2:2:2", "must be >= 0"),
         ("batteries.0.magazine=0:4", "PATH=START:STOP:STEP"),
+        ("seed=1:3:1", "its own seed"),  # would sweep nothing: every point the same
     ],
 )
 def test_cli_bad_param_one_line_exit_2(tmp_path, param, message):

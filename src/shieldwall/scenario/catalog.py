@@ -152,7 +152,7 @@ class SensorType(_Model):
         le=50000,
         description="radar, aew: Pd 0.9 range of a 1 m^2 target (required; not for space_ir)",
     )
-    max_range_km: float = Field(gt=0, le=50000, description="instrumented range")
+    max_range_km: float = Field(ge=1, le=50000, description="instrumented range, at least 1 km")
     pfa: float = Field(default=1e-6, gt=0, lt=1)
     sector_deg: float = Field(default=360.0, gt=0, le=360, description="azimuth coverage width")
     min_elev_deg: float = Field(default=0.0, ge=-10, le=90)
@@ -163,18 +163,21 @@ class SensorType(_Model):
     )  # fmt: skip
     sigma_range_m: float = Field(
         default=50.0,
+        le=1e5,
         json_schema_extra={"minimum": SIGMA_FLOORS["sigma_range_m"][0]},
-        description="range error, 1-sigma (space_ir: position error per axis), at least 1 m",
+        description="range error, 1-sigma (space_ir: position error per axis), 1 m to 100 km",
     )
     sigma_az_deg: float = Field(
         default=0.2,
+        le=30,
         json_schema_extra={"minimum": SIGMA_FLOORS["sigma_az_deg"][0]},
-        description="radar: azimuth error, 1-sigma, at least 0.001 deg",
+        description="radar: azimuth error, 1-sigma, 0.001 to 30 deg",
     )
     sigma_el_deg: float = Field(
         default=0.2,
+        le=30,
         json_schema_extra={"minimum": SIGMA_FLOORS["sigma_el_deg"][0]},
-        description="radar: elevation error, 1-sigma, at least 0.001 deg",
+        description="radar: elevation error, 1-sigma, 0.001 to 30 deg",
     )
     height_m: float = Field(default=10.0, ge=0, le=50000, description="antenna or platform height")
     false_alarms_per_scan: float = Field(

@@ -81,6 +81,11 @@ def parse_param(text: str) -> tuple[str, list[float]]:
     parts = spec.split(":")
     if not eq or not path.strip() or len(parts) != 3:
         raise ParamError(f"--param: '{text}' is not PATH=START:STOP:STEP")
+    if path.strip() == "seed":
+        raise ParamError(
+            "--param seed: every replication runs on its own seed, which replaces the"
+            " scenario's; sweep another field (the study's base seed is --seed)"
+        )
     try:
         start, stop, step = (float(p) for p in parts)
     except ValueError:
