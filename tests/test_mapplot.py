@@ -100,3 +100,13 @@ def test_render_map_empty_arrays_and_bad_region(tmp_path: Path):
     with pytest.raises(ValueError):
         render_map(tmp_path / "bad.png", MapLayers(region=(34.0, 28.0, 33.0, 37.0)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.png"]
+
+
+def test_names_beyond_the_font_draw_without_warnings(tmp_path: Path):
+    """An asset named with an emoji (the bundled DejaVu fonts lack it) draws as a box, with no
+    'Glyph ... missing from font' warning on the user's stderr (warnings are errors here)."""
+    layers = MapLayers(
+        region=(28.0, 34.0, 33.0, 37.0), assets=((31.2, 35.0, "Nevatim \U0001f680"),)
+    )
+    render_map(tmp_path / "g.png", layers, dpi=40)
+    assert (tmp_path / "g.png").stat().st_size > 0

@@ -105,8 +105,11 @@ def test_run_end_bound_holds_the_natural_end(name):
 
 @pytest.mark.parametrize(
     ("field", "value", "bound"),
-    [("sigma_range_m", 1.0e12, "<= 100000"), ("sigma_az_deg", 90.0, "<= 30"),
-     ("max_range_km", 1.0e-9, ">= 1")],  # fmt: skip
+    [
+        ("sigma_range_m", 1.0e12, "<= 100000"),
+        ("sigma_az_deg", 90.0, "<= 30"),
+        ("max_range_km", 1.0e-9, ">= 1"),
+    ],  # fmt: skip
 )
 def test_sensor_figures_beyond_their_bounds(tmp_path, field, value, bound):
     """A range error of 1e9 km made the trackers' covariances overflow (NaN in summary.json,

@@ -484,6 +484,12 @@ def test_several_problems_each_on_its_own_line(tmp_path, catalog):
         (b"name: ok\n\nname: caf\xe9\n", 3, "not UTF-8"),
         (b"name: \x07\n", 1, "remove that character"),
         (b"name: a\n---\nname: b\n", 2, "one YAML document"),
+        # values plain YAML data does not hold: a local tag, binary data, a set, a date
+        (b"name: ok\nseed: !foo 1\n", 2, "a value tagged '!foo' is not scenario data"),
+        (b"name: ok\nregion: !bar {a: 1}\n", 2, "a value tagged '!bar'"),
+        (b"name: !!binary aGVsbG8=\n", 1, "binary data (!!binary) is not scenario data"),
+        (b"name: ok\ngroups:\n  g: !!set {a, b}\n", 3, "a set (!!set)"),
+        (b"name: ok\nseed: 2001-12-14\n", 2, "a date value"),
     ],
 )
 def test_bad_file(tmp_path, catalog, content, line, fragment):
@@ -491,6 +497,16 @@ def test_bad_file(tmp_path, catalog, content, line, fragment):
     assert len(problems) == 1
     prefix = f"{path}:{line}: " if line else f"{path}: "
     assert_problem(problems, prefix, fragment)
+
+
+def test_core_tags_read_as_yaml_reads_them(tmp_path, catalog):
+    """``!!str``, ``!!int`` and ``!!float`` on a scalar give its plain value (``!!int "12"``
+    is the number 12), not an unreadable tagged object."""
+    text = FIXTURE_TEXT.replace("magazine: 12", 'magazine: !!int "12"')
+    assert text != FIXTURE_TEXT
+    path = tmp_path / "tagged.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_scenario(path, catalog=catalog).batteries[0].magazine == 12
 
 
 def test_missing_file(tmp_path, catalog):
@@ -675,3 +691,14 @@ def test_reserve_on_a_battery_that_engages_only_ballistic_missiles_is_refused(tm
     path = tmp_path / "ok.yaml"
     path.write_text(ok, encoding="utf-8")
     assert load_scenario(path, catalog=catalog).batteries[1].reserve == 2
+
+
+def test_another_kind_of_file_is_one_line(tmp_path, catalog):
+    """A run's summary.json given as a scenario: one line saying so, not a line per key."""
+    path = tmp_path / "summary.json"
+    path.write_text('{"scenario": "x", "seed": 7, "threats": {"launched": 3}, "assets": {},'
+                    ' "siap": {}, "accounting": {}}')  # fmt: skip
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, catalog=catalog)
+    (line,) = info.value.problems
+    assert line.startswith(f"{path}: not a scenario file: it has none of ") and "raid" in line

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from rich.table import Table
 
 from shieldwall.geo.wgs84 import destination_point
+from shieldwall.io.figsave import save_figure
 from shieldwall.io.mapplot import draw_countries, format_axes
 from shieldwall.io.runfolder import write_atomic
 from shieldwall.sensors.coverage import LIMITS, Coverage
@@ -180,4 +181,4 @@ def render_coverage(path: str | Path, cov: Coverage, ring_cov: Coverage, dpi: in
         fontsize=12,
     )
     fig.text(0.99, 0.01, NOTE, ha="right", va="bottom", fontsize=7, color="#555555")
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
+    write_atomic(path, lambda tmp: save_figure(fig, tmp, format="png", dpi=dpi))

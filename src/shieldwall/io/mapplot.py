@@ -26,6 +26,7 @@ from shapely.geometry.polygon import orient
 
 from shieldwall.geo.borders import countries
 from shieldwall.geo.wgs84 import destination_point
+from shieldwall.io.figsave import save_figure
 from shieldwall.io.runfolder import write_atomic
 
 FIGSIZE_IN = (11.0, 8.5)
@@ -300,4 +301,4 @@ def render_map(path: str | Path, layers: MapLayers, dpi: int = 130) -> None:
     if layers.title:
         ax.set_title(layers.title, fontsize=12)
     fig.text(0.99, 0.01, NOTE, ha="right", va="bottom", fontsize=7, color="#555555")
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
+    write_atomic(path, lambda tmp: save_figure(fig, tmp, format="png", dpi=dpi))

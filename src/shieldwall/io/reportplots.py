@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from shieldwall.io.figsave import save_figure
 from shieldwall.io.mapplot import NATION_PALETTE, TRACK_COLORS
 
 CLASSES = ("ballistic", "cruise", "drone")
@@ -51,7 +52,7 @@ def svg_text(fig: Figure, name: str) -> str:
     """The figure as an ``<svg>`` element (no XML prolog), ids salted with ``name``."""
     buf = io.StringIO()
     with mpl.rc_context({"svg.hashsalt": name, "svg.fonttype": "path"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+        save_figure(fig, buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     return text[text.index("<svg") :]
 

@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from shieldwall.io.figsave import save_figure
 from shieldwall.io.runfolder import write_atomic
 
 DPI = 110
@@ -43,7 +44,7 @@ def _bars(ax: Axes, labels: list[str], means: list, cis: list, title: str, xlabe
 
 
 def _save(fig: Figure, path: Path) -> None:
-    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
+    write_atomic(Path(path), lambda tmp: save_figure(fig, tmp, format="png", dpi=DPI))
 
 
 def shapley_png(path: Path, summary: dict) -> None:

@@ -43,6 +43,7 @@ from shieldwall.scenario.plaintree import (
     MAX_VALUES,
     ComplexKeyError,
     TooManyValuesError,
+    UnsupportedValueError,
     plain,
 )
 
@@ -275,6 +276,11 @@ def _plain_tree(tree: Any, name: str) -> dict:
         where = f"{name}:{e.line + 1}" if e.line is not None else name
         problem = f"{where}: a mapping key is a list or mapping; keys must be plain text"
         raise ScenarioError([problem]) from None
+    except UnsupportedValueError as e:
+        where = f"{name}:{e.line + 1}" if e.line is not None else name
+        problem = (f"{where}: {e.what} is not scenario data; write a plain number, text, list"
+                   " or mapping")  # fmt: skip
+        raise ScenarioError([problem]) from None
 
 
 def _merge_catalog(data: dict, base: dict) -> dict:
@@ -299,6 +305,14 @@ def _merge_catalog(data: dict, base: dict) -> dict:
 
 
 def _validate(model: type[M], data: Any, tree: Any, name: str) -> M:
+    if isinstance(data, dict) and data and _not_this_kind(model, data):
+        what = "scenario" if model.__name__ == "Scenario" else model.__name__.lower()
+        required = sorted(n for n, f in model.model_fields.items() if f.is_required())
+        raise ScenarioError([
+            f"{name}: not a {what} file: it has none of {', '.join(required)}, and most of its"
+            f" top-level keys ({', '.join(map(str, list(data)[:4]))}"
+            f"{', ...' if len(data) > 4 else ''}) are no {what} fields"
+        ])  # fmt: skip
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -308,6 +322,20 @@ def _validate(model: type[M], data: Any, tree: Any, name: str) -> M:
         raise ScenarioError(problems) from None
     except RecursionError:
         raise ScenarioError([f"{name}: the data nests too deeply"]) from None
+
+
+def _not_this_kind(model: type[BaseModel], data: dict) -> bool:
+    """Whether ``data`` is surely another kind of file (a run's summary.json, say): none of
+    the model's required fields and most keys unknown. A file of the kind with typos or
+    missing parts gets its one line per problem instead."""
+    required = {n for n, f in model.model_fields.items() if f.is_required()}
+    known = _known_keys(model) & set(data)
+    return not required & set(data) and 2 * len(known) < len(data)
+
+
+def _known_keys(model: type[BaseModel]) -> set[str]:
+    """The top-level keys a file of ``model`` may hold (field names and aliases)."""
+    return {k for n, f in model.model_fields.items() for k in (n, f.alias) if k}
 
 
 def _problems_of(model: type[BaseModel], e: Any, tree: Any, name: str) -> list[str]:

@@ -20,6 +20,14 @@ class ComplexKeyError(Exception):
         self.line = getattr(getattr(node, "lc", None), "line", None)
 
 
+class UnsupportedValueError(Exception):
+    """A value plain YAML 1.2 data does not hold: a local tag (``!foo 1``), binary data or a
+    set; ``line`` from 0 (None until a parent mapping or list names it)."""
+
+    def __init__(self, what: str, line: int | None = None) -> None:
+        self.what, self.line = what, line
+
+
 class TooManyValuesError(Exception):
     """The tree, its aliases expanded, holds more than :data:`MAX_VALUES` values."""
 
@@ -44,20 +52,90 @@ def plain(node: Any, budget: _Budget | None = None) -> Any:
     ``budget`` values in all (an alias is expanded at each use: a few nested aliases can
     stand for billions of values)."""
     budget = _Budget() if budget is None else budget
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if tag is not None and not tag.startswith("tag:yaml.org,2002:"):
+        raise UnsupportedValueError(f"a value tagged '{tag}'", _own_line(node))
     if isinstance(node, Mapping):
         if any(isinstance(k, Mapping | list | tuple) for k in node):
             raise ComplexKeyError(node)
         budget.take(len(node))
-        return {plain(k, budget): plain(v, budget) for k, v in node.items()}
+        out = {}
+        for k, v in node.items():
+            with _at(node, k):
+                out[plain(k, budget)] = plain(v, budget)
+        return out
     if isinstance(node, list | tuple):
         budget.take(len(node))
-        return [plain(v, budget) for v in node]
+        items = []
+        for i, v in enumerate(node):
+            with _at(node, i):
+                items.append(plain(v, budget))
+        return items
     if isinstance(node, ScalarBoolean):
         return bool(node)
     for kind in (bool, int, float, str):
         if isinstance(node, kind):
             return kind(node)
-    return node
+    if node is None:
+        return None
+    if type(node).__name__ == "TaggedScalar" and tag is not None:  # !!str 8, !!int "8"
+        return _core_scalar(tag.rsplit(":", 1)[-1], str(node.value))
+    raise UnsupportedValueError(_kind_name(node))
 
 
-__all__ = ["MAX_VALUES", "ComplexKeyError", "TooManyValuesError", "plain"]
+def _core_scalar(kind: str, text: str) -> Any:
+    """A scalar with an explicit core-schema tag (``!!str``, ``!!int``, ``!!float``,
+    ``!!bool``, ``!!null``), as YAML 1.2 reads it."""
+    try:
+        if kind == "str":
+            return text
+        if kind == "int":
+            return int(text, 0) if text.lower().startswith(("0x", "0o")) else int(text)
+        if kind == "float":
+            return float(text.replace(".inf", "inf").replace(".nan", "nan"))
+        if kind == "bool" and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        if kind == "null" and text.lower() in ("", "~", "null"):
+            return None
+    except ValueError:
+        raise UnsupportedValueError(f"'{text}' tagged !!{kind}") from None
+    raise UnsupportedValueError(f"a value tagged !!{kind}")
+
+
+def _kind_name(node: Any) -> str:
+    """What a value that is no plain scalar is, in YAML's words."""
+    if isinstance(node, bytes):
+        return "binary data (!!binary)"
+    if isinstance(node, set | frozenset) or type(node).__name__ == "CommentedSet":
+        return "a set (!!set)"
+    return f"a {type(node).__name__} value"
+
+
+def _own_line(node: Any) -> int | None:
+    return getattr(getattr(node, "lc", None), "line", None)
+
+
+class _at:
+    """Context: an :class:`UnsupportedValueError` below item ``key`` of ``parent`` gets the
+    item's line if it has none yet."""
+
+    def __init__(self, parent: Any, key: Any) -> None:
+        self.parent, self.key = parent, key
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, tb) -> bool:
+        if isinstance(error, UnsupportedValueError) and error.line is None:
+            lc = getattr(self.parent, "lc", None)
+            try:
+                where = (
+                    lc.value(self.key) if isinstance(self.parent, Mapping) else lc.item(self.key)
+                )
+                error.line = where[0]
+            except (AttributeError, KeyError, IndexError, TypeError):
+                pass
+        return False
+
+
+__all__ = ["MAX_VALUES", "ComplexKeyError", "TooManyValuesError", "UnsupportedValueError", "plain"]
