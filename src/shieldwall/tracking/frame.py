@@ -131,11 +131,13 @@ def cruise_held(
 def contested(ti: np.ndarray, dj: np.ndarray, group: np.ndarray, n_det: int) -> np.ndarray:
     """Mask of the candidate pairs ``(ti, dj)`` (track, detection) whose association is in
     doubt: the detection is a candidate of another track too, or the track has another
-    candidate in the same scan (``group``: each detection's scan)."""
+    candidate in the same scan (``group``: each detection's scan). These are the conflicts
+    that make a nearest-neighbour assignment ambiguous (Blackman & Popoli 1999, ch. 6); the
+    assignment still picks one, but a class read from the result is not yet evidence."""
     wanted = np.bincount(dj, minlength=n_det) > 1
     key = ti * (int(amax(group)) + 1) + group.take(dj)
-    _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
-    return wanted.take(dj) | (cnt.take(inv) > 1)
+    _, where, count = np.unique(key, return_inverse=True, return_counts=True)
+    return wanted.take(dj) | (count.take(where) > 1)
 
 
 def gravity_of(x: np.ndarray, cls: np.ndarray) -> np.ndarray | None:
