@@ -490,6 +490,8 @@ def test_several_problems_each_on_its_own_line(tmp_path, catalog):
         (b"name: !!binary aGVsbG8=\n", 1, "binary data (!!binary) is not scenario data"),
         (b"name: ok\ngroups:\n  g: !!set {a, b}\n", 3, "a set (!!set)"),
         (b"name: ok\nseed: 2001-12-14\n", 2, "a date value"),
+        (b"name: ok\nsim:\n  null: 1\n", 3, "the key 'null' is not text"),
+        (b"name: ok\nsim: {5: 1}\n", 2, "the key '5' is not text"),
     ],
 )
 def test_bad_file(tmp_path, catalog, content, line, fragment):

@@ -278,9 +278,7 @@ def _plain_tree(tree: Any, name: str) -> dict:
         raise ScenarioError([problem]) from None
     except UnsupportedValueError as e:
         where = f"{name}:{e.line + 1}" if e.line is not None else name
-        problem = (f"{where}: {e.what} is not scenario data; write a plain number, text, list"
-                   " or mapping")  # fmt: skip
-        raise ScenarioError([problem]) from None
+        raise ScenarioError([f"{where}: {e.problem}"]) from None
 
 
 def _merge_catalog(data: dict, base: dict) -> dict:

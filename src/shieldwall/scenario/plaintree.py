@@ -24,8 +24,10 @@ class UnsupportedValueError(Exception):
     """A value plain YAML 1.2 data does not hold: a local tag (``!foo 1``), binary data or a
     set; ``line`` from 0 (None until a parent mapping or list names it)."""
 
-    def __init__(self, what: str, line: int | None = None) -> None:
-        self.what, self.line = what, line
+    FIX = " is not scenario data; write a plain number, text, list or mapping"
+
+    def __init__(self, what: str, line: int | None = None, fix: str = FIX) -> None:
+        self.problem, self.line = what + fix, line
 
 
 class TooManyValuesError(Exception):
@@ -58,6 +60,13 @@ def plain(node: Any, budget: _Budget | None = None) -> Any:
     if isinstance(node, Mapping):
         if any(isinstance(k, Mapping | list | tuple) for k in node):
             raise ComplexKeyError(node)
+        for k in node:
+            if k is None or isinstance(k, bool | int | float | ScalarBoolean):
+                what = "null" if k is None else str(k).lower()
+                with _at(node, k):
+                    raise UnsupportedValueError(
+                        f"the key '{what}' is not text; name a field, or quote the key", fix=""
+                    )
         budget.take(len(node))
         out = {}
         for k, v in node.items():
