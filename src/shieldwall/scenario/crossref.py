@@ -206,3 +206,24 @@ def _denied_station(i, p, here: set[str], s) -> list[str]:
                 " station; move the station, or change the patrol's or the denial's times"
             )
     return problems
+
+
+RESERVED_AUDIENCE = "coalition"  # every nation (and the analyst's picture in the outputs)
+
+
+def reserved_names(sc, nation_ids: set[str]) -> list[str]:
+    """Names an audience cannot take: a group named as a nation (the nation's name would then
+    mean the group's members) or either named ``coalition``."""
+    problems = [
+        f"nations.{i}.id: '{RESERVED_AUDIENCE}' is reserved (every nation, and the analyst's"
+        " picture); choose another id"
+        for i, n in enumerate(sc.nations)
+        if n.id == RESERVED_AUDIENCE
+    ]
+    for g in sc.groups:
+        if g == RESERVED_AUDIENCE:
+            problems.append(f"groups.{g}: '{g}' is reserved (it means every nation); rename the"
+                            " group")  # fmt: skip
+        elif g in nation_ids:
+            problems.append(f"groups.{g}: '{g}' is a nation's id; give the group another name")
+    return problems

@@ -37,6 +37,7 @@ from shieldwall.scenario.messages import (
     _show,
     _split_path,
     _split_problems,
+    other_kind,
 )
 from shieldwall.scenario.models import Catalog, Scenario
 from shieldwall.scenario.plaintree import (
@@ -46,6 +47,7 @@ from shieldwall.scenario.plaintree import (
     UnsupportedValueError,
     plain,
 )
+from shieldwall.scenario.treelines import line_of
 
 __all__ = [
     "ScenarioError",
@@ -303,14 +305,8 @@ def _merge_catalog(data: dict, base: dict) -> dict:
 
 
 def _validate(model: type[M], data: Any, tree: Any, name: str) -> M:
-    if isinstance(data, dict) and data and _not_this_kind(model, data):
-        what = "scenario" if model.__name__ == "Scenario" else model.__name__.lower()
-        required = sorted(n for n, f in model.model_fields.items() if f.is_required())
-        raise ScenarioError([
-            f"{name}: not a {what} file: it has none of {', '.join(required)}, and most of its"
-            f" top-level keys ({', '.join(map(str, list(data)[:4]))}"
-            f"{', ...' if len(data) > 4 else ''}) are no {what} fields"
-        ])  # fmt: skip
+    if (problem := other_kind(model, data, name)) is not None:
+        raise ScenarioError([problem])
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -322,20 +318,6 @@ def _validate(model: type[M], data: Any, tree: Any, name: str) -> M:
         raise ScenarioError([f"{name}: the data nests too deeply"]) from None
 
 
-def _not_this_kind(model: type[BaseModel], data: dict) -> bool:
-    """Whether ``data`` is surely another kind of file (a run's summary.json, say): none of
-    the model's required fields and most keys unknown. A file of the kind with typos or
-    missing parts gets its one line per problem instead."""
-    required = {n for n, f in model.model_fields.items() if f.is_required()}
-    known = _known_keys(model) & set(data)
-    return not required & set(data) and 2 * len(known) < len(data)
-
-
-def _known_keys(model: type[BaseModel]) -> set[str]:
-    """The top-level keys a file of ``model`` may hold (field names and aliases)."""
-    return {k for n, f in model.model_fields.items() for k in (n, f.alias) if k}
-
-
 def _problems_of(model: type[BaseModel], e: Any, tree: Any, name: str) -> list[str]:
     loc = tuple(e["loc"])
     if not loc and e["type"] == "value_error":
@@ -343,60 +325,17 @@ def _problems_of(model: type[BaseModel], e: Any, tree: Any, name: str) -> list[s
         out = []
         for part in _split_problems(str(e["ctx"]["error"])):
             path, text = _split_path(part)
-            line = _line_of(tree, tuple(path.split("."))) if path else _line_of(tree, ())
+            line = line_of(tree, tuple(path.split("."))) if path else line_of(tree, ())
             prefix = f"{path}: " if path else ""
             out.append(_fmt(name, line, prefix + _did_you_mean(text)))
         return out
     path, text = _describe(model, e)
     keys = tuple(p for p in loc if p != "[key]")
-    return [_fmt(name, _line_of(tree, keys), f"{path}: {text}")]
+    return [_fmt(name, line_of(tree, keys), f"{path}: {text}")]
 
 
 def _fmt(name: str, line: int | None, text: str) -> str:
     return f"{name}:{line}: {text}" if line is not None else f"{name}: {text}"
-
-
-def _line_of(tree: Any, loc: tuple) -> int | None:
-    """1-based line of the deepest node of ``tree`` on the path ``loc`` (None without lines)."""
-    lc = getattr(tree, "lc", None)
-    if lc is None:
-        return None
-    node, line, i = tree, lc.line + 1, 0
-    while i < len(loc):
-        if isinstance(node, CommentedMap):
-            key, used = _match_key(node, loc, i)
-            if used == 0:
-                break
-            pos = node.lc.data.get(key)
-        elif isinstance(node, CommentedSeq) and str(loc[i]).isdigit() and int(loc[i]) < len(node):
-            key, used = int(loc[i]), 1
-            pos = node.lc.data.get(key)
-        else:
-            break
-        if pos:
-            line = pos[0] + 1
-        node, i = node[key], i + used
-    return line
-
-
-def _match_key(node: CommentedMap, loc: tuple, i: int) -> tuple[Any, int]:
-    """(key, number of loc parts it spans) of the mapping key matching ``loc[i:]``; a dotted
-    cross-reference path may split a key that itself holds dots (a group named 'a.b')."""
-    part = loc[i]
-    candidates = [part, str(part)]
-    if isinstance(part, str) and re.fullmatch(r"-?\d+", part):
-        candidates.append(int(part))
-    for key in candidates:
-        try:
-            if key in node:
-                return key, 1
-        except TypeError:
-            continue
-    for j in range(len(loc), i + 1, -1):
-        joined = ".".join(str(p) for p in loc[i:j])
-        if joined in node:
-            return joined, j - i
-    return None, 0
 
 
 # --------------------------------------------------------------------------------------------

@@ -186,3 +186,20 @@ def _unwrap(tp: Any) -> Any:
             tp = tp.__origin__
         else:
             return tp
+
+
+def other_kind(model: type[BaseModel], data: Any, name: str) -> str | None:
+    """One line if ``data`` is surely another kind of file than ``model`` (a run's
+    summary.json given as a scenario): none of the model's required fields and most keys
+    unknown; None otherwise (a file of the kind with typos or missing parts gets its one line
+    per problem instead)."""
+    if not isinstance(data, dict) or not data:
+        return None
+    required = sorted(n for n, f in model.model_fields.items() if f.is_required())
+    known = {k for n, f in model.model_fields.items() for k in (n, f.alias) if k} & set(data)
+    if set(required) & set(data) or 2 * len(known) >= len(data):
+        return None
+    what = "scenario" if model.__name__ == "Scenario" else model.__name__.lower()
+    keys = ", ".join(map(str, list(data)[:4])) + (", ..." if len(data) > 4 else "")
+    return (f"{name}: not a {what} file: it has none of {', '.join(required)}, and most of its"
+            f" top-level keys ({keys}) are no {what} fields")  # fmt: skip

@@ -27,6 +27,7 @@ from shieldwall.scenario.crossref import (
     airspace_problems,
     out_of_range,
     patrol_overflight,
+    reserved_names,
     unique_ids,
 )
 from shieldwall.scenario.doctrine import DoctrineOverride
@@ -245,27 +246,6 @@ class Raid(_Model):
 # --------------------------------------------------------------------------------------------
 
 
-RESERVED_AUDIENCE = "coalition"  # every nation (and the analyst's picture in the outputs)
-
-
-def _reserved_names(sc: Scenario, nation_ids: set[str]) -> list[str]:
-    """Names an audience cannot take: a group named as a nation (the nation's name would then
-    mean the group's members) or either named ``coalition``."""
-    problems = [
-        f"nations.{i}.id: '{RESERVED_AUDIENCE}' is reserved (every nation, and the analyst's"
-        " picture); choose another id"
-        for i, n in enumerate(sc.nations)
-        if n.id == RESERVED_AUDIENCE
-    ]
-    for g in sc.groups:
-        if g == RESERVED_AUDIENCE:
-            problems.append(f"groups.{g}: '{g}' is reserved (it means every nation); rename the"
-                            " group")  # fmt: skip
-        elif g in nation_ids:
-            problems.append(f"groups.{g}: '{g}' is a nation's id; give the group another name")
-    return problems
-
-
 class Scenario(_Model):
     """A whole coalition scenario. ``catalog`` holds the resolved equipment catalog: the
     built-in one with any entries the scenario file adds or replaces (see ``loader``)."""
@@ -313,7 +293,7 @@ class Scenario(_Model):
         for g, members in self.groups.items():
             for i, m in enumerate(members):
                 need(m, nation_ids, f"groups.{g}.{i}", "nation")
-        problems += _reserved_names(self, nation_ids)
+        problems += reserved_names(self, nation_ids)
         for i, a in enumerate(self.assets):
             need(a.owner, nation_ids, f"assets.{i}.owner", "nation")
         units = [
