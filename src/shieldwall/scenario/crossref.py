@@ -14,7 +14,7 @@ import shapely
 from shieldwall.scenario.airspaces import ANY, INTL
 
 
-def _route_km(points: list[tuple[float, float]]) -> float:
+def route_km(points: list[tuple[float, float]]) -> float:
     """Length of great-circle legs through ``points`` (haversine on the 6,371 km sphere)."""
     total = 0.0
     for (la1, lo1), (la2, lo2) in zip(points, points[1:], strict=False):
@@ -33,7 +33,7 @@ def out_of_range(i: int, s, ttype, assets: dict) -> list[str]:
     for j, aim in enumerate(s.aim):
         if aim not in assets:
             continue
-        km = _route_km([*start, (assets[aim].lat_deg, assets[aim].lon_deg)]) - s.launch.radius_km
+        km = route_km([*start, (assets[aim].lat_deg, assets[aim].lon_deg)]) - s.launch.radius_km
         if km > ttype.max_range_km:
             problems.append(
                 f"raid.salvos.{i}.aim.{j}: '{aim}' is {km:,.0f} km from the launch area"

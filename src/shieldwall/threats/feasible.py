@@ -24,6 +24,7 @@ import numpy as np
 
 from shieldwall.geo.wgs84 import destination_point, initial_bearing_deg
 from shieldwall.scenario import Scenario
+from shieldwall.scenario.crossref import route_km
 from shieldwall.scenario.simsettings import MAX_RUN_S
 from shieldwall.threats.flight import Vehicle
 from shieldwall.threats.raid import CEP_PER_SIGMA
@@ -85,17 +86,10 @@ def _longest_flight(scenario: Scenario, i: int) -> tuple[float, float] | None:
     aims = [assets[a] for a in s.aim if a in assets]
     if t is None or t.speed_m_s is None or not aims:
         return None
-    pts = [s.launch, *s.waypoints]
-    legs = sum(_sphere_m(a, b) for a, b in zip(pts[:-1], pts[1:], strict=True))
-    route_m = legs + max(_sphere_m(pts[-1], a) for a in aims)
+    pts = [(p.lat_deg, p.lon_deg) for p in (s.launch, *s.waypoints)]
+    route_m = 1e3 * max(route_km([*pts, (a.lat_deg, a.lon_deg)]) for a in aims)
     route_m += s.launch.radius_km * 1e3 + SCATTER_SIGMAS * t.cep_m / CEP_PER_SIGMA
     return route_m, route_m / t.speed_m_s
-
-
-def _sphere_m(a, b) -> float:
-    """Great-circle distance (m) between two points with ``lat_deg`` and ``lon_deg``."""
-    return float(_ground_range_m(np.array([a.lat_deg]), np.array([a.lon_deg]),
-                                 np.array([b.lat_deg]), np.array([b.lon_deg]))[0])  # fmt: skip
 
 
 def _ballistic_problems(scenario: Scenario) -> list[str]:
