@@ -277,6 +277,18 @@ def test_usage_errors_are_one_line(args, needle):
     assert "--help)" in lines[0]
 
 
+def test_empty_argument_is_refused(tmp_path):
+    """'--out ""' would be read as '.', the current folder: refused, one line, nothing
+    written (here with --force, which would clear shieldwall's files there)."""
+    proc = subprocess.run([sys.executable, "-m", "shieldwall", "run", "tutorial", "--out", "",
+                           "--force"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2 and list(tmp_path.iterdir()) == []
+    assert proc.stderr.splitlines() == [
+        "error: an empty argument after --out; name the file, folder or value"
+    ]
+
+
 def test_help_and_no_arguments_still_print_the_help():
     ok = subprocess.run([sys.executable, "-m", "shieldwall", "--help"], capture_output=True,
                         text=True, timeout=120)  # fmt: skip

@@ -279,6 +279,13 @@ def main() -> None:
     usage error (a missing argument, an unknown option, a value of the wrong type) prints one
     line, as every other user error does, instead of click's usage block."""
     usage_errors = _click_exceptions()
+    if "" in sys.argv[1:]:  # '--out ""' would be read as '.', the current folder
+        at = sys.argv.index("", 1)
+        after = f" after {sys.argv[at - 1]}" if at > 1 else ""
+        err_console.print(Text.assemble(("error:", "bold red"),
+                          f" an empty argument{after}; name the file, folder or value"),
+                          highlight=False, soft_wrap=True)  # fmt: skip
+        sys.exit(EXIT_USER_ERROR)
     try:
         code = app(standalone_mode=False)
     except KeyboardInterrupt:
