@@ -63,22 +63,26 @@ def plain(node: Any, budget: _Budget | None = None) -> Any:
         for k in node:
             if k is None or isinstance(k, bool | int | float | ScalarBoolean):
                 what = "null" if k is None else str(k).lower()
-                with _at(node, k):
-                    raise UnsupportedValueError(
-                        f"the key '{what}' is not text; name a field, or quote the key", fix=""
-                    )
+                error = UnsupportedValueError(
+                    f"the key '{what}' is not text; name a field, or quote the key", fix=""
+                )
+                raise _located(error, node, k)
         budget.take(len(node))
         out = {}
         for k, v in node.items():
-            with _at(node, k):
+            try:
                 out[plain(k, budget)] = plain(v, budget)
+            except UnsupportedValueError as error:
+                raise _located(error, node, k) from None
         return out
     if isinstance(node, list | tuple):
         budget.take(len(node))
         items = []
         for i, v in enumerate(node):
-            with _at(node, i):
+            try:
                 items.append(plain(v, budget))
+            except UnsupportedValueError as error:
+                raise _located(error, node, i) from None
         return items
     if isinstance(node, ScalarBoolean):
         return bool(node)
@@ -124,27 +128,16 @@ def _own_line(node: Any) -> int | None:
     return getattr(getattr(node, "lc", None), "line", None)
 
 
-class _at:
-    """Context: an :class:`UnsupportedValueError` below item ``key`` of ``parent`` gets the
-    item's line if it has none yet."""
-
-    def __init__(self, parent: Any, key: Any) -> None:
-        self.parent, self.key = parent, key
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, error, tb) -> bool:
-        if isinstance(error, UnsupportedValueError) and error.line is None:
-            lc = getattr(self.parent, "lc", None)
-            try:
-                where = (
-                    lc.value(self.key) if isinstance(self.parent, Mapping) else lc.item(self.key)
-                )
-                error.line = where[0]
-            except (AttributeError, KeyError, IndexError, TypeError):
-                pass
-        return False
+def _located(error: UnsupportedValueError, parent: Any, key: Any) -> UnsupportedValueError:
+    """``error`` with the line of item ``key`` of ``parent`` if it has none yet."""
+    if error.line is None:
+        lc = getattr(parent, "lc", None)
+        try:
+            where = lc.value(key) if isinstance(parent, Mapping) else lc.item(key)
+            error.line = where[0]
+        except (AttributeError, KeyError, IndexError, TypeError):
+            pass
+    return error
 
 
 __all__ = ["MAX_VALUES", "ComplexKeyError", "TooManyValuesError", "UnsupportedValueError", "plain"]
