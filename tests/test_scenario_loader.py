@@ -492,6 +492,11 @@ def test_several_problems_each_on_its_own_line(tmp_path, catalog):
         (b"name: ok\nseed: 2001-12-14\n", 2, "a date value"),
         (b"name: ok\nsim:\n  null: 1\n", 3, "the key 'null' is not text"),
         (b"name: ok\nsim: {5: 1}\n", 2, "the key '5' is not text"),
+        # an explicit core tag its text does not fit: ruamel fails without a line
+        (b'name: ok\nsim:\n  end_s: !!int "x"\n', 3, "'x' is no !!int value; remove the tag"),
+        (b"name: ok\nseed: [1, !!float abc]\n", 2, "'abc' is no !!float value"),
+        (b"name: ok\nsim:\n  a: 1\n  b: !!bool maybe\n", 4, "'maybe' is no !!bool value"),
+        (b"name: ok\nseed: !!int 0x\n", 2, "'0x' is no !!int value"),
     ],
 )
 def test_bad_file(tmp_path, catalog, content, line, fragment):

@@ -45,6 +45,7 @@ from shieldwall.scenario.plaintree import (
     ComplexKeyError,
     TooManyValuesError,
     UnsupportedValueError,
+    bad_tagged_scalar,
     plain,
 )
 from shieldwall.scenario.treelines import line_of
@@ -218,6 +219,18 @@ def _read_text(path: Path, name: str, source: Any, builtin_names: list[str] | No
         ) from None
 
 
+def _odd_input_problem(text: str, name: str, error: Exception) -> str:
+    """The line for a plain exception of ruamel's loader: where a scalar's explicit tag does
+    not fit its text (``!!int "x"``, the usual cause), else the exception itself."""
+    try:
+        bad = bad_tagged_scalar(YAML(typ="rt").compose(text))
+    except Exception:  # the composer failed too: nothing better to say
+        bad = None
+    if bad is not None:
+        return f"{name}:{bad.line + 1}: {bad.problem}"
+    return f"{name}: could not read the YAML ({type(error).__name__}: {error})"
+
+
 def _parse(text: str, name: str) -> Any:
     """The ruamel round-trip tree of ``text`` (a mapping), or ScenarioError."""
     try:
@@ -235,8 +248,7 @@ def _parse(text: str, name: str) -> Any:
     except RecursionError:
         raise ScenarioError([f"{name}: YAML nests too deeply"]) from None
     except Exception as e:  # ruamel raises a few plain exceptions on odd input
-        problem = f"{name}: could not read the YAML ({type(e).__name__}: {e})"
-        raise ScenarioError([problem]) from None
+        raise ScenarioError([_odd_input_problem(text, name, e)]) from None
     if tree is None:
         raise ScenarioError(
             [f"{name}: file is empty; a scenario needs at least name, region, nations and raid"]

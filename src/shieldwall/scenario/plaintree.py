@@ -34,6 +34,8 @@ class TooManyValuesError(Exception):
     """The tree, its aliases expanded, holds more than :data:`MAX_VALUES` values."""
 
 
+TAG_FIX = "; remove the tag or fix the value"
+CORE_TAG = "tag:yaml.org,2002:"  # YAML's own tags: !!str, !!int, !!map, ...
 MAX_VALUES = 1_000_000  # a real scenario holds a few thousand; nested aliases can hold 10**9
 
 
@@ -55,7 +57,7 @@ def plain(node: Any, budget: _Budget | None = None) -> Any:
     stand for billions of values)."""
     budget = _Budget() if budget is None else budget
     tag = getattr(getattr(node, "tag", None), "value", None)
-    if tag is not None and not tag.startswith("tag:yaml.org,2002:"):
+    if tag is not None and not tag.startswith(CORE_TAG):
         raise UnsupportedValueError(f"a value tagged '{tag}'", _own_line(node))
     if isinstance(node, Mapping):
         if any(isinstance(k, Mapping | list | tuple) for k in node):
@@ -111,8 +113,34 @@ def _core_scalar(kind: str, text: str) -> Any:
         if kind == "null" and text.lower() in ("", "~", "null"):
             return None
     except ValueError:
-        raise UnsupportedValueError(f"'{text}' tagged !!{kind}") from None
-    raise UnsupportedValueError(f"a value tagged !!{kind}")
+        pass
+    raise UnsupportedValueError(f"'{text}' is no !!{kind} value", fix=TAG_FIX)
+
+
+def bad_tagged_scalar(root: Any) -> UnsupportedValueError | None:
+    """The first scalar, in document order, of a composed node graph (``YAML().compose``)
+    whose explicit core tag does not fit its text (``!!int "x"``, ``!!bool maybe``), as an
+    error with its line; None if there is none. ruamel's constructor fails on such a scalar
+    with a bare exception that names no line."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:  # (an alias is the node it names)
+            continue
+        seen.add(id(node))
+        if isinstance(node.value, list):  # a mapping's (key, value) pairs or a list's items
+            items = [n for it in node.value for n in (it if isinstance(it, tuple) else [it])]
+            stack.extend(reversed(items))
+            continue
+        tag = str(node.tag)
+        if getattr(node.ctag, "handle", None) is None or not tag.startswith(CORE_TAG):
+            continue  # an implicit tag fits its text by construction
+        try:
+            _core_scalar(tag.rsplit(":", 1)[-1], str(node.value))
+        except UnsupportedValueError as error:
+            error.line = node.start_mark.line
+            return error
+    return None
 
 
 def _kind_name(node: Any) -> str:
