@@ -284,7 +284,22 @@ def _bad_folders(tmp: Path, run_dir: Path, study_dir: Path) -> dict[str, tuple[P
     cases["corrupt summary"] = (folder, "summary.json: not readable JSON")
     folder = copy(run_dir, "odd-summary")
     (folder / "summary.json").write_text('{"scenario": "x"}')
-    cases["summary lacking keys"] = (folder, "unexpected contents")
+    cases["summary lacking keys"] = (folder, "summary.json: threats: missing")
+    for name, edit, needle in (
+        ("words", ("threats", "launched", "lots"), "threats.launched: expected a whole number"),
+        ("negative", ("threats", "leaked", -5), "threats.leaked: expected a whole number >= 0"),
+        ("ratio", ("cost_exchange_ratio", None, "abc"), "cost_exchange_ratio: expected a finite"),
+        ("assets", ("assets", None, [1, 2]), "assets: expected an object, got a list"),
+    ):
+        folder = copy(run_dir, f"edited-summary-{name}")
+        summary = json.loads((folder / "summary.json").read_text())
+        top, key, value = edit
+        if key is None:
+            summary[top] = value
+        else:
+            summary[top][key] = value
+        (folder / "summary.json").write_text(json.dumps(summary))
+        cases[f"hand-edited summary ({name})"] = (folder, needle)
     folder = copy(study_dir, "bad-study")
     _garbage(folder / "study.parquet")
     cases["corrupt study"] = (folder, "study.parquet: not a readable Parquet file")

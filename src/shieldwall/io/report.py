@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shieldwall.io.jsonshape import SUMMARY_SHAPE
 from shieldwall.io.reporthtml import (
     ReportError,
     figure,
@@ -141,7 +142,7 @@ class RunEvents:
 
 def run_page(folder: Path) -> str:
     """The page of a run folder."""
-    summary = read_json(folder / "summary.json")
+    summary = read_json(folder / "summary.json", SUMMARY_SHAPE)
     ev = RunEvents.read(folder / "events.parquet")
     scenario = read_yaml(folder / "scenario.yaml")
     name = summary.get("scenario", scenario.get("name", folder.name))

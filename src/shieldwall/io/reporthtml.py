@@ -19,6 +19,8 @@ from rich.table import Table
 from rich.text import Text
 from ruamel.yaml import YAML, YAMLError
 
+from shieldwall.io.jsonshape import shape_problem
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NOTICE = (
     "Notional, public-figure model: every parameter is a public, approximate, class-level"
@@ -63,14 +65,18 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def read_json(path: Path) -> dict:
-    """A JSON object from ``path`` (ReportError when missing, unreadable or not an object)."""
+def read_json(path: Path, shape: object = None) -> dict:
+    """A JSON object from ``path`` (ReportError when missing, unreadable, not an object, or
+    out of ``shape``, see :mod:`~shieldwall.io.jsonshape`)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReportError(f"{path}: not readable JSON ({_first_line(exc)})") from None
     if not isinstance(data, dict):
         raise ReportError(f"{path}: not a JSON object")
+    problem = None if shape is None else shape_problem(data, shape)
+    if problem:
+        raise ReportError(f"{path}: {problem}; not as shieldwall writes it (run it again)")
     return data
 
 
