@@ -3,19 +3,28 @@ first value out of shape is named by its path."""
 
 from __future__ import annotations
 
+import json
 import math
 
+import pyarrow as pa
 import pytest
 
 from shieldwall.io.jsonshape import (
     COUNT,
     FLAG,
     NUMBER,
+    STUDY_SHAPE,
     SUMMARY_SHAPE,
+    SWEEP_SHAPE,
     TEXT,
     Each,
     Opt,
+    OrNull,
+    Seq,
+    accounting_problem,
     shape_problem,
+    shapley_problem,
+    sweep_problem,
 )
 
 
@@ -62,6 +71,54 @@ def test_first_problem_named_by_its_path():
     assert shown == "'" + "x" * 36 + "..."  # (a long value is cut to 40 characters)
 
 
+def test_lists_and_required_nulls():
+    assert shape_problem({"r": None}, {"r": OrNull(NUMBER)}) is None
+    assert shape_problem({}, {"r": OrNull(NUMBER)}) == "r: missing"
+    assert shape_problem({}, {"r": Opt(NUMBER)}) is None
+    pair = {"ci": Seq(NUMBER, length=2)}
+    assert shape_problem({"ci": [1.0, 2]}, pair) is None
+    assert shape_problem({"ci": [1.0]}, pair) == "ci: expected a list of 2, got 1 items"
+    assert shape_problem({"ci": [1.0, "x"]}, pair) == "ci.1: expected a finite number, got 'x'"
+    assert shape_problem({"ci": {}}, pair) == "ci: expected a list, got an object"
+    some = {"v": Seq(TEXT, at_least=1)}
+    assert shape_problem({"v": []}, some) == "v: expected a list of at least 1, got 0 items"
+
+
+def test_what_the_study_writers_leave_null_fits():
+    """A metric no replication finished (null mean and CI), one with a single replication
+    (null CI), a failed replication: as studies.stats and studies.sweep write them."""
+    from shieldwall.studies.stats import study_table, table_stats
+    from shieldwall.studies.sweep import point_stats
+
+    records = [
+        {"replication": 0, "seed": 5, "status": "ok", "metrics": {"a": 1, "b": 2.0}},
+        {"replication": 1, "seed": 6, "status": "ok", "metrics": {"a": 3}},
+        {"replication": 2, "seed": 7, "status": "failed", "error": "x", "metrics": {"c": 1}},
+    ]
+    stats = json.loads(json.dumps(table_stats(study_table(records))))
+    assert stats["means"]["c"] is None and stats["ci95"]["b"] is None
+    study = {"scenario": "s", "runs": 3, "base_seed": 1, "completed": 2, **stats}
+    assert shape_problem(study, STUDY_SHAPE) is None
+    status, leaked = ["ok", "ok", "failed"], [1.0, 2.0, None]
+    table = pa.table(
+        {"variant": [0, 0, 1], "replication": [0, 1, 0], "status": status, "threats.leaked": leaked}
+    )
+    points = json.loads(json.dumps(point_stats(table, 2)))
+    assert points[1]["metrics"]["threats.leaked"]["mean"] is None
+    sweep = {"scenario": "s", "param": "p", "values": [0.0, 1.0], "runs": 2, "base_seed": 1,
+             "points": points}  # fmt: skip
+    assert shape_problem(sweep, SWEEP_SHAPE) is None and sweep_problem(sweep) is None
+
+
+def test_shapley_ranking_must_rank_every_nation_once():
+    game = {"values": {"A": 1.0, "B": None}, "ci95": {"A": None, "B": None}, "runs": 2,
+            "replications_used": 2, "method": "exact", "ranking": ["A", "B"]}  # fmt: skip
+    assert shapley_problem(game) is None
+    for ranking in (["A"], ["A", "A", "B"], ["A", "C"]):
+        assert shapley_problem(game | {"ranking": ranking}).startswith("ranking: ")
+    assert shapley_problem(game | {"ci95": {"A": None}}) == "ci95.B: missing"
+
+
 def test_every_summary_shieldwall_writes_fits(tmp_path):
     """A real run's summary.json (the tutorial, seed 0) fits SUMMARY_SHAPE, and so does the
     summary of a run with no shots and no assets hit (empty sections, a null ratio)."""
@@ -74,8 +131,10 @@ def test_every_summary_shieldwall_writes_fits(tmp_path):
     scenario = load_scenario("tutorial")
     summary = json.loads(json.dumps(summarize(simulate(scenario, 0))))
     assert shape_problem(summary, SUMMARY_SHAPE) is None
+    assert accounting_problem(summary) is None
     assert summary["threats"]["launched"] == 20
     quiet = scenario.model_copy(update={"batteries": [], "patrols": []})
     summary = json.loads(json.dumps(summarize(simulate(quiet, 0))))
     assert summary["interceptors"]["fired"] == 0
     assert shape_problem(summary, SUMMARY_SHAPE) is None
+    assert accounting_problem(summary) is None
