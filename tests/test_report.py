@@ -34,6 +34,7 @@ from shieldwall.studies.sweep import sweep_study
 from shieldwall.studies.variants import DEFENDED, VALUE_HIT, VALUE_HITS, VariantTask
 
 runner = CliRunner()
+NAN = float("nan")
 RUN_SECTIONS = [
     "Outcome",
     "Raid timeline",
@@ -215,6 +216,26 @@ def test_magazine_curves_count_the_shots(run_dir):
     assert {u.unit_id: u.rounds for u in units if u.patrol} == {"gbr-typhoon": 2 * 6}
 
 
+def test_run_report_names_a_missing_or_broken_file(tmp_path, run_dir):
+    """Without scenario.yaml the page says so where it needs it (magazines, running costs)
+    rather than claiming the scenario has no battery; a map.png that is not a PNG is called
+    that, a missing one missing."""
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder, ignore=shutil.ignore_patterns("report.html"))
+    (folder / "scenario.yaml").unlink()
+    (folder / "map.png").write_text("not a picture")
+    html = _report(folder)
+    assert headings(html) == RUN_SECTIONS
+    assert "No battery or patrol" not in html
+    for anchor in ("magazines", "cost"):
+        assert "scenario.yaml is missing from this folder" in section(html, anchor), anchor
+    assert section(html, "magazines").count("<svg") == 0
+    assert section(html, "cost").count("<svg") == 0
+    assert "map.png is not a readable PNG" in section(html, "map")
+    (folder / "map.png").unlink()
+    assert "map.png is missing from this folder" in section(_report(folder), "map")
+
+
 def test_study_report_has_its_distributions(study_dir):
     before = _files(study_dir)
     html = _report(study_dir)
@@ -305,12 +326,81 @@ def _bad_folders(tmp: Path, run_dir: Path, study_dir: Path) -> dict[str, tuple[P
     cases["corrupt study"] = (folder, "study.parquet: not a readable Parquet file")
     folder = copy(study_dir, "odd-study")
     (folder / "study.json").write_text('{"scenario": "x"}')
-    cases["study.json lacking keys"] = (folder, "study.json: no runs, means")
+    cases["study.json lacking keys"] = (folder, "study.json: runs: missing")
     return cases
 
 
-def test_bad_folders_one_line_exit_2(tmp_path, run_dir, study_dir):
-    for name, (folder, needle) in _bad_folders(tmp_path, run_dir, study_dir).items():
+def _edit_json(path: Path, edit) -> None:
+    """Apply ``edit`` (a function changing the dict in place) to the JSON file at ``path``."""
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+def _inconsistent_folders(tmp: Path, dirs: dict[str, Path]) -> dict[str, tuple[Path, str]]:
+    """Hand edits that keep every value in shape but make the files disagree (or hold
+    values no plot can take): name -> (folder, text its one error line must contain)."""
+    edits = {  # name: (source folder, file, edit, needle)
+        "leaked +3": ("run", "summary.json", lambda s: s["threats"].update(leaked=5),
+                      "threats: launched 20 is not intercepted 14 + leaked 5"),
+        "class leaked": ("run", "summary.json",
+                         lambda s: s["threats"]["by_class"]["drone"].update(leaked=7),
+                         "threats.by_class.drone: launched"),
+        "flag false": ("run", "summary.json", lambda s: s["accounting"].update(balanced=False),
+                       "accounting.balanced: false, yet every count adds up"),
+        "no interceptors": ("run", "summary.json", lambda s: s.pop("interceptors"),
+                            "interceptors: missing"),
+        "no ratio": ("run", "summary.json", lambda s: s.pop("cost_exchange_ratio"),
+                     "cost_exchange_ratio: missing"),
+        "wrong ratio": ("run", "summary.json", lambda s: s.update(cost_exchange_ratio=9.5),
+                        "cost_exchange_ratio: 9.5, but interceptors.cost_usd"),
+        "nan mean": ("study", "study.json", lambda s: s["means"].update({"threats.leaked": NAN}),
+                     "means.threats.leaked: expected a finite number, got nan"),
+        "runs six": ("study", "study.json", lambda s: s.update(runs="six"), "runs: expected"),
+        "sweep values": ("sweep", "sweep.json", lambda s: s.update(values=[0.0]),
+                         "values: 1 of them, but 3 points"),
+        "sweep no points": ("sweep", "sweep.json", lambda s: s.update(points=[], values=[]),
+                            "values: expected a list of at least 1, got 0 items"),
+        "sweep metrics": ("sweep", "sweep.json", lambda s: s["points"][0].update(metrics="x"),
+                          "points.0.metrics: expected an object, got 'x'"),
+        "shapley big": ("shapley", "shapley.json", lambda s: s["values"].update(ISR="big"),
+                        "values.ISR: expected a finite number, got 'big'"),
+        "shapley ranking": ("shapley", "shapley.json", lambda s: s.update(ranking=["GBR"]),
+                            "ranking: GBR is not each nation of values (GBR, ISR, USA) once"),
+    }  # fmt: skip
+    cases = {}
+    for k, (name, (src, file, edit, needle)) in enumerate(edits.items()):
+        folder = tmp / f"edited-{k}"
+        shutil.copytree(dirs[src], folder, ignore=shutil.ignore_patterns("report.html"))
+        _edit_json(folder / file, edit)
+        cases[name] = (folder, f"{file}: {needle}")
+    folder = tmp / "study-no-rows"
+    shutil.copytree(dirs["study"], folder, ignore=shutil.ignore_patterns("report.html"))
+    rows = pq.read_table(folder / "study.parquet")
+    pq.write_table(rows.slice(0, 0), folder / "study.parquet")
+    cases["0-row study.parquet"] = (
+        folder,
+        "study.parquet: 0 finished replications (status ok), but study.json says completed 3",
+    )
+    folder = tmp / "study-no-parquet"
+    shutil.copytree(dirs["study"], folder, ignore=shutil.ignore_patterns("report.html"))
+    (folder / "study.parquet").unlink()
+    cases["no study.parquet"] = (folder, "study.parquet: missing")
+    folder = tmp / "nan-times"
+    shutil.copytree(dirs["run"], folder, ignore=shutil.ignore_patterns("report.html"))
+    events = pq.read_table(folder / "events.parquet")
+    nan = pa.array([NAN] * events.num_rows)
+    events = events.set_column(events.column_names.index("t_s"), "t_s", nan)
+    pq.write_table(events, folder / "events.parquet")
+    cases["NaN times"] = (folder, "events.parquet: column t_s has")
+    return cases
+
+
+def test_bad_folders_one_line_exit_2(tmp_path, run_dir, study_dir, sweep_dir, shapley_dir):
+    cases = _bad_folders(tmp_path, run_dir, study_dir)
+    dirs = {"run": run_dir, "study": study_dir, "sweep": sweep_dir, "shapley": shapley_dir}
+    cases |= _inconsistent_folders(tmp_path, dirs)
+    for name, (folder, needle) in cases.items():
         res = runner.invoke(app, ["report", str(folder)])
         assert res.exit_code == 2, (name, res.output, res.exception)
         lines = [ln for ln in res.output.splitlines() if ln.strip()]

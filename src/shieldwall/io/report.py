@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shieldwall.io.jsonshape import SUMMARY_SHAPE
+from shieldwall.io.jsonshape import SUMMARY_SHAPE, accounting_problem
 from shieldwall.io.reporthtml import (
     ReportError,
     figure,
@@ -118,6 +118,8 @@ class RunEvents:
 
     @classmethod
     def read(cls, path: Path) -> RunEvents:
+        """The events of ``path``; ReportError when a time is not a finite number (every event
+        shieldwall writes has one, and the plots' axes are scaled to them)."""
         table = read_parquet(path, EVENT_COLUMNS)
 
         def col(name: str) -> np.ndarray:
@@ -126,8 +128,15 @@ class RunEvents:
         def floats(name: str) -> np.ndarray:
             return np.array([np.nan if v is None else v for v in col(name)], dtype=float)
 
+        t_s = floats("t_s")
+        bad = int(np.sum(~np.isfinite(t_s)))
+        if bad:
+            raise ReportError(
+                f"{path}: column t_s has {bad} of {t_s.size} times that are not finite numbers"
+                " (null, NaN or infinite); not as shieldwall writes it (run it again)"
+            )
         return cls(
-            floats("t_s"),
+            t_s,
             col("event"),
             col("threat_class"),
             col("unit_id"),
@@ -137,15 +146,22 @@ class RunEvents:
 
     @property
     def t_end_s(self) -> float:
-        return float(np.nanmax(self.t_s)) if self.t_s.size else 1.0
+        return float(np.max(self.t_s)) if self.t_s.size else 1.0
+
+
+def _scenario(folder: Path) -> dict | None:
+    """The folder's ``scenario.yaml``, or None when it is missing (the page then says what
+    it cannot draw without it)."""
+    path = folder / "scenario.yaml"
+    return read_yaml(path) if path.exists() else None
 
 
 def run_page(folder: Path) -> str:
     """The page of a run folder."""
-    summary = read_json(folder / "summary.json", SUMMARY_SHAPE)
+    summary = read_json(folder / "summary.json", SUMMARY_SHAPE, accounting_problem)
     ev = RunEvents.read(folder / "events.parquet")
-    scenario = read_yaml(folder / "scenario.yaml")
-    name = summary.get("scenario", scenario.get("name", folder.name))
+    scenario = _scenario(folder)
+    name = summary.get("scenario") or (scenario or {}).get("name") or folder.name
     timeline = figure(
         timeline_svg(ev.t_s, ev.kind, ev.threat_class),
         "Running count of each kind of event per threat class; a detection is one sensor's"
@@ -164,32 +180,33 @@ def run_page(folder: Path) -> str:
         f"run report: seed {summary.get('seed', '?')}, shieldwall"
         f" {summary.get('shieldwall_version', '?')}, folder {folder.name}"
     )
-    return page(f"{name}: run report", meta, str(scenario.get("description") or ""), sections)
+    intro = str((scenario or {}).get("description") or "")
+    return page(f"{name}: run report", meta, intro, sections)
 
 
 def _outcome(summary: dict) -> list[str]:
-    """Threats by class and fate, the accounting, asset hits, declined engagements."""
+    """Threats by class and fate, the accounting (checked when the summary was read: see
+    :func:`~shieldwall.io.jsonshape.accounting_problem`), asset hits, declined engagements."""
     threats = summary["threats"]
-    by_class = threats.get("by_class", {})
-    rows = [(c, *(by_class[c].get(k, 0) for k in OUTCOMES)) for c in by_class]
+    by_class = threats["by_class"]
+    rows = [(c, *(by_class[c][k] for k in OUTCOMES)) for c in by_class]
     fates = table(("class", *OUTCOMES), rows, ("total", *(threats[k] for k in OUTCOMES)))
-    balanced = summary.get("accounting", {}).get("balanced")
     fates += (
-        f'<p class="caption">Accounting {"balanced" if balanced else "NOT balanced"}:'
+        '<p class="caption">Accounting balanced:'
         f" launched {threats['launched']} = intercepted {threats['intercepted']} +"
         f" leaked {threats['leaked']} + failed {threats['failed']}"
         + (f" + in flight at the end {threats['in_flight']}" if threats.get("in_flight") else "")
         + ".</p>"
     )
     rows = [
-        (a, v.get("owner", ""), num(v.get("value")), v.get("hits", 0), num(v.get("value_hit")))
-        for a, v in summary.get("assets", {}).items()
+        (a, v["owner"], num(v["value"]), v["hits"], num(v["value_hit"]))
+        for a, v in summary["assets"].items()
     ]
     assets = table(("asset", "owner", "value", "hits", "value hit"), rows, left=2) if rows else ""
     declined = [
-        (n, c.get("authority", 0), c.get("airspace", 0))
-        for n, c in summary.get("declined", {}).items()
-        if c.get("authority") or c.get("airspace")
+        (n, c["authority"], c["airspace"])
+        for n, c in summary["declined"].items()
+        if c["authority"] or c["airspace"]
     ]
     refused = ""
     if declined:
@@ -205,9 +222,12 @@ def _outcome(summary: dict) -> list[str]:
 
 
 def _map(folder: Path) -> str:
-    data = png_data(folder / "map.png")
+    """The run's map.png, or a note saying it is missing or not a PNG."""
+    path = folder / "map.png"
+    data = png_data(path)
     if data is None:
-        return '<p class="caption">No map.png in this folder.</p>'
+        what = "is not a readable PNG" if path.exists() else "is missing from this folder"
+        return f'<p class="caption">map.png {what}; shieldwall run draws it (run it again).</p>'
     return figure(
         img(data, "map of the run"),
         "The run's map.png: borders, launch areas, threat tracks, sensors, batteries,"
@@ -217,12 +237,12 @@ def _map(folder: Path) -> str:
 
 def _expenditure(summary: dict) -> list[str]:
     """Shots and cost by nation and type, and by layer: tables and bar charts."""
-    inter = summary.get("interceptors", {})
-    by_nation, by_layer = inter.get("by_nation", {}), inter.get("by_layer", {})
+    inter = summary["interceptors"]
+    by_nation, by_layer = inter["by_nation"], inter["by_layer"]
     rows = [
         (n, t, v["fired"], usd(v["cost_usd"])) for n, ts in by_nation.items() for t, v in ts.items()
     ]
-    total = ("total", "", inter.get("fired", 0), usd(inter.get("cost_usd", 0.0)))
+    total = ("total", "", inter["fired"], usd(inter["cost_usd"]))
     layers = [(k, v["fired"], v.get("kills", ""), usd(v["cost_usd"])) for k, v in by_layer.items()]
     by_type = "<h3>By nation and type</h3>" + table(
         ("nation", "type", "fired", "cost"), rows, total, left=2
@@ -263,7 +283,12 @@ def _magazine_units(scenario: dict, ev: RunEvents) -> list[Magazine]:
     return sorted(units, key=lambda u: (rank.get(u.nation, len(rank)), u.patrol))
 
 
-def _magazines(scenario: dict, ev: RunEvents) -> str:
+NO_SCENARIO = "scenario.yaml is missing from this folder (shieldwall run writes it; run it again)"
+
+
+def _magazines(scenario: dict | None, ev: RunEvents) -> str:
+    if scenario is None:
+        return f'<p class="caption">{NO_SCENARIO}: the magazines cannot be drawn without it.</p>'
     units = _magazine_units(scenario, ev)
     if not units:
         return '<p class="caption">No battery or patrol in scenario.yaml.</p>'
@@ -274,16 +299,21 @@ def _magazines(scenario: dict, ev: RunEvents) -> str:
     )
 
 
-def _cost(summary: dict, scenario: dict, ev: RunEvents) -> list[str]:
-    """The cost-exchange table and the running cost of defense and attack."""
-    inter = summary.get("interceptors", {})
-    ratio = summary.get("cost_exchange_ratio")
+def _cost(summary: dict, scenario: dict | None, ev: RunEvents) -> list[str]:
+    """The cost-exchange table and the running cost of defense and attack (the attack's from
+    the catalog in scenario.yaml, so no plot without it)."""
+    inter = summary["interceptors"]
+    ratio = summary["cost_exchange_ratio"]
     rows = [
-        ("defense (interceptors fired)", usd(inter.get("cost_usd", 0.0))),
-        ("attack (threats launched)", usd(summary.get("attack", {}).get("cost_usd"))),
+        ("defense (interceptors fired)", usd(inter["cost_usd"])),
+        ("attack (threats launched)", usd(summary["attack"]["cost_usd"])),
         ("cost-exchange ratio (defense / attack)", "n/a" if ratio is None else f"{ratio:.2f}"),
         ("shots fired on a partner's track", num(inter.get("launch_on_remote"))),
     ]
+    costs = table(("measure", "value"), rows, left=1)
+    if scenario is None:
+        note = f"{NO_SCENARIO}: the running costs cannot be drawn without its catalog."
+        return [costs, f'<p class="caption">{note}</p>']
     types = scenario.get("catalog", {}).get("threat_types", {})
     shots, launches = ev.kind == "engage", ev.kind == "launch"
     attack_usd = np.array(
@@ -296,7 +326,7 @@ def _cost(summary: dict, scenario: dict, ev: RunEvents) -> list[str]:
         "Running notional cost of the defense's shots (engage events) and of the threats"
         " launched (each threat type's cost in the catalog)."
     )
-    return [table(("measure", "value"), rows, left=1), figure(spend, caption)]
+    return [costs, figure(spend, caption)]
 
 
 __all__ = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -65,9 +66,12 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def read_json(path: Path, shape: object = None) -> dict:
-    """A JSON object from ``path`` (ReportError when missing, unreadable, not an object, or
-    out of ``shape``, see :mod:`~shieldwall.io.jsonshape`)."""
+def read_json(
+    path: Path, shape: object = None, check: Callable[[dict], str | None] | None = None
+) -> dict:
+    """A JSON object from ``path`` (ReportError when missing, unreadable, not an object, out
+    of ``shape`` (see :mod:`~shieldwall.io.jsonshape`), or, once in shape, when ``check``
+    finds its numbers disagree)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -75,6 +79,8 @@ def read_json(path: Path, shape: object = None) -> dict:
     if not isinstance(data, dict):
         raise ReportError(f"{path}: not a JSON object")
     problem = None if shape is None else shape_problem(data, shape)
+    if not problem and check is not None:
+        problem = check(data)
     if problem:
         raise ReportError(f"{path}: {problem}; not as shieldwall writes it (run it again)")
     return data
@@ -96,6 +102,8 @@ def read_yaml(path: Path) -> dict:
 def read_parquet(path: Path, columns: tuple[str, ...]) -> pa.Table:
     """The Parquet table at ``path``; ReportError when it is missing, corrupt, or lacks one
     of ``columns``."""
+    if not path.is_file():
+        raise ReportError(f"{path}: missing; shieldwall writes it (run it again)")
     try:
         table = pq.read_table(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
@@ -107,7 +115,8 @@ def read_parquet(path: Path, columns: tuple[str, ...]) -> pa.Table:
 
 
 def png_data(path: Path) -> bytes | None:
-    """The bytes of a PNG file, or None when there is none (or it is not a PNG)."""
+    """The bytes of a PNG file, or None when there is none or it is not a PNG (the caller
+    tells the two apart with ``path.exists()``)."""
     try:
         data = path.read_bytes()
     except OSError:

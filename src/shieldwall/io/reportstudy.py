@@ -16,7 +16,16 @@ from html import escape
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
+from shieldwall.io.jsonshape import (
+    SHAPLEY_SHAPE,
+    STUDY_SHAPE,
+    SWEEP_SHAPE,
+    shapley_problem,
+    study_problem,
+    sweep_problem,
+)
 from shieldwall.io.reporthtml import (
     ReportError,
     figure,
@@ -39,20 +48,17 @@ HISTOGRAMS = {
     "interceptors.cost_usd": ("interceptor cost, US$ million", 1e6),
     "cost_exchange_ratio": ("cost-exchange ratio (defense / attack)", 1.0),
 }
-NEEDS = {
-    "study.json": ("scenario", "runs", "means", "ci95", "n"),
-    "sweep.json": ("scenario", "param", "values", "runs", "points"),
-    "shapley.json": ("scenario", "ranking", "values", "ci95", "method", "replications_used"),
+# a study's JSON -> (its shape, its cross-check), see io.jsonshape
+CHECKS = {
+    "study.json": (STUDY_SHAPE, study_problem),
+    "sweep.json": (SWEEP_SHAPE, sweep_problem),
+    "shapley.json": (SHAPLEY_SHAPE, shapley_problem),
 }
 
 
 def _meta(folder: Path, name: str) -> dict:
-    """A study's JSON, checked for the keys the report reads."""
-    data = read_json(folder / name)
-    missing = [k for k in NEEDS[name] if k not in data]
-    if missing:
-        raise ReportError(f"{folder / name}: no {', '.join(missing)}; not made by shieldwall?")
-    return data
+    """A study's JSON, checked against the shape shieldwall writes and against itself."""
+    return read_json(folder / name, *CHECKS[name])
 
 
 def _studyplot(draw, summary: dict, alt: str) -> str:
@@ -67,15 +73,38 @@ def _studyplot(draw, summary: dict, alt: str) -> str:
     return img(data, alt)
 
 
-def _histogram_columns(rows, ok: np.ndarray) -> dict[str, np.ndarray]:
-    """The HISTOGRAMS metrics ``study.parquet`` has, over the replications that finished, in
-    display units (NaN where a value is missing)."""
+def _histogram_columns(path: Path, rows: pa.Table, ok: np.ndarray) -> dict[str, np.ndarray]:
+    """The HISTOGRAMS metrics ``study.parquet`` (at ``path``) has, over the replications that
+    finished, in display units (NaN where a value is missing); ReportError for a column of
+    something other than numbers."""
     columns: dict[str, np.ndarray] = {}
     for name, (_, divisor) in HISTOGRAMS.items():
-        if name in rows.column_names:
-            values = [np.nan if v is None else v for v in rows.column(name).to_pylist()]
-            columns[name] = np.array(values, dtype=float)[ok] / divisor
+        if name not in rows.column_names:
+            continue
+        column = rows.column(name)
+        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+            raise ReportError(
+                f"{path}: column {name} holds {column.type}, not numbers; not as shieldwall"
+                " writes it (run it again)"
+            )
+        values = [np.nan if v is None else v for v in column.to_pylist()]
+        columns[name] = np.array(values, dtype=float)[ok] / divisor
     return columns
+
+
+def _study_rows(folder: Path, summary: dict) -> tuple[pa.Table, np.ndarray]:
+    """``study.parquet`` and which of its rows finished; ReportError when their count is not
+    study.json's ``completed`` (the page would show one and plot the other)."""
+    path = folder / "study.parquet"
+    rows = read_parquet(path, ("replication", "status"))
+    ok = np.array([s == "ok" for s in rows.column("status").to_pylist()], dtype=bool)
+    if int(ok.sum()) != summary["completed"]:
+        raise ReportError(
+            f"{path}: {int(ok.sum())} finished replications (status ok), but study.json says"
+            f" completed {summary['completed']}; the two files are not from one study"
+            " (run it again)"
+        )
+    return rows, ok
 
 
 def _scaled_ci(ci: list | None, divisor: float) -> list[float] | None:
@@ -87,13 +116,10 @@ def montecarlo_sections(folder: Path) -> list[tuple[str, str, str]]:
     from shieldwall.io.studytables import study_heading, study_tables
 
     summary = _meta(folder, "study.json")
-    rows = read_parquet(folder / "study.parquet", ("replication", "status"))
-    ok = np.array([s == "ok" for s in rows.column("status").to_pylist()], dtype=bool)
-    columns = _histogram_columns(rows, ok)
+    rows, ok = _study_rows(folder, summary)
+    columns = _histogram_columns(folder / "study.parquet", rows, ok)
     labels = {name: title for name, (title, _) in HISTOGRAMS.items()}
     ci95 = {n: _scaled_ci(summary["ci95"].get(n), HISTOGRAMS[n][1]) for n in columns}
-    summary.setdefault("completed", int(ok.sum()))
-    summary.setdefault("base_seed", "?")
     caption = (
         f"Across the {int(ok.sum())} replications that finished (study.parquet): each"
         " measure's histogram, its mean as the red line and the mean's 95% CI as the band."
@@ -113,7 +139,6 @@ def sweep_sections(folder: Path) -> list[tuple[str, str, str]]:
     from shieldwall.io.valuetables import sweep_heading, sweep_table
 
     summary = _meta(folder, "sweep.json")
-    summary.setdefault("base_seed", "?")
     plot = _studyplot(sweep_png, summary, f"sweep of {summary['param']}")
     return [
         section(
