@@ -51,6 +51,8 @@ def fake(scenario, seed: int) -> dict:
     g = stream(seed, "raid")
     out = {
         "threats.leaked": int(g.integers(0, 5)),
+        "interceptors.fired": int(g.integers(9)),  # with threats.leaked, in every summary
+        "interceptors.cost_usd": float(g.gamma(2.0)),
         "siap.A.completeness": float(g.random()),
         "cost_exchange_ratio": float(g.gamma(2.0)),
     }

@@ -25,8 +25,18 @@ from shieldwall.rng import stream
 from shieldwall.scenario import load_scenario
 from shieldwall.studies import run_study
 from shieldwall.studies.executors import Outcome
-from shieldwall.studies.folder import DIGEST, JOURNAL, LAYOUTS, StudyFolderError, sha256_text
+from shieldwall.studies.folder import (
+    DIGEST,
+    JOURNAL,
+    LAYOUTS,
+    SHAPLEY,
+    STUDY,
+    SWEEP,
+    StudyFolderError,
+    sha256_text,
+)
 from shieldwall.studies.journal import scan_journal, well_formed
+from shieldwall.studies.variants import DEFENDED, VALUE_HIT, VALUE_HITS
 from test_study import _cli, _one_line_error
 
 runner = CliRunner()
@@ -54,7 +64,8 @@ class Serial:
 def fake(scenario, seed: int) -> dict:
     """A cheap replication: metrics drawn from the run seed's own stream."""
     g = stream(seed, "raid")
-    return {"threats.leaked": int(g.integers(0, 5)), "interceptors.fired": int(g.integers(9))}
+    return {"threats.leaked": int(g.integers(0, 5)), "interceptors.fired": int(g.integers(9)),
+            "interceptors.cost_usd": float(g.integers(9)) * 1e6}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +136,13 @@ def _damage(rec: dict, form: str) -> str:
         rec["metrics"]["threats.leaked"] = "abc"
     elif form == "bool metric":
         rec["metrics"]["threats.leaked"] = True
+    elif form in ("no leakers", "no interceptors fired", "no interceptor cost"):
+        name = {"no leakers": "threats.leaked", "no interceptors fired": "interceptors.fired"}
+        rec["metrics"].pop(name.get(form, "interceptors.cost_usd"))
+    elif form == "NaN metric":
+        rec["metrics"]["threats.leaked"] = float("nan")  # json writes NaN, reads it back
+    elif form == "infinite metric":
+        rec["metrics"]["interceptors.cost_usd"] = float("inf")
     elif form == "not an object":
         return json.dumps([rec])
     elif form == "not JSON":
@@ -133,7 +151,9 @@ def _damage(rec: dict, form: str) -> str:
 
 
 FORMS = ["no metrics", "null metrics", "text replication", "negative replication", "no status",
-         "unknown status", "text metric", "bool metric", "not an object", "not JSON"]  # fmt: skip
+         "unknown status", "text metric", "bool metric", "not an object", "not JSON",
+         "no leakers", "no interceptors fired", "no interceptor cost", "NaN metric",
+         "infinite metric"]  # fmt: skip
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -173,10 +193,29 @@ def test_the_writers_records_are_well_formed(tutorial, tmp_path):
     study(tutorial, 2, out)
     records = [json.loads(line) for line in (out / JOURNAL).read_text().splitlines()]
     failed = records[0] | {"status": "failed", "error": "boom", "metrics": {}}
-    nulls = records[0] | {"metrics": {"cost_exchange_ratio": None, "x": float("nan")}}
-    assert all(well_formed(r, ("replication",)) for r in [*records, failed, nulls])
+    nulls = records[0] | {"metrics": records[0]["metrics"] | {"cost_exchange_ratio": None}}
+    required = STUDY.required
+    assert all(well_formed(r, ("replication",), required) for r in [*records, failed, nulls])
     assert well_formed(records[0] | {"variant": 2}, ("variant", "replication"))
     assert not well_formed(records[0], ("variant", "replication"))
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        assert not well_formed(records[0] | {"metrics": {"x": bad}}, ("replication",))
+    assert not well_formed(records[0] | {"metrics": {}}, ("replication",), required)
+
+
+def test_variant_records_need_their_payoffs():
+    """A sweep's record needs leakers and value hit; a Shapley game's its three payoffs; a
+    type's count that varies per run is never required."""
+    metrics = {"threats.leaked": 1, VALUE_HIT: 2.0, DEFENDED: 3.0, VALUE_HITS: 4.0}
+    rec = {"variant": 0, "replication": 0, "seed": 1, "status": "ok", "error": None,
+           "metrics": metrics}  # fmt: skip
+    key = ("variant", "replication")
+    assert well_formed(rec, key, SWEEP.required) and well_formed(rec, key, SHAPLEY.required)
+    for name in (VALUE_HIT, DEFENDED, VALUE_HITS, "threats.leaked"):
+        less = rec | {"metrics": {k: v for k, v in rec["metrics"].items() if k != name}}
+        assert not well_formed(less, key, SHAPLEY.required)
+        assert well_formed(less, key, SWEEP.required) == (name in (DEFENDED, VALUE_HITS))
+    assert not any("by_nation" in m for layout in LAYOUTS for m in layout.required)
 
 
 def test_cli_prints_the_warning_on_stderr(tutorial, tmp_path):

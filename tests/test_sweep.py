@@ -17,7 +17,14 @@ from serial_executor import SerialExecutor
 from shieldwall.cli import app
 from shieldwall.rng import stream
 from shieldwall.scenario import load_scenario
-from shieldwall.studies.sweep import parse_param, set_param, sweep_study, sweep_values
+from shieldwall.studies.sweep import (
+    num,
+    param_text,
+    parse_param,
+    set_param,
+    sweep_study,
+    sweep_values,
+)
 from shieldwall.studies.variants import DEFENDED, VALUE_HIT, VariantTask
 
 runner = CliRunner()
@@ -90,12 +97,36 @@ def test_set_param_sets_one_field(tutorial, path, value, read):
         ("batteries.0.magazine.x", 1, "has no field 'x'"),
         ("batteries.0.magazine", -1, "batteries.0.magazine=-1: batteries.0.magazine: must be >= 0"),
         ("batteries.0.magazine", 1.5, "expected a whole number"),
+        # a whole number shown as typed: not "got 0.0" (a null field), not "=1e+06"
+        (
+            "batteries.0.channels",
+            0,
+            "batteries.0.channels=0: batteries.0.channels: must be >= 1, got 0",
+        ),
+        (
+            "batteries.0.magazine",
+            1e6,
+            "batteries.0.magazine=1000000: batteries.0.magazine: must be <= 100000, got 1000000",
+        ),
     ],
 )
 def test_set_param_errors_are_one_line(tutorial, path, value, message):
     with pytest.raises(ValueError, match="--param") as err:
         set_param(tutorial, path, value)
     assert message in str(err.value) and "\n" not in str(err.value)
+    assert not str(err.value).endswith(".0")
+
+
+def test_numbers_are_shown_as_typed():
+    assert [num(x) for x in (1e6, 1234567.0, 0.1, 2.0, 7, 0.30000000000000004)] == [
+        "1000000", "1234567", "0.1", "2", "7", "0.3"]  # fmt: skip
+    assert param_text("x", [1e6, 1.5e6, 2e6]) == "--param x=1000000:2000000:500000"
+    with pytest.raises(ValueError) as err:
+        sweep_values(1e6, 2.5e6, 1e6)
+    assert str(err.value) == (
+        "--param: STOP 2500000 is not START + k*STEP (1000000:2500000:1000000); use"
+        " 1000000:2000000:1000000 or 1000000:3000000:1000000"
+    )
 
 
 # --- the study ------------------------------------------------------------------------------
@@ -146,6 +177,24 @@ def test_cli_bad_param_one_line_exit_2(tmp_path, param, message):
     assert r.exit_code == 2 and message in r.output
     assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_refuses_a_second_param(tmp_path):
+    """typer would keep the last --param and sweep it alone: refused, nothing written."""
+    a, b = "batteries.0.magazine=0:4:4", "batteries.1.magazine=0:4:4"
+    out = str(tmp_path / "o")
+    r = runner.invoke(app, ["sweep", "tutorial", "--param", a, "--param", b, "--out", out])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip() == "error: --param: give one field per sweep (got 2)"
+    assert not (tmp_path / "o").exists()
+
+
+def test_sweep_labels_tell_close_values_apart(tutorial, tmp_path):
+    """Six significant digits (``:g``) would label both points 123457."""
+    res = sweep_study(tutorial, "sim.end_s", [123456.7, 123456.8], 1, tmp_path / "s",
+                      SerialExecutor(), fn=magazine_game)  # fmt: skip
+    assert res.table.column("label").to_pylist() == [
+        "sim.end_s=123456.7", "sim.end_s=123456.8"]  # fmt: skip
 
 
 @pytest.mark.slow

@@ -192,10 +192,11 @@ def shapley(
 def sweep(
     scenario: Annotated[str, typer.Argument(help="built-in scenario name or a YAML file")],
     param: Annotated[
-        str,
+        list[str],
         typer.Option(
+            metavar="TEXT",
             help="PATH=START:STOP:STEP, e.g. batteries.0.magazine=0:20:5 (STOP included: it"
-            " must be START + k*STEP)"
+            " must be START + k*STEP); one field per sweep",
         ),
     ],
     runs: Annotated[int, typer.Option(help="replications at every point")] = 20,
@@ -220,7 +221,7 @@ def sweep(
 
     sc = _load(scenario)
     _check_runs_seed(runs, seed)
-    path, values = _checked(parse_param, param)  # sweep_study checks every point, then folder
+    path, values = _checked(parse_param, _one_param(param))  # sweep_study checks every point
     _checked(check_tasks, runs, len(values), "points")
     folder, base = _variant_folder(scenario, sc, SWEEP, seed, out, resume, force)
 
@@ -233,6 +234,14 @@ def sweep(
     result = _run_variant_study(start, not quiet and err_console.is_terminal, folder, TABLE)
     _variant_report(result.summary, folder, SWEEP, as_json, sweep_heading,
                     lambda summary: [sweep_table(summary)])  # fmt: skip
+
+
+def _one_param(params: list[str]) -> str:
+    """The one ``--param`` of a sweep: given twice, typer would keep the last and sweep it
+    alone, so a sweep of two fields is refused instead (one line, exit 2)."""
+    if len(params) != 1:
+        _fail([f"--param: give one field per sweep (got {len(params)})"])
+    return params[0]
 
 
 @app.command()

@@ -29,6 +29,9 @@ RUN_FILES = ("scenario.yaml", "summary.json", "events.parquet", "pictures.parque
              "truth.parquet", "audit.parquet", "map.png", MARKER)  # fmt: skip
 PICTURES_DIR = "pictures"
 REPORT = "report.html"
+# what every report.html shieldwall writes holds (its footer: shieldwall.io.reporthtml), so a
+# page of the user's own under that name is told apart from one shieldwall wrote
+REPORT_SIGNATURE = b"<footer>Made by <code>shieldwall report</code>"
 # every file a study folder of any kind holds (shieldwall.studies.folder.LAYOUTS; io cannot
 # import studies, so a test checks the two lists agree)
 STUDY_FILES = ("replications.jsonl", "scenario.sha256", "study.parquet", "study.json",
@@ -53,10 +56,10 @@ def default_run_dir(base: Path, scenario: str, seed: int) -> Path:
     return path
 
 
-def open_run_dir(path: Path, force: bool = False) -> Path:
+def open_run_dir(path: Path, force: bool = False, noun: str = "run folder") -> Path:
     """Create ``path`` (or reuse it with ``force``, first deleting every file shieldwall writes
     there, so no file of an earlier run or study is left to mix with the new one) and mark it
-    incomplete."""
+    incomplete; errors call it a ``noun`` (a study folder is not a run folder)."""
     if path.exists() and not path.is_dir():
         raise RunFolderError(f"{path}: exists and is not a folder; choose another --out")
     if path.is_dir() and any(path.iterdir()) and not force:
@@ -69,7 +72,7 @@ def open_run_dir(path: Path, force: bool = False) -> Path:
         path.mkdir(parents=True, exist_ok=True)
         (path / MARKER).write_text("this run did not finish; its files are not complete\n")
     except OSError as exc:
-        raise RunFolderError(f"{path}: cannot write the run folder ({exc.strerror})") from None
+        raise RunFolderError(f"{path}: cannot write the {noun} ({exc.strerror})") from None
     return path
 
 
@@ -92,6 +95,26 @@ def clear_shieldwall_files(path: Path) -> None:
         raise RunFolderError(
             f"{path}: cannot clear the previous files ({exc.strerror}: {exc.filename})"
         ) from None
+
+
+def remove_own_report(path: Path) -> bool:
+    """Delete ``path/report.html`` if shieldwall wrote it (:data:`REPORT_SIGNATURE`): a study
+    that is continued makes it stale (a page saying "3 of 4" beside a study that finished 4),
+    and ``shieldwall report`` writes a new one. A file of the user's own by that name, or
+    one that cannot be read, stays. Returns whether it was deleted; RunFolderError when it
+    cannot be."""
+    report = path / REPORT
+    try:
+        ours = report.is_file() and REPORT_SIGNATURE in report.read_bytes()
+    except OSError:
+        return False
+    if not ours:
+        return False
+    try:
+        report.unlink()
+    except OSError as exc:
+        raise RunFolderError(f"{report}: cannot remove the stale report ({exc.strerror})") from None
+    return True
 
 
 def check_source_outside(source: object, out: Path) -> None:

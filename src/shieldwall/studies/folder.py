@@ -19,6 +19,11 @@ A study folder (``shieldwall study``, ``shapley`` or ``sweep``: see :data:`LAYOU
 - ``INCOMPLETE`` while replications are missing (the run-folder convention of
   :mod:`shieldwall.io.runfolder`, whose helpers this module reuses).
 
+``--resume`` continues the study with the same scenario, base seed and settings, and never
+fewer replications than it ran (that would rewrite its table without the rest). A resumed
+study's plots and a ``report.html`` shieldwall wrote are deleted when it is reopened: they
+describe the study as it was (``shieldwall report`` writes a new page).
+
 ``--force`` clears every file shieldwall writes into a run or study folder
 (:data:`~shieldwall.io.runfolder.WRITTEN`) and nothing else, so a new study never sits beside
 an old run's report.
@@ -38,6 +43,7 @@ from shieldwall.io.runfolder import (
     RunFolderError,
     clear_shieldwall_files,
     open_run_dir,
+    remove_own_report,
     write_json,
     write_text,
 )
@@ -46,14 +52,17 @@ from shieldwall.studies.journal import JOURNAL, Journal, damage_note, read_journ
 SCENARIO = "scenario.yaml"
 DIGEST = "scenario.sha256"
 PICTURES = "pictures"
+SHOWN = 60  # characters of a scenario line shown in a message
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Layout:
     """The files of one kind of study folder: made by ``shieldwall <command>`` (called a
-    ``noun`` in messages), its ``table`` and ``meta`` JSON, ``extra`` outputs (plots), and the
-    record fields that name one journaled run (``key``)."""
+    ``noun`` in messages), its ``table`` and ``meta`` JSON, ``extra`` outputs (plots), the
+    record fields that name one journaled run (``key``), and the metrics every finished run's
+    record holds (``required``: a record without one is damaged, and its run runs again,
+    rather than leaving that metric's mean over fewer runs than the study counts)."""
 
     command: str
     noun: str
@@ -61,6 +70,7 @@ class Layout:
     meta: str
     extra: tuple[str, ...] = ()
     key: tuple[str, ...] = ("replication",)
+    required: tuple[str, ...] = ()
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -72,11 +82,20 @@ class Layout:
         return "replications" if self.key == ("replication",) else "runs"
 
 
-STUDY = Layout("study", "study", "study.parquet", "study.json")
+# the metrics of a replication every summary holds, whatever the scenario
+# (shieldwall.sim.summary.summarize, kept by shieldwall.studies.montecarlo.study_metrics);
+# per-nation and per-type counts legitimately vary from one replication to the next
+STUDY_REQUIRED = ("threats.leaked", "interceptors.fired", "interceptors.cost_usd")
+# what the variant studies' statistics rest on (shieldwall.studies.variants.variant_metrics):
+# a sweep's headline leakers and asset value hit, a Shapley game's three payoffs
+SWEEP_REQUIRED = ("threats.leaked", "assets.value_hit")
+SHAPLEY_REQUIRED = ("threats.leaked", "assets.value_hit", "assets.value_defended",
+                    "assets.value_hits")  # fmt: skip
+STUDY = Layout("study", "study", "study.parquet", "study.json", required=STUDY_REQUIRED)
 SHAPLEY = Layout("shapley", "Shapley study", "coalitions.parquet", "shapley.json",
-                 ("shapley.png",), ("variant", "replication"))  # fmt: skip
+                 ("shapley.png",), ("variant", "replication"), SHAPLEY_REQUIRED)  # fmt: skip
 SWEEP = Layout("sweep", "sweep", "sweep.parquet", "sweep.json", ("sweep.png",),
-               ("variant", "replication"))  # fmt: skip
+               ("variant", "replication"), SWEEP_REQUIRED)  # fmt: skip
 LAYOUTS = (STUDY, SHAPLEY, SWEEP)
 TABLE = STUDY.table
 META = STUDY.meta
@@ -129,7 +148,7 @@ def new_study(
     nothing else)."""
     check_new(path, force)
     clear_written(path)
-    open_run_dir(path, force=force)
+    open_run_dir(path, force=force, noun="study folder")
     mark_incomplete(path)
     write_text(path / SCENARIO, scenario_yaml)
     write_text(path / DIGEST, f"{sha256_text(scenario_yaml)}  {SCENARIO}\n")
@@ -144,7 +163,7 @@ def mark_incomplete(path: Path) -> None:
 def _finished(path: Path, layout: Layout) -> int:
     """How many finished (ok) runs the journal in ``path`` holds (0 when it cannot be read)."""
     try:
-        records = read_journal(path / JOURNAL, layout.key)
+        records = read_journal(path / JOURNAL, layout.key, layout.required)
     except OSError:
         return 0
     return sum(r["status"] == "ok" for r in records)
@@ -233,10 +252,10 @@ def check_scenario(path: Path, scenario_yaml: str, old: dict, noun: str) -> None
     except ValueError:  # not UTF-8 any more: edited
         text = ""
     digest = stored_digest(path)
-    if text is None and digest is not None:
+    if text is None:
+        where = "" if digest is None else f" (its sha256 is in {DIGEST})"
         raise StudyFolderError(
-            f"{path}: {SCENARIO} is missing; put it back (its sha256 is in {DIGEST}), or"
-            " --force to start over"
+            f"{path}: {SCENARIO} is missing; put it back{where}, or --force to start over"
         )
     if digest is not None and sha256_text(text) != digest:
         raise StudyFolderError(
@@ -244,14 +263,69 @@ def check_scenario(path: Path, scenario_yaml: str, old: dict, noun: str) -> None
             f" resume it (its sha256 is in {DIGEST}), or --force to start over"
         )
     if text != scenario_yaml:
-        raise StudyFolderError(
+        raise StudyFolderError(_scenario_differs(path, text, scenario_yaml, old, noun))
+
+
+def _scenario_differs(path: Path, was: str, now: str, old: dict, noun: str) -> str:
+    """The message for a resume with another scenario than the folder's (``was``, as
+    resolved, against ``now``): another name says so; the same name (a scenario file edited
+    since) names the first line of the resolved scenario that differs, so the user sees
+    which edit is in the way instead of being told of a different scenario of the same
+    name."""
+    was_lines, now_lines = was.splitlines(), now.splitlines()
+    if _name_line(was_lines) != _name_line(now_lines):
+        return (
             f"{path}: this {noun} ran a different scenario ({old.get('scenario')}); resume it"
             " with the same scenario, or choose another --out"
         )
+    number, before, after = _first_difference(was_lines, now_lines)
+    return (
+        f"{path}: the scenario {old.get('scenario')} changed since this {noun} ran it"
+        f" ({SCENARIO} line {number}: {before} -> {after}); resume it with the scenario as it"
+        " ran, or choose another --out"
+    )
+
+
+def _name_line(lines: list[str]) -> str | None:
+    """The resolved scenario's top-level ``name:`` line (None when it has none)."""
+    return next((line for line in lines if line.startswith("name:")), None)
+
+
+def _first_difference(was: list[str], now: list[str]) -> tuple[int, str, str]:
+    """The 1-based number of the first line that differs and its two versions, stripped and
+    shortened (``(end of file)`` past the end of the shorter)."""
+    number = next(
+        (k for k, (a, b) in enumerate(zip(was, now, strict=False)) if a != b),
+        min(len(was), len(now)),
+    )
+
+    def line(lines: list[str]) -> str:
+        if number >= len(lines):
+            return "(end of file)"
+        text = lines[number].strip()
+        return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
+
+    return number + 1, line(was), line(now)
 
 
 def _log_warning(note: str) -> None:
     log.warning("warning: %s", note)
+
+
+def _check_not_fewer(path: Path, old: dict, records: list[dict], runs: int, noun: str) -> None:
+    """StudyFolderError when ``runs`` (``--runs``) is fewer than the study in ``path`` ran (its
+    stored ``runs``; the journal's records when that is unreadable): resuming would rewrite
+    its table without the replications beyond ``runs``. More runs extend the study."""
+    stored = old.get("runs")
+    if isinstance(stored, int) and not isinstance(stored, bool) and stored > 0:
+        ran = stored
+    else:
+        ran = max((r["replication"] + 1 for r in records), default=0)
+    if runs < ran:
+        raise StudyFolderError(
+            f"{path}: this {noun} ran --runs {ran}; resume it with --runs {ran} or more, or"
+            " choose another --out"
+        )
 
 
 def resume_records(
@@ -265,7 +339,8 @@ def resume_records(
 ) -> list[dict]:
     """The finished records of the ``layout`` study in ``path`` (those matching ``seeds``),
     after checking it ran the same scenario from the same base seed with the same
-    ``settings``. Damaged journal records are left out (their runs are run again) and named
+    ``settings``, and no more replications than ``seeds`` holds (a smaller ``--runs`` would
+    shrink it). Damaged journal records are left out (their runs are run again) and named
     in one line passed to ``warn`` (default: logged as a warning, which Python prints on
     stderr when nothing configured logging). Writes nothing."""
     old = stored_meta(path, layout)
@@ -284,11 +359,12 @@ def resume_records(
     for setting in settings:
         check_setting(path, old, setting, noun)
     try:
-        scan = scan_journal(path / JOURNAL, layout.key)
+        scan = scan_journal(path / JOURNAL, layout.key, layout.required)
     except OSError as exc:
         raise StudyFolderError(
             f"{path / JOURNAL}: cannot read the journal ({exc.strerror})"
         ) from None
+    _check_not_fewer(path, old, scan.records, len(seeds), noun)
     if scan.damaged:
         (warn or _log_warning)(damage_note(path / JOURNAL, scan.damaged, layout.unit))
     return [
@@ -298,11 +374,33 @@ def resume_records(
     ]
 
 
+def _remove_stale(path: Path, layout: Layout) -> None:
+    """Delete the outputs of a study being continued that would describe it as it was: a
+    ``report.html`` shieldwall wrote and the ``layout``'s plots (StudyFolderError, one line,
+    when one cannot be deleted)."""
+    try:
+        remove_own_report(path)
+        for name in layout.extra:
+            if (path / name).is_file():
+                (path / name).unlink()
+    except RunFolderError as exc:
+        raise StudyFolderError(str(exc)) from None
+    except OSError as exc:
+        raise StudyFolderError(
+            f"{exc.filename}: cannot remove the stale plot ({exc.strerror})"
+        ) from None
+
+
 def reopen_study(path: Path, records: list[dict], meta: dict, layout: Layout = STUDY) -> None:
     """Mark a resumed study incomplete and rewrite its journal clean (no torn last line, no
     damaged record); record the scenario's digest if the folder predates it (its
-    ``scenario.yaml`` was just checked to be the scenario resumed)."""
+    ``scenario.yaml`` was just checked to be the scenario resumed). Outputs that describe the
+    study as it was are deleted, so no file in the folder contradicts it: a ``report.html``
+    shieldwall wrote (``shieldwall report`` writes a new one; a page of the user's own by that
+    name stays) and the plots written when a study finishes (``layout.extra``: written again
+    when this one does)."""
     mark_incomplete(path)
+    _remove_stale(path, layout)
     write_text(path / JOURNAL, "".join(json.dumps(r) + "\n" for r in records))
     write_json(path / layout.meta, meta)
     if stored_digest(path) is None:

@@ -3,16 +3,18 @@
 A study appends one JSON line per finished replication (:class:`Journal`). A resumed study
 keeps only the records written exactly as the writers write them
 (:func:`shieldwall.studies.montecarlo._record`, :func:`shieldwall.studies.variants.run_variants`):
-anything else (a record edited by hand, a line of garbage, a record with no metrics) would
-otherwise be counted as a finished replication, bias the means or crash the table. Such a
-record is skipped, its replication runs again, and the line numbers are reported
-(:func:`damage_note`). A torn last line (a study killed mid-write: no newline at its end)
-is expected and skipped silently.
+anything else (a record edited by hand, a line of garbage, a record with no metrics, a NaN
+metric, an ok record without a metric every replication has) would otherwise be counted as a
+finished replication, bias the means (a mean over fewer replications than the study claims)
+or crash the table. Such a record is skipped, its replication runs again, and the line
+numbers are reported (:func:`damage_note`). A torn last line (a study killed mid-write: no
+newline at its end) is expected and skipped silently.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,14 +39,20 @@ def _index(x: object) -> bool:
 
 
 def _metric(x: object) -> bool:
-    """A metric value as the writers store it: a number (not a bool) or null."""
-    return x is None or (isinstance(x, int | float) and not isinstance(x, bool))
+    """A metric value as the writers store it: a finite number (not a bool) or null. The
+    writers never store NaN or infinity (a ratio with no denominator is null), though JSON as
+    Python reads it accepts both: one would poison every mean it enters."""
+    if isinstance(x, float):
+        return math.isfinite(x)
+    return x is None or (isinstance(x, int) and not isinstance(x, bool))
 
 
-def well_formed(rec: object, key: Sequence[str]) -> bool:
+def well_formed(rec: object, key: Sequence[str], required: Sequence[str] = ()) -> bool:
     """Whether ``rec`` is a record as the writers write it: the ``key`` fields and ``seed``
     non-negative ints, ``status`` ok or failed, ``error`` a string or null, ``metrics`` a dict
-    of numbers or nulls (empty for a failed run). Extra fields are allowed."""
+    of finite numbers or nulls (empty for a failed run) which, for an ok run, holds every
+    ``required`` metric (those every replication has: one deleted would leave that metric's
+    mean over fewer replications than the study counts). Extra fields are allowed."""
     if not isinstance(rec, dict) or not all(_index(rec.get(k)) for k in (*key, "seed")):
         return False
     if rec.get("status") not in STATUSES or "error" not in rec:
@@ -54,6 +62,7 @@ def well_formed(rec: object, key: Sequence[str]) -> bool:
         (rec["error"] is None or isinstance(rec["error"], str))
         and isinstance(metrics, dict)
         and all(_metric(v) for v in metrics.values())
+        and (rec["status"] != "ok" or all(m in metrics for m in required))
     )
 
 
@@ -65,9 +74,12 @@ def _parse(line: bytes) -> object:
         raise ValueError("nested too deeply") from None
 
 
-def scan_journal(path: Path, key: Sequence[str] = ("replication",)) -> JournalScan:
+def scan_journal(
+    path: Path, key: Sequence[str] = ("replication",), required: Sequence[str] = ()
+) -> JournalScan:
     """Read the journal at ``path`` (none: no records). Blank lines and a torn last line are
-    skipped silently; any other line that is not a well-formed record is ``damaged``."""
+    skipped silently; any other line that is not a well-formed record (:func:`well_formed`,
+    ``required`` metrics included) is ``damaged``."""
     if not path.exists():
         return JournalScan([], [])
     lines = path.read_bytes().split(b"\n")  # the last item follows the last newline
@@ -82,17 +94,19 @@ def scan_journal(path: Path, key: Sequence[str] = ("replication",)) -> JournalSc
             if number < len(lines):  # the last item has no newline: torn, not damaged
                 damaged.append(number)
             continue
-        if well_formed(rec, key):
+        if well_formed(rec, key, required):
             latest[tuple(rec[k] for k in key)] = rec
         else:
             damaged.append(number)
     return JournalScan([latest[k] for k in sorted(latest)], damaged)
 
 
-def read_journal(path: Path, key: Sequence[str] = ("replication",)) -> list[dict]:
+def read_journal(
+    path: Path, key: Sequence[str] = ("replication",), required: Sequence[str] = ()
+) -> list[dict]:
     """The journal's well-formed records, the last one of each run (its ``key`` fields)
     winning, sorted by key (see :func:`scan_journal`)."""
-    return scan_journal(path, key).records
+    return scan_journal(path, key, required).records
 
 
 def damage_note(path: Path, damaged: Sequence[int], unit: str = "replications") -> str:

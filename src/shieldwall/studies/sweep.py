@@ -75,6 +75,12 @@ class ParamError(StudyInputError):
     reach STOP, a path the scenario lacks or a value it rejects (one line, naming the fix)."""
 
 
+def num(x: float) -> str:
+    """A swept number as the user would type it: ``1000000``, not ``1e+06``; ``0.1``, not
+    ``0.1000000000000001`` (12 significant digits: the values are rounded to that)."""
+    return str(x) if isinstance(x, int) else f"{x:.12g}"
+
+
 def parse_param(text: str) -> tuple[str, list[float]]:
     """``PATH=START:STOP:STEP`` as (path, values); ParamError names what is wrong."""
     path, eq, spec = text.partition("=")
@@ -100,7 +106,9 @@ def sweep_values(start: float, stop: float, step: float) -> list[float]:
     if not all(map(math.isfinite, (start, stop, step))):
         raise ParamError("--param: START, STOP and STEP must be finite")
     if step == 0 or (stop - start) * step < 0:
-        raise ParamError(f"--param: STEP {step:g} does not lead from {start:g} to {stop:g}")
+        raise ParamError(
+            f"--param: STEP {num(step)} does not lead from {num(start)} to {num(stop)}"
+        )
     steps = (stop - start) / step
     count = math.floor(steps + 1e-9) + 1 if math.isfinite(steps) else math.inf
     if count > MAX_POINTS:
@@ -109,9 +117,10 @@ def sweep_values(start: float, stop: float, step: float) -> list[float]:
     whole = round(steps)
     if abs(steps - whole) > 1e-9:
         below, above = (round(start + k * step, 12) for k in (math.floor(steps), math.ceil(steps)))
+        a, b, c = num(start), num(stop), num(step)
         raise ParamError(
-            f"--param: STOP {stop:g} is not START + k*STEP ({start:g}:{stop:g}:{step:g}); use"
-            f" {start:g}:{below:g}:{step:g} or {start:g}:{above:g}:{step:g}"
+            f"--param: STOP {b} is not START + k*STEP ({a}:{b}:{c}); use {a}:{num(below)}:{c}"
+            f" or {a}:{num(above)}:{c}"
         )
     return [round(start + k * step, 12) for k in range(whole + 1)]
 
@@ -138,10 +147,12 @@ def _walk(data: Any, parts: list[str], path: str) -> tuple[Any, str | int]:
 
 def _number(current: Any, value: float, path: str) -> float | int:
     """``value`` typed like the field: an int for a whole-number field; ParamError for a field
-    that is not a number (null fields take the value and leave the check to validation)."""
+    that is not a number. A null field (its type unknown here) takes a whole value as an int,
+    which a float field reads as well and an int field's message then shows as typed ("got
+    0", not "got 0.0"); the check is left to validation."""
     if isinstance(current, bool) or not isinstance(current, int | float | None):
         raise ParamError(f"--param {path}: not a numeric field ({_holds(current, path)})")
-    if isinstance(current, int) and float(value).is_integer():
+    if isinstance(current, int | None) and isinstance(value, int | float) and value % 1 == 0:
         return int(value)
     return value
 
@@ -166,12 +177,12 @@ def set_param(scenario: Scenario, path: str, value: float) -> Scenario:
     data = scenario.model_dump(mode="json", by_alias=True)
     parts = path.split(".")
     node, key = _walk(data, parts, path)
-    node[key] = _number(node[key], value, path)
+    node[key] = typed = _number(node[key], value, path)
     try:
         return load_scenario(data)
     except ScenarioError as exc:
         problem = exc.problems[0].removeprefix("<dict>: ")
-        raise ParamError(f"--param {path}={value:g}: {problem}") from None
+        raise ParamError(f"--param {path}={num(typed)}: {problem}") from None
 
 
 def point_stats(table: pa.Table, points: int) -> list[dict]:
@@ -206,7 +217,7 @@ def param_text(path: str, values: Sequence[float] | None) -> str:
     if not values:
         return f"--param {path}"
     step = values[1] - values[0] if len(values) > 1 else 1.0
-    return f"--param {path}={values[0]:g}:{values[-1]:g}:{step:g}"
+    return f"--param {path}={num(values[0])}:{num(values[-1])}:{num(step)}"
 
 
 def sweep_study(
@@ -234,7 +245,7 @@ def sweep_study(
     scenarios = [set_param(scenario, path, x) for x in values]
     base = scenario.seed if base_seed is None else check_seed(base_seed)
     seeds, points = replication_seeds(base, runs), [float(x) for x in values]
-    labels = [f"{path}={x:g}" for x in values]
+    labels = [f"{path}={num(x)}" for x in values]
     meta = {
         "scenario": scenario.name,
         "param": path,
@@ -287,5 +298,6 @@ __all__ = [
     "point_stats",
     "set_param",
     "sweep_study",
+    "num",
     "sweep_values",
 ]
