@@ -86,7 +86,8 @@ def sweep_table(summary: dict) -> Table:
         m, d = point["metrics"], point["diff_vs_first"]
         by_class = [_cell(m.get(f"threats.by_class.{c}.leaked")) for c in THREAT_CLASSES]
         hit = [_cell(m.get("assets.value_hit"), 0), _cell(d.get("assets.value_hit"), 0)]
-        table.add_row(f"{x:g}", _cell(m.get("threats.leaked")), *by_class, *hit)
+        # (the value as typed: 1000000, not 1e+06; swept values are rounded to 12 digits)
+        table.add_row(f"{x:.12g}", _cell(m.get("threats.leaked")), *by_class, *hit)
     return table
 
 
