@@ -48,6 +48,7 @@ BaseSeedOption = Annotated[int | None, typer.Option(help="base seed (default: th
 
 EXIT_STUDY_FAILURES = 1
 STUDY_PRELOAD = "shieldwall.studies.montecarlo"
+SHOWN_RETRIES = 5
 T = TypeVar("T")
 
 
@@ -236,6 +237,7 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
             soft_wrap=True,
             markup=False,
         )
+    _retried_note(summary["retried"], "replication")
     if summary["failed"]:
         _failures(
             {f"replication {k}": e for k, e in summary["errors"].items()},
@@ -243,6 +245,20 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
             f"; their rows in {folder / 'study.parquet'} say why; --resume --out {folder} retries"
             " them",
         )
+
+
+def _retried_note(retried: dict[str, str], unit: str) -> None:
+    """One line naming the runs (``retried``: name -> the error of the failed try) that
+    succeeded only when retried, so a retry is reported, not hidden in a full count; nothing
+    when there are none. Up to five are named."""
+    if not retried:
+        return
+    n = len(retried)
+    shown = ", ".join(f"{name} ({error})" for name, error in list(retried.items())[:SHOWN_RETRIES])
+    more = ", ..." if n > SHOWN_RETRIES else ""
+    was = f"{unit} was" if n == 1 else f"{unit}s were"
+    err_console.print(f"{n} {was} retried after a failure and then succeeded: {shown}{more}",
+                      highlight=False, soft_wrap=True, markup=False)  # fmt: skip
 
 
 def _failures(errors: dict[str, str], headline: str, rest: str) -> None:

@@ -4,7 +4,9 @@ One role, :class:`Executor`: ``map(fn, tasks, on_done)`` calls ``fn(task)`` for 
 somewhere and ``on_done(outcome)`` in the caller's thread as each one finishes, in completion
 order. A task whose call raises (or whose worker process dies) is run once more; if it fails
 again its :class:`Outcome` carries the one-line error instead of a value. Nothing is dropped:
-``on_done`` is called exactly once per task unless ``map`` itself is interrupted.
+``on_done`` is called exactly once per task unless ``map`` itself is interrupted, and nothing
+is hidden: an outcome that needed a retry says so (``attempts``, ``retried_after``) on either
+engine.
 
 Executors hold no random state; every task carries its own seed, so results depend only on the
 tasks, never on the engine, the number of workers or the order of completion.
@@ -28,6 +30,10 @@ from shieldwall.studies.interrupts import _ignore_sigint, _sigint_deferred, _sig
 
 CLUSTER_HINT = 'the dask engine needs Dask: pip install "shieldwall[cluster]"'
 MAX_ERROR_CHARS = 300
+# a lost worker, in the words both engines share (the error column is part of the table). The
+# local pool cannot tell which of its workers died, so every replication running then gets
+# this error ("a" worker), where Dask's KilledWorker charges only the dead worker's task.
+WORKER_DIED = "a worker process died (killed, or out of memory) while this replication ran"
 WORKERS_PER_CORE = 4
 
 
@@ -38,12 +44,14 @@ class EngineError(Exception):
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of task ``index``: its ``value``, or ``error`` (one line) after
-    ``attempts`` tries."""
+    ``attempts`` tries; ``retried_after`` is the error of the failed try before the last one
+    (None when the first try was the last), so a retry is reported, not just survived."""
 
     index: int
     value: Any = None
     error: str | None = None
     attempts: int = 1
+    retried_after: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,19 +75,22 @@ class Executor(Protocol):
 
 
 def one_line(exc: BaseException) -> str:
-    """``Type: message`` on one line, at most 300 characters."""
-    if isinstance(exc, BrokenProcessPool):
-        return "worker process died (killed, or out of memory) while running this replication"
+    """``Type: message`` on one line, at most 300 characters; a lost worker (the local pool
+    broken, Dask's KilledWorker) is WORKER_DIED on either engine."""
+    if isinstance(exc, BrokenProcessPool) or type(exc).__name__ == "KilledWorker":
+        return WORKER_DIED
     text = " ".join(str(exc).split()) or "(no message)"
     line = f"{type(exc).__name__}: {text}"
     return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 3] + "..."
 
 
 class _Attempts:
-    """Counts tries per task and decides: run again, or report the failure."""
+    """Counts tries per task, remembers the error of a failed try (reported with the outcome,
+    so a retry is never silent) and decides: run again, or report the failure."""
 
     def __init__(self, n: int, retries: int, on_done: OnDone) -> None:
         self.count = [0] * n
+        self.last_error: list[str | None] = [None] * n
         self.retries = retries
         self.on_done = on_done
 
@@ -87,13 +98,15 @@ class _Attempts:
         self.count[index] += 1
 
     def succeeded(self, index: int, value: Any) -> None:
-        self.on_done(Outcome(index, value, None, self.count[index]))
+        self.on_done(Outcome(index, value, None, self.count[index], self.last_error[index]))
 
     def failed(self, index: int, exc: BaseException) -> bool:
         """True when the task should run again; otherwise reports it failed."""
+        error = one_line(exc)
         if self.count[index] <= self.retries:
+            self.last_error[index] = error
             return True
-        self.on_done(Outcome(index, None, one_line(exc), self.count[index]))
+        self.on_done(Outcome(index, None, error, self.count[index], self.last_error[index]))
         return False
 
 
@@ -206,6 +219,11 @@ QUIET_WORKERS = {
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
 }
+# A local cluster's scheduler reruns no task itself: by default it silently runs a task whose
+# worker died on up to 3 more workers, so a killed worker was never reported. With no failures
+# allowed it reports KilledWorker at once, and DaskExecutor.map retries it and says so, as the
+# local pool does. (A remote scheduler keeps its own setting: its reruns stay unseen here.)
+OWN_RETRIES = {"distributed.scheduler.allowed-failures": 0}
 
 
 class DaskExecutor:
@@ -244,7 +262,7 @@ class DaskExecutor:
             if self.address is None:
                 import dask
 
-                with _sigint_ignored(), dask.config.set(QUIET_WORKERS):
+                with _sigint_ignored(), dask.config.set(QUIET_WORKERS | OWN_RETRIES):
                     self.cluster = LocalCluster(
                         n_workers=self.workers,
                         threads_per_worker=1,
@@ -276,25 +294,32 @@ class DaskExecutor:
         if self.client is None:
             raise EngineError("DaskExecutor.map outside 'with': no cluster")
         tries = _Attempts(len(tasks), self.retries, on_done)
+        queue = deque(range(len(tasks)))
         live: dict[str, tuple[int, Any]] = {}
         pending = as_completed()
+        # a local cluster gets one task per worker at a time, as the local pool: the scheduler
+        # charges a dead worker's queued tasks too, which would then be retried for nothing. A
+        # remote cluster may grow after we connect (dask-jobqueue), so it gets them all at once
+        limit = self.workers if self.cluster is not None else len(tasks)
 
-        def submit(i: int) -> None:
-            tries.start(i)
-            fut = self.client.submit(fn, tasks[i], pure=False)
-            live[fut.key] = (i, fut)
-            pending.add(fut)
+        def submit() -> None:
+            while queue and len(live) < limit:
+                i = queue.popleft()
+                tries.start(i)
+                fut = self.client.submit(fn, tasks[i], pure=False)
+                live[fut.key] = (i, fut)
+                pending.add(fut)
 
         try:
-            for i in range(len(tasks)):
-                submit(i)
+            submit()
             for fut in pending:
                 i, _ = live.pop(fut.key)
                 if fut.status == "finished":
                     tries.succeeded(i, fut.result())
                 elif tries.failed(i, _task_error(fut)):
-                    submit(i)
+                    queue.appendleft(i)
                 fut.release()
+                submit()
         except BaseException:
             self.client.cancel([f for _, f in live.values()])
             raise
