@@ -10,7 +10,11 @@ would.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from functools import partial
 from pathlib import Path
 
@@ -139,3 +143,68 @@ def test_cli_names_the_retried_replication(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 replication was retried after a failure and then succeeded: 3 (RuntimeError:" \
         " transient)" in result.output  # fmt: skip
+
+
+# --- 2. and 3. killed and terminated studies ---------------------------------------------------
+
+KILLED = """
+from shieldwall.studies.executors import LocalExecutor
+
+if __name__ == "__main__":
+    LocalExecutor(2).map(stops.pid_after, [0.1, 0.1, 60, 60], lambda o: print(o.value, flush=True))
+"""
+
+STOPS_MODULE = """
+import os, time
+
+def pid_after(seconds):
+    time.sleep(seconds)
+    return os.getpid()
+
+def slow(scenario, seed):
+    time.sleep(0.4)
+    return {"threats.leaked": seed % 7}
+"""
+
+
+def _driver(tmp_path: Path, script: str, *args: str) -> subprocess.Popen:
+    """Start ``script`` (importing ``stops``: the stand-ins workers import) in a new session."""
+    (tmp_path / "stops.py").write_text(STOPS_MODULE)
+    (tmp_path / "driver.py").write_text("import stops\n" + script)
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS), str(SRC)])}
+    return subprocess.Popen([sys.executable, str(tmp_path / "driver.py"), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, cwd=tmp_path)  # fmt: skip
+
+
+def _session(sid: int) -> list[int]:
+    """The live processes of session ``sid`` (zombies, which only wait to be reaped, left out):
+    a study's main process, workers, fork server and resource tracker."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@POSIX_ONLY
+def test_workers_exit_when_the_study_process_is_killed(tmp_path):
+    proc = _driver(tmp_path, KILLED)
+    try:
+        workers = {int(proc.stdout.readline()) for _ in range(2)}  # both are now busy for 60 s
+        started = _session(proc.pid)  # the driver, 2 workers, fork server, resource tracker
+        assert workers < set(started) and len(started) == 5, started
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=10)
+        deadline = time.monotonic() + 10
+        while _session(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _session(proc.pid) == []
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -6,7 +6,7 @@ order. A task whose call raises (or whose worker process dies) is run once more;
 again its :class:`Outcome` carries the one-line error instead of a value. Nothing is dropped:
 ``on_done`` is called exactly once per task unless ``map`` itself is interrupted, and nothing
 is hidden: an outcome that needed a retry says so (``attempts``, ``retried_after``) on either
-engine.
+engine. Local workers exit by themselves when the process that started them dies.
 
 Executors hold no random state; every task carries its own seed, so results depend only on the
 tasks, never on the engine, the number of workers or the order of completion.
@@ -24,9 +24,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from shieldwall.studies.interrupts import _ignore_sigint, _sigint_deferred, _sigint_ignored
+from shieldwall.studies.interrupts import _sigint_deferred, _sigint_ignored, _start_worker
 
 CLUSTER_HINT = 'the dask engine needs Dask: pip install "shieldwall[cluster]"'
 MAX_ERROR_CHARS = 300
@@ -142,7 +143,10 @@ class LocalExecutor:
 
     Workers start from a fork server that has imported ``preload`` once, so each worker starts
     warm and no worker inherits the parent's threads. At most ``workers`` tasks are in flight:
-    when a worker dies, only the tasks then running are charged an attempt."""
+    when a worker dies, only the tasks then running are charged an attempt. Each worker holds
+    the read end of a pipe only ``map`` writes to, and exits when it closes: a study process
+    killed outright (``kill -9``) leaves no worker behind, and then no fork server or resource
+    tracker either (they exit once the last process using them has gone)."""
 
     name = "local"
 
@@ -163,7 +167,8 @@ class LocalExecutor:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _pool(self, parent_alive: Connection) -> ProcessPoolExecutor:
+        """A pool whose workers ignore Ctrl-C and exit when ``parent_alive`` closes."""
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if ctx.get_start_method() == "forkserver":
@@ -174,13 +179,25 @@ class LocalExecutor:
             # no traceback from the middle of its imports. Its workers inherit the same.
             with _sigint_ignored():
                 multiprocessing.forkserver.ensure_running()
-        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_ignore_sigint)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=_start_worker, initargs=(parent_alive,)
+        )
 
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], on_done: OnDone) -> None:
+        parent_alive, alive = multiprocessing.Pipe(duplex=False)  # workers get the read end
+        try:
+            self._map(fn, tasks, on_done, parent_alive)
+        finally:
+            alive.close()
+            parent_alive.close()
+
+    def _map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], on_done: OnDone,
+             parent_alive: Connection) -> None:  # fmt: skip
+        """``map`` with the pipe whose closing tells the workers to exit."""
         queue = deque(range(len(tasks)))
         tries = _Attempts(len(tasks), self.retries, on_done)
         running: dict[Future, int] = {}
-        pool = self._pool()
+        pool = self._pool(parent_alive)
         try:
             while queue or running:
                 while queue and len(running) < self.workers:
@@ -199,7 +216,7 @@ class LocalExecutor:
                         queue.appendleft(i)
                 if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                     pool.shutdown(wait=True)
-                    pool = self._pool()
+                    pool = self._pool(parent_alive)
         except BaseException:
             _terminate(pool)
             raise

@@ -1,19 +1,47 @@
-"""Ctrl-C around worker processes: workers ignore it (the parent stops them and keeps the
-finished results), and the parent holds it while a worker starts, so that no half-started
-worker outlives the study (used by :mod:`shieldwall.studies.executors`)."""
+"""Stopping around worker processes: workers ignore Ctrl-C (the parent stops them and keeps
+the finished results) and exit by themselves when the parent dies (``kill -9``: no one is left
+to stop them); the parent holds Ctrl-C while a worker starts, so that no half-started worker
+outlives the study (used by :mod:`shieldwall.studies.executors`)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from typing import Any
+
+EXIT_ORPHANED = 1
 
 
 def _ignore_sigint() -> None:
     """Workers leave Ctrl-C to the parent, which stops them and keeps finished results."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_worker(parent_alive: Connection) -> None:
+    """A pool worker's initializer: ignore Ctrl-C, and exit once the parent is gone.
+
+    ``parent_alive`` is the read end of a pipe whose only write end the parent holds: when the
+    parent dies, however (``kill -9`` included), the read sees EOF and the worker exits at
+    once, even mid-replication, instead of living on re-parented to PID 1. The watching
+    thread sleeps in that read (no polling, nothing per replication); a zombie parent not yet
+    reaped still counts as gone, which a ``kill(pid, 0)`` check would miss."""
+    _ignore_sigint()
+    threading.Thread(target=_exit_with_parent, args=(parent_alive,), daemon=True,
+                     name="shieldwall-parent-watch").start()  # fmt: skip
+
+
+def _exit_with_parent(parent_alive: Connection) -> None:
+    """Block until the parent closes (or loses) its end of the pipe, then end this process."""
+    try:
+        while True:
+            parent_alive.recv_bytes()  # the parent sends nothing; EOF when it is gone
+    except (EOFError, OSError):
+        pass
+    os._exit(EXIT_ORPHANED)
 
 
 @contextmanager
