@@ -33,6 +33,7 @@ from shieldwall.studies.executors import (
     _Attempts,
 )
 from shieldwall.studies.folder import JOURNAL
+from shieldwall.studies.interrupts import _sigint_deferred
 from shieldwall.studies.seeds import replication_seeds
 from shieldwall.studies.variants import run_variants, variant_tasks
 from test_study import dies, fake, flaky, local
@@ -208,3 +209,63 @@ def test_workers_exit_when_the_study_process_is_killed(tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+TERMINATED = """
+import sys
+from functools import partial
+import shieldwall.studies
+from shieldwall.cli import main
+
+if __name__ == "__main__":
+    shieldwall.studies.run_study = partial(shieldwall.studies.run_study, replicate_fn=stops.slow)
+    main()
+"""
+
+
+def _study(tmp_path: Path, out: Path, *args: str) -> subprocess.Popen:
+    """``shieldwall study tutorial`` into ``out`` with the slow stand-in replication."""
+    return _driver(tmp_path, TERMINATED, "study", "tutorial", "--runs", "12", "--workers", "2",
+                   "--quiet", "--out", str(out), *args)  # fmt: skip
+
+
+@pytest.mark.slow
+@POSIX_ONLY
+def test_sigterm_stops_a_study_as_ctrl_c_does(tmp_path):
+    out = tmp_path / "s"
+    proc = _study(tmp_path, out)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            (out / JOURNAL).exists() and (out / JOURNAL).read_text().count("\n") >= 2
+        ):
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert err.startswith("interrupted: ") and f"--resume --out {out}" in err, err
+    assert "Traceback" not in err, err
+    kept = json.loads((out / "study.json").read_text())
+    assert kept["status"] == "interrupted" and 2 <= kept["completed"] < 12
+    assert (out / "study.parquet").exists()
+    for proc in (_study(tmp_path, out, "--resume"), _study(tmp_path, tmp_path / "whole")):
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    whole = (tmp_path / "whole/study.parquet").read_bytes()
+    assert (out / "study.parquet").read_bytes() == whole
+
+
+@POSIX_ONLY
+def test_sigterm_while_a_worker_starts_is_held_then_delivered():
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    try:
+        with _sigint_deferred():
+            signal.raise_signal(signal.SIGTERM)
+            assert seen == []  # held while submit starts a worker process
+        assert seen == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,7 +1,7 @@
 """Stopping around worker processes: workers ignore Ctrl-C (the parent stops them and keeps
 the finished results) and exit by themselves when the parent dies (``kill -9``: no one is left
-to stop them); the parent holds Ctrl-C while a worker starts, so that no half-started worker
-outlives the study (used by :mod:`shieldwall.studies.executors`)."""
+to stop them); the parent holds Ctrl-C and SIGTERM while a worker starts, so that no
+half-started worker outlives the study (used by :mod:`shieldwall.studies.executors`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
+DEFERRED = (signal.SIGINT, signal.SIGTERM)
 EXIT_ORPHANED = 1
 
 
@@ -61,20 +62,32 @@ def _sigint_ignored() -> Iterator[None]:
 
 @contextmanager
 def _sigint_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C that arrives inside the block and deliver it on the way out. A
-    KeyboardInterrupt raised while ``submit`` starts a worker process (between its start and
-    the pool recording it) would leave a half-started worker the pool cannot stop, which then
-    prints a traceback once the study has gone; deferred, it stops the study just after."""
+    """Hold a Ctrl-C (or SIGTERM, which the study commands treat alike) that arrives inside
+    the block and deliver it on the way out. A KeyboardInterrupt raised while ``submit``
+    starts a worker process (between its start and the pool recording it) would leave a
+    half-started worker the pool cannot stop, which then prints a traceback once the study has
+    gone; deferred, it stops the study just after."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[tuple[int, Any]] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: caught.append((signum, frame)))
+        for sig in DEFERRED
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(*caught[0])  # the study's handler, or Python's: raises KeyboardInterrupt
-        elif caught and previous != signal.SIG_IGN:
-            signal.raise_signal(signal.SIGINT)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            _deliver(previous[caught[0][0]], *caught[0])
+
+
+def _deliver(handler: Any, signum: int, frame: Any) -> None:
+    """Deliver a held signal as it would have been: to ``handler`` (the study's, or Python's
+    for Ctrl-C: raises KeyboardInterrupt), or by the default action."""
+    if callable(handler):
+        handler(signum, frame)
+    elif handler != signal.SIG_IGN:
+        signal.raise_signal(signum)
