@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -48,6 +49,9 @@ BaseSeedOption = Annotated[int | None, typer.Option(help="base seed (default: th
 
 EXIT_STUDY_FAILURES = 1
 STUDY_PRELOAD = "shieldwall.studies.montecarlo"
+# the signals that stop a study as Ctrl-C does (SIGTERM: kill, a batch scheduler's stop)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SHOWN_RETRIES = 5
 T = TypeVar("T")
 
 
@@ -107,6 +111,8 @@ class _StudyProgress:
         self.finished = 0
 
     def on_sigint(self, signum, frame) -> None:
+        """Stop the study (Ctrl-C or SIGTERM): KeyboardInterrupt, now and at the next
+        finished replication."""
         self.interrupted = True
         raise KeyboardInterrupt
 
@@ -134,6 +140,20 @@ class _StudyProgress:
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+@contextmanager
+def _stop_signals(progress: _StudyProgress) -> Iterator[None]:
+    """Inside the block, Ctrl-C and SIGTERM both interrupt the study through ``progress``:
+    the finished replications are written and the resume hint printed, where SIGTERM used
+    to end the process (exit 143) before study.parquet was written. The previous handlers
+    are restored after."""
+    previous = {sig: signal.signal(sig, progress.on_sigint) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _study_seed(
@@ -193,12 +213,12 @@ def study(
     base = _study_seed(seed, out, resume, sc.seed)
     folder = out if out is not None else default_run_dir(Path("studies"), sc.name, base)
     progress = _StudyProgress(enabled=not quiet and err_console.is_terminal)
-    previous = signal.signal(signal.SIGINT, progress.on_sigint)
     try:
-        executor = make_executor(engine, workers, address, [STUDY_PRELOAD], tasks=runs)
-        result = run_study(
-            sc, runs, folder, executor, base, resume=resume, force=force, progress=progress
-        )
+        with _stop_signals(progress):
+            executor = make_executor(engine, workers, address, [STUDY_PRELOAD], tasks=runs)
+            result = run_study(
+                sc, runs, folder, executor, base, resume=resume, force=force, progress=progress
+            )
     except _user_errors() as exc:
         progress.stop()
         _fail(_user_error_lines(exc))
@@ -213,7 +233,6 @@ def study(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.stop()
-        signal.signal(signal.SIGINT, previous)
     _study_report(result.summary, folder, as_json)
 
 
@@ -236,6 +255,7 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
             soft_wrap=True,
             markup=False,
         )
+    _retried_note(summary["retried"], "replication")
     if summary["failed"]:
         _failures(
             {f"replication {k}": e for k, e in summary["errors"].items()},
@@ -243,6 +263,20 @@ def _study_report(summary: dict, folder: Path, as_json: bool) -> None:
             f"; their rows in {folder / 'study.parquet'} say why; --resume --out {folder} retries"
             " them",
         )
+
+
+def _retried_note(retried: dict[str, str], unit: str) -> None:
+    """One line naming the runs (``retried``: name -> the error of the failed try) that
+    succeeded only when retried, so a retry is reported, not hidden in a full count; nothing
+    when there are none. Up to five are named."""
+    if not retried:
+        return
+    n = len(retried)
+    shown = ", ".join(f"{name} ({error})" for name, error in list(retried.items())[:SHOWN_RETRIES])
+    more = ", ..." if n > SHOWN_RETRIES else ""
+    was = f"{unit} was" if n == 1 else f"{unit}s were"
+    err_console.print(f"{n} {was} retried after a failure and then succeeded: {shown}{more}",
+                      highlight=False, soft_wrap=True, markup=False)  # fmt: skip
 
 
 def _failures(errors: dict[str, str], headline: str, rest: str) -> None:

@@ -4,7 +4,9 @@ One role, :class:`Executor`: ``map(fn, tasks, on_done)`` calls ``fn(task)`` for 
 somewhere and ``on_done(outcome)`` in the caller's thread as each one finishes, in completion
 order. A task whose call raises (or whose worker process dies) is run once more; if it fails
 again its :class:`Outcome` carries the one-line error instead of a value. Nothing is dropped:
-``on_done`` is called exactly once per task unless ``map`` itself is interrupted.
+``on_done`` is called exactly once per task unless ``map`` itself is interrupted, and nothing
+is hidden: an outcome that needed a retry says so (``attempts``, ``retried_after``) on either
+engine. Local workers exit by themselves when the process that started them dies.
 
 Executors hold no random state; every task carries its own seed, so results depend only on the
 tasks, never on the engine, the number of workers or the order of completion.
@@ -22,12 +24,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from shieldwall.studies.interrupts import _ignore_sigint, _sigint_deferred, _sigint_ignored
+from shieldwall.studies.interrupts import _sigint_deferred, _sigint_ignored, _start_worker
 
 CLUSTER_HINT = 'the dask engine needs Dask: pip install "shieldwall[cluster]"'
 MAX_ERROR_CHARS = 300
+# a lost worker, in the words both engines share (the error column is part of the table). The
+# local pool cannot tell which of its workers died, so every replication running then gets
+# this error ("a" worker), where Dask's KilledWorker charges only the dead worker's task.
+WORKER_DIED = "a worker process died (killed, or out of memory) while this replication ran"
 WORKERS_PER_CORE = 4
 
 
@@ -38,12 +45,14 @@ class EngineError(Exception):
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of task ``index``: its ``value``, or ``error`` (one line) after
-    ``attempts`` tries."""
+    ``attempts`` tries; ``retried_after`` is the error of the failed try before the last one
+    (None when the first try was the last), so a retry is reported, not just survived."""
 
     index: int
     value: Any = None
     error: str | None = None
     attempts: int = 1
+    retried_after: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,19 +76,22 @@ class Executor(Protocol):
 
 
 def one_line(exc: BaseException) -> str:
-    """``Type: message`` on one line, at most 300 characters."""
-    if isinstance(exc, BrokenProcessPool):
-        return "worker process died (killed, or out of memory) while running this replication"
+    """``Type: message`` on one line, at most 300 characters; a lost worker (the local pool
+    broken, Dask's KilledWorker) is WORKER_DIED on either engine."""
+    if isinstance(exc, BrokenProcessPool) or type(exc).__name__ == "KilledWorker":
+        return WORKER_DIED
     text = " ".join(str(exc).split()) or "(no message)"
     line = f"{type(exc).__name__}: {text}"
     return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 3] + "..."
 
 
 class _Attempts:
-    """Counts tries per task and decides: run again, or report the failure."""
+    """Counts tries per task, remembers the error of a failed try (reported with the outcome,
+    so a retry is never silent) and decides: run again, or report the failure."""
 
     def __init__(self, n: int, retries: int, on_done: OnDone) -> None:
         self.count = [0] * n
+        self.last_error: list[str | None] = [None] * n
         self.retries = retries
         self.on_done = on_done
 
@@ -87,13 +99,15 @@ class _Attempts:
         self.count[index] += 1
 
     def succeeded(self, index: int, value: Any) -> None:
-        self.on_done(Outcome(index, value, None, self.count[index]))
+        self.on_done(Outcome(index, value, None, self.count[index], self.last_error[index]))
 
     def failed(self, index: int, exc: BaseException) -> bool:
         """True when the task should run again; otherwise reports it failed."""
+        error = one_line(exc)
         if self.count[index] <= self.retries:
+            self.last_error[index] = error
             return True
-        self.on_done(Outcome(index, None, one_line(exc), self.count[index]))
+        self.on_done(Outcome(index, None, error, self.count[index], self.last_error[index]))
         return False
 
 
@@ -129,7 +143,10 @@ class LocalExecutor:
 
     Workers start from a fork server that has imported ``preload`` once, so each worker starts
     warm and no worker inherits the parent's threads. At most ``workers`` tasks are in flight:
-    when a worker dies, only the tasks then running are charged an attempt."""
+    when a worker dies, only the tasks then running are charged an attempt. Each worker holds
+    the read end of a pipe only ``map`` writes to, and exits when it closes: a study process
+    killed outright (``kill -9``) leaves no worker behind, and then no fork server or resource
+    tracker either (they exit once the last process using them has gone)."""
 
     name = "local"
 
@@ -150,7 +167,8 @@ class LocalExecutor:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _pool(self, parent_alive: Connection) -> ProcessPoolExecutor:
+        """A pool whose workers ignore Ctrl-C and exit when ``parent_alive`` closes."""
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if ctx.get_start_method() == "forkserver":
@@ -161,13 +179,25 @@ class LocalExecutor:
             # no traceback from the middle of its imports. Its workers inherit the same.
             with _sigint_ignored():
                 multiprocessing.forkserver.ensure_running()
-        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_ignore_sigint)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=_start_worker, initargs=(parent_alive,)
+        )
 
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], on_done: OnDone) -> None:
+        parent_alive, alive = multiprocessing.Pipe(duplex=False)  # workers get the read end
+        try:
+            self._map(fn, tasks, on_done, parent_alive)
+        finally:
+            alive.close()
+            parent_alive.close()
+
+    def _map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], on_done: OnDone,
+             parent_alive: Connection) -> None:  # fmt: skip
+        """``map`` with the pipe whose closing tells the workers to exit."""
         queue = deque(range(len(tasks)))
         tries = _Attempts(len(tasks), self.retries, on_done)
         running: dict[Future, int] = {}
-        pool = self._pool()
+        pool = self._pool(parent_alive)
         try:
             while queue or running:
                 while queue and len(running) < self.workers:
@@ -186,7 +216,7 @@ class LocalExecutor:
                         queue.appendleft(i)
                 if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                     pool.shutdown(wait=True)
-                    pool = self._pool()
+                    pool = self._pool(parent_alive)
         except BaseException:
             _terminate(pool)
             raise
@@ -206,6 +236,11 @@ QUIET_WORKERS = {
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
 }
+# A local cluster's scheduler reruns no task itself: by default it silently runs a task whose
+# worker died on up to 3 more workers, so a killed worker was never reported. With no failures
+# allowed it reports KilledWorker at once, and DaskExecutor.map retries it and says so, as the
+# local pool does. (A remote scheduler keeps its own setting: its reruns stay unseen here.)
+OWN_RETRIES = {"distributed.scheduler.allowed-failures": 0}
 
 
 class DaskExecutor:
@@ -244,7 +279,7 @@ class DaskExecutor:
             if self.address is None:
                 import dask
 
-                with _sigint_ignored(), dask.config.set(QUIET_WORKERS):
+                with _sigint_ignored(), dask.config.set(QUIET_WORKERS | OWN_RETRIES):
                     self.cluster = LocalCluster(
                         n_workers=self.workers,
                         threads_per_worker=1,
@@ -276,25 +311,32 @@ class DaskExecutor:
         if self.client is None:
             raise EngineError("DaskExecutor.map outside 'with': no cluster")
         tries = _Attempts(len(tasks), self.retries, on_done)
+        queue = deque(range(len(tasks)))
         live: dict[str, tuple[int, Any]] = {}
         pending = as_completed()
+        # a local cluster gets one task per worker at a time, as the local pool: the scheduler
+        # charges a dead worker's queued tasks too, which would then be retried for nothing. A
+        # remote cluster may grow after we connect (dask-jobqueue), so it gets them all at once
+        limit = self.workers if self.cluster is not None else len(tasks)
 
-        def submit(i: int) -> None:
-            tries.start(i)
-            fut = self.client.submit(fn, tasks[i], pure=False)
-            live[fut.key] = (i, fut)
-            pending.add(fut)
+        def submit() -> None:
+            while queue and len(live) < limit:
+                i = queue.popleft()
+                tries.start(i)
+                fut = self.client.submit(fn, tasks[i], pure=False)
+                live[fut.key] = (i, fut)
+                pending.add(fut)
 
         try:
-            for i in range(len(tasks)):
-                submit(i)
+            submit()
             for fut in pending:
                 i, _ = live.pop(fut.key)
                 if fut.status == "finished":
                     tries.succeeded(i, fut.result())
                 elif tries.failed(i, _task_error(fut)):
-                    submit(i)
+                    queue.appendleft(i)
                 fut.release()
+                submit()
         except BaseException:
             self.client.cancel([f for _, f in live.values()])
             raise

@@ -12,7 +12,7 @@ come from the scenario and summary, never from a list here. Replications run on 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -201,6 +201,9 @@ def _replicate(
 
 
 def _record(rep: Replication, outcome: Outcome) -> dict:
+    """The journal record of a finished replication. ``attempts`` and ``retried_after`` (the
+    error of a failed try that was retried) report a retry; the table leaves them out, so a
+    retried replication's row is the row of one that never failed."""
     ok = outcome.ok
     return {
         "replication": rep.index,
@@ -208,6 +211,24 @@ def _record(rep: Replication, outcome: Outcome) -> dict:
         "status": "ok" if ok else "failed",
         "error": outcome.error,
         "metrics": outcome.value if ok else {},
+        **retry_fields(outcome),
+    }
+
+
+def retry_fields(outcome: Outcome) -> dict:
+    """A journal record's report of retries: the ``attempts`` made and ``retried_after``, the
+    error of the try that failed before the last (None when the first try was the last)."""
+    return {"attempts": outcome.attempts, "retried_after": outcome.retried_after}
+
+
+def retried_runs(records: Iterable[dict], name: Callable[[dict], str]) -> dict[str, str]:
+    """The runs among ``records`` (in their order) that succeeded only when retried: their
+    ``name`` -> the error of the failed try. Records from before retries were journaled have
+    no ``retried_after`` and count as never retried."""
+    return {
+        name(r): r["retried_after"]
+        for r in records
+        if r["status"] == "ok" and isinstance(r.get("retried_after"), str)
     }
 
 
@@ -216,14 +237,12 @@ def _write_outputs(out: Path, rows: dict, meta: dict, start: float, ran: int) ->
     table = study_table(list(rows.values()))
     write_parquet(out / TABLE, table)
     status = table.column("status").to_pylist()
+    ordered = sorted(rows.values(), key=lambda r: r["replication"])
     summary = meta | {
         "completed": status.count("ok"),
         "failed": status.count("failed"),
-        "errors": {
-            str(r["replication"]): r["error"]
-            for r in sorted(rows.values(), key=lambda r: r["replication"])
-            if r["status"] != "ok"
-        },
+        "errors": {str(r["replication"]): r["error"] for r in ordered if r["status"] != "ok"},
+        "retried": retried_runs(ordered, lambda r: str(r["replication"])),
         "wall_s": round(time.perf_counter() - start, 3),
         "replications_this_session": ran,
         **table_stats(table),
@@ -237,6 +256,8 @@ __all__ = [
     "Replication",
     "StudyResult",
     "replicate",
+    "retried_runs",
+    "retry_fields",
     "run_study",
     "study_metrics",
 ]

@@ -34,7 +34,7 @@ from shieldwall.studies.folder import (
     reopen_study,
     resume_records,
 )
-from shieldwall.studies.montecarlo import Metrics, study_metrics
+from shieldwall.studies.montecarlo import Metrics, retry_fields, study_metrics
 from shieldwall.studies.seeds import MAX_RUNS, StudyInputError
 from shieldwall.studies.stats import metric_columns
 
@@ -104,7 +104,9 @@ def run_variants(
 ) -> list[dict]:
     """Run ``tasks`` on ``executor`` (entered here, unless ``enter`` is False: the caller
     entered it); one record per task, in task order:
-    ``variant``, ``replication``, ``seed``, ``status`` (ok / failed), ``error``, ``metrics``.
+    ``variant``, ``replication``, ``seed``, ``status`` (ok / failed), ``error``, ``metrics``,
+    ``attempts`` and ``retried_after`` (see :func:`~shieldwall.studies.montecarlo.retry_fields`;
+    the table leaves them out).
     ``on_record(record)`` is called as each task finishes (a folder journals it there), then
     ``progress(finished, total, record)``, which is also called once before any task runs."""
     records: list[dict | None] = [None] * len(tasks)
@@ -118,6 +120,7 @@ def run_variants(
             "status": "ok" if outcome.ok else "failed",
             "error": outcome.error,
             "metrics": outcome.value if outcome.ok else {},
+            **retry_fields(outcome),
         }
         if on_record is not None:
             on_record(rec)
