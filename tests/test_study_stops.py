@@ -133,6 +133,17 @@ def test_variant_records_report_the_retry(tutorial, tmp_path):
     assert all(r["status"] == "ok" for r in records)
 
 
+def test_compare_summary_names_the_retried_run(tutorial, tmp_path):
+    """compare's summary (and so its command's note) lists the run retried, by its name."""
+    from shieldwall.studies.compare import Removal, compare_study
+
+    removal = Removal(nations=("GBR",))
+    fn = partial(flaky_variant, str(tmp_path))
+    summary = compare_study(tutorial, removal, 2, LocalExecutor(2), 3, fn=fn).summary
+    assert summary["retried"] == {"base #1": "RuntimeError: transient"}
+    assert summary["failed"] == 0 and summary["errors"] == {}
+
+
 def test_cli_names_the_retried_replication(monkeypatch, tmp_path):
     seeds = replication_seeds(load_scenario("tutorial").seed, 4)
     real = shieldwall.studies.run_study

@@ -7,7 +7,6 @@ interrupted folder with ``--resume``, as ``study`` does."""
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,8 @@ from shieldwall.cli_studies import (
     _checked,
     _failures,
     _outside,
+    _retried_note,
+    _stop_signals,
     _study_seed,
     _StudyProgress,
     _user_error_lines,
@@ -80,9 +81,9 @@ def _run_variant_study(start, progress_enabled: bool, folder: Path | None, table
     study command's handling of user errors (exit 2) and Ctrl-C (exit 130); ``folder`` None
     for a study that writes none (compare)."""
     progress = _StudyProgress(enabled=progress_enabled)
-    previous = signal.signal(signal.SIGINT, progress.on_sigint)
     try:
-        return start(progress)
+        with _stop_signals(progress):  # Ctrl-C and SIGTERM alike
+            return start(progress)
     except _user_errors() as exc:
         progress.stop()
         _fail(_user_error_lines(exc))
@@ -99,7 +100,6 @@ def _run_variant_study(start, progress_enabled: bool, folder: Path | None, table
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.stop()
-        signal.signal(signal.SIGINT, previous)
 
 
 def _variant_failures(summary: dict, folder: Path, table: str) -> None:
@@ -132,6 +132,7 @@ def _variant_report(
             out_console.print(table)
         files = ", ".join((*layout.extra, layout.meta, layout.table))
         out_console.print(f"folder: {folder} ({files})", soft_wrap=True, markup=False)
+    _retried_note(summary.get("retried", {}), "run")
     _variant_failures(summary, folder, layout.table)
 
 
@@ -297,6 +298,7 @@ def compare(
         out_console.print(compare_heading(summary), soft_wrap=True, highlight=False)
         out_console.print(compare_table(summary))
         out_console.print(compare_footer(summary), soft_wrap=True, highlight=False)
+    _retried_note(summary["retried"], "run")
     for name, error in list(summary["errors"].items())[:5]:
         err_console.print(f"{name} failed (after a retry): {error}", highlight=False,
                           soft_wrap=True, markup=False)  # fmt: skip

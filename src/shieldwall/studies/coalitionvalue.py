@@ -38,7 +38,7 @@ from shieldwall.scenario import Scenario, scenario_to_yaml
 from shieldwall.studies.coalitions import coalition_scenario, nation_ids, without_agreement
 from shieldwall.studies.executors import Executor
 from shieldwall.studies.folder import SHAPLEY, Setting
-from shieldwall.studies.montecarlo import Metrics
+from shieldwall.studies.montecarlo import Metrics, retried_runs
 from shieldwall.studies.seeds import (
     StudyInputError,
     check_runs,
@@ -337,12 +337,14 @@ def check_game(
 
 
 def _failures(records: Sequence[dict], labels: Sequence[str]) -> dict:
-    """Task count, failed count and ``errors``: ``"<variant label> #<replication>"`` -> error."""
+    """Task count, failed count, ``errors`` (``"<variant label> #<replication>"`` -> error)
+    and ``retried`` (the same names -> the error of the failed first try)."""
     failed = [r for r in records if r["status"] != "ok"]
     return {
         "tasks": len(records),
         "failed": len(failed),
         "errors": {f"{labels[r['variant']]} #{r['replication']}": r["error"] for r in failed},
+        "retried": retried_runs(records, lambda r: f"{labels[r['variant']]} #{r['replication']}"),
     }
 
 

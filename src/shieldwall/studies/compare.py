@@ -37,7 +37,7 @@ from shieldwall import __version__
 from shieldwall.scenario import THREAT_CLASSES, Scenario, ScenarioError, load_scenario
 from shieldwall.studies.coalitions import coalition_scenario, nation_ids
 from shieldwall.studies.executors import Executor
-from shieldwall.studies.montecarlo import Metrics
+from shieldwall.studies.montecarlo import Metrics, retried_runs
 from shieldwall.studies.seeds import replication_seeds
 from shieldwall.studies.stats import mean_ci
 from shieldwall.studies.variants import (
@@ -194,12 +194,18 @@ def paired_stats(records: Sequence[dict], names: Sequence[str]) -> tuple[dict, i
     return out, len(reps)
 
 
+def _name(record: dict) -> str:
+    """``'base #3'`` or ``'variant #3'``: a task as messages name it."""
+    return f"{('base', 'variant')[record['variant'] == VARIANT]} #{record['replication']}"
+
+
+def _in_order(records: Sequence[dict]) -> list[dict]:
+    return sorted(records, key=lambda r: (r["replication"], r["variant"]))
+
+
 def _errors(records: Sequence[dict]) -> dict[str, str]:
     """``{'base #3': 'ValueError: ...', 'variant #3': ...}`` for every failed task."""
-    label = {BASE: "base", VARIANT: "variant"}
-    return {f"{label[r['variant']]} #{r['replication']}": r["error"]
-            for r in sorted(records, key=lambda r: (r["replication"], r["variant"]))
-            if r["status"] != "ok"}  # fmt: skip
+    return {_name(r): r["error"] for r in _in_order(records) if r["status"] != "ok"}
 
 
 def compare_study(
@@ -235,6 +241,7 @@ def compare_study(
         "metrics": metrics,
         "failed": len(errors),
         "errors": errors,
+        "retried": retried_runs(_in_order(records), _name),
         "engine": executor.name,
         "workers": executor.workers,
         "wall_s": round(time.monotonic() - start, 3),

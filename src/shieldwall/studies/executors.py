@@ -283,7 +283,7 @@ class DaskExecutor:
                     self.cluster = LocalCluster(
                         n_workers=self.workers,
                         threads_per_worker=1,
-                        dashboard_address=None,
+                        dashboard_address=":0",  # any free port: never "8787 in use"
                         silence_logs=logging.ERROR,
                     )
                 self.client = Client(self.cluster)

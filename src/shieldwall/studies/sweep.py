@@ -36,7 +36,7 @@ from shieldwall.scenario import (
 )
 from shieldwall.studies.executors import Executor
 from shieldwall.studies.folder import SWEEP, Setting
-from shieldwall.studies.montecarlo import Metrics
+from shieldwall.studies.montecarlo import Metrics, retried_runs
 from shieldwall.studies.seeds import StudyInputError, check_runs, check_seed, replication_seeds
 from shieldwall.studies.stats import mean_ci
 from shieldwall.studies.variants import (
@@ -277,6 +277,7 @@ def _finish(folder: VariantFolder, records: list[dict], workers: int) -> SweepRe
         "tasks": len(records),
         "failed": len(failed),
         "errors": {f"{labels[r['variant']]} #{r['replication']}": r["error"] for r in failed},
+        "retried": retried_runs(records, lambda r: f"{labels[r['variant']]} #{r['replication']}"),
         "points": point_stats(table, len(labels)),
     }
     write_parquet(out / TABLE, table)
