@@ -138,3 +138,27 @@ def test_every_summary_shieldwall_writes_fits(tmp_path):
     assert summary["interceptors"]["fired"] == 0
     assert shape_problem(summary, SUMMARY_SHAPE) is None
     assert accounting_problem(summary) is None
+
+
+def test_shot_breakdowns_must_add_up_to_the_totals():
+    """interceptors.fired and cost_usd against their by-nation and by-layer breakdowns."""
+    import json
+
+    from shieldwall.scenario import load_scenario
+    from shieldwall.sim.engine import simulate
+    from shieldwall.sim.summary import summarize
+
+    summary = json.loads(json.dumps(summarize(simulate(load_scenario("tutorial"), 0))))
+    inter = summary["interceptors"]
+    assert inter["fired"] > 0 and accounting_problem(summary) is None
+    nation, types = next(iter(inter["by_nation"].items()))
+    kind = next(iter(types))
+    types[kind]["fired"] += 1
+    assert accounting_problem(summary) == (
+        f"interceptors.by_nation: fired adds up to {inter['fired'] + 1}, interceptors.fired is"
+        f" {inter['fired']}"
+    )
+    types[kind]["fired"] -= 1
+    layer = next(iter(inter["by_layer"].values()))
+    layer["cost_usd"] += 1e6
+    assert accounting_problem(summary).startswith("interceptors.by_layer: cost_usd adds up to")

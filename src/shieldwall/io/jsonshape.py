@@ -228,7 +228,27 @@ def accounting_problem(summary: dict) -> str | None:
             problem = f"threats.by_class: {key} adds up to {total}, threats.{key} is {threats[key]}"
     if not problem and not summary["accounting"]["balanced"]:
         problem = "accounting.balanced: false, yet every count adds up"
-    return problem or _ratio_problem(summary)
+    return problem or _shots_problem(summary["interceptors"]) or _ratio_problem(summary)
+
+
+def _shots_problem(inter: dict) -> str | None:
+    """Shots fired and their cost: the breakdowns by nation and type and by layer must each
+    add up to the totals (costs to rounding: the sums run in another order)."""
+    parts = {
+        "by_nation": [row for types in inter["by_nation"].values() for row in types.values()],
+        "by_layer": list(inter["by_layer"].values()),
+    }
+    for name, rows in parts.items():
+        fired, cost = sum(r["fired"] for r in rows), sum(r["cost_usd"] for r in rows)
+        if fired != inter["fired"]:
+            total = inter["fired"]
+            return f"interceptors.{name}: fired adds up to {fired}, interceptors.fired is {total}"
+        if not math.isclose(cost, inter["cost_usd"], rel_tol=1e-9, abs_tol=1e-6):
+            return (
+                f"interceptors.{name}: cost_usd adds up to {cost:g}, interceptors.cost_usd is"
+                f" {inter['cost_usd']:g}"
+            )
+    return None
 
 
 def _ratio_problem(summary: dict) -> str | None:
