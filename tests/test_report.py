@@ -321,6 +321,11 @@ def _bad_folders(tmp: Path, run_dir: Path, study_dir: Path) -> dict[str, tuple[P
             summary[top][key] = value
         (folder / "summary.json").write_text(json.dumps(summary))
         cases[f"hand-edited summary ({name})"] = (folder, needle)
+    folder = copy(run_dir, "edited-scenario")
+    text = (folder / "scenario.yaml").read_text()
+    line = text[: text.index("magazine: ")].count("\n") + 1
+    (folder / "scenario.yaml").write_text(text.replace("magazine: ", "magazine: -", 1))
+    cases["hand-edited scenario.yaml"] = (folder, f"scenario.yaml:{line}: batteries.0.magazine:")
     folder = copy(study_dir, "bad-study")
     _garbage(folder / "study.parquet")
     cases["corrupt study"] = (folder, "study.parquet: not a readable Parquet file")

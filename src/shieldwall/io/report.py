@@ -151,9 +151,21 @@ class RunEvents:
 
 def _scenario(folder: Path) -> dict | None:
     """The folder's ``scenario.yaml``, or None when it is missing (the page then says what
-    it cannot draw without it)."""
+    it cannot draw without it). It is validated as any scenario is (a hand-edited one, a
+    battery without its magazine, say, is refused with the loader's first problem: its line
+    and field), then read as plain data."""
+    from shieldwall.scenario import ScenarioError, load_scenario
+
     path = folder / "scenario.yaml"
-    return read_yaml(path) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        load_scenario(path)
+    except ScenarioError as exc:
+        more = len(exc.problems) - 1
+        extra = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+        raise ReportError(f"{exc.problems[0]}{extra}; not as shieldwall writes it") from None
+    return read_yaml(path)
 
 
 def run_page(folder: Path) -> str:
