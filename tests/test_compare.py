@@ -30,6 +30,7 @@ from shieldwall.studies.compare import (
     CORE_METRICS,
     Removal,
     compare_study,
+    dropped,
     metric_value,
     variant_scenario,
 )
@@ -91,6 +92,14 @@ def test_variant_removes_what_is_named(small):
     assert [a.id for a in v.agreements] == ["gbr-to-all"]
     assert v.nations == small.nations and v.assets == small.assets  # still defended
     assert v.agreements[0].to == ["GBR", "ISR"]  # 'coalition' spelled out without the US
+    # what the command says it dropped: the US units, the agreement from it, and what the
+    # agreement kept (GBR's, to the coalition) no longer sends it
+    gone = dropped(small, v)
+    assert gone["agreements"] == ["usa-to-all"] and gone["receivers"] == ["gbr-to-all: USA"]
+    assert (
+        dropped(small, variant_scenario(small, Removal(agreements=("gbr-to-all",))))["receivers"]
+        == []
+    )
 
 
 @pytest.mark.parametrize(

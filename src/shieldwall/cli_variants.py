@@ -254,7 +254,10 @@ def compare(
     ] = None,
     without_nation: Annotated[
         list[str] | None,
-        typer.Option(metavar="NATION", help="NATION leaves: units, agreements, authority go"),
+        typer.Option(
+            metavar="NATION",
+            help="NATION leaves: units, agreements, authority go; it receives nothing",
+        ),
     ] = None,
     without_agreement: Annotated[
         list[str] | None, typer.Option(metavar="ID", help="drop the agreement with this id")

@@ -139,12 +139,26 @@ def variant_scenario(scenario: Scenario, removal: Removal) -> Scenario:
 
 
 def dropped(base: Scenario, variant: Scenario) -> dict[str, list[str]]:
-    """Ids of the units, agreements and authorities ``base`` has and ``variant`` lacks."""
+    """Ids of the units, agreements and authorities ``base`` has and ``variant`` lacks, and
+    under ``receivers`` each kept agreement's lost recipients (``usa-to-all: GBR``: a nation
+    that left receives nothing from the partners that stay)."""
     out = {}
     for field in UNITS:
         left = {item.id for item in getattr(variant, field)}
         out[field] = [item.id for item in getattr(base, field) if item.id not in left]
+    kept = {ag.id: ag for ag in variant.agreements}
+    out["receivers"] = []
+    for ag in base.agreements:
+        if ag.id in kept:
+            lost = _recipients(base, ag) - _recipients(variant, kept[ag.id])
+            out["receivers"] += [f"{ag.id}: {n}" for n in sorted(lost)]
     return out
+
+
+def _recipients(scenario: Scenario, agreement) -> set[str]:
+    """The nations an agreement's audiences stand for, less the one releasing."""
+    members = {n for aud in agreement.to for n in scenario.audience_members(aud)}
+    return members - {agreement.from_nation}
 
 
 def metric_value(metrics: Metrics, name: str) -> float:
