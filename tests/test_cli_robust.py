@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 import shieldwall
 from shieldwall.cli import app
 from shieldwall.io import runfolder
-from shieldwall.io.runfolder import RunFolderError
+from shieldwall.io.runfolder import REPORT_SIGNATURE, RunFolderError
 from shieldwall.studies.folder import LAYOUTS
 
 runner = CliRunner()
@@ -132,6 +132,7 @@ def test_run_force_clears_every_shieldwall_file_and_nothing_else(tmp_path):
              "sweep.png", "coalitions.parquet", "INCOMPLETE"]  # fmt: skip
     for name in stale:
         (out / name).write_text("old")
+    (out / "report.html").write_bytes(REPORT_SIGNATURE + b" an old run</footer>")  # ours
     (out / "notes.txt").write_text("mine")
     (out / "pictures" / "notes.md").write_text("mine too")
     assert _run("run", "tutorial", "--out", str(out), "--quiet", "--force").exit_code == 0
@@ -141,6 +142,17 @@ def test_run_force_clears_every_shieldwall_file_and_nothing_else(tmp_path):
         assert not (out / name).exists(), name
     assert sorted(p.name for p in (out / "pictures").iterdir()) == [
         "GBR.parquet", "ISR.parquet", "USA.parquet", "notes.md"]  # fmt: skip
+
+
+def test_force_keeps_a_report_html_shieldwall_did_not_write(tmp_path):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "report.html").write_text("<p>my own page</p>")
+    assert _run("run", "tutorial", "--out", str(out), "--quiet", "--force").exit_code == 0
+    assert (out / "report.html").read_text() == "<p>my own page</p>"
+    result = _run("report", str(out))  # nor does report overwrite it
+    assert result.exit_code == 2 and "was not written by shieldwall report" in result.output
+    assert (out / "report.html").read_text() == "<p>my own page</p>"
 
 
 def test_report_refuses_a_folder_with_a_run_and_a_study(tmp_path):

@@ -101,13 +101,15 @@ def test_another_name_is_still_a_different_scenario(tutorial, tmp_path):
 # --- 3. stale outputs ------------------------------------------------------------------------
 
 
-def test_resume_removes_the_report_shieldwall_wrote(tutorial, tmp_path):
+def test_resume_removes_the_report_shieldwall_wrote(tutorial, tmp_path, caplog):
     out = tmp_path / "s"
     study(tutorial, 3, out)
     write_report(out)
     assert REPORT_SIGNATURE in (out / "report.html").read_bytes()  # how it is told apart
     study(tutorial, 4, out, resume=True)
     assert not (out / "report.html").exists()  # it said 3 replications; the study has 4
+    said = [r.getMessage() for r in caplog.records if "report.html" in r.getMessage()]
+    assert len(said) == 1 and "removed, as it described the study before --resume" in said[0]
     (out / "report.html").write_text("<p>my own notes</p>")
     study(tutorial, 5, out, resume=True)
     assert (out / "report.html").read_text() == "<p>my own notes</p>"  # the user's stays

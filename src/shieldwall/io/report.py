@@ -39,7 +39,7 @@ from shieldwall.io.reportplots import (
     spend_svg,
     timeline_svg,
 )
-from shieldwall.io.runfolder import MARKER, write_text
+from shieldwall.io.runfolder import MARKER, is_own_report, write_text
 
 REPORT = "report.html"
 RUN_FILES = ("summary.json", "events.parquet")
@@ -95,6 +95,11 @@ def write_report(folder: Path) -> Path:
     folder = Path(folder)
     text = report_html(folder)
     path = folder / REPORT
+    if path.exists() and not is_own_report(path):
+        raise ReportError(
+            f"{path}: exists and was not written by shieldwall report; move it away (nothing"
+            " was written)"
+        )
     try:
         write_text(path, text)
     except OSError as exc:

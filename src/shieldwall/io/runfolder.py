@@ -79,10 +79,12 @@ def open_run_dir(path: Path, force: bool = False, noun: str = "run folder") -> P
 def clear_shieldwall_files(path: Path) -> None:
     """Delete the files a run or study of any kind writes in folder ``path`` (:data:`WRITTEN`,
     their temporary names too), ``pictures/*.parquet`` (and ``pictures`` if then empty);
-    nothing else: a user's own files stay, even one (a folder, say) with such a name.
-    RunFolderError naming the file when one cannot be deleted."""
+    nothing else: a user's own files stay, even one (a folder, say) with such a name, and a
+    ``report.html`` without shieldwall's signature. RunFolderError naming the file when one
+    cannot be deleted."""
     pictures = path / PICTURES_DIR
     doomed = [path / n for name in WRITTEN for n in (name, f".{name}.tmp")]
+    doomed = [p for p in doomed if p.name != REPORT or is_own_report(p)]
     if pictures.is_dir() and not pictures.is_symlink():
         doomed += [*pictures.glob("*.parquet"), *pictures.glob(".*.parquet.tmp")]
     try:
@@ -97,6 +99,14 @@ def clear_shieldwall_files(path: Path) -> None:
         ) from None
 
 
+def is_own_report(report: Path) -> bool:
+    """Whether ``report`` is a page ``shieldwall report`` wrote (:data:`REPORT_SIGNATURE`)."""
+    try:
+        return report.is_file() and REPORT_SIGNATURE in report.read_bytes()
+    except OSError:
+        return False
+
+
 def remove_own_report(path: Path) -> bool:
     """Delete ``path/report.html`` if shieldwall wrote it (:data:`REPORT_SIGNATURE`): a study
     that is continued makes it stale (a page saying "3 of 4" beside a study that finished 4),
@@ -104,11 +114,7 @@ def remove_own_report(path: Path) -> bool:
     one that cannot be read, stays. Returns whether it was deleted; RunFolderError when it
     cannot be."""
     report = path / REPORT
-    try:
-        ours = report.is_file() and REPORT_SIGNATURE in report.read_bytes()
-    except OSError:
-        return False
-    if not ours:
+    if not is_own_report(report):
         return False
     try:
         report.unlink()

@@ -379,7 +379,11 @@ def _remove_stale(path: Path, layout: Layout) -> None:
     ``report.html`` shieldwall wrote and the ``layout``'s plots (StudyFolderError, one line,
     when one cannot be deleted)."""
     try:
-        remove_own_report(path)
+        if remove_own_report(path):
+            _log_warning(
+                f"{path / 'report.html'}: removed, as it described the {layout.noun} before"
+                f" --resume; shieldwall report {path} writes a new one"
+            )
         for name in layout.extra:
             if (path / name).is_file():
                 (path / name).unlink()
