@@ -42,6 +42,40 @@ def test_decision_cycle_is_fast_only_while_something_fast_is_known():
     assert _period(100.0, off, _snapshot([2], [True]), no_warning) == fast
 
 
+def _with_sim(sc, **sim):
+    return sc.model_copy(update={"sim": sc.sim.model_copy(update=sim)})
+
+
+def test_fast_classes_choose_what_keeps_the_fast_cycle(monkeypatch):
+    """``sim.fast_classes: [ballistic]``: a confirmed cruise track no longer sets the fast
+    cycle (a ballistic one and a launch warning still do); in the tutorial run the cycles of
+    the cruise missiles' flight go from 5 s to 15 s, and the default changes nothing."""
+    from shieldwall.sim import engine
+
+    sc = load_scenario("tutorial")
+    quiet, fast = sc.sim.quiet_period_s, sc.sim.decision_period_s
+    bal = _with_sim(sc, fast_classes=["ballistic"])
+    only = engine.fast_classes(bal)
+    assert only.tolist() == [True, False, False]
+    assert engine.fast_classes(sc).tolist() == [True, True, False]  # the default
+    no_warning = np.array([1e9])
+    cruise, ballistic = NodeStack(1), NodeStack(1)
+    for nodes, code in ((cruise, 1), (ballistic, 0)):
+        nodes.cls, nodes.confirmed = np.array([code]), np.array([True])
+    assert _period(100.0, bal, cruise.knows_fast(only), no_warning) == quiet
+    assert _period(100.0, bal, ballistic.knows_fast(only), no_warning) == fast
+    assert _period(100.0, bal, cruise.knows_fast(only), np.array([50.0])) == fast
+    cycles = []
+    real = engine._period
+    monkeypatch.setattr(engine, "_period", lambda *a: cycles.append(real(*a)) or cycles[-1])
+    counts = {}
+    for name, scenario in (("default", sc), ("ballistic", bal)):
+        cycles.clear()
+        engine.simulate(scenario, 0)
+        counts[name] = cycles.count(fast)
+    assert 0 < counts["ballistic"] < counts["default"]
+
+
 def test_node_settings_come_from_the_scenario():
     sc = load_scenario("tutorial")
     cfg = node_config(sc)

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from shieldwall.scenario.doctrine import Doctrine
-from shieldwall.scenario.fields import _Model
+from shieldwall.scenario.fields import ThreatClass, _Model
 
 # The longest decision cycle allowed: over longer cycles the node trackers (which work in frames
 # of one cycle) lose tracks and shooters miss their windows (measured on the tutorial, seed 0,
@@ -38,6 +38,12 @@ class SimSettings(_Model):
         le=600,
         description="decision cycle while no node tracks anything faster than a drone and no "
         "launch warning is recent (at most decision_period_s: off)",
+    )
+    fast_classes: list[ThreatClass] = Field(
+        default=["ballistic", "cruise"],
+        description="classes whose confirmed track in any node keeps the decision_period_s "
+        "cycle on ([ballistic]: cruise missiles are decided every quiet_period_s, a study "
+        "runs faster; a launch warning always sets the fast cycle)",
     )
     end_s: float | None = Field(
         default=None,

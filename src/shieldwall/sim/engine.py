@@ -31,7 +31,7 @@ from shieldwall.sim.events import EventLog
 from shieldwall.sim.feed import stack_feed
 from shieldwall.sim.outcome import Outcome, record_detections, record_terminal
 from shieldwall.sim.pictures import SAMPLE_PERIOD_S, PictureLog
-from shieldwall.threats import Truth, build_raid, build_truth
+from shieldwall.threats import CLASS_NAMES, Truth, build_raid, build_truth
 from shieldwall.tracking import LocalTracks, NodeConfig
 from shieldwall.tracking.node_stack import NodeStack, StackChanges
 
@@ -86,6 +86,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     # radar reports (and false alarms) feed the nodes; IR launch warnings are events only
     feed = stack_feed(dets, sensors.owner)
     warning_t_s = sorted(lw.t_s.tolist())  # (for _period)
+    fast = fast_classes(scenario)
     released = np.zeros((len(sharing.terms), n_nat, threats.n), dtype=bool)  # logged yet
     killed = np.zeros(threats.n, dtype=bool)
     reach_s = scenario.sim.confirm_window_s  # a frame after a jump reaches back this far
@@ -114,7 +115,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
             twin = sharing.twin[a]
             views.append(views[twin] if twin != a else pic.per_threat(threats.n))
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
-        cycle = _period(t, scenario, nodes.knows_fast(), warning_t_s)
+        cycle = _period(t, scenario, nodes.knows_fast(fast), warning_t_s)
         for shot in eng.assign(t, views, threats.class_code, open_, cycle):
             log.add(
                 t,
@@ -145,6 +146,11 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
                      sharing.audit, sharing.views)  # fmt: skip
 
 
+def fast_classes(scenario: Scenario) -> np.ndarray:
+    """A bool per threat class code: the classes whose known track sets the fast cycle."""
+    return np.array([c in scenario.sim.fast_classes for c in CLASS_NAMES.tolist()])
+
+
 def natural_end(truth: Truth) -> float:
     """End of a run without ``sim.end_s``: 60 s after the last threat's flight ends."""
     return float(truth.end_t_s.max(initial=0.0)) + 60.0
@@ -152,8 +158,9 @@ def natural_end(truth: Truth) -> float:
 
 def _period(t: float, scenario: Scenario, knows_fast: bool, warning_t_s: Sequence[float]) -> float:
     """Length of the next decision cycle: ``sim.decision_period_s`` while anything fast may be
-    in the air (``knows_fast``: a node holds a confirmed track it classifies as a ballistic or
-    cruise missile, :meth:`NodeStack.knows_fast`; or a launch warning came in the last
+    in the air (``knows_fast``: a node holds a confirmed track of a class in
+    ``sim.fast_classes``, ballistic and cruise missiles by default, :meth:`NodeStack.knows_fast`;
+    or a launch warning came in the last
     ``FAST_AFTER_WARNING_S``; ``warning_t_s``: the run's warning times, sorted), else
     ``sim.quiet_period_s`` (a drone at 50 m/s moves 750 m in 15 s; a shot at one is assessed at
     the first decision after its intercept time). Decided from what the defense knows, not from

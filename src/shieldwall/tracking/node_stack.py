@@ -39,6 +39,8 @@ from shieldwall.tracking.node_gate import stack_gate
 from shieldwall.tracking.node_prune import _upper_pairs
 from shieldwall.tracking.nodetypes import Born, Hits, LocalTracks, NodeConfig
 
+FAST_BY_CLASS = np.array([True, True, False])  # by class code: ballistic, cruise, drone
+
 
 class StackChanges(NamedTuple):
     """Track ids confirmed and confirmed track ids deleted in a step of every nation, with the
@@ -132,10 +134,10 @@ class NodeStack(NodeTracker):
         the same object as in the previous call for a nation whose tracks did not change."""
         return self._snapshots(self._confirmed, True)
 
-    def knows_fast(self) -> bool:
-        """Whether any nation holds a confirmed track it classifies as a ballistic or cruise
-        missile."""
-        return bool(count_nonzero(self.confirmed & (self.cls < 2)))
+    def knows_fast(self, fast: np.ndarray = FAST_BY_CLASS) -> bool:
+        """Whether any nation holds a confirmed track of a class ``fast`` marks (a bool per
+        class code; default ballistic and cruise missiles)."""
+        return bool(count_nonzero(self.confirmed & fast.take(self.cls)))
 
     def _snapshots(self, snap: list[LocalTracks | None], confirmed: bool):
         """``snap`` with the missing nations' (confirmed) tracks filled in: one gather of each
