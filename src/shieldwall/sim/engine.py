@@ -93,7 +93,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     t_prev, t, t_from, n_left = -np.inf, 0.0, -np.inf, 0
     while t_prev < t_end:
         t = min(t, t_end)
-        outcome.resolve_shots(eng.due(t), eng.shooters.ids, truth, log, scenario)
+        outcome.resolve_shots(eng.due(t), eng.shooters, truth, log, scenario)
         record_terminal(t, truth, outcome, log, scenario)
         new_kills = np.flatnonzero(outcome.intercepted & ~killed)
         killed[new_kills] = True

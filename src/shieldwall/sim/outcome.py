@@ -3,6 +3,13 @@
 A leaker is a threat that reached the end of its trajectory (the ground) without being killed;
 it also gets an ``impact`` event, and hits every defended asset whose radius contains the impact
 point. A failed threat broke up at launch or in flight (the raid's reliability draw).
+
+A shot is planned on a track's prediction; its kill draw counts only if the threat, where it
+truly is at the intercept time, lies within the shooter's reach (the range and altitude limits
+the plan used, widened by ``REACH_MARGIN``): a shot sent after a false track (a drone tracked at
+700 m/s, say) flies to where the threat is not, and misses. Inside the reach, guidance (the
+fire-control radar's midcourse updates, the seeker, a fighter's own radar) is taken to correct
+the prediction error, which the kill probability already accounts for.
 """
 
 from __future__ import annotations
@@ -10,13 +17,19 @@ from __future__ import annotations
 import numpy as np
 
 from shieldwall.engagement import Shot
+from shieldwall.engagement.shooters import Shooters
 from shieldwall.geo import great_circle_distance_m
 from shieldwall.scenario import Scenario
 from shieldwall.sensors import Detections, LaunchWarnings, SensorArray
 from shieldwall.sim.events import EventLog
 from shieldwall.threats import Truth
+from shieldwall.threats.flight import ellipsoid_height_m
 
 ALIVE, INTERCEPTED, LEAKED, FAILED = 0, 1, 2, 3
+# How far beyond its planned envelope a shooter may still kill (x the max range and altitude;
+# / it on the min ones): the class-level limits are notional, and a prediction made at
+# planning time lands at the true point only within its errors (notional assumption).
+REACH_MARGIN = 1.1
 
 
 class Outcome:
@@ -36,32 +49,45 @@ class Outcome:
     def resolve_shots(
         self,
         shots: list[Shot],
-        shooter_ids: tuple[str, ...],
+        shooters: Shooters,
         truth: Truth,
         log: EventLog,
         scenario: Scenario,
     ) -> None:
-        """Reveal the kill draws of shots whose intercept time has come."""
+        """Reveal the kill draws of shots whose intercept time has come (a kill needs the
+        threat in flight and within the shooter's reach where it truly is; module docstring)."""
         for s in shots:
             j, ti = s.threat, s.t_intercept_s
             flying = truth.t0_s[j] <= ti < truth.end_t_s[j] and ti < self.death_t_s[j]
             common = dict(
                 nation=scenario.nations[s.nation].id,
-                unit_id=shooter_ids[s.shooter],
+                unit_id=shooters.ids[s.shooter],
                 engagement_id=s.engagement_id,
                 pk=s.pk,
             )
-            if flying and s.kill:
+            beyond = _beyond_reach(shooters, s.shooter, truth, j, ti) if flying else None
+            if flying and beyond is None and s.kill:
                 self.state[j], self.death_t_s[j] = INTERCEPTED, ti
                 log.add(ti, "intercept", j, **common)
-            else:
-                log.add(
-                    ti,
-                    "miss",
-                    j,
-                    **common,
-                    detail="kill draw failed" if flying else "target no longer flying",
-                )
+                continue
+            why = "target no longer flying" if not flying else beyond or "kill draw failed"
+            log.add(ti, "miss", j, **common, detail=why)
+
+
+def _beyond_reach(sh: Shooters, k: int, truth: Truth, j: int, t_s: float) -> str | None:
+    """Why threat ``j``, where it truly is at ``t_s``, is out of shooter ``k``'s reach (its
+    range from the shooter's site and its height, the limits of the plan's window test
+    widened by :data:`REACH_MARGIN`); None when it is within."""
+    pos = truth.position_ecef(t_s)[0][j]
+    range_m = float(np.linalg.norm(pos - sh.pos_ecef_m[k]))
+    alt_m = float(ellipsoid_height_m(pos[:, None])[0])
+    lo_r, hi_r = sh.min_range_m[k] / REACH_MARGIN, sh.max_range_m[k] * REACH_MARGIN
+    lo_h, hi_h = sh.min_alt_m[k] / REACH_MARGIN, sh.max_alt_m[k] * REACH_MARGIN
+    if not lo_r <= range_m <= hi_r:
+        return f"target out of reach: {range_m / 1e3:.0f} km from the shooter, not where planned"
+    if not lo_h <= alt_m <= hi_h:
+        return f"target out of reach: at {alt_m / 1e3:.1f} km altitude, not where planned"
+    return None
 
 
 def record_terminal(
