@@ -82,8 +82,9 @@ def check_run_folder(folder: Path) -> dict:
     t = events.column("t_s").to_pylist()
     assert t == sorted(t)
     assert (folder / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # the resolved scenario is itself a valid input, equal to what ran
-    assert load_scenario(folder / "scenario.yaml") == load_scenario(summary["scenario"])
+    # the resolved scenario is itself a valid input, equal to what ran, with the run's seed
+    ran = load_scenario(summary["scenario"]).model_copy(update={"seed": summary["seed"]})
+    assert load_scenario(folder / "scenario.yaml") == ran
     # every crossing between nations is in the audit, once; every nation has its own picture
     audit = pq.read_table(folder / "audit.parquet")
     assert audit.num_rows == sum(a["crossings"] for a in summary["sharing"].values())
@@ -105,6 +106,10 @@ def test_tutorial_run_folder_and_determinism(tmp_path):
         assert _sha(a / name) == _sha(b / name), name
     assert _run("run", "tutorial", "--seed", "8", "--out", str(c), "--quiet").exit_code == 0
     assert _sha(a / "events.parquet") != _sha(c / "events.parquet")
+    # the folder's scenario.yaml alone (no --seed) runs the same run again
+    again = tmp_path / "again"
+    assert _run("run", str(a / "scenario.yaml"), "--out", str(again), "--quiet").exit_code == 0
+    assert _sha(a / "summary.json") == _sha(again / "summary.json")
 
 
 def test_json_output_is_the_summary(tmp_path):

@@ -67,7 +67,10 @@ def run(
     seed = sc.seed if seed is None else check_seed(seed)
     run_dir = open_run_dir(Path(out), force=force) if out is not None else None
     if run_dir is not None:
-        write_text(run_dir / "scenario.yaml", scenario_to_yaml(sc))
+        # the resolved scenario with the run's seed: running it again reproduces the run
+        write_text(
+            run_dir / "scenario.yaml", scenario_to_yaml(sc.model_copy(update={"seed": seed}))
+        )
     sim = simulate(sc, seed, progress=progress)
     summary = summarize(sim)
     events = events_table(sim)
