@@ -75,6 +75,13 @@ def check_run_folder(folder: Path) -> dict:
     launched = {r["threat_id"] for r in rows if r["event"] == "launch"}
     assert len(launched) == th["launched"] and set(terminal) == launched
     assert sum(v == "intercept" for v in terminal.values()) == th["intercepted"]
+    # an event after its threat was intercepted or broke up is placed where that happened
+    ended = {r["threat_id"]: r for r in rows if r["event"] in ("intercept", "fail")}
+    for r in rows:
+        end = ended.get(r["threat_id"])
+        if end is not None and r["t_s"] > end["t_s"] and r["event"] not in ("engage", "leave"):
+            assert (r["lat_deg"], r["lon_deg"], r["alt_m"]) == (
+                end["lat_deg"], end["lon_deg"], end["alt_m"]), (r, end)  # fmt: skip
     impacts = {r["threat_id"] for r in rows if r["event"] == "impact"}
     assert impacts == {k for k, v in terminal.items() if v == "leak"}
     hits = sum(a["hits"] for a in summary["assets"].values())

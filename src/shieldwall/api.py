@@ -41,10 +41,14 @@ class RunResult:
 
 
 def events_table(result: SimResult) -> pa.Table:
+    """The run's events as a table; an event without a position of its own is placed where
+    its threat truly was then, or, after the threat's end (intercepted, landed or broken up:
+    a late miss or track end), where it ended (not on the path it no longer flies)."""
     truth = result.truth
+    end_s = np.minimum(result.outcome.death_t_s, truth.end_t_s)
 
     def locate(threat, t_s):
-        return ecef_to_geodetic(interpolate_truth(truth, threat, t_s))
+        return ecef_to_geodetic(interpolate_truth(truth, threat, np.minimum(t_s, end_s[threat])))
 
     return result.events.table(truth.threats.threat_id, truth.threats.threat_class(), locate)
 
