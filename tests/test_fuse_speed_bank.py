@@ -22,7 +22,7 @@ from shieldwall.sharing.picture import (
     take_tracks,
     track_code,
 )
-from shieldwall.tracking.frame import Q_BY_CLASS, classify
+from shieldwall.tracking.frame import Q_BY_CLASS
 from shieldwall.tracking.fuser import Fuser, SystemTracks, TrackBatch, step_fusers
 from shieldwall.tracking.node import LocalTracks
 
@@ -88,7 +88,10 @@ def ref_build(builders: list[RefBuilder], t_s: float, inputs) -> list[Picture]:
     batches = [[TrackBatch(key, tr.track_id, tr.x, tr.P, tr.t_s, tr.q_m2_s3, tr.ballistic)
                 for key, _, tr in parts[i]] for i in live]  # fmt: skip
     sts = step_fusers([builders[i].fuser for i in live], t_s, batches)
-    cls = classify(np.concatenate([st.x for st in sts]))
+    # a system track's class is its latest input's, as its motion model is: the input's
+    # q_m2_s3 is Q_BY_CLASS of its class (three distinct values)
+    q = np.concatenate([builders[i].fuser.q_m2_s3 for i in live])  # (rows as sts')
+    cls = (q[:, None] == Q_BY_CLASS[None]).argmax(axis=1)
     lo = 0
     for i, st in zip(live, sts, strict=True):
         label, source, code, named, anon, via = builders[i].provenance(st, parts[i],
@@ -218,3 +221,33 @@ def test_a_copy_with_other_arrays_computes_its_own_view():
     alone = dataclasses.replace(moved, bank=None)
     np.testing.assert_array_equal(moved.per_threat(12).x, alone.per_threat(12).x, strict=True)
     assert not np.array_equal(moved.per_threat(12).x, pic.per_threat(12).x)
+
+
+def test_a_picture_keeps_the_class_its_sources_give():
+    """A fused track takes the class of its latest input (the node's, read with its evidence
+    rules), not a fresh reading of the fused state's kinematics: a drone track a partner
+    releases with a noisy 800 m/s velocity stays a drone, where a kinematic reading calls it
+    ballistic (and a nation whose authority covers drones only would decline it)."""
+    from shieldwall.geo import geodetic_to_ecef
+    from shieldwall.sharing import PictureBuilder
+    from shieldwall.tracking.frame import classify
+    from shieldwall.tracking.nodetypes import LocalTracks
+
+    p = np.asarray(geodetic_to_ecef(32.0, 35.0, 300.0), dtype=float).reshape(3)
+    east = np.array([-np.sin(np.radians(35.0)), np.cos(np.radians(35.0)), 0.0])
+    x = np.concatenate([p, 800.0 * east])[None]  # fast and low: kinematically "ballistic"
+    assert classify(x).tolist() == [0]
+
+    def tracks(track_id: int, cls: int) -> LocalTracks:
+        c = np.array([cls])
+        return LocalTracks(np.array([track_id]), x.copy(), np.eye(6)[None] * 100.0,
+                           np.array([0.0]), np.array([True]), np.array([7]), c,
+                           Q_BY_CLASS[c], c == 0)  # fmt: skip
+
+    empty = LocalTracks.empty()
+    builder = PictureBuilder(0, 30.0, 60.0)
+    pic = builder.build(0.0, empty, [(1, 1, tracks(5, 2))])  # a partner's drone track
+    assert pic.cls.tolist() == [2]
+    pic = builder.build(5.0, empty, [(1, 1, tracks(5, 1))])  # the partner now reads cruise
+    assert pic.cls.tolist() == [1]
+    assert PictureBuilder(0, 30.0, 60.0).build(0.0, tracks(9, 0), []).cls.tolist() == [0]

@@ -29,7 +29,6 @@ from shieldwall.sharing.picture import (
     track_code,
 )
 from shieldwall.tracking.associate import gate_threshold
-from shieldwall.tracking.frame import classify
 from shieldwall.tracking.fuser import fuse_into, memo_merge
 from shieldwall.tracking.fusion import associate_tracks, pair_distances
 from shieldwall.tracking.kalman import predict
@@ -58,6 +57,7 @@ class PictureBank:
         self.x, self.P = np.zeros((0, 6)), np.zeros((0, 6, 6))
         self.last_input_s = np.zeros(0)
         self.q_m2_s3, self.ballistic = np.zeros(0), np.zeros(0, dtype=bool)
+        self.cls = _I64  # class code: the latest input's (its node's evidence rules)
         self.prov = np.zeros((6, 0), dtype=np.int64)  # label, source, code, named, anon, via
         self._next_number = [1] * len(nations)
         self._sources: dict[tuple[int, object], int] = {}  # (owner, key) -> source index
@@ -110,13 +110,14 @@ class PictureBank:
             raise ValueError(f"source {key!r} has tracks stamped after {t_s}")
         dt = age if young >= 0.0 else np.maximum(age, 0.0)
         ids, label = tr.track_id, tr.label
-        x, P, q, bal = tr.x, tr.P, tr.q_m2_s3, tr.ballistic
+        x, P, q, bal, cls = tr.x, tr.P, tr.q_m2_s3, tr.ballistic, tr.cls
         if age.max() > self.max_age_s:
             ok = age <= self.max_age_s
-            ids, x, P, dt, q, bal = ids[ok], x[ok], P[ok], dt[ok], q[ok], bal[ok]
+            ids, x, P, dt, q, bal, cls = ids[ok], x[ok], P[ok], dt[ok], q[ok], bal[ok], cls[ok]
             label = label[np.searchsorted(tr.track_id, ids)]
         # (source index << 32 | track id): the memo's key of each input
-        return o, src, key, nation, hidden, ids, label, x, P, dt, q, bal, ids | (src << 32)
+        return (o, src, key, nation, hidden, ids, label, x, P, dt, q, bal, ids | (src << 32),
+                cls)  # fmt: skip
 
     def _scan(self, t_s: float, slots: list[list]) -> None:
         """Predict, associate, fuse, remember and retire (one Fuser scan for every owner)."""
@@ -124,7 +125,7 @@ class PictureBank:
         dt_sys = np.full(n_sys, t_s - self.t_s if n_sys else 0.0)
         self.t_s = t_s
         items = [item for slot in slots for item in slot]
-        fields = list(zip(*items, strict=True)) if items else [()] * 13
+        fields = list(zip(*items, strict=True)) if items else [()] * 14
         q_all = np.concatenate([self.q_m2_s3, *fields[10]])
         bal_all = np.concatenate([self.ballistic, *fields[11]])
         x_all, P_all = predict(np.concatenate([self.x, *fields[7]]),
@@ -166,6 +167,7 @@ class PictureBank:
             # the latest input of a track sets its motion model (inputs in order: last wins)
             self.q_m2_s3[rows] = q_all[n_sys:]
             self.ballistic[rows] = bal_all[n_sys:]
+            self.cls[rows] = np.concatenate(fields[13])
             if len(slots) == 1:  # (rows fed by one slot are distinct)
                 self.last_input_s[rows] = t_s
             else:
@@ -252,6 +254,7 @@ class PictureBank:
         self.last_input_s = np.concatenate([self.last_input_s, np.full(n, self.t_s)])
         self.q_m2_s3 = np.concatenate([self.q_m2_s3, np.zeros(n)])
         self.ballistic = np.concatenate([self.ballistic, np.zeros(n, dtype=bool)])
+        self.cls = np.concatenate([self.cls, np.full(n, 2)])
         blank = np.zeros((6, n), dtype=np.int64)
         blank[:3] = -1
         self._prov_new = np.concatenate([self._prov_new, blank], axis=1)
@@ -314,6 +317,7 @@ class PictureBank:
         self.x, self.P = self.x.take(idx, 0), self.P.take(idx, 0)
         self.last_input_s = self.last_input_s[idx]
         self.q_m2_s3, self.ballistic = self.q_m2_s3[idx], self.ballistic[idx]
+        self.cls = self.cls[idx]
         prov = self._prov_new[:, idx]
         if n_new:
             new = (idx >= n_sys).nonzero()[0]
@@ -330,7 +334,7 @@ class PictureBank:
     def _pictures(self, t_s: float) -> list[Picture]:
         """Each owner's picture: its block of rows (arrays never written after; an owner
         without tracks gets empty ones, and its per-threat view from the shared ones)."""
-        cls = classify(self.x)
+        cls = self.cls.copy()  # (self.cls is written in place by the next scan)
         n_own = len(self.nations)
         bounds = np.searchsorted(self.owner, np.arange(n_own + 1)).tolist()
         p = self.prov
