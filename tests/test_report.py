@@ -157,6 +157,14 @@ def shapley_dir(tmp_path_factory) -> Path:
 # --- pages ------------------------------------------------------------------------------------
 
 
+def test_a_null_seed_shows_as_unknown(run_dir, tmp_path):
+    folder = tmp_path / "no-seed"
+    shutil.copytree(run_dir, folder, ignore=shutil.ignore_patterns("report.html"))
+    summary = json.loads((folder / "summary.json").read_text())
+    (folder / "summary.json").write_text(json.dumps(summary | {"seed": None}))
+    assert "run report: seed ?, shieldwall" in _report(folder)
+
+
 def test_run_report_has_every_section(run_dir):
     before = _files(run_dir)
     html = _report(run_dir)

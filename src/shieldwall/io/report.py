@@ -194,11 +194,16 @@ def run_page(folder: Path) -> str:
         section("cost", "Cost exchange", *_cost(summary, scenario, ev)),
     ]
     meta = (
-        f"run report: seed {summary.get('seed', '?')}, shieldwall"
-        f" {summary.get('shieldwall_version', '?')}, folder {folder.name}"
+        f"run report: seed {_or_unknown(summary.get('seed'))}, shieldwall"
+        f" {_or_unknown(summary.get('shieldwall_version'))}, folder {folder.name}"
     )
     intro = str((scenario or {}).get("description") or "")
     return page(f"{name}: run report", meta, intro, sections)
+
+
+def _or_unknown(value: object) -> str:
+    """A header value as text, '?' where the summary lacks it or holds null."""
+    return "?" if value is None else str(value)
 
 
 def _outcome(summary: dict) -> list[str]:
