@@ -38,7 +38,7 @@ from shieldwall.scenario import Scenario, scenario_to_yaml
 from shieldwall.studies.coalitions import coalition_scenario, nation_ids, without_agreement
 from shieldwall.studies.executors import Executor
 from shieldwall.studies.folder import SHAPLEY, Setting
-from shieldwall.studies.montecarlo import Metrics, retried_runs
+from shieldwall.studies.montecarlo import Metrics
 from shieldwall.studies.seeds import (
     StudyInputError,
     check_runs,
@@ -67,6 +67,7 @@ from shieldwall.studies.variants import (
     run_in_folder,
     run_variant_task,
     runs_setting,
+    task_report,
     variant_tasks,
     variants_table,
 )
@@ -296,7 +297,7 @@ def shapley_study(
     table = variants_table(records, plan.labels)
     write_parquet(folder.out / TABLE, table)
     summary = meta | {"workers": executor.workers, "status": "complete"}
-    summary |= _failures(records, plan.labels)
+    summary |= task_report(records, plan.labels)
     summary |= game_summary(plan, payoffs(records, len(plan.scenarios), runs, payoff))
     write_json(folder.out / META, summary)
     from shieldwall.io.studyplots import shapley_png
@@ -334,18 +335,6 @@ def check_game(
     what = "coalitions" + (" and agreements left out" if extra else "")
     check_tasks(runs, coalitions_bound(n, m) + extra, what)
     return runs * (coalitions_bound(n, m) + extra)
-
-
-def _failures(records: Sequence[dict], labels: Sequence[str]) -> dict:
-    """Task count, failed count, ``errors`` (``"<variant label> #<replication>"`` -> error)
-    and ``retried`` (the same names -> the error of the failed first try)."""
-    failed = [r for r in records if r["status"] != "ok"]
-    return {
-        "tasks": len(records),
-        "failed": len(failed),
-        "errors": {f"{labels[r['variant']]} #{r['replication']}": r["error"] for r in failed},
-        "retried": retried_runs(records, lambda r: f"{labels[r['variant']]} #{r['replication']}"),
-    }
 
 
 __all__ = [

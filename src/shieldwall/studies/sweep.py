@@ -36,7 +36,7 @@ from shieldwall.scenario import (
 )
 from shieldwall.studies.executors import Executor
 from shieldwall.studies.folder import SWEEP, Setting
-from shieldwall.studies.montecarlo import Metrics, retried_runs
+from shieldwall.studies.montecarlo import Metrics
 from shieldwall.studies.seeds import StudyInputError, check_runs, check_seed, replication_seeds
 from shieldwall.studies.stats import mean_ci
 from shieldwall.studies.variants import (
@@ -49,6 +49,7 @@ from shieldwall.studies.variants import (
     run_in_folder,
     run_variant_task,
     runs_setting,
+    task_report,
     variant_tasks,
     variants_table,
 )
@@ -270,14 +271,10 @@ def _finish(folder: VariantFolder, records: list[dict], workers: int) -> SweepRe
     (``workers``: the engine's, a Dask scheduler's once connected)."""
     out, labels = folder.out, folder.labels
     table = variants_table(records, labels, folder.values)
-    failed = [r for r in records if r["status"] != "ok"]
     summary = folder.meta | {
         "workers": workers,
         "status": "complete",
-        "tasks": len(records),
-        "failed": len(failed),
-        "errors": {f"{labels[r['variant']]} #{r['replication']}": r["error"] for r in failed},
-        "retried": retried_runs(records, lambda r: f"{labels[r['variant']]} #{r['replication']}"),
+        **task_report(records, labels),
         "points": point_stats(table, len(labels)),
     }
     write_parquet(out / TABLE, table)

@@ -34,7 +34,7 @@ from shieldwall.studies.folder import (
     reopen_study,
     resume_records,
 )
-from shieldwall.studies.montecarlo import Metrics, retry_fields, study_metrics
+from shieldwall.studies.montecarlo import Metrics, retried_runs, retry_fields, study_metrics
 from shieldwall.studies.seeds import MAX_RUNS, StudyInputError
 from shieldwall.studies.stats import metric_columns
 
@@ -92,6 +92,23 @@ def variant_tasks(
     replication ``i`` of each variant on ``seeds[i]``."""
     todo = pairs or [(v, i) for i in range(len(seeds)) for v in range(len(scenarios))]
     return [VariantTask(v, i, seeds[i], scenarios[v]) for v, i in todo]
+
+
+def task_report(records: Sequence[dict], labels: Sequence[str]) -> dict:
+    """A finished sweep's or Shapley study's task count, ``failed`` count, ``errors``
+    (``"<variant label> #<replication>"`` -> error, after a retry) and ``retried`` (the same
+    names -> the error of the failed try, for tasks that then succeeded)."""
+
+    def name(r: dict) -> str:
+        return f"{labels[r['variant']]} #{r['replication']}"
+
+    failed = [r for r in records if r["status"] != "ok"]
+    return {
+        "tasks": len(records),
+        "failed": len(failed),
+        "errors": {name(r): r["error"] for r in failed},
+        "retried": retried_runs(records, name),
+    }
 
 
 def run_variants(
