@@ -155,6 +155,53 @@ def test_only_authorised_nations_fire(owner, t_s, fires):
         assert eng.rounds[0] == 19
 
 
+def test_air_speed_limit_is_one_and_a_half_times_the_fastest_air_breather():
+    """Read off the catalog file itself (not through the models): the limit is 1.5 x the
+    fastest cruise missile or drone type's speed."""
+    from importlib.resources import files
+
+    from ruamel.yaml import YAML
+
+    text = files("shieldwall.scenario.data").joinpath("catalog.yaml").read_text()
+    raw = YAML(typ="safe").load(text)["threat_types"]
+    speeds = [t["speed_m_s"] for t in raw.values() if t["class"] in ("cruise", "drone")]
+    assert load_scenario("tutorial").catalog.air_speed_limit_m_s() == 1.5 * max(speeds)
+
+
+@pytest.mark.parametrize(
+    ("speed", "vel_sigma", "cls", "fires"),
+    [(50.0, 10.0, 2, True), (800.0, 10.0, 2, False), (800.0, 10.0, 1, False),
+     (800.0, 300.0, 2, True), (350.0, 10.0, 1, True)],
+)  # fmt: skip
+def test_no_shot_on_an_air_breathing_track_surely_faster_than_any(speed, vel_sigma, cls, fires):
+    """A track called drone or cruise that is surely (speed - 2 sigma) faster than the
+    catalog's air-breathing limit (360 m/s here) has a made-up velocity: Iron Dome leaves it.
+    At 800 +- 300 m/s it may be slower than the limit, at 350 m/s it is: both are engaged."""
+    sc = _scenario(batteries=[_battery("b", "ISR")], auths=AUTHS)
+    assert sc.catalog.air_speed_limit_m_s() == pytest.approx(360.0)
+    views = _drone_picture(4, 0.0, east_m=60e3, speed=speed)
+    for v in views:
+        v.P[0, 3:, 3:] = np.eye(3) * vel_sigma**2
+        v.cls[0] = cls
+    shots = Engagements(sc, seed=1).assign(0.0, views, np.array([2]), np.array([True]))
+    assert (len(shots) == 1) is fires
+
+
+def test_made_up_velocities_leave_ballistic_tracks_and_empty_items():
+    """The filter drops only air-breathing tracks, item by item, and items left empty."""
+    from shieldwall.engagement.rows import without_made_up_velocities
+
+    x = np.zeros((3, 6))
+    x[:, :3] = enu_to_ecef(np.zeros(3), *SITE, 0.0)
+    x[:, 3] = [2000.0, 900.0, 60.0]  # a missile, a made-up drone, a drone
+    P = np.broadcast_to(np.eye(6) * 25.0, (3, 6, 6)).copy()
+    pic = ThreatView(0.0, np.ones(3, bool), x, P, np.zeros(3, int), np.array([0, 2, 2]))
+    todo = [(0, pic, np.array([0]), np.array([0, 1, 2])), (1, pic, np.array([1]), np.array([1]))]
+    out = without_made_up_velocities(todo, 360.0)
+    assert len(out) == 1
+    np.testing.assert_array_equal(out[0][3], [0, 2])
+
+
 # --------------------------------------------------------------------------------------------
 # Predicted paths
 # --------------------------------------------------------------------------------------------

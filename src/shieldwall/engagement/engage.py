@@ -34,7 +34,11 @@ from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slot
 from shieldwall.engagement.evaluate import Assets, evaluate
 from shieldwall.engagement.feasibility import LOOKAHEAD_S, STEP_S
 from shieldwall.engagement.open_ground import decide_open_ground
-from shieldwall.engagement.rows import airspace_where, within_reach
+from shieldwall.engagement.rows import (
+    airspace_where,
+    within_reach,
+    without_made_up_velocities,
+)
 from shieldwall.engagement.shooters import shooters
 from shieldwall.engagement.shot import VALUE_FLOOR, Shot, candidate_values  # noqa: F401
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
@@ -65,6 +69,7 @@ class Engagements:
         self.method = scenario.sim.assignment
         self.nation_ids = tuple(n.id for n in scenario.nations)
         self.cost_weight = scenario.sim.cost_weight_per_musd
+        self.air_speed_limit_m_s = scenario.catalog.air_speed_limit_m_s()
         # reserve policy, per shooter (batteries first, then patrols: see shooters())
         self.reserve = np.array([b.reserve for b in scenario.batteries]
                                 + [0] * len(scenario.patrols), dtype=np.int64)  # fmt: skip
@@ -186,7 +191,9 @@ class Engagements:
 
     def _todo(self, t_s: float, pictures, open_: np.ndarray, slack_s: float):
         """Per nation with ready shooters: ``(nation, picture, shooters, threats, allowed)``
-        for its tracked, open, unengaged threats within reach, less those it leaves alone in
+        for its tracked, open, unengaged threats within reach (less air-breathing tracks with a
+        made-up velocity: :func:`~shieldwall.engagement.rows.without_made_up_velocities`),
+        less those it leaves alone in
         open ground and barred ones that none of its shooters could kill or that it has
         already declined (they add nothing to :meth:`declined`); ``allowed`` marks the
         threats rules 1-3 of :mod:`~shieldwall.engagement.authority` let it engage. Also the
@@ -213,6 +220,7 @@ class Engagements:
             if m.size:
                 todo.append((a, pic, np.array(ready_a, dtype=np.int64), m))
         todo = within_reach(self.shooters, todo)
+        todo = without_made_up_velocities(todo, self.air_speed_limit_m_s)
         if not todo:  # nothing within reach: no candidates (the caller returns at once)
             return todo, None
         allowed = self.rules.authorised(t_s, todo, self.assets)

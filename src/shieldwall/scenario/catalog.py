@@ -10,6 +10,9 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from shieldwall.scenario.fields import Id, Prob, ThreatClass, _Model
 
 MIN_PK = 0.3
+# A low track this many times faster than any air-breathing type of the catalog is none: it is
+# strung across two objects of a swarm (see Catalog.air_speed_limit_m_s)
+AIR_SPEED_MARGIN = 1.5
 """Lowest single-shot kill probability the engagement stage ever shoots with (doctrine: a pair
 with a lower pk is dropped before assignment). A catalog pk between 0 and this would silently
 never fire, so it is refused: 0 means "cannot engage that class"."""
@@ -307,6 +310,16 @@ class Catalog(_Model):
     sensor_types: dict[Id, SensorType] = Field(default_factory=dict)
     interceptor_types: dict[Id, InterceptorType] = Field(default_factory=dict)
     fighter_types: dict[Id, FighterType] = Field(default_factory=dict)
+
+    def air_speed_limit_m_s(self) -> float:
+        """The fastest a cruise missile or drone is believed to fly: ``AIR_SPEED_MARGIN`` times
+        the fastest air-breathing threat type of the catalog (the defense's intelligence, not
+        the raid; inf without one). A node tracker calls no faster low track a cruise missile,
+        and no shot is planned on a track of either class that is surely faster: its velocity
+        is made up (a track strung across two drones of a swarm reads as a precise 500 m/s)."""
+        speeds = [t.speed_m_s for t in self.threat_types.values()
+                  if t.threat_class != "ballistic" and t.speed_m_s is not None]  # fmt: skip
+        return AIR_SPEED_MARGIN * max(speeds) if speeds else float("inf")
 
     def merged(self, extra: Catalog) -> Catalog:
         """This catalog with ``extra``'s entries added or replacing same-named ones."""

@@ -248,18 +248,12 @@ def _release_events(log, sharing: SharingStage, released: np.ndarray, scenario) 
             )
 
 
-CRUISE_MARGIN = 1.5  # a low track this many times faster than any known air-breather is none
-
-
 def node_config(scenario: Scenario) -> NodeConfig:
     """Node tracker settings from the scenario: a new track is confirmed by ``sim.confirm_hits``
     detections within ``sim.confirm_window_s`` and deleted after ``sim.drop_track_s``
-    unseen; a low track is called a cruise missile only up to ``CRUISE_MARGIN`` times the
-    fastest air-breathing threat type in the catalog (the defense's intelligence, not the
-    raid)."""
+    unseen; a low track is called a cruise missile only up to the catalog's
+    :meth:`~shieldwall.scenario.Catalog.air_speed_limit_m_s`."""
     sim = scenario.sim
-    speeds = [t.speed_m_s for t in scenario.catalog.threat_types.values()
-              if t.threat_class != "ballistic" and t.speed_m_s is not None]  # fmt: skip
-    cruise_max = CRUISE_MARGIN * max(speeds) if speeds else float("inf")
+    cruise_max = scenario.catalog.air_speed_limit_m_s()
     return NodeConfig(confirm_m=sim.confirm_hits, confirm_window_s=sim.confirm_window_s,
                       drop_track_s=sim.drop_track_s, cruise_max_m_s=cruise_max)  # fmt: skip
