@@ -10,6 +10,7 @@ scipy's DOP853 at rtol 1e-12 as the reference for the RK4 prediction.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pymap3d
@@ -183,6 +184,19 @@ def test_no_shot_on_an_air_breathing_track_surely_faster_than_any(speed, vel_sig
     for v in views:
         v.P[0, 3:, 3:] = np.eye(3) * vel_sigma**2
         v.cls[0] = cls
+    shots = Engagements(sc, seed=1).assign(0.0, views, np.array([2]), np.array([True]))
+    assert (len(shots) == 1) is fires
+
+
+@pytest.mark.parametrize(("seen_s", "fires"), [(None, True), (-20.0, True), (-20.5, False)])
+def test_no_shot_on_a_track_not_seen_lately(seen_s, fires):
+    """``sim.engage_max_age_s`` (20 s): a track whose latest detection is older draws no fire
+    (the missile may have broken up); one seen 20 s ago, or with no detection time, does."""
+    sc = _scenario(batteries=[_battery("b", "ISR")], auths=AUTHS)
+    assert sc.sim.engage_max_age_s == 20.0
+    views = _drone_picture(4, 0.0)
+    if seen_s is not None:
+        views = [replace(v, seen_s=np.array([seen_s])) for v in views]
     shots = Engagements(sc, seed=1).assign(0.0, views, np.array([2]), np.array([True]))
     assert (len(shots) == 1) is fires
 

@@ -420,6 +420,26 @@ def test_confirmation_on_the_mth_detection_and_deletion_after_drop_time():
     assert ch.ended.tolist() == [tid] and ch.ended_label.tolist() == [0] and nt.size == 0
 
 
+def test_tracks_carry_when_each_last_took_a_detection():
+    """Two drones seen until 15 s, then only the first: at 25 s both tracks are held at the
+    frame time (the stamp) but the second was last seen at 15 s (``seen_s``), in the node's
+    export and in the node stack's."""
+    from shieldwall.tracking.node_stack import NodeStack
+
+    rng = np.random.default_rng(12)
+    objs = [_state(0, 0, 500.0, (40.0, 0, 0)), _state(0, 3e4, 500.0, (40.0, 0, 0))]
+    nt, stack = NodeTracker(NodeConfig(confirm_m=2)), NodeStack(1, NodeConfig(confirm_m=2))
+    for t, seen in [(5.0, objs), (10.0, objs), (15.0, objs), (20.0, objs[:1]), (25.0, objs[:1])]:
+        frame = _scene(rng, t, seen, sensors=1)
+        nt.step(t, frame)
+        stack.step(t, frame, np.zeros(frame.t_s.size, dtype=np.int64))
+    for tr in (nt.tracks(), stack.tracks()[0]):
+        order = np.argsort(tr.label)
+        np.testing.assert_array_equal(tr.label[order], [0, 1])
+        np.testing.assert_array_equal(tr.t_s, [25.0, 25.0])
+        np.testing.assert_array_equal(tr.seen_s[order], [25.0, 15.0])
+
+
 def test_kill_removes_tracks_on_dead_objects_only():
     rng = np.random.default_rng(9)
     objs = [_state(0, 0, 500.0, (40.0, 0, 0)), _state(0, 2e4, 500.0, (40.0, 0, 0))]

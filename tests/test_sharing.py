@@ -3,6 +3,8 @@ and each nation's fused picture. Expected values are worked by hand from small h
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -192,6 +194,29 @@ def test_picture_fuses_own_and_released_track_of_one_object():
     view = pic.per_threat(10)
     np.testing.assert_array_equal(np.flatnonzero(view.has_track), [4, 9])
     assert view.source[9] == 2 and view.cls[9] == 2
+
+
+def test_picture_keeps_when_each_track_was_last_seen():
+    """A system track's ``seen_s`` is the newest detection time of the inputs it rests on: own
+    track seen at 4 s, a partner's of the same drone at 7 s -> 7; the partner's second drone,
+    seen at 2 s, keeps 2 when the same inputs come again 5 s later (no new detection); the
+    per-threat view carries it, -inf where there is no track."""
+    b = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0)
+    own = replace(_tracks(_x([0.0]), cls=[2], label=[4], ids=[7], t_s=10.0),
+                  seen_s=np.array([4.0]))  # fmt: skip
+    rel = replace(_tracks(_x([0.01, 40.0]), cls=[2, 2], label=[4, 9], ids=[3, 5], t_s=10.0),
+                  seen_s=np.array([7.0, 2.0]))  # fmt: skip
+    pic = b.build(10.0, own, [(0, 2, rel)])
+    np.testing.assert_array_equal(pic.seen_s, [7.0, 2.0])
+    view = pic.per_threat(10)
+    assert view.seen_s[4] == 7.0 and view.seen_s[9] == 2.0 and view.seen_s[0] == -np.inf
+    later = b.build(15.0, own, [(0, 2, rel)])
+    np.testing.assert_array_equal(later.number, pic.number)
+    np.testing.assert_array_equal(later.seen_s, [7.0, 2.0])
+    # without detection times (None) a track counts as seen at its stamp
+    plain = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0)
+    np.testing.assert_array_equal(plain.build(10.0, _tracks(_x([0.0]), [2], t_s=8.0), []).seen_s,
+                                  [8.0])  # fmt: skip
 
 
 def test_picture_numbers_stay_and_clutter_tracks_draw_no_fire():

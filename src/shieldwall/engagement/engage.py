@@ -70,6 +70,7 @@ class Engagements:
         self.nation_ids = tuple(n.id for n in scenario.nations)
         self.cost_weight = scenario.sim.cost_weight_per_musd
         self.air_speed_limit_m_s = scenario.catalog.air_speed_limit_m_s()
+        self.max_age_s = scenario.sim.engage_max_age_s
         # reserve policy, per shooter (batteries first, then patrols: see shooters())
         self.reserve = np.array([b.reserve for b in scenario.batteries]
                                 + [0] * len(scenario.patrols), dtype=np.int64)  # fmt: skip
@@ -216,7 +217,10 @@ class Engagements:
             pic, ready_a = pictures[a], by_owner[a]
             m = tracked.get(id(pic))
             if m is None:
-                m = tracked[id(pic)] = (pic.has_track & free).nonzero()[0]
+                on = pic.has_track & free
+                if pic.seen_s is not None:  # only tracks seen lately
+                    on &= pic.seen_s >= t_s - self.max_age_s
+                m = tracked[id(pic)] = on.nonzero()[0]
             if m.size:
                 todo.append((a, pic, np.array(ready_a, dtype=np.int64), m))
         todo = within_reach(self.shooters, todo)

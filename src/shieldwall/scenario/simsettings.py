@@ -60,6 +60,12 @@ class SimSettings(_Model):
         description="detections that confirm a new track within confirm_window_s (3: two looks "
         "can be one object and a clutter point, three rarely are)",
     )
+    engage_max_age_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="plan shots only on tracks with a detection in the last this many seconds "
+        "(a coasting track may be of a missile that broke up: radars stopped seeing it)",
+    )
     cost_weight_per_musd: float = Field(
         default=0.02,
         ge=0,

@@ -56,6 +56,7 @@ class PictureBank:
         self.key = _I64  # owner << 32 | number: sorted
         self.x, self.P = np.zeros((0, 6)), np.zeros((0, 6, 6))
         self.last_input_s = np.zeros(0)
+        self.seen_s = np.zeros(0)  # the latest stamp (last detection) of any of its inputs
         self.q_m2_s3, self.ballistic = np.zeros(0), np.zeros(0, dtype=bool)
         self.cls = _I64  # class code: the latest input's (its node's evidence rules)
         self.prov = np.zeros((6, 0), dtype=np.int64)  # label, source, code, named, anon, via
@@ -111,13 +112,14 @@ class PictureBank:
         dt = age if young >= 0.0 else np.maximum(age, 0.0)
         ids, label = tr.track_id, tr.label
         x, P, q, bal, cls = tr.x, tr.P, tr.q_m2_s3, tr.ballistic, tr.cls
+        stamp = tr.t_s if tr.seen_s is None else tr.seen_s
         if age.max() > self.max_age_s:
             ok = age <= self.max_age_s
             ids, x, P, dt, q, bal, cls = ids[ok], x[ok], P[ok], dt[ok], q[ok], bal[ok], cls[ok]
-            label = label[np.searchsorted(tr.track_id, ids)]
+            label, stamp = label[np.searchsorted(tr.track_id, ids)], stamp[ok]
         # (source index << 32 | track id): the memo's key of each input
         return (o, src, key, nation, hidden, ids, label, x, P, dt, q, bal, ids | (src << 32),
-                cls)  # fmt: skip
+                cls, stamp)  # fmt: skip
 
     def _scan(self, t_s: float, slots: list[list]) -> None:
         """Predict, associate, fuse, remember and retire (one Fuser scan for every owner)."""
@@ -125,7 +127,7 @@ class PictureBank:
         dt_sys = np.full(n_sys, t_s - self.t_s if n_sys else 0.0)
         self.t_s = t_s
         items = [item for slot in slots for item in slot]
-        fields = list(zip(*items, strict=True)) if items else [()] * 14
+        fields = list(zip(*items, strict=True)) if items else [()] * 15
         q_all = np.concatenate([self.q_m2_s3, *fields[10]])
         bal_all = np.concatenate([self.ballistic, *fields[11]])
         x_all, P_all = predict(np.concatenate([self.x, *fields[7]]),
@@ -168,6 +170,7 @@ class PictureBank:
             self.q_m2_s3[rows] = q_all[n_sys:]
             self.ballistic[rows] = bal_all[n_sys:]
             self.cls[rows] = np.concatenate(fields[13])
+            np.maximum.at(self.seen_s, rows, np.concatenate(fields[14]))
             if len(slots) == 1:  # (rows fed by one slot are distinct)
                 self.last_input_s[rows] = t_s
             else:
@@ -252,6 +255,7 @@ class PictureBank:
         self.key = np.concatenate([self.key, (np.int64(o) << 32) | number])
         self.x, self.P = np.concatenate([self.x, x]), np.concatenate([self.P, P])
         self.last_input_s = np.concatenate([self.last_input_s, np.full(n, self.t_s)])
+        self.seen_s = np.concatenate([self.seen_s, np.full(n, -np.inf)])
         self.q_m2_s3 = np.concatenate([self.q_m2_s3, np.zeros(n)])
         self.ballistic = np.concatenate([self.ballistic, np.zeros(n, dtype=bool)])
         self.cls = np.concatenate([self.cls, np.full(n, 2)])
@@ -315,7 +319,7 @@ class PictureBank:
                 idx = idx[np.argsort(self.key[idx], kind="stable")]
         self.owner, self.number, self.key = self.owner[idx], self.number[idx], self.key[idx]
         self.x, self.P = self.x.take(idx, 0), self.P.take(idx, 0)
-        self.last_input_s = self.last_input_s[idx]
+        self.last_input_s, self.seen_s = self.last_input_s[idx], self.seen_s[idx]
         self.q_m2_s3, self.ballistic = self.q_m2_s3[idx], self.ballistic[idx]
         self.cls = self.cls[idx]
         prov = self._prov_new[:, idx]
@@ -335,16 +339,17 @@ class PictureBank:
         """Each owner's picture: its block of rows (arrays never written after; an owner
         without tracks gets empty ones, and its per-threat view from the shared ones)."""
         cls = self.cls.copy()  # (self.cls is written in place by the next scan)
+        seen = self.seen_s.copy()  # (as is self.seen_s)
         n_own = len(self.nations)
         bounds = np.searchsorted(self.owner, np.arange(n_own + 1)).tolist()
         p = self.prov
-        views = CycleViews(t_s, self.owner, p[LABEL], self.x, self.P, p[SOURCE], cls, n_own)
+        views = CycleViews(t_s, self.owner, p[LABEL], self.x, self.P, p[SOURCE], cls, n_own, seen)
         out = []
         for o in range(n_own):
             lo, hi = bounds[o], bounds[o + 1]
             pic = Picture(t_s, p[CODE, lo:hi], self.x[lo:hi], self.P[lo:hi], cls[lo:hi],
                           p[LABEL, lo:hi], p[SOURCE, lo:hi], p[NAMED, lo:hi], p[ANON, lo:hi],
-                          p[VIA, lo:hi], (views, o))  # fmt: skip
+                          p[VIA, lo:hi], seen[lo:hi], (views, o))  # fmt: skip
             views.inputs.append((pic.x, pic.P, pic.label, pic.source, pic.cls))
             out.append(pic)
         return out

@@ -12,9 +12,9 @@ class CycleViews:
     computed together on first use: one sort by owner, object and position covariance
     trace instead of one per picture (row by row the same)."""
 
-    def __init__(self, t_s, owner, label, x, P, source, cls, n_owners: int) -> None:
+    def __init__(self, t_s, owner, label, x, P, source, cls, n_owners: int, seen_s) -> None:
         self.t_s, self.owner, self.label, self.x, self.P = t_s, owner, label, x, P
-        self.source, self.cls, self.n_owners = source, cls, n_owners
+        self.source, self.cls, self.n_owners, self.seen_s = source, cls, n_owners, seen_s
         self._views: dict[int, list[ThreatView]] = {}
         # per picture, the arrays its view rests on: x, P, label, source, cls
         self.inputs: list[tuple[np.ndarray, ...]] = []
@@ -33,6 +33,7 @@ class CycleViews:
 
     def _compute(self, n: int) -> list[ThreatView]:
         x, P, source, cls = _blank_view(self.n_owners * n)  # owner by owner, n objects each
+        seen = np.full(self.n_owners * n, -np.inf)
         on = (self.label >= 0).nonzero()[0]
         if on.size:
             # tr P[:3, :3], summed in np.trace's order
@@ -52,7 +53,8 @@ class CycleViews:
             j = j_all[head]
             x[j], P[j], source[j], cls[j] = (self.x.take(first, 0), self.P.take(first, 0),
                                              self.source[first], self.cls[first])  # fmt: skip
+            seen[j] = self.seen_s[first]
         has = source >= 0
         return [ThreatView(self.t_s, has[a : a + n], x[a : a + n], P[a : a + n],
-                           source[a : a + n], cls[a : a + n])
+                           source[a : a + n], cls[a : a + n], seen[a : a + n])
                 for a in range(0, self.n_owners * n, n)]  # fmt: skip

@@ -38,7 +38,9 @@ class Picture:
     the provenance, bit masks over nations whose data the track has ever rested on: ``named``
     (its own and by-name releases) and ``anon`` (anonymous releases; the owner of this picture
     may learn only that "a partner" contributed), and ``via``, a bit mask over the agreements
-    (by index) its released inputs came through: their terms."""
+    (by index) its released inputs came through: their terms. ``seen_s``: the time of each
+    track's latest detection, the newest stamp of the local tracks it rests on (None: not
+    known)."""
 
     t_s: float
     number: np.ndarray
@@ -50,6 +52,7 @@ class Picture:
     named: np.ndarray
     anon: np.ndarray
     via: np.ndarray
+    seen_s: np.ndarray | None = None
     # (views, i): the bank build this picture came from, which gives the per-threat views of
     # all its pictures at once, and this picture's index there (None: computed alone)
     bank: tuple | None = field(default=None, compare=False, repr=False)
@@ -62,6 +65,7 @@ class Picture:
             if view is not None:
                 return view
         x, P, source, cls = _blank_view(n_threats)
+        seen = None if self.seen_s is None else np.full(n_threats, -np.inf)
         on = np.flatnonzero(self.label >= 0)
         if on.size:
             # tr P[:3, :3], summed in np.trace's order, of every track, then those on objects
@@ -83,7 +87,9 @@ class Picture:
                 self.source[first],
                 self.cls[first],
             )
-        return ThreatView(self.t_s, source >= 0, x, P, source, cls)
+            if seen is not None:
+                seen[j] = self.seen_s[first]
+        return ThreatView(self.t_s, source >= 0, x, P, source, cls, seen)
 
 
 _BLANK: dict[int, tuple[np.ndarray, ...]] = {}
@@ -103,7 +109,8 @@ def _blank_view(n: int) -> list[np.ndarray]:
 @dataclass(frozen=True, slots=True)
 class ThreatView:
     """A picture per object (the engagement stage's input): ``has_track``, ``x`` ``(n, 6)``,
-    ``P`` ``(n, 6, 6)``, ``source`` nation (-1: none) and estimated class ``cls``."""
+    ``P`` ``(n, 6, 6)``, ``source`` nation (-1: none), estimated class ``cls`` and the time
+    of the track's latest detection ``seen_s`` (-inf: none; None: not known)."""
 
     t_s: float
     has_track: np.ndarray
@@ -111,6 +118,7 @@ class ThreatView:
     P: np.ndarray
     source: np.ndarray
     cls: np.ndarray
+    seen_s: np.ndarray | None = None
 
 
 class DelayLine:
@@ -168,6 +176,7 @@ def take_tracks(tracks: LocalTracks, keep: np.ndarray) -> LocalTracks:
         keep = keep.nonzero()[0]
     # (take is the faster gather for the 2-d and 3-d fields, indexing for the 1-d ones)
     return LocalTracks(*[getattr(tracks, f).take(keep, 0) if f in _BLOCK_FIELDS
+                         else None if f == "seen_s" and tracks.seen_s is None
                          else getattr(tracks, f)[keep] for f in _TRACK_FIELDS])  # fmt: skip
 
 
@@ -206,4 +215,4 @@ def track_code(nation: np.ndarray, track_id: np.ndarray) -> np.ndarray:
 def _empty_picture(t_s: float) -> Picture:
     none = np.zeros(0, dtype=np.int64)
     return Picture(t_s, none, np.zeros((0, 6)), np.zeros((0, 6, 6)), none, none, none, none,
-                   none, none)  # fmt: skip
+                   none, none, np.zeros(0))  # fmt: skip

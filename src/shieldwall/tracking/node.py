@@ -180,6 +180,7 @@ class NodeTracker(Pruning):
         return LocalTracks(
             self.id.copy(), self.x.copy(), self.P.copy(), self.stamp,
             self.confirmed.copy(), self.label.copy(), cls, Q_BY_CLASS.take(cls), cls == 0,
+            self.last_hit_s.copy(),
         )  # fmt: skip
 
     # -- one frame -------------------------------------------------------------------------

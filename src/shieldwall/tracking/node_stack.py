@@ -155,7 +155,7 @@ class NodeStack(NodeTracker):
         cls = self.cls.take(idx)
         cols = (self.id.take(idx), self.x.take(idx, 0), self.P.take(idx, 0),
                 self.stamps.take(tn), self.confirmed.take(idx), self.label.take(idx), cls,
-                Q_BY_CLASS.take(cls), cls == 0)  # fmt: skip
+                Q_BY_CLASS.take(cls), cls == 0, self.last_hit_s.take(idx))  # fmt: skip
         for c in cols:  # shared from cycle to cycle while unchanged: read-only
             c.flags.writeable = False
         for a in todo:

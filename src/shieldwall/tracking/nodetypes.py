@@ -34,8 +34,9 @@ class NodeConfig:
 class LocalTracks:
     """A node's tracks (``k``): ``track_id`` (stable, never reused), state ``x`` ``(k, 6)``
     ECEF, ``P`` ``(k, 6, 6)``, stamped ``t_s`` ``(k,)``; ``confirmed``; ``label`` (true object
-    of the latest detection, -1 clutter: analyst only); ``cls`` (estimated class), and the
-    motion model fusion predicts them with (``q_m2_s3``, ``ballistic``)."""
+    of the latest detection, -1 clutter: analyst only); ``cls`` (estimated class), the
+    motion model fusion predicts them with (``q_m2_s3``, ``ballistic``), and ``seen_s``
+    ``(k,)``, when each last took a detection (None: not known)."""
 
     track_id: np.ndarray
     x: np.ndarray
@@ -46,19 +47,20 @@ class LocalTracks:
     cls: np.ndarray
     q_m2_s3: np.ndarray
     ballistic: np.ndarray
+    seen_s: np.ndarray | None = None
 
     def select(self, keep: np.ndarray) -> LocalTracks:
         """The tracks selected by a boolean mask or an index array, in order."""
         idx = keep.nonzero()[0] if keep.dtype == bool else keep
-        return LocalTracks(*(a.take(idx, 0) for a in (
+        return LocalTracks(*(None if a is None else a.take(idx, 0) for a in (
             self.track_id, self.x, self.P, self.t_s, self.confirmed, self.label, self.cls,
-            self.q_m2_s3, self.ballistic)))  # fmt: skip
+            self.q_m2_s3, self.ballistic, self.seen_s)))  # fmt: skip
 
     @staticmethod
     def empty() -> LocalTracks:
         i, f = np.zeros(0, dtype=np.int64), np.zeros(0)
         return LocalTracks(i, np.zeros((0, 6)), np.zeros((0, 6, 6)), f, np.zeros(0, bool), i,
-                           i, f, np.zeros(0, bool))  # fmt: skip
+                           i, f, np.zeros(0, bool), f)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
