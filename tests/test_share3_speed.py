@@ -63,7 +63,7 @@ def _tracks(rng: np.random.Generator, n: int, frozen: bool) -> LocalTracks:
     cls = rng.integers(0, 3, n)
     tr = LocalTracks(np.arange(n), x, np.broadcast_to(np.eye(6), (n, 6, 6)).copy(),
                      np.zeros(n), rng.random(n) < 0.6, np.arange(n), cls, Q_BY_CLASS[cls],
-                     cls == 0)  # fmt: skip
+                     cls == 0, np.zeros(n))  # fmt: skip
     if frozen:
         for f in LocalTracks.__slots__:
             getattr(tr, f).flags.writeable = False
