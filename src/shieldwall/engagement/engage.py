@@ -192,11 +192,11 @@ class Engagements:
 
     def _todo(self, t_s: float, pictures, open_: np.ndarray, slack_s: float):
         """Per nation with ready shooters: ``(nation, picture, shooters, threats, allowed)``
-        for its tracked, open, unengaged threats within reach (less air-breathing tracks with a
-        made-up velocity: :func:`~shieldwall.engagement.rows.without_made_up_velocities`),
-        less those it leaves alone in
-        open ground and barred ones that none of its shooters could kill or that it has
-        already declined (they add nothing to :meth:`declined`); ``allowed`` marks the
+        for its open, unengaged threats within reach on a track seen lately
+        (``sim.engage_max_age_s``) whose velocity is not made up
+        (:func:`~shieldwall.engagement.rows.without_made_up_velocities`), less those it leaves
+        alone in open ground and barred ones that none of its shooters could kill or that it
+        has already declined (they add nothing to :meth:`declined`); ``allowed`` marks the
         threats rules 1-3 of :mod:`~shieldwall.engagement.authority` let it engage. Also the
         items within reach and their ``allowed``, before those cuts (for :meth:`_defend_no`).
         """

@@ -10,12 +10,12 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from shieldwall.scenario.fields import Id, Prob, ThreatClass, _Model
 
 MIN_PK = 0.3
-# A low track this many times faster than any air-breathing type of the catalog is none: it is
-# strung across two objects of a swarm (see Catalog.air_speed_limit_m_s)
-AIR_SPEED_MARGIN = 1.5
 """Lowest single-shot kill probability the engagement stage ever shoots with (doctrine: a pair
 with a lower pk is dropped before assignment). A catalog pk between 0 and this would silently
 never fire, so it is refused: 0 means "cannot engage that class"."""
+# A low track this many times faster than any air-breathing type of the catalog is none: it is
+# strung across two objects of a swarm (see Catalog.air_speed_limit_m_s)
+AIR_SPEED_MARGIN = 1.5
 
 SIGMA_FLOORS = {"sigma_range_m": (1.0, "m"), "sigma_az_deg": (0.001, "deg"),
                 "sigma_el_deg": (0.001, "deg")}  # fmt: skip
