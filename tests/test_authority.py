@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -27,6 +28,7 @@ from hypothesis import strategies as st
 
 from shieldwall.engagement.airspace import CELL_DEG, airspace_grid
 from shieldwall.engagement.engage import Engagements
+from shieldwall.engagement.stories import NOT_FIRM
 from shieldwall.geo import countries, country_at, enu_to_ecef
 from shieldwall.scenario import ScenarioError, load_scenario
 from shieldwall.sharing import ThreatView
@@ -130,6 +132,22 @@ def test_waiting_for_letters_is_recorded_and_counted():
     (shot,) = _assign(eng, 700.0)
     assert _status(shot) == {"isr": "chosen", "gbr": "no authority yet (letters)"}
     np.testing.assert_array_equal(eng.declined()["authority"], [0, 0, 1, 0])
+
+
+@pytest.mark.parametrize(("seen_s", "speed"), [(-30.0, 50.0), (0.0, 900.0)])
+def test_a_partner_with_an_unfit_track_is_recorded_so(seen_s, speed):
+    """Israel fires on its own fresh track of the drone; Britain's battery, authorised and in
+    range, holds a track last seen 30 s ago, or one that reads 900 m/s: its candidate record
+    says the track is not fit to fire on (not 'no engagement window')."""
+    bats = [_battery("isr", "ISR"), _battery("gbr", "GBR")]
+    eng = Engagements(load_scenario(_data(batteries=bats, auths=[_auth("ISR"), _auth("GBR")])),
+                      seed=1)  # fmt: skip
+    views = _drone()
+    x = views[2].x.copy()
+    x[0, 3:] *= speed / 50.0
+    views[2] = replace(views[2], x=x, seen_s=np.array([seen_s]))
+    (shot,) = eng.assign(0.0, views, np.array([2]), np.array([True]))
+    assert _status(shot) == {"isr": "chosen", "gbr": NOT_FIRM}
 
 
 def test_letters_name_the_requesting_host():

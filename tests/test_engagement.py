@@ -201,19 +201,20 @@ def test_no_shot_on_a_track_not_seen_lately(seen_s, fires):
     assert (len(shots) == 1) is fires
 
 
-def test_made_up_velocities_leave_ballistic_tracks_and_empty_items():
-    """The filter drops only air-breathing tracks, item by item, and items left empty."""
-    from shieldwall.engagement.rows import without_made_up_velocities
+def test_made_up_velocity_only_for_air_breathing_tracks_surely_too_fast():
+    """A ballistic track at 2 km/s is not made up; a drone at 900 +- 5 m/s is; a drone at 60
+    m/s is not; nor one at 400 +- 30 m/s (400 - 60 < 360)."""
+    from shieldwall.engagement.rows import made_up_velocity
 
-    x = np.zeros((3, 6))
+    x = np.zeros((4, 6))
     x[:, :3] = enu_to_ecef(np.zeros(3), *SITE, 0.0)
-    x[:, 3] = [2000.0, 900.0, 60.0]  # a missile, a made-up drone, a drone
-    P = np.broadcast_to(np.eye(6) * 25.0, (3, 6, 6)).copy()
-    pic = ThreatView(0.0, np.ones(3, bool), x, P, np.zeros(3, int), np.array([0, 2, 2]))
-    todo = [(0, pic, np.array([0]), np.array([0, 1, 2])), (1, pic, np.array([1]), np.array([1]))]
-    out = without_made_up_velocities(todo, 360.0)
-    assert len(out) == 1
-    np.testing.assert_array_equal(out[0][3], [0, 2])
+    x[:, 3] = [2000.0, 900.0, 60.0, 400.0]
+    P = np.broadcast_to(np.eye(6) * 25.0, (4, 6, 6)).copy()
+    P[3, 3:, 3:] = np.eye(3) * 30.0**2
+    pic = ThreatView(0.0, np.ones(4, bool), x, P, np.zeros(4, int), np.array([0, 2, 2, 2]))
+    np.testing.assert_array_equal(made_up_velocity(pic, np.arange(4), 360.0),
+                                  [False, True, False, False])  # fmt: skip
+    np.testing.assert_array_equal(made_up_velocity(pic, np.array([1, 2]), 360.0), [True, False])
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,11 +34,7 @@ from shieldwall.engagement.doctrine import PairLimits, doctrine_table, pair_slot
 from shieldwall.engagement.evaluate import Assets, evaluate
 from shieldwall.engagement.feasibility import LOOKAHEAD_S, STEP_S
 from shieldwall.engagement.open_ground import decide_open_ground
-from shieldwall.engagement.rows import (
-    airspace_where,
-    within_reach,
-    without_made_up_velocities,
-)
+from shieldwall.engagement.rows import airspace_where, made_up_velocity, within_reach
 from shieldwall.engagement.shooters import shooters
 from shieldwall.engagement.shot import VALUE_FLOOR, Shot, candidate_values  # noqa: F401
 from shieldwall.engagement.stories import (  # noqa: F401  (RULES re-exported)
@@ -147,9 +143,10 @@ class Engagements:
         if not shots:
             return []
         defend_no = self._defend_no(t_s, len(pictures), open_.size, *reach)
+        firm = np.stack([self._firm(t_s, p) for p in pictures])
         cy = Cycle.of(t_s, pictures, cand, self.rounds, self.busy, shots, air_no, limited,
                       defend_no, self.fired_at, self._left, self.shooters.n,
-                      self.shooters.owner)  # fmt: skip
+                      self.shooters.owner, firm)  # fmt: skip
         values = self._threat_values(pictures, shots)
         records = stories(self.story_rules, cy)
         fired = [self._fire(t_s, s, j, k, rows, (every, alt), pictures, true_class)
@@ -192,12 +189,11 @@ class Engagements:
 
     def _todo(self, t_s: float, pictures, open_: np.ndarray, slack_s: float):
         """Per nation with ready shooters: ``(nation, picture, shooters, threats, allowed)``
-        for its open, unengaged threats within reach on a track seen lately
-        (``sim.engage_max_age_s``) whose velocity is not made up
-        (:func:`~shieldwall.engagement.rows.without_made_up_velocities`), less those it leaves
-        alone in open ground and barred ones that none of its shooters could kill or that it
-        has already declined (they add nothing to :meth:`declined`); ``allowed`` marks the
-        threats rules 1-3 of :mod:`~shieldwall.engagement.authority` let it engage. Also the
+        for its open, unengaged threats within reach on a track fit to fire on
+        (:meth:`_firm`), less those it leaves alone in open ground and barred ones that none
+        of its shooters could kill or that it has already declined (they add nothing to
+        :meth:`declined`); ``allowed`` marks the threats rules 1-3 of
+        :mod:`~shieldwall.engagement.authority` let it engage. Also the
         items within reach and their ``allowed``, before those cuts (for :meth:`_defend_no`).
         """
         sh = self.shooters
@@ -212,19 +208,16 @@ class Engagements:
         by_owner: dict[int, list[int]] = {}
         for s, a in zip(ready_at.tolist(), sh.owner[ready_at].tolist(), strict=True):
             by_owner.setdefault(a, []).append(s)
-        tracked: dict[int, np.ndarray] = {}  # a twin's view is the same object
+        self._firm_of = {}  # a twin's view is the same object
+        tracked: dict[int, np.ndarray] = {}
         for a in sorted(by_owner):  # in nation order
             pic, ready_a = pictures[a], by_owner[a]
             m = tracked.get(id(pic))
             if m is None:
-                on = pic.has_track & free
-                if pic.seen_s is not None:  # only tracks seen lately
-                    on &= pic.seen_s >= t_s - self.max_age_s
-                m = tracked[id(pic)] = on.nonzero()[0]
+                m = tracked[id(pic)] = (self._firm(t_s, pic) & free).nonzero()[0]
             if m.size:
                 todo.append((a, pic, np.array(ready_a, dtype=np.int64), m))
         todo = within_reach(self.shooters, todo)
-        todo = without_made_up_velocities(todo, self.air_speed_limit_m_s)
         if not todo:  # nothing within reach: no candidates (the caller returns at once)
             return todo, None
         allowed = self.rules.authorised(t_s, todo, self.assets)
@@ -242,6 +235,21 @@ class Engagements:
             elif keep.any():
                 kept.append((a, pic, mine, m[keep], ok[keep]))
         return kept, (todo, allowed)
+
+    def _firm(self, t_s: float, pic) -> np.ndarray:
+        """Bool ``(n,)``: the threats on which the per-threat view ``pic`` holds a track fit to
+        fire on: seen within ``sim.engage_max_age_s`` (a missile that broke up leaves a track
+        that coasts on; the view's ``seen_s``) and with a velocity that is not made up
+        (:func:`~shieldwall.engagement.rows.made_up_velocity`). Once per view and cycle."""
+        firm = self._firm_of.get(id(pic))
+        if firm is None:
+            firm = pic.has_track.copy()
+            if pic.seen_s is not None:
+                firm &= pic.seen_s >= t_s - self.max_age_s
+            idx = firm.nonzero()[0]
+            firm[idx[made_up_velocity(pic, idx, self.air_speed_limit_m_s)]] = False
+            self._firm_of[id(pic)] = firm
+        return firm
 
     def _defend_no(self, t_s: float, n_nations: int, n: int, todo, allowed) -> np.ndarray:
         """``(N, n)``: the threats of ``todo`` items that rules 1-2 let each nation engage

@@ -77,30 +77,24 @@ def within_reach(sh: Shooters, todo: list) -> list:
     return out
 
 
-def without_made_up_velocities(todo: list, limit_m_s: float) -> list:
-    """``todo`` items ``(nation, picture, shooters, threats)`` less the tracks that their
-    nation's picture calls cruise or drone and that are surely faster than ``limit_m_s``
+def made_up_velocity(pic, idx: np.ndarray, limit_m_s: float) -> np.ndarray:
+    """Bool over the threats ``idx`` of the per-threat view ``pic``: the track is called
+    cruise or drone and is surely faster than ``limit_m_s``
     (:meth:`~shieldwall.scenario.Catalog.air_speed_limit_m_s`), by two standard deviations of
     the speed (first order, ``u' P_vv u`` along the velocity ``u``, as the node's classifier
-    tests it); and items left with none. Such a velocity is made up: a track strung across
-    two drones of a swarm at long range reads as a precise 500-1,000 m/s, and a shot planned
-    on it flies to where no threat is (April 2024, seeds 1, 2 and 7: 100 such shots, 1 kill,
-    95 out of the shooter's reach when they arrived). The object is engaged once a track on it
-    says how it moves."""
-    out = []
-    for a, pic, mine, m in todo:
-        v = pic.x[m, 3:]
-        speed = length(v)
-        fast = (speed > limit_m_s) & (pic.cls[m] != 0)
-        if fast.any():
-            k = fast.nonzero()[0]
-            u = v[k] / speed[k, None]
-            sd = np.sqrt(np.einsum("ki,kij,kj->k", u, pic.P[m[k], 3:, 3:], u))
-            fast[k] = speed[k] - 2.0 * sd > limit_m_s
-            m = m[~fast]
-        if m.size:
-            out.append((a, pic, mine, m))
-    return out
+    tests it). Such a velocity is made up: a track strung across two drones of a swarm at
+    long range reads as a precise 500-1,000 m/s, and a shot planned on it flies to where no
+    threat is (April 2024, seeds 1, 2 and 7: 100 such shots, 1 kill, 95 out of the shooter's
+    reach when they arrived)."""
+    v = pic.x[idx, 3:]
+    speed = length(v)
+    fast = (speed > limit_m_s) & (pic.cls[idx] != 0)
+    if fast.any():
+        k = fast.nonzero()[0]
+        u = v[k] / speed[k, None]
+        sd = np.sqrt(np.einsum("ki,kij,kj->k", u, pic.P[idx[k], 3:, 3:], u))
+        fast[k] = speed[k] - 2.0 * sd > limit_m_s
+    return fast
 
 
 def airspace_where(rules, paths, need: np.ndarray):

@@ -18,12 +18,14 @@ from shieldwall.engagement.shooters import Authorities, Shooters
 
 LIMIT_SHOTS = "per-class limit reached (shots at this threat)"
 LIMIT_ROUNDS = "per-class limit reached (rounds this cycle)"
+# a track its nation may not fire on: not seen lately, or a made-up speed (Engagements._firm)
+NOT_FIRM = "track not fit to fire on (not seen lately, or faster than any air-breather)"
 # a shot's candidate statuses, in the order the rules are tried (the last one: none applied)
 RULES = np.array([
     "chosen", "pk below doctrine minimum", "fires in the same salvo", LIMIT_SHOTS, LIMIT_ROUNDS,
     "fires at another threat", "lower score",
     "cannot kill this class", "not on station", "magazine empty", "all channels busy",
-    "no authority yet (letters)", "no track", "no authority for this class",
+    "no authority yet (letters)", "no track", NOT_FIRM, "no authority for this class",
     "no authority to defend this asset's owner", "left alone (open ground)",
     "rounds kept in reserve for ballistic missiles",
     "no airspace (its only windows lie where it may not fire)",
@@ -48,7 +50,8 @@ class Cycle:
     before it, its shots' shooters and threats ``(K,)``, the (threat, shooter) pairs barred by
     airspace alone and by the doctrine's per-threat limit (sorted by threat), threats barred
     by the defend rule alone ``(N, n)``, interceptors fired at each threat with this cycle's
-    ``(n,)``, each nation's track and class of each threat ``(N, n)``, the (nation, threat)
+    ``(n,)``, each nation's track, whether it is fit to fire on, and class of each threat
+    ``(N, n)``, the (nation, threat)
     pairs left alone in open ground, and each shooter's rounds at each class this cycle
     ``(S, 3)``."""
 
@@ -63,6 +66,7 @@ class Cycle:
     defend_no: np.ndarray
     fired: np.ndarray
     has_track: np.ndarray
+    firm: np.ndarray
     cls: np.ndarray
     left: set[tuple[int, int]]
     spent: np.ndarray
@@ -82,6 +86,7 @@ class Cycle:
         left,
         n_shooters: int,
         owner: np.ndarray,
+        firm: np.ndarray,
     ) -> Cycle:
         """The record of a cycle (arrays copied where the caller changes them later)."""
         s = np.array([x for x, _, _ in shots], dtype=np.int64)
@@ -91,8 +96,8 @@ class Cycle:
         np.add.at(spent, (s, cls[owner[s], j]), 1)
         fired = fired_before + np.bincount(j, minlength=fired_before.size)
         return Cycle(t_s, Indexed.of(cand), rounds.copy(), busy.copy(), s, j, no_airspace,
-                     limited, defend_no, fired, np.stack([p.has_track for p in pictures]), cls,
-                     left, spent)  # fmt: skip
+                     limited, defend_no, fired, np.stack([p.has_track for p in pictures]), firm,
+                     cls, left, spent)  # fmt: skip
 
 
 def stories(rules: Rules, cy: Cycle) -> list[str]:
@@ -132,6 +137,7 @@ def stories(rules: Rules, cy: Cycle) -> list[str]:
         np.broadcast_to(cy.busy >= sh.channels, every),
         np.broadcast_to(rules.auth.from_s[owner] > t_s, every),
         ~cy.has_track[owner[None], j[:, None]],
+        ~cy.firm[owner[None], j[:, None]],
         ~rules.auth.classes[owner[None], cls_n],
         cy.defend_no[owner[None], j[:, None]],
         left[owner[None], u[:, None]],
