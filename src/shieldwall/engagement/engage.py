@@ -67,6 +67,7 @@ class Engagements:
         self.cost_weight = scenario.sim.cost_weight_per_musd
         self.air_speed_limit_m_s = scenario.catalog.air_speed_limit_m_s()
         self.max_age_s = scenario.sim.engage_max_age_s
+        self._firm_of: dict[int, np.ndarray] = {}  # per view of this cycle: see _firm
         # reserve policy, per shooter (batteries first, then patrols: see shooters())
         self.reserve = np.array([b.reserve for b in scenario.batteries]
                                 + [0] * len(scenario.patrols), dtype=np.int64)  # fmt: skip

@@ -92,7 +92,7 @@ def made_up_velocity(pic, idx: np.ndarray, limit_m_s: float) -> np.ndarray:
     if fast.any():
         k = fast.nonzero()[0]
         u = v[k] / speed[k, None]
-        sd = np.sqrt(np.einsum("ki,kij,kj->k", u, pic.P[idx[k], 3:, 3:], u))
+        sd = np.sqrt(np.maximum(np.einsum("ki,kij,kj->k", u, pic.P[idx[k], 3:, 3:], u), 0.0))
         fast[k] = speed[k] - 2.0 * sd > limit_m_s
     return fast
 

@@ -36,7 +36,7 @@ class LocalTracks:
     ECEF, ``P`` ``(k, 6, 6)``, stamped ``t_s`` ``(k,)``; ``confirmed``; ``label`` (true object
     of the latest detection, -1 clutter: analyst only); ``cls`` (estimated class), the
     motion model fusion predicts them with (``q_m2_s3``, ``ballistic``), and ``seen_s``
-    ``(k,)``, when each last took a detection (None: not known)."""
+    ``(k,)``, the frame in which each last took a detection (None: not known)."""
 
     track_id: np.ndarray
     x: np.ndarray
