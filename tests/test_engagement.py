@@ -171,13 +171,14 @@ def test_air_speed_limit_is_one_and_a_half_times_the_fastest_air_breather():
 
 @pytest.mark.parametrize(
     ("speed", "vel_sigma", "cls", "fires"),
-    [(50.0, 10.0, 2, True), (800.0, 10.0, 2, False), (800.0, 10.0, 1, False),
+    [(50.0, 10.0, 2, True), (800.0, 10.0, 2, False), (800.0, 10.0, 1, True),
      (800.0, 300.0, 2, True), (350.0, 10.0, 1, True)],
 )  # fmt: skip
-def test_no_shot_on_an_air_breathing_track_surely_faster_than_any(speed, vel_sigma, cls, fires):
-    """A track called drone or cruise that is surely (speed - 2 sigma) faster than the
-    catalog's air-breathing limit (360 m/s here) has a made-up velocity: Iron Dome leaves it.
-    At 800 +- 300 m/s it may be slower than the limit, at 350 m/s it is: both are engaged."""
+def test_no_shot_on_a_drone_track_surely_faster_than_any_air_breather(speed, vel_sigma, cls, fires):
+    """A track called drone that is surely (speed - 2 sigma) faster than the catalog's
+    air-breathing limit (360 m/s here) has a made-up velocity: Iron Dome leaves it. At 800 +-
+    300 m/s it may be slower than the limit, at 350 m/s it is: both are engaged; so is a track
+    called cruise at 800 m/s (the node calls such a track cruise only when it is real)."""
     sc = _scenario(batteries=[_battery("b", "ISR")], auths=AUTHS)
     assert sc.catalog.air_speed_limit_m_s() == pytest.approx(360.0)
     views = _drone_picture(4, 0.0, east_m=60e3, speed=speed)
@@ -201,20 +202,41 @@ def test_no_shot_on_a_track_not_seen_lately(seen_s, fires):
     assert (len(shots) == 1) is fires
 
 
-def test_made_up_velocity_only_for_air_breathing_tracks_surely_too_fast():
+def test_made_up_velocity_only_for_drone_tracks_surely_too_fast():
     """A ballistic track at 2 km/s is not made up; a drone at 900 +- 5 m/s is; a drone at 60
-    m/s is not; nor one at 400 +- 30 m/s (400 - 60 < 360)."""
+    m/s is not; nor one at 400 +- 30 m/s (400 - 60 < 360); nor a track called cruise at 900
+    m/s (the node calls a track that fast cruise only when it dives or was first seen high)."""
     from shieldwall.engagement.rows import made_up_velocity
 
-    x = np.zeros((4, 6))
+    x = np.zeros((5, 6))
     x[:, :3] = enu_to_ecef(np.zeros(3), *SITE, 0.0)
-    x[:, 3] = [2000.0, 900.0, 60.0, 400.0]
-    P = np.broadcast_to(np.eye(6) * 25.0, (4, 6, 6)).copy()
+    x[:, 3] = [2000.0, 900.0, 60.0, 400.0, 900.0]
+    P = np.broadcast_to(np.eye(6) * 25.0, (5, 6, 6)).copy()
     P[3, 3:, 3:] = np.eye(3) * 30.0**2
-    pic = ThreatView(0.0, np.ones(4, bool), x, P, np.zeros(4, int), np.array([0, 2, 2, 2]))
-    np.testing.assert_array_equal(made_up_velocity(pic, np.arange(4), 360.0),
-                                  [False, True, False, False])  # fmt: skip
+    pic = ThreatView(0.0, np.ones(5, bool), x, P, np.zeros(5, int), np.array([0, 2, 2, 2, 1]))
+    np.testing.assert_array_equal(made_up_velocity(pic, np.arange(5), 360.0),
+                                  [False, True, False, False, False])  # fmt: skip
     np.testing.assert_array_equal(made_up_velocity(pic, np.array([1, 2]), 360.0), [True, False])
+
+
+def test_a_steep_diver_the_node_calls_cruise_is_fit_to_fire_on():
+    """A low track diving at 45 degrees at 900 m/s (a ballistic missile first seen in its
+    dive, known to fly at 900 m/s by +-5 m/s) is called cruise by the node's classifier with
+    the catalog's limit (steep), and the engagement finds its velocity not made up; the same
+    speed level is called drone and is made up (the classifier and the test agree)."""
+    from shieldwall.engagement.rows import made_up_velocity
+    from shieldwall.tracking.frame import classify
+
+    ecef = lambda enu: enu_to_ecef(np.asarray(enu), *SITE, 0.0)  # noqa: E731
+    x = np.zeros((2, 6))
+    x[:, :3] = ecef([0.0, 0.0, 8000.0])
+    x[0, 3:] = ecef([636.4, 0.0, 8000.0 - 636.4]) - x[0, :3]  # 900 m/s, 45 degrees down
+    x[1, 3:] = ecef([900.0, 0.0, 8000.0]) - x[1, :3]  # 900 m/s level
+    P = np.broadcast_to(np.diag([100.0] * 3 + [25.0] * 3), (2, 6, 6)).copy()
+    cls = classify(x, P, speed_test=np.array([False, False]), cruise_max_m_s=360.0)
+    np.testing.assert_array_equal(cls, [1, 2])
+    pic = ThreatView(0.0, np.ones(2, bool), x, P, np.zeros(2, int), cls)
+    np.testing.assert_array_equal(made_up_velocity(pic, np.arange(2), 360.0), [False, True])
 
 
 # --------------------------------------------------------------------------------------------

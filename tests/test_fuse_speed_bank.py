@@ -37,6 +37,21 @@ class RefBuilder:
         self.fuser = Fuser(max_age_s=MAX_AGE_S, retire_s=RETIRE_S, criterion="fast")
         self.memo_number = np.zeros(0, dtype=np.int64)
         self.memo = np.zeros((6, 0), dtype=np.int64)
+        self.seen: dict[int, float] = {}  # system track number -> its latest detection
+
+    def seen_s(self, st: SystemTracks, parts) -> np.ndarray:
+        """Per system track, the newest detection time (``seen_s``, else the stamp) of the
+        inputs it ever rested on."""
+        seen = np.array([self.seen.get(int(n), -np.inf) for n in st.number])
+        for key, _, tr in parts:
+            if tr.track_id.size == 0 or key not in st.sources:
+                continue
+            sel = np.flatnonzero(st.prov_source == st.sources.index(key))
+            stamp = tr.t_s if tr.seen_s is None else tr.seen_s
+            for row, i in zip(st.prov_row[sel], st.prov_id[sel], strict=True):
+                seen[row] = max(seen[row], stamp[np.searchsorted(tr.track_id, i)])
+        self.seen = dict(zip(st.number.tolist(), seen.tolist(), strict=True))
+        return seen
 
     def provenance(self, st: SystemTracks, parts, anonymous) -> np.ndarray:
         k, m = st.number.size, self.memo_number.size
@@ -97,7 +112,9 @@ def ref_build(builders: list[RefBuilder], t_s: float, inputs) -> list[Picture]:
         label, source, code, named, anon, via = builders[i].provenance(st, parts[i],
                                                                        inputs[i][2])  # fmt: skip
         hi = lo + st.number.size
-        out[i] = Picture(t_s, code, st.x, st.P, cls[lo:hi], label, source, named, anon, via)
+        seen = builders[i].seen_s(st, parts[i])
+        out[i] = Picture(t_s, code, st.x, st.P, cls[lo:hi], label, source, named, anon, via,
+                         seen)  # fmt: skip
         lo = hi
     return out
 
@@ -140,13 +157,16 @@ class World:
         P[:, [0, 1, 2], [0, 1, 2]] = pos_sd[:, None] ** 2
         P[:, [3, 4, 5], [3, 4, 5]] = 100.0
         cls = np.where(np.linalg.norm(self.v[seen], axis=1) > 100.0, 1, 2)
+        last_hit = stamp - 4.0 * (ids % 3)  # some tracks coasted a while (no rng draw)
         return LocalTracks(ids[order], x[order], P[order], stamp[order],
                            rng.random(seen.size)[order] < 0.9, label[order], cls[order],
-                           Q_BY_CLASS[cls[order]], np.zeros(seen.size, dtype=bool))  # fmt: skip
+                           Q_BY_CLASS[cls[order]], np.zeros(seen.size, dtype=bool),
+                           last_hit[order])  # fmt: skip
 
 
 def _same(a: Picture, b: Picture) -> None:
-    for f in ("t_s", "number", "x", "P", "cls", "label", "source", "named", "anon", "via"):
+    for f in ("t_s", "number", "x", "P", "cls", "label", "source", "named", "anon", "via",
+              "seen_s"):  # fmt: skip
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f, strict=True)
 
 
@@ -180,8 +200,11 @@ def test_bank_equals_one_fuser_per_nation(seed):
         want = ref_build(ref, t, inputs)
         for g, w in zip(got, want, strict=True):
             _same(g, w)
-            for a, b in zip((g.per_threat(12),), (w.per_threat(12),), strict=True):
-                for f in ("has_track", "x", "P", "source", "cls"):
+            # (the bank's views come from its shared computation, the reference's alone;
+            # with a stale limit, tracks not seen for 5 s are chosen last)
+            for stale_s in (np.inf, 5.0):
+                a, b = g.per_threat(12, stale_s), w.per_threat(12, stale_s)
+                for f in ("has_track", "x", "P", "source", "cls", "seen_s"):
                     np.testing.assert_array_equal(getattr(a, f), getattr(b, f), strict=True)
         n_new += sum(int((p.number >> 32 == 0).sum()) for p in got)
     assert n_new > 0  # fallback numbers were exercised

@@ -196,16 +196,17 @@ def test_picture_fuses_own_and_released_track_of_one_object():
     assert view.source[9] == 2 and view.cls[9] == 2
 
 
-def test_picture_keeps_when_each_track_was_last_seen():
-    """A system track's ``seen_s`` is the newest detection time of the inputs it rests on: own
-    track seen at 4 s, a partner's of the same drone at 7 s -> 7; the partner's second drone,
-    seen at 2 s, keeps 2 when the same inputs come again 5 s later (no new detection); the
-    per-threat view carries it, -inf where there is no track."""
+@pytest.mark.parametrize(("own_seen", "partner_seen"), [(4.0, 7.0), (7.0, 4.0)])
+def test_picture_keeps_when_each_track_was_last_seen(own_seen, partner_seen):
+    """A system track's ``seen_s`` is the newest detection time of the inputs it rests on,
+    whichever input (own first, or the partner's) is the newer: 4 s and 7 s -> 7; the
+    partner's second drone, seen at 2 s, keeps 2 when the same inputs come again 5 s later
+    (no new detection); the per-threat view carries it, -inf where there is no track."""
     b = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0)
     own = replace(_tracks(_x([0.0]), cls=[2], label=[4], ids=[7], t_s=10.0),
-                  seen_s=np.array([4.0]))  # fmt: skip
+                  seen_s=np.array([own_seen]))  # fmt: skip
     rel = replace(_tracks(_x([0.01, 40.0]), cls=[2, 2], label=[4, 9], ids=[3, 5], t_s=10.0),
-                  seen_s=np.array([7.0, 2.0]))  # fmt: skip
+                  seen_s=np.array([partner_seen, 2.0]))  # fmt: skip
     pic = b.build(10.0, own, [(0, 2, rel)])
     np.testing.assert_array_equal(pic.seen_s, [7.0, 2.0])
     view = pic.per_threat(10)
@@ -217,6 +218,32 @@ def test_picture_keeps_when_each_track_was_last_seen():
     plain = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0)
     np.testing.assert_array_equal(plain.build(10.0, _tracks(_x([0.0]), [2], t_s=8.0), []).seen_s,
                                   [8.0])  # fmt: skip
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_per_threat_view_prefers_a_fresh_track_to_a_tighter_stale_one(alone):
+    """Two system tracks on one drone (own, tight, last seen 30 s ago; a partner's 40 km
+    away, loose, seen now): the view takes the tight one, but with ``stale_after_s`` 20 the
+    fresh one (a coasting track must not hide a live one from the engagement stage); with
+    only the stale track it is still shown. The same from the bank's shared views and from a
+    picture computing its own (``alone``)."""
+    b = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0)
+    own = replace(_tracks(_x([0.0]), cls=[2], label=[4], ids=[7], t_s=40.0, pos_var=25.0),
+                  seen_s=np.array([10.0]))  # fmt: skip
+    rel = replace(_tracks(_x([40.0]), cls=[2], label=[4], ids=[3], t_s=40.0, pos_var=900.0),
+                  seen_s=np.array([40.0]))  # fmt: skip
+    pic = b.build(40.0, own, [(0, 2, rel)])
+    assert pic.number.size == 2
+    if alone:
+        pic = replace(pic, bank=None)
+    assert pic.per_threat(10).source[4] == 0
+    view = pic.per_threat(10, 20.0)
+    assert view.source[4] == 2 and view.seen_s[4] == 40.0
+    np.testing.assert_array_equal(view.x[4], pic.x[1])
+    lone = PictureBuilder(nation=0, max_age_s=60.0, retire_s=15.0).build(40.0, own, [])
+    if alone:
+        lone = replace(lone, bank=None)
+    assert lone.per_threat(10, 20.0).has_track[4] and lone.per_threat(10, 20.0).seen_s[4] == 10.0
 
 
 def test_picture_numbers_stay_and_clutter_tracks_draw_no_fire():

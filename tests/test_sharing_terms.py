@@ -106,6 +106,25 @@ def test_anonymous_release_delivers_pseudonyms_in_their_own_order():
     assert not np.intersect1d(sent.track_id, tracks.track_id).size
 
 
+@pytest.mark.parametrize("latency_s", [0.0, 25.0])
+def test_a_release_delay_does_not_age_the_delivered_tracks(latency_s):
+    """Tracks last seen 3 s and 12 s before their snapshot, released ``latency_s`` later,
+    arrive with detection times moved by the delay: the receiver reckons them 3 s and 12 s
+    old (the source's unseen time), so a 25 s latency does not make them stale
+    (``sim.engage_max_age_s`` 20 s); positions and the source's own times are untouched."""
+    from dataclasses import replace
+
+    tracks = _tracks([31.0, 31.5], [35.0, 35.0], 1000.0, [0, 40, 0], 2)
+    snapshot_t = 10.0 - latency_s
+    tracks = replace(tracks, t_s=np.full(2, snapshot_t), seen_s=snapshot_t - np.array([3.0, 12.0]))
+    [(_, sent, _)], audit = _cross(_terms(latency_s=latency_s), tracks)
+    np.testing.assert_allclose(10.0 - sent.seen_s, [3.0, 12.0], atol=1e-12)
+    np.testing.assert_array_equal(sent.t_s, tracks.t_s)
+    np.testing.assert_array_equal(sent.x, tracks.x)
+    np.testing.assert_array_equal(tracks.seen_s, snapshot_t - np.array([3.0, 12.0]))
+    assert np.all(audit.columns()["item_t_s"] == snapshot_t)
+
+
 def test_region_and_classes_select_what_crosses():
     tracks = _tracks([30.0, 32.0, 34.0], [35.0, 35.0, 35.0], 1000.0, [0, 40, 0], [2, 2, 1])
     term = _terms(region=(31.0, 35.0, 34.0, 36.0), class_mask=np.array([False, False, True]))

@@ -314,9 +314,10 @@ class Catalog(_Model):
     def air_speed_limit_m_s(self) -> float:
         """The fastest a cruise missile or drone is believed to fly: ``AIR_SPEED_MARGIN`` times
         the fastest air-breathing threat type of the catalog (the defense's intelligence, not
-        the raid; inf without one). A node tracker calls no faster low track a cruise missile,
-        and no shot is planned on a track of either class that is surely faster: its velocity
-        is made up (a track strung across two drones of a swarm reads as a precise 500 m/s)."""
+        the raid; inf without one). A node tracker calls no faster low track a cruise missile
+        (unless it climbs or dives steeply), and no shot is planned on a drone track that is
+        surely faster: its velocity is made up (a track strung across two drones of a swarm
+        reads as a precise 500 m/s)."""
         speeds = [t.speed_m_s for t in self.threat_types.values()
                   if t.threat_class != "ballistic" and t.speed_m_s is not None]  # fmt: skip
         return AIR_SPEED_MARGIN * max(speeds) if speeds else float("inf")

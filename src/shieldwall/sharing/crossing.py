@@ -190,9 +190,10 @@ def cross(
     ``item_t_s`` (confirmed ``tracks``) and the launch ``warnings`` that came due (each
     stamped with its issue time in the audit) to each of ``receivers``
     (default: all of the agreement's). Returns ``(receiver, tracks, warnings)`` as delivered
-    and writes every crossing to ``audit``. ``geodetic``: a cache of track positions as
-    lat/lon by the identity of the state array (which it holds), for the crossings of one
-    cycle."""
+    (tracks' ``seen_s`` moved by the transport delay ``t_s - item_t_s``: see
+    :func:`_delivered_seen`) and writes every crossing to ``audit``. ``geodetic``: a cache of
+    track positions as lat/lon by the identity of the state array (which it holds), for the
+    crossings of one cycle."""
     if tracks.track_id.size == 0 and warnings.warning_id.size == 0:  # nothing to cross
         return [(r, NO_TRACKS, NO_WARNINGS) for r in (term.receivers if receivers is None
                                                       else receivers)]  # fmt: skip
@@ -216,7 +217,7 @@ def cross(
         if term.region is not None:
             inside = _in_region(term, t_lat, t_lon)
             tracks, t_lat, t_lon = take_tracks(tracks, inside), t_lat[inside], t_lon[inside]
-    sent_t = _degrade_tracks(term, tracks, rng)
+    sent_t = _delivered_seen(_degrade_tracks(term, tracks, rng), t_s - item_t_s)
     sent_w = _degrade_warnings(term, warnings, rng)
     t_ids, w_ids = tracks.track_id, warnings.warning_id
     if term.anonymous:  # pseudonyms, in pseudonym order (the source's order would tell)
@@ -268,6 +269,17 @@ def _what_warnings(term: ReleaseTerms, warnings: Warnings) -> Warnings:
     if term.region is None:
         return warnings
     return warnings.select(_in_region(term, warnings.lat_deg, warnings.lon_deg))
+
+
+def _delivered_seen(tracks: LocalTracks, delay_s: float) -> LocalTracks:
+    """``tracks`` with their latest detection times ``seen_s`` moved ``delay_s`` (the
+    transport delay) later: a receiver reckons a released track's age as the time its source
+    had not seen it, not the time the release took to arrive (its prediction's covariance
+    carries that). Otherwise a latency or a decision cycle near ``sim.engage_max_age_s``
+    would make every released track unfit to fire on."""
+    if tracks.seen_s is None or delay_s <= 0.0 or tracks.track_id.size == 0:
+        return tracks
+    return replace(tracks, seen_s=tracks.seen_s + delay_s)
 
 
 def _degrade_tracks(term: ReleaseTerms, tracks: LocalTracks, rng) -> LocalTracks:

@@ -350,6 +350,6 @@ class PictureBank:
             pic = Picture(t_s, p[CODE, lo:hi], self.x[lo:hi], self.P[lo:hi], cls[lo:hi],
                           p[LABEL, lo:hi], p[SOURCE, lo:hi], p[NAMED, lo:hi], p[ANON, lo:hi],
                           p[VIA, lo:hi], seen[lo:hi], (views, o))  # fmt: skip
-            views.inputs.append((pic.x, pic.P, pic.label, pic.source, pic.cls))
+            views.inputs.append((pic.x, pic.P, pic.label, pic.source, pic.cls, pic.seen_s))
             out.append(pic)
         return out

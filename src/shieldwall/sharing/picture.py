@@ -39,8 +39,8 @@ class Picture:
     (its own and by-name releases) and ``anon`` (anonymous releases; the owner of this picture
     may learn only that "a partner" contributed), and ``via``, a bit mask over the agreements
     (by index) its released inputs came through: their terms. ``seen_s``: the time of each
-    track's latest detection, the newest stamp of the local tracks it rests on (None: not
-    known)."""
+    track's latest detection, the newest stamp of the local tracks it rests on (released ones
+    as delivered: :func:`~shieldwall.sharing.crossing.cross`) (None: not known)."""
 
     t_s: float
     number: np.ndarray
@@ -57,11 +57,14 @@ class Picture:
     # all its pictures at once, and this picture's index there (None: computed alone)
     bank: tuple | None = field(default=None, compare=False, repr=False)
 
-    def per_threat(self, n_threats: int) -> ThreatView:
-        """Per object, the system track on it with the smallest position covariance."""
+    def per_threat(self, n_threats: int, stale_after_s: float = np.inf) -> ThreatView:
+        """Per object, the system track on it with the smallest position covariance among
+        those seen within ``stale_after_s`` (a track not seen for longer only where the
+        object has no other: a coasting track, however tight its old covariance, must not
+        hide a fresh one from the engagement stage, which does not fire on it)."""
         if self.bank is not None:
             views, i = self.bank
-            view = views.view(i, n_threats, self)
+            view = views.view(i, n_threats, self, stale_after_s)
             if view is not None:
                 return view
         x, P, source, cls = _blank_view(n_threats)
@@ -72,9 +75,11 @@ class Picture:
             Pf = self.P.reshape(-1, 36)
             tr = Pf[:, 0] + Pf[:, 7] + Pf[:, 14]
             lab = self.label
+            stale = stale_tracks(self.t_s, self.seen_s, stale_after_s)
             if on.size < lab.size:
                 tr, lab = tr[on], lab[on]
-            o = np.lexsort((tr, lab))
+                stale = None if stale is None else stale[on]
+            o = np.lexsort((tr, lab) if stale is None else (tr, stale, lab))
             lab = lab[o]
             head = np.empty(on.size, dtype=bool)  # first (smallest trace) of each object
             head[0] = True
@@ -90,6 +95,13 @@ class Picture:
             if seen is not None:
                 seen[j] = self.seen_s[first]
         return ThreatView(self.t_s, source >= 0, x, P, source, cls, seen)
+
+
+def stale_tracks(t_s: float, seen_s: np.ndarray | None, stale_after_s: float):
+    """Bool: the tracks not seen within ``stale_after_s`` of ``t_s`` (None: none is)."""
+    if seen_s is None or stale_after_s == np.inf:
+        return None
+    return seen_s < t_s - stale_after_s
 
 
 _BLANK: dict[int, tuple[np.ndarray, ...]] = {}

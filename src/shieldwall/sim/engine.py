@@ -87,6 +87,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
     feed = stack_feed(dets, sensors.owner)
     warning_t_s = sorted(lw.t_s.tolist())  # (for _period)
     fast = fast_classes(scenario)
+    max_age_s = scenario.sim.engage_max_age_s  # (views put tracks unfit to fire on last)
     released = np.zeros((len(sharing.terms), n_nat, threats.n), dtype=bool)  # logged yet
     killed = np.zeros(threats.n, dtype=bool)
     reach_s = scenario.sim.confirm_window_s  # a frame after a jump reaches back this far
@@ -113,7 +114,7 @@ def simulate(scenario: Scenario, seed: int, progress: Progress | None = None) ->
         views: list = []
         for a, pic in enumerate(pictures):  # a twin's picture is the same object: same view
             twin = sharing.twin[a]
-            views.append(views[twin] if twin != a else pic.per_threat(threats.n))
+            views.append(views[twin] if twin != a else pic.per_threat(threats.n, max_age_s))
         open_ = ~outcome.intercepted  # the defense assesses kills, not failures or leaks
         cycle = _period(t, scenario, nodes.knows_fast(fast), warning_t_s)
         for shot in eng.assign(t, views, threats.class_code, open_, cycle):
